@@ -1,0 +1,69 @@
+"""``manage.py sandbox``: run both emulators; ``manage.py sandbox seed``: seed a shop.
+
+The first stdout line of ``sandbox`` is one JSON object (the contract scripts and
+tests read): shopify/qbo base URLs, the Shopify app's credentials, the shops with
+their access tokens and the QBO companies with theirs.
+"""
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Run the local Shopify and QuickBooks emulators (never in production), or seed a shop."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", nargs="?", default="run", choices=["run", "seed"])
+        parser.add_argument("--shopify-port", type=int, default=8001)
+        parser.add_argument("--qbo-port", type=int, default=8002)
+        parser.add_argument("--state-dir", default=None, help="keep the emulators' data here across restarts")
+        parser.add_argument("--app-url", default=None, help="where webhooks and OAuth redirects reach the app")
+        parser.add_argument("--seed", type=int, default=0, help="random seed for deterministic ids and faults")
+        # seed
+        parser.add_argument("--shop", help="shop domain to seed")
+        parser.add_argument("--orders", type=int, default=50)
+        parser.add_argument("--url", help="Admin API base for seeding (sandbox base URL or https://{shop})")
+        parser.add_argument("--token", help="access token for seeding")
+
+    def handle(self, *args, **options):
+        if options["action"] == "seed":
+            return self.seed(options)
+        from sandbox.runner import start_sandboxes
+
+        state_dir = Path(options["state_dir"]) if options["state_dir"] else None
+        sandboxes = start_sandboxes(
+            shopify_port=options["shopify_port"],
+            qbo_port=options["qbo_port"],
+            state_dir=state_dir,
+            app_url=options["app_url"],
+            seed=options["seed"],
+        )
+        sys.stdout.write(json.dumps(sandboxes.info) + "\n")
+        sys.stdout.flush()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sandboxes.stop()
+
+    def seed(self, options):
+        from sandbox.shopify.seeder import seed_shop
+
+        if not (options["shop"] and options["url"] and options["token"]):
+            raise CommandError("seed needs --shop, --url (the sandbox's Shopify base URL) and --token")
+        summary = seed_shop(
+            base_url=options["url"],
+            shop=options["shop"],
+            token=options["token"],
+            orders=options["orders"],
+            seed=options["seed"],
+        )
+        self.stdout.write(json.dumps(summary))

@@ -1,0 +1,179 @@
+"""ShopQB settings: one module, read from the environment through django-environ.
+
+Every variable is documented in docs/configuration.md. The defaults need no
+service at all: a SQLite file, django-q2 on the ORM broker, DEBUG off.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-" + "x" * 20)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The public https URL of the app (Shopify "application_url"); used for redirects
+# and webhook subscriptions.
+APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "accounts",
+    "mappings",
+    "syncing",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "shopqb_app.middleware.EmbeddedFrameMiddleware",
+]
+
+ROOT_URLCONF = "shopqb_app.urls"
+WSGI_APPLICATION = "shopqb_app.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Workers and the web process share one file: wait for locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage",
+        )
+    },
+}
+
+# --- HTTPS / security (production sets SECURE_SSL_REDIRECT and friends) ---
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+# The app is framed by the Shopify admin; frame-ancestors (CSP, per shop) replaces
+# X-Frame-Options, see shopqb_app.middleware.
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+# --- Shopify ---
+SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
+SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2025-04")
+SHOPIFY_SCOPES = env.list(
+    "SHOPIFY_SCOPES",
+    default=["read_orders", "read_all_orders", "read_products", "read_inventory", "read_shopify_payments_payouts"],
+)
+# Where the Admin API lives. Production: https://{shop}; the sandbox serves each
+# shop under its own path, so this is a template with {shop}.
+SHOPIFY_ADMIN_BASE = env.str("SHOPIFY_ADMIN_BASE", default="https://{shop}")
+SHOPIFY_HTTP_TIMEOUT = env.float("SHOPIFY_HTTP_TIMEOUT", default=30.0)
+
+# --- QuickBooks Online ---
+QBO_CLIENT_ID = env.str("QBO_CLIENT_ID", default="")
+QBO_CLIENT_SECRET = env.str("QBO_CLIENT_SECRET", default="")
+# "production", "sandbox" (Intuit's development companies) or a discovery URL
+# (our local emulator).
+QBO_ENVIRONMENT = env.str("QBO_ENVIRONMENT", default="production")
+QBO_API_BASE = env.str("QBO_API_BASE", default="https://quickbooks.api.intuit.com/v3")
+QBO_REDIRECT_URI = env.str("QBO_REDIRECT_URI", default=APP_URL.rstrip("/") + "/qbo/callback")
+QBO_MINOR_VERSION = env.int("QBO_MINOR_VERSION", default=75)
+QBO_HTTP_TIMEOUT = env.float("QBO_HTTP_TIMEOUT", default=60.0)
+QBO_BATCH_SIZE = env.int("QBO_BATCH_SIZE", default=10)
+
+# --- django-q2 ---
+Q_CLUSTER = {
+    "name": "shopqb",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=300),
+    "retry": env.int("Q_RETRY", default=360),
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=5),
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "orm": "default",
+    "sync": env.bool("Q_SYNC", default=False),
+}
+if env.str("Q_REDIS_URL", default=""):
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}
+
+# --- Secrets at rest ---
+# Comma-separated Fernet keys (urlsafe base64, 32 bytes). The first encrypts, all
+# decrypt: prepend a new key and run `manage.py rotate_encryption_keys` to rotate.
+# Empty: a key derived from SECRET_KEY (development only; check --deploy warns).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
