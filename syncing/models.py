@@ -77,6 +77,9 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.shop_id} ({self.status})"
+
 
 class SyncIssue(models.Model):
     """Something the merchant or support must see: a skip, a rejection, a difference."""
@@ -117,3 +120,6 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["shop_domain", "topic"])]
+
+    def __str__(self) -> str:
+        return f"{self.topic} from {self.shop_domain} ({self.webhook_id})"

@@ -1,0 +1,150 @@
+"""Shopify Admin GraphQL transport: timeouts, cost-based throttling, typed errors.
+
+Our own thin client (ShopifyAPI's GraphQL helper has no timeout, no throttle
+handling and global session state). Pinned to settings.SHOPIFY_API_VERSION.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from syncing.http import TransientHTTPError, request_with_retries
+
+QUERY_DIR = Path(__file__).parent / "queries"
+FRAGMENT_FILES = {"OrderFields": "order_fields.graphql"}
+
+
+class ShopifyError(Exception):
+    permanent = True
+
+
+class ShopifyAuthError(ShopifyError):
+    """401/403: the token is invalid or revoked. Permanent until reinstall."""
+
+
+class ShopifyQueryError(ShopifyError):
+    """The API rejected the query (a bug on our side, or a missing scope)."""
+
+
+class ShopifyUnavailable(ShopifyError):
+    """Network trouble, 5xx or throttling that outlasted our retries: try later."""
+
+    permanent = False
+
+
+@cache
+def load_query(name: str) -> str:
+    """A query file from queries/, with the fragments it spreads appended."""
+    source = (QUERY_DIR / f"{name}.graphql").read_text()
+    for fragment, filename in FRAGMENT_FILES.items():
+        if f"...{fragment}" in source:
+            source += "\n" + (QUERY_DIR / filename).read_text()
+    return source
+
+
+@dataclass
+class ShopifyClient:
+    """One shop's Admin API. ``admin_base`` is ``https://{shop}`` in production."""
+
+    shop_domain: str
+    access_token: str
+    admin_base: str
+    api_version: str
+    timeout: float = 30.0
+    max_throttle_retries: int = 8
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(default_factory=requests.Session)
+    # Last seen throttle state, to wait before a request instead of after a refusal.
+    available: float | None = None
+    restore_rate: float | None = None
+
+    @property
+    def endpoint(self) -> str:
+        base = self.admin_base.format(shop=self.shop_domain).rstrip("/")
+        return f"{base}/admin/api/{self.api_version}/graphql.json"
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None, *, expected_cost: int = 0) -> dict[str, Any]:
+        # Reference: https://shopify.dev/docs/api/usage/rate-limits#graphql-admin-api-rate-limits
+        for _ in range(self.max_throttle_retries + 1):
+            self._wait_for_budget(expected_cost)
+            body = self._post({"query": query, "variables": variables or {}})
+            self._remember_cost(body)
+            errors = body.get("errors") or []
+            if any(_is_throttled(error) for error in errors):
+                self._wait_after_throttle(body, expected_cost)
+                continue
+            if errors:
+                messages = "; ".join(str(e.get("message", e)) for e in errors)
+                raise ShopifyQueryError(f"GraphQL errors from {self.shop_domain}: {messages}")
+            data = body.get("data")
+            if not isinstance(data, dict):
+                raise ShopifyQueryError(f"GraphQL answer from {self.shop_domain} has no data")
+            return data
+        raise ShopifyUnavailable(f"{self.shop_domain} kept throttling after {self.max_throttle_retries} waits")
+
+    def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        headers = {"X-Shopify-Access-Token": self.access_token, "Content-Type": "application/json"}
+        try:
+            response = request_with_retries(
+                self.session, "POST", self.endpoint, timeout=self.timeout, json=payload, headers=headers
+            )
+        except TransientHTTPError as exc:
+            raise ShopifyUnavailable(str(exc)) from exc
+        if response.status_code in (401, 403):
+            raise ShopifyAuthError(f"{self.shop_domain} refused the access token (HTTP {response.status_code})")
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ShopifyUnavailable(f"{self.shop_domain} answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise ShopifyQueryError(f"{self.shop_domain} answered HTTP {response.status_code}: {response.text[:300]}")
+        try:
+            parsed = json.loads(response.text, parse_float=Decimal)
+        except ValueError as exc:
+            raise ShopifyUnavailable(f"{self.shop_domain} answered with invalid JSON") from exc
+        if not isinstance(parsed, dict):
+            raise ShopifyQueryError(f"{self.shop_domain} answered with a non-object")
+        return parsed
+
+    def _remember_cost(self, body: dict[str, Any]) -> None:
+        status = (body.get("extensions") or {}).get("cost", {}).get("throttleStatus")
+        if status:
+            self.available = float(status["currentlyAvailable"])
+            self.restore_rate = float(status["restoreRate"]) or None
+
+    def _wait_for_budget(self, expected_cost: int) -> None:
+        if self.available is None or self.restore_rate is None or expected_cost <= self.available:
+            return
+        self.sleep((expected_cost - self.available) / self.restore_rate)
+
+    def _wait_after_throttle(self, body: dict[str, Any], expected_cost: int) -> None:
+        cost = (body.get("extensions") or {}).get("cost", {})
+        requested = float(cost.get("requestedQueryCost") or expected_cost or 50)
+        available = self.available or 0.0
+        rate = self.restore_rate or 50.0
+        self.sleep(max(0.1, (requested - available) / rate))
+
+    def paginate(
+        self, query: str, connection: str, variables: dict[str, Any], *, expected_cost: int = 0
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of ``nodes`` from a top-level connection, following endCursor."""
+        after: str | None = None
+        while True:
+            data = self.execute(query, {**variables, "after": after}, expected_cost=expected_cost)
+            page = data[connection]
+            yield list(page["nodes"])
+            info = page["pageInfo"]
+            if not info["hasNextPage"]:
+                return
+            after = info["endCursor"]
+
+
+def _is_throttled(error: dict[str, Any]) -> bool:
+    return bool((error.get("extensions") or {}).get("code") == "THROTTLED")
