@@ -51,3 +51,6 @@ class SyncSettings(models.Model):
     sync_test_orders = models.BooleanField(default=False)
     doc_number_prefix = models.CharField(max_length=8, blank=True, default="S")
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"sync settings for {self.shop_id}"

@@ -1,0 +1,507 @@
+"""The sync engine: fetch from Shopify, book with the ledger, write to QuickBooks once.
+
+Every function here may run twice, concurrently or after a crash: the
+SyncedRecord row (unique per shop, Shopify object and document kind) is claimed
+with a conditional UPDATE before any QBO call, every create carries a stable
+requestid, and a lost answer is found again by DocNumber + PrivateNote.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts import tokens
+from accounts.models import QuickBooksConnection, Shop
+from mappings import services as mapping_services
+from mappings.models import SyncSettings
+from syncing import ledger
+from syncing.models import SyncedRecord, SyncIssue, SyncRun
+from syncing.quickbooks import client as qbo
+from syncing.shopify.client import ShopifyClient, ShopifyError, load_query
+from syncing.shopify.orders import Order, parse_order
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = timedelta(minutes=10)
+SWEEP_OVERLAP = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+ORDERS_PAGE_SIZE = 50
+REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
+
+
+class ShopNotReady(Exception):
+    """Paused, uninstalled or not connected to QuickBooks: nothing is synced."""
+
+
+@dataclass
+class SyncContext:
+    shop: Shop
+    connection: QuickBooksConnection
+    shopify: ShopifyClient
+    qb: Any
+    mapping: ledger.Mapping
+    rules: SyncSettings
+
+
+def qbo_settings() -> qbo.QboSettings:
+    return qbo.QboSettings(
+        client_id=settings.QBO_CLIENT_ID,
+        client_secret=settings.QBO_CLIENT_SECRET,
+        redirect_uri=settings.QBO_REDIRECT_URI,
+        environment=settings.QBO_ENVIRONMENT,
+        api_base=settings.QBO_API_BASE,
+        minor_version=settings.QBO_MINOR_VERSION,
+        timeout=settings.QBO_HTTP_TIMEOUT,
+    )
+
+
+def shopify_client(shop: Shop) -> ShopifyClient:
+    return ShopifyClient(
+        shop_domain=shop.domain,
+        access_token=tokens.shopify_access_token(shop),
+        admin_base=settings.SHOPIFY_ADMIN_BASE,
+        api_version=settings.SHOPIFY_API_VERSION,
+        timeout=settings.SHOPIFY_HTTP_TIMEOUT,
+    )
+
+
+def qbo_client(connection: QuickBooksConnection) -> Any:
+    return qbo.connect(qbo_settings(), realm_id=connection.realm_id, access_token=tokens.qbo_access_token(connection))
+
+
+def context_open(shop_id: int) -> SyncContext:
+    shop = Shop.objects.get(pk=shop_id)
+    if shop.uninstalled_at is not None:
+        raise ShopNotReady(f"{shop.domain} is uninstalled")
+    if shop.sync_paused:
+        raise ShopNotReady(f"{shop.domain} is paused: {shop.paused_reason}")
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    if connection is None:
+        raise ShopNotReady(f"{shop.domain} is not connected to QuickBooks")
+    try:
+        qb = qbo_client(connection)
+        shopify = shopify_client(shop)
+    except tokens.TokenRevoked as exc:
+        raise ShopNotReady(str(exc)) from exc
+    mapping_services.mapping_ensure_defaults(shop=shop, qb=qb)
+    mapping = mapping_services.mapping_snapshot(shop=shop, connection=connection)
+    rules, _ = SyncSettings.objects.get_or_create(shop=shop)
+    return SyncContext(shop=shop, connection=connection, shopify=shopify, qb=qb, mapping=mapping, rules=rules)
+
+
+# --- issues -----------------------------------------------------------------------------
+
+
+def issue_raise(
+    *,
+    shop: Shop,
+    code: str,
+    message: str,
+    source_type: str = "",
+    source_id: str = "",
+    record: SyncedRecord | None = None,
+    retryable: bool = True,
+    detail: dict[str, Any] | None = None,
+) -> SyncIssue:
+    """One open issue per (shop, source, code): repeats count up instead of piling up."""
+    issue = SyncIssue.objects.filter(
+        shop=shop, source_type=source_type, source_id=source_id, code=code, resolved_at__isnull=True
+    ).first()
+    if issue is None:
+        return SyncIssue.objects.create(
+            shop=shop,
+            record=record,
+            source_type=source_type,
+            source_id=source_id,
+            code=code,
+            message=message,
+            retryable=retryable,
+            detail=detail or {},
+        )
+    SyncIssue.objects.filter(pk=issue.pk).update(
+        occurrences=F("occurrences") + 1, message=message, retryable=retryable, updated_at=timezone.now()
+    )
+    return issue
+
+
+def issues_resolve(*, shop: Shop, source_type: str, source_id: str) -> None:
+    SyncIssue.objects.filter(shop=shop, source_type=source_type, source_id=source_id, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
+
+
+# --- rules ------------------------------------------------------------------------------
+
+
+def skip_reason(order: Order, rules: SyncSettings, mapping: ledger.Mapping) -> str:
+    """Why the merchant's rules keep this order out of the books, or ''."""
+    if order.test and not rules.sync_test_orders:
+        return "test order"
+    if rules.start_date and ledger.txn_date(order, mapping.timezone) < rules.start_date:
+        return f"processed before the sync start date {rules.start_date.isoformat()}"
+    return ""
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def stable_request_id(shop: Shop, source_id: str, kind: str) -> str:
+    return str(uuid.uuid5(REQUEST_ID_NAMESPACE, f"{shop.domain}|{source_id}|{kind}"))
+
+
+def record_for(shop: Shop, document: ledger.Document) -> SyncedRecord:
+    defaults = {
+        "source_name": document.source_name,
+        "request_id": stable_request_id(shop, document.source_id, document.entity),
+        "doc_number": document.doc_number,
+    }
+    try:
+        with transaction.atomic():
+            record, _ = SyncedRecord.objects.get_or_create(
+                shop=shop,
+                source_type=document.source_type,
+                source_id=document.source_id,
+                kind=document.entity,
+                defaults=defaults,
+            )
+    except IntegrityError:
+        # Another worker created it between our SELECT and INSERT.
+        record = SyncedRecord.objects.get(
+            shop=shop, source_type=document.source_type, source_id=document.source_id, kind=document.entity
+        )
+    return record
+
+
+def record_claim(record: SyncedRecord, *, allow_synced: bool = True) -> bool:
+    """Take the record for writing; True only for the one worker whose UPDATE changed it."""
+    now = timezone.now()
+    claimable = Q(status__in=[SyncedRecord.Status.PENDING, SyncedRecord.Status.FAILED])
+    if allow_synced:
+        claimable |= Q(status=SyncedRecord.Status.SYNCED)
+    claimable |= Q(status=SyncedRecord.Status.WRITING, claimed_at__lt=now - CLAIM_LEASE)
+    changed = (
+        SyncedRecord.objects.filter(pk=record.pk)
+        .filter(claimable)
+        .update(status=SyncedRecord.Status.WRITING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+    return changed == 1
+
+
+def document_write(ctx: SyncContext, document: ledger.Document) -> str:
+    """Create or update ``document`` in QBO exactly once. Returns what happened."""
+    record = record_for(ctx.shop, document)
+    content_hash = document.content_hash(ctx.mapping)
+    if record.status == SyncedRecord.Status.SYNCED and record.content_hash == content_hash:
+        return "unchanged"
+    if record.status == SyncedRecord.Status.VOIDED:
+        return "unchanged"
+    if not record_claim(record):
+        return "busy"
+    record.refresh_from_db()
+    previous_status = SyncedRecord.Status.SYNCED if record.qbo_id else SyncedRecord.Status.PENDING
+    if record.qbo_id and record.content_hash == content_hash:
+        _record_release(record, previous_status)
+        return "unchanged"
+    body = document.as_qbo(ctx.mapping)
+    try:
+        if record.qbo_id:
+            written = qbo.update(
+                ctx.qb,
+                document.entity,
+                body,
+                qbo_id=record.qbo_id,
+                sync_token=record.qbo_sync_token,
+                request_id=f"{record.request_id[:36]}-u{content_hash[:12]}",
+            )
+            outcome = "updated"
+        else:
+            existing = qbo.find_owned_document(ctx.qb, document.entity, document.doc_number, document.source_id)
+            if existing is not None:
+                written = qbo.written_from_dict(existing)
+                outcome = "recovered"
+            else:
+                written = qbo.create(ctx.qb, document.entity, body, request_id=record.request_id)
+                outcome = "written"
+    except qbo.QboError as exc:
+        _record_failed(ctx, record, document, exc)
+        if isinstance(exc, qbo.QboAuthError):
+            raise
+        return "failed"
+    _record_synced(record, document, written, content_hash)
+    issues_resolve(shop=ctx.shop, source_type=document.source_type, source_id=document.source_id)
+    if written.total != document.total:
+        issue_raise(
+            shop=ctx.shop,
+            code="qbo_total_differs",
+            message=(
+                f"{document.entity} {document.doc_number} totals {written.total} in QuickBooks "
+                f"but Shopify says {document.total}."
+            ),
+            source_type=document.source_type,
+            source_id=document.source_id,
+            record=record,
+            retryable=False,
+        )
+    if document.flagged:
+        issue_raise(
+            shop=ctx.shop,
+            code="rounding_line",
+            message=f"{document.doc_number} carries a rounding line of {document.rounding} to match Shopify.",
+            source_type=document.source_type,
+            source_id=document.source_id,
+            record=record,
+            retryable=False,
+        )
+    return outcome
+
+
+def _record_release(record: SyncedRecord, status: str) -> None:
+    SyncedRecord.objects.filter(pk=record.pk, status=SyncedRecord.Status.WRITING).update(
+        status=status, claimed_at=None, attempts=F("attempts") - 1
+    )
+
+
+def _record_synced(record: SyncedRecord, document: ledger.Document, written: qbo.Written, content_hash: str) -> None:
+    now = timezone.now()
+    SyncedRecord.objects.filter(pk=record.pk).update(
+        status=SyncedRecord.Status.SYNCED,
+        qbo_id=written.id,
+        qbo_sync_token=written.sync_token,
+        content_hash=content_hash,
+        amount=document.total,
+        currency=document.currency,
+        txn_date=document.txn_date,
+        doc_number=document.doc_number,
+        source_name=document.source_name,
+        claimed_at=None,
+        last_error="",
+        synced_at=now,
+        updated_at=now,
+    )
+
+
+def _record_failed(ctx: SyncContext, record: SyncedRecord, document: ledger.Document, exc: qbo.QboError) -> None:
+    SyncedRecord.objects.filter(pk=record.pk).update(
+        status=SyncedRecord.Status.FAILED,
+        claimed_at=None,
+        last_error=str(exc)[:2000],
+        amount=document.total,
+        currency=document.currency,
+        txn_date=document.txn_date,
+        updated_at=timezone.now(),
+    )
+    code = {
+        qbo.DocNumberTaken: "doc_number_taken",
+        qbo.QboUnavailable: "qbo_unavailable",
+        qbo.QboStaleObject: "qbo_stale_object",
+        qbo.QboAuthError: "qbo_auth",
+    }.get(type(exc), "qbo_rejected")
+    issue_raise(
+        shop=ctx.shop,
+        code=code,
+        message=f"{document.entity} {document.doc_number} for {document.source_name}: {exc}",
+        source_type=document.source_type,
+        source_id=document.source_id,
+        record=record,
+        retryable=True,
+        detail={"qbo_code": exc.code},
+    )
+
+
+def _record_skipped(shop: Shop, order: Order, reason: str) -> None:
+    SyncedRecord.objects.update_or_create(
+        shop=shop,
+        source_type="order",
+        source_id=order.id,
+        kind="SalesReceipt",
+        defaults={
+            "source_name": order.name,
+            "status": SyncedRecord.Status.SKIPPED,
+            "last_error": reason,
+            "request_id": stable_request_id(shop, order.id, "SalesReceipt"),
+        },
+    )
+
+
+def document_void(ctx: SyncContext, record: SyncedRecord) -> str:
+    """Void the document we wrote for a cancelled order (never delete: the audit trail stays)."""
+    if not record_claim(record):
+        return "busy"
+    record.refresh_from_db()
+    try:
+        written = qbo.void(
+            ctx.qb,
+            record.kind,
+            qbo_id=record.qbo_id,
+            sync_token=record.qbo_sync_token,
+            request_id=f"{record.request_id[:36]}-void",
+        )
+    except qbo.QboError as exc:
+        SyncedRecord.objects.filter(pk=record.pk).update(
+            status=SyncedRecord.Status.SYNCED, claimed_at=None, last_error=str(exc)[:2000]
+        )
+        issue_raise(
+            shop=ctx.shop,
+            code="qbo_void_failed",
+            message=f"Could not void {record.kind} {record.doc_number}: {exc}",
+            source_type=record.source_type,
+            source_id=record.source_id,
+            record=record,
+        )
+        return "failed"
+    SyncedRecord.objects.filter(pk=record.pk).update(
+        status=SyncedRecord.Status.VOIDED, qbo_sync_token=written.sync_token, claimed_at=None, last_error=""
+    )
+    return "voided"
+
+
+# --- orders -----------------------------------------------------------------------------
+
+
+def order_process(ctx: SyncContext, raw: dict[str, Any]) -> str:
+    """Bring one order's documents in QBO in line with the order as Shopify has it now."""
+    order = parse_order(raw)
+    if order.cancelled_at is not None:
+        existing = SyncedRecord.objects.filter(
+            shop=ctx.shop, source_type="order", source_id=order.id, status=SyncedRecord.Status.SYNCED
+        ).first()
+        if existing is not None:
+            return document_void(ctx, existing)
+        _record_skipped(ctx.shop, order, "cancelled before it was synced")
+        return "skipped"
+    reason = skip_reason(order, ctx.rules, ctx.mapping)
+    if reason:
+        _record_skipped(ctx.shop, order, reason)
+        return "skipped"
+    try:
+        documents = ledger.order_documents(order, ctx.mapping)
+    except ledger.LedgerError as exc:
+        issue_raise(
+            shop=ctx.shop,
+            code=exc.code,
+            message=str(exc),
+            source_type="order",
+            source_id=order.id,
+            retryable=False,
+        )
+        return "failed"
+    outcomes = [document_write(ctx, document) for document in documents]
+    return _worst(outcomes)
+
+
+def _worst(outcomes: list[str]) -> str:
+    for outcome in ("failed", "busy", "written", "updated", "recovered"):
+        if outcome in outcomes:
+            return outcome
+    return "unchanged"
+
+
+def order_sync(*, shop_id: int, order_gid: str) -> str:
+    """One order, fetched fresh by GraphQL (never booked from a webhook body)."""
+    try:
+        ctx = context_open(shop_id)
+    except ShopNotReady as exc:
+        log.info("order %s not synced: %s", order_gid, exc)
+        return "not_ready"
+    data = ctx.shopify.execute(load_query("order"), {"id": order_gid})
+    if data.get("order") is None:
+        shop = ctx.shop
+        issue_raise(
+            shop=shop,
+            code="order_not_found",
+            message=f"Shopify has no order {order_gid} (deleted?)",
+            source_type="order",
+            source_id=order_gid,
+            retryable=False,
+        )
+        return "failed"
+    return order_process(ctx, data["order"])
+
+
+@dataclass
+class SweepResult:
+    run: SyncRun
+    outcomes: dict[str, int]
+
+
+def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
+    """Every order updated since the last sweep (all of them the first time), then retries."""
+    ctx = context_open(shop_id)
+    run = SyncRun.objects.create(shop=ctx.shop, kind="full" if full else "sweep")
+    outcomes: dict[str, int] = {}
+    watermark = None
+    since = None if full else _last_watermark(ctx.shop)
+    query = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else None
+    try:
+        for page in ctx.shopify.paginate(
+            load_query("orders"), "orders", {"first": ORDERS_PAGE_SIZE, "query": query}, expected_cost=ORDERS_PAGE_SIZE
+        ):
+            for raw in page:
+                outcome = order_process(ctx, raw)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                updated = parse_order(raw).updated_at
+                watermark = max(watermark, updated) if watermark else updated
+        for outcome in _retry_failed(ctx):
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    except (ShopifyError, qbo.QboError) as exc:
+        _run_finish(run, outcomes, watermark or since, SyncRun.Status.FAILED, str(exc))
+        issue_raise(shop=ctx.shop, code="sweep_failed", message=f"Sync stopped: {exc}", retryable=True)
+        raise
+    _run_finish(run, outcomes, watermark or since, SyncRun.Status.SUCCEEDED, "")
+    return SweepResult(run=run, outcomes=outcomes)
+
+
+def _retry_failed(ctx: SyncContext) -> list[str]:
+    """Orders whose last write failed, fetched again, up to MAX_ATTEMPTS tries each."""
+    outcomes = []
+    failed = SyncedRecord.objects.filter(
+        shop=ctx.shop, source_type="order", status=SyncedRecord.Status.FAILED, attempts__lt=MAX_ATTEMPTS
+    )
+    for record in failed:
+        data = ctx.shopify.execute(load_query("order"), {"id": record.source_id})
+        if data.get("order"):
+            outcomes.append(order_process(ctx, data["order"]))
+    return outcomes
+
+
+def _last_watermark(shop: Shop) -> Any:
+    run = (
+        SyncRun.objects.filter(shop=shop, status=SyncRun.Status.SUCCEEDED, watermark__isnull=False)
+        .order_by("-watermark")
+        .first()
+    )
+    return run.watermark if run else None
+
+
+def _run_finish(run: SyncRun, outcomes: dict[str, int], watermark: Any, status: str, error: str) -> None:
+    run.status = status
+    run.error = error[:2000]
+    run.finished_at = timezone.now()
+    run.watermark = watermark
+    run.orders_seen = sum(outcomes.values())
+    run.documents_written = sum(outcomes.get(k, 0) for k in ("written", "updated", "recovered", "voided"))
+    run.skipped = outcomes.get("skipped", 0)
+    run.failed = outcomes.get("failed", 0)
+    run.save()
+
+
+def record_retry(*, record: SyncedRecord) -> None:
+    """Support / merchant retry: give a failed record its attempts back and queue it."""
+    from syncing.tasks import enqueue_order_sync
+
+    SyncedRecord.objects.filter(pk=record.pk, status=SyncedRecord.Status.FAILED).update(attempts=0)
+    enqueue_order_sync(shop_id=record.shop_id, order_gid=record.source_id)
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}"

@@ -1,0 +1,241 @@
+"""QuickBooks Online through python-quickbooks: timeouts, retries, typed errors.
+
+python-quickbooks has no timeouts, no 429 handling and a global-singleton mode;
+``TimeoutQuickBooks`` adds the first two through our one HTTP wrapper and we
+always pass ``qb=``. Errors come back as ``QboError`` subclasses that say whether
+trying again can help.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import requests
+from intuitlib.client import AuthClient
+from quickbooks import QuickBooks, objects
+from quickbooks import exceptions as qb_exceptions
+
+from syncing.http import TransientHTTPError, request_with_retries
+
+T = TypeVar("T")
+
+
+class QboError(Exception):
+    permanent = True
+
+    def __init__(self, message: str, code: int | str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.code = str(code)
+        self.detail = detail
+
+
+class QboAuthError(QboError):
+    """401 / 3200 / invalid_grant: the connection needs a fresh token or a reconnect."""
+
+
+class QboUnavailable(QboError):
+    """Throttled, 5xx or network trouble: try again later."""
+
+    permanent = False
+
+
+class QboRejected(QboError):
+    """QBO refused the document (validation fault): retrying unchanged will not help."""
+
+
+class QboStaleObject(QboError):
+    """5010: someone changed the object since we read its SyncToken."""
+
+    permanent = False
+
+
+class DocNumberTaken(QboError):
+    """A document with our DocNumber exists in QBO and is not ours: never touch it."""
+
+
+@dataclass(frozen=True)
+class QboSettings:
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    environment: str
+    api_base: str
+    minor_version: int = 75
+    timeout: float = 60.0
+
+
+class TimeoutQuickBooks(QuickBooks):  # type: ignore[misc]
+    """python-quickbooks with a timeout and retries on every request."""
+
+    timeout: float = 60.0
+
+    def process_request(
+        self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
+    ) -> requests.Response:
+        if self.session is None:
+            raise QboAuthError("no QuickBooks session")
+        headers = dict(headers or {})
+        headers["Authorization"] = "Bearer " + self.session.access_token
+        try:
+            # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles
+            response: requests.Response = request_with_retries(
+                self.session, request_type, url, timeout=self.timeout, headers=headers, params=params, data=data
+            )
+        except TransientHTTPError as exc:
+            raise QboUnavailable(str(exc)) from exc
+        if response.status_code == 429:
+            raise QboUnavailable("QuickBooks throttled the requests (429)", 3001)
+        if response.status_code >= 500:
+            raise QboUnavailable(f"QuickBooks answered HTTP {response.status_code}", response.status_code)
+        return response
+
+
+def connect(settings: QboSettings, *, realm_id: str, access_token: str, refresh_token: str = "") -> QuickBooks:
+    """A client for one company. The token must be fresh (accounts.tokens refreshes it)."""
+    auth_client = AuthClient(
+        settings.client_id,
+        settings.client_secret,
+        settings.redirect_uri,
+        settings.environment,
+        access_token=access_token,
+        refresh_token=refresh_token or None,
+        realm_id=realm_id,
+    )
+    qb = TimeoutQuickBooks(
+        auth_client=auth_client,
+        refresh_token=refresh_token or None,
+        company_id=realm_id,
+        minorversion=settings.minor_version,
+        use_decimal=True,
+    )
+    qb.api_url_v3 = settings.api_base.rstrip("/")
+    qb.sandbox = False
+    qb.timeout = settings.timeout
+    return qb
+
+
+def call(fn: Callable[[], T]) -> T:
+    """Run one library call and translate its exceptions into ours."""
+    try:
+        return fn()
+    except QboError:
+        raise
+    except qb_exceptions.AuthorizationException as exc:
+        raise QboAuthError(f"QuickBooks refused the credentials: {exc.message}", exc.error_code, exc.detail) from exc
+    except qb_exceptions.QuickbooksException as exc:
+        code = str(exc.error_code)
+        message = f"{exc.message}: {exc.detail}" if exc.detail else str(exc.message)
+        if code == "5010":
+            raise QboStaleObject(message, code, exc.detail) from exc
+        if code == "3001" or "throttl" in message.lower():
+            raise QboUnavailable(message, code, exc.detail) from exc
+        if code.startswith("100") or code == "10000":
+            raise QboUnavailable(message, code, exc.detail) from exc
+        raise QboRejected(message, code, exc.detail) from exc
+    except requests.RequestException as exc:
+        raise QboUnavailable(f"QuickBooks unreachable: {exc}") from exc
+
+
+def entity_class(entity: str) -> Any:
+    cls = getattr(objects, entity, None)
+    if cls is None:
+        raise ValueError(f"unknown QBO entity {entity}")
+    return cls
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def find_by(qb: QuickBooks, entity: str, field: str, value: str) -> list[dict[str, Any]]:
+    """Objects whose ``field`` equals ``value``, as plain dicts."""
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
+    select = f"select * from {entity} where {field} = '{_escape(value)}'"  # noqa: S608 (QBO query, value escaped)
+    result: dict[str, Any] = call(lambda: qb.query(select))
+    return list(result.get("QueryResponse", {}).get(entity, []))
+
+
+def find_owned_document(qb: QuickBooks, entity: str, doc_number: str, source_id: str) -> dict[str, Any] | None:
+    """Our earlier document for ``source_id`` (a lost response, a crash), or None.
+
+    A document with the same DocNumber that does not name ``source_id`` in its
+    PrivateNote was not written by us: DocNumberTaken, so we never overwrite it.
+    """
+    found = find_by(qb, entity, "DocNumber", doc_number)
+    ours = [doc for doc in found if source_id in str(doc.get("PrivateNote") or "")]
+    if ours:
+        return ours[0]
+    if found:
+        raise DocNumberTaken(
+            f"{entity} {doc_number} already exists in QuickBooks and was not written by ShopQB", "6140"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Written:
+    id: str
+    sync_token: str
+    total: Decimal
+
+
+def _written(obj: Any) -> Written:
+    return Written(id=str(obj.Id), sync_token=str(obj.SyncToken), total=Decimal(str(obj.TotalAmt)))
+
+
+def written_from_dict(doc: dict[str, Any]) -> Written:
+    return Written(id=str(doc["Id"]), sync_token=str(doc["SyncToken"]), total=Decimal(str(doc.get("TotalAmt", "0"))))
+
+
+def create(qb: QuickBooks, entity: str, body: dict[str, Any], *, request_id: str) -> Written:
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt#create-a-salesreceipt
+    obj = entity_class(entity).from_json(_plain(body))
+    saved = call(lambda: obj.save(qb=qb, request_id=request_id))
+    return _written(saved)
+
+
+def update(
+    qb: QuickBooks, entity: str, body: dict[str, Any], *, qbo_id: str, sync_token: str, request_id: str
+) -> Written:
+    """Sparse update of a document we own: only the fields in ``body`` change."""
+    payload = {**_plain(body), "Id": qbo_id, "SyncToken": sync_token, "sparse": True}
+    url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}"
+    result = call(lambda: qb.post(url, json.dumps(payload), request_id=request_id))
+    return written_from_dict(result[entity])
+
+
+def void(qb: QuickBooks, entity: str, *, qbo_id: str, sync_token: str, request_id: str) -> Written:
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt#void-a-salesreceipt
+    url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}"
+    payload = {"Id": qbo_id, "SyncToken": sync_token, "sparse": True}
+    result = call(lambda: qb.post(url, json.dumps(payload), params={"operation": "void"}, request_id=request_id))
+    return written_from_dict(result[entity])
+
+
+def read(qb: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
+    url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}/{qbo_id}"
+    result: dict[str, Any] = call(lambda: qb.get(url))
+    return dict(result[entity])
+
+
+def query_all(qb: QuickBooks, select: str, entity: str, *, page_size: int = 1000) -> list[dict[str, Any]]:
+    """Every row of a query, following STARTPOSITION pages."""
+    rows: list[dict[str, Any]] = []
+    start = 1
+    while True:
+        statement = f"{select} STARTPOSITION {start} MAXRESULTS {page_size}"
+        result: dict[str, Any] = call(lambda s=statement: qb.query(s))  # type: ignore[misc]
+        page = list(result.get("QueryResponse", {}).get(entity, []))
+        rows.extend(page)
+        if len(page) < page_size:
+            return rows
+        start += page_size
+
+
+def _plain(body: dict[str, Any]) -> dict[str, Any]:
+    """Decimals become exact JSON numbers' strings the way python-quickbooks sends them."""
+    return dict(json.loads(json.dumps(body, default=str)))

@@ -1,0 +1,143 @@
+"""Raw GraphQL order nodes (the OrderFields shape) for tests."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from syncing import ledger
+
+
+def bag(amount: Decimal | str, currency: str = "USD") -> dict[str, Any]:
+    value = str(Decimal(amount).quantize(Decimal("0.01")))
+    return {
+        "shopMoney": {"amount": value, "currencyCode": currency},
+        "presentmentMoney": {"amount": value, "currencyCode": currency},
+    }
+
+
+def order_node(
+    *,
+    lines: list[tuple[str, int, str, str]] = (("SKU-1", 2, "10.00", "0.00"),),
+    shipping: str = "0.00",
+    shipping_discount: str = "0.00",
+    tax: str = "0.00",
+    tip: str = "0.00",
+    total: str | None = None,
+    status: str = "PAID",
+    gateway: str = "shopify_payments",
+    taxes_included: bool = False,
+    test: bool = False,
+    cancelled_at: str | None = None,
+    processed_at: str = "2026-03-02T15:00:00Z",
+    updated_at: str = "2026-03-02T15:00:00Z",
+    order_id: int = 1001,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """lines: (sku, quantity, unit price, discount allocated to the line)."""
+    items = []
+    subtotal = Decimal(0)
+    discounts = Decimal(0)
+    for n, (sku, qty, price, discount) in enumerate(lines):
+        gross = Decimal(price) * qty
+        subtotal += gross - Decimal(discount)
+        discounts += Decimal(discount)
+        items.append(
+            {
+                "id": f"gid://shopify/LineItem/{order_id}{n}",
+                "name": f"Product {sku}",
+                "sku": sku,
+                "quantity": qty,
+                "currentQuantity": qty,
+                "taxable": True,
+                "isGiftCard": False,
+                "variant": {"id": f"gid://shopify/ProductVariant/{n}"},
+                "originalUnitPriceSet": bag(price),
+                "discountedTotalSet": bag(gross - Decimal(discount)),
+                "discountAllocations": [{"allocatedAmountSet": bag(discount)}] if Decimal(discount) else [],
+                "taxLines": [],
+            }
+        )
+    ship = Decimal(shipping) - Decimal(shipping_discount)
+    computed = subtotal + ship + Decimal(tip) + (Decimal(0) if taxes_included else Decimal(tax))
+    amount = Decimal(total) if total is not None else computed
+    return {
+        "id": f"gid://shopify/Order/{order_id}",
+        "name": name or f"#{order_id}",
+        "createdAt": processed_at,
+        "processedAt": processed_at,
+        "updatedAt": updated_at,
+        "cancelledAt": cancelled_at,
+        "test": test,
+        "email": "buyer@example.com",
+        "taxesIncluded": taxes_included,
+        "currencyCode": "USD",
+        "presentmentCurrencyCode": "USD",
+        "displayFinancialStatus": status,
+        "sourceName": "web",
+        "tags": [],
+        "paymentGatewayNames": [gateway],
+        "customer": {"id": "gid://shopify/Customer/1", "email": "buyer@example.com", "displayName": "Buyer"},
+        "retailLocation": None,
+        "totalPriceSet": bag(amount),
+        "currentTotalPriceSet": bag(amount),
+        "subtotalPriceSet": bag(subtotal),
+        "totalTaxSet": bag(tax),
+        "totalShippingPriceSet": bag(ship),
+        "totalDiscountsSet": bag(discounts + Decimal(shipping_discount)),
+        "totalRefundedSet": bag("0"),
+        "totalTipReceivedSet": bag(tip),
+        "taxLines": [],
+        "lineItems": {"nodes": items},
+        "shippingLines": {
+            "nodes": [
+                {
+                    "title": "Standard",
+                    "originalPriceSet": bag(shipping),
+                    "discountedPriceSet": bag(ship),
+                    "discountAllocations": [{"allocatedAmountSet": bag(shipping_discount)}]
+                    if Decimal(shipping_discount)
+                    else [],
+                    "taxLines": [],
+                }
+            ]
+            if Decimal(shipping)
+            else []
+        },
+        "transactions": [
+            {
+                "id": f"gid://shopify/OrderTransaction/{order_id}",
+                "kind": "SALE",
+                "gateway": gateway,
+                "status": "SUCCESS",
+                "test": test,
+                "processedAt": processed_at,
+                "amountSet": bag(amount),
+                "fees": [],
+            }
+        ],
+        "refunds": [],
+    }
+
+
+def mapping(**overrides: Any) -> ledger.Mapping:
+    ref = ledger.Ref
+    values: dict[str, Any] = {
+        "sales_item": ref("1", "Shopify Sale"),
+        "shipping_item": ref("2", "Shopify Shipping"),
+        "discount_item": ref("3", "Shopify Discount"),
+        "tip_item": ref("4", "Shopify Tip"),
+        "gift_card_item": ref("5", "Shopify Gift Card"),
+        "rounding_item": ref("6", "Shopify Rounding"),
+        "customer": ref("10", "Shopify Customer"),
+        "clearing_accounts": {
+            "shopify_payments": ref("20", "Shopify Payments Clearing"),
+            "paypal": ref("21", "PayPal Clearing"),
+            "gift_card": ref("22", "Gift Card Clearing"),
+            "other": ref("23", "Other Payments Clearing"),
+        },
+        "default_clearing": ref("23", "Other Payments Clearing"),
+        "timezone": "America/New_York",
+    }
+    values.update(overrides)
+    return ledger.Mapping(**values)

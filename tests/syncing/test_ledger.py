@@ -1,0 +1,129 @@
+"""The accounting core, held to its invariants: exact totals, explicit rounding, no floats."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncing import ledger
+from syncing.shopify.orders import parse_order
+from tests.syncing.factories import mapping, order_node
+
+
+def receipt(**kwargs):
+    return ledger.sales_receipt(parse_order(order_node(**kwargs)), mapping())
+
+
+def test_paid_order_becomes_a_sales_receipt_that_totals_what_shopify_says():
+    doc = receipt(
+        lines=[("MUG", 2, "12.50", "2.50"), ("TEE", 1, "20.00", "0.00")],
+        shipping="5.00",
+        tax="3.19",
+    )
+    assert doc.entity == "SalesReceipt"
+    assert doc.total == Decimal("50.69")
+    assert [(line.role, line.amount) for line in doc.lines] == [
+        ("product", Decimal("25.00")),
+        ("product", Decimal("20.00")),
+        ("shipping", Decimal("5.00")),
+        ("discount", Decimal("-2.50")),
+    ]
+    assert doc.lines_total + doc.total_tax == doc.total
+    assert not doc.flagged
+    body = doc.as_qbo(mapping())
+    assert body["DepositToAccountRef"] == {"value": "20", "name": "Shopify Payments Clearing"}
+    assert body["TxnTaxDetail"] == {"TotalTax": Decimal("3.19")}
+    assert body["DocNumber"] == "S1001"
+    for line in body["Line"]:
+        detail = line["SalesItemLineDetail"]
+        assert detail["Qty"] * detail["UnitPrice"] == line["Amount"]
+
+
+def test_txn_date_is_the_processed_date_in_the_shops_time_zone():
+    # 02:30 UTC on 1 March is still 28 February in New York.
+    doc = receipt(processed_at="2026-03-01T02:30:00Z")
+    assert doc.txn_date == date(2026, 2, 28)
+
+
+def test_gateway_picks_the_clearing_account():
+    assert receipt(gateway="paypal").deposit_to.value == "21"
+    assert receipt(gateway="Cash on Delivery (COD)").deposit_to.value == "23"
+
+
+def test_shipping_discounts_and_tips_are_their_own_lines():
+    doc = receipt(lines=[("A", 1, "30.00", "0.00")], shipping="8.00", shipping_discount="8.00", tip="4.00")
+    roles = {line.role: line.amount for line in doc.lines}
+    assert roles == {
+        "product": Decimal("30.00"),
+        "shipping": Decimal("8.00"),
+        "discount": Decimal("-8.00"),
+        "tip": Decimal("4.00"),
+    }
+    assert doc.total == Decimal("34.00")
+
+
+def test_a_cent_of_difference_becomes_a_flagged_rounding_line():
+    doc = receipt(lines=[("A", 3, "3.33", "0.00")], total="10.00")
+    assert doc.flagged
+    assert doc.rounding == Decimal("0.01")
+    assert doc.lines[-1].role == "rounding"
+    assert doc.lines_total + doc.total_tax == doc.total
+
+
+def test_a_large_difference_is_refused_not_absorbed():
+    with pytest.raises(ledger.LedgerError) as exc:
+        receipt(lines=[("A", 1, "10.00", "0.00")], total="12.00")
+    assert exc.value.code == "total_mismatch"
+
+
+def test_unpaid_and_tax_inclusive_orders_are_refused_with_a_reason():
+    with pytest.raises(ledger.LedgerError) as exc:
+        ledger.order_documents(parse_order(order_node(status="PENDING")), mapping())
+    assert exc.value.code == "unsupported_financial_status"
+    with pytest.raises(ledger.LedgerError) as exc:
+        receipt(taxes_included=True)
+    assert exc.value.code == "tax_inclusive_unsupported"
+
+
+def test_doc_numbers_fit_qbo():
+    assert ledger.doc_number("S", "#1001") == "S1001"
+    assert len(ledger.doc_number("SHOPQB", "#" + "9" * 30)) == 21
+
+
+def test_content_hash_changes_with_the_content_only():
+    a = receipt(lines=[("A", 1, "10.00", "0.00")])
+    b = receipt(lines=[("A", 1, "10.00", "0.00")])
+    c = receipt(lines=[("A", 2, "10.00", "0.00")])
+    assert a.content_hash(mapping()) == b.content_hash(mapping()) != c.content_hash(mapping())
+
+
+prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2)
+line_strategy = st.tuples(st.sampled_from(["A", "B", "C", ""]), st.integers(1, 7), prices, st.integers(0, 100))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(line_strategy, min_size=1, max_size=8),
+    shipping=st.decimals(min_value=0, max_value=50, places=2),
+    tax=st.decimals(min_value=0, max_value=200, places=2),
+    tip=st.decimals(min_value=0, max_value=20, places=2),
+    nudge=st.sampled_from([Decimal("0.00"), Decimal("0.01"), Decimal("-0.01")]),
+)
+def test_every_receipt_totals_exactly_with_at_most_an_explicit_rounding_line(lines, shipping, tax, tip, nudge):
+    shaped = []
+    for sku, qty, price, pct in lines:
+        discount = (price * qty * pct / 100).quantize(Decimal("0.01"))
+        shaped.append((sku, qty, str(price), str(discount)))
+    node = order_node(lines=shaped, shipping=str(shipping), tax=str(tax), tip=str(tip))
+    total = Decimal(node["totalPriceSet"]["shopMoney"]["amount"]) + nudge
+    node["totalPriceSet"] = {"shopMoney": {"amount": str(total), "currencyCode": "USD"}}
+    doc = ledger.sales_receipt(parse_order(node), mapping())
+    assert doc.total == total
+    assert doc.lines_total + doc.total_tax == total
+    assert doc.rounding == nudge
+    for line in doc.lines:
+        assert isinstance(line.amount, Decimal)
+        assert line.amount == line.amount.quantize(Decimal("0.01"))
+        assert ledger.cents(line.qty * line.unit_price) == line.amount
