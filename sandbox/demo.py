@@ -1,0 +1,258 @@
+"""``bin/demo``: the whole product on one machine, against the local emulators.
+
+Starts both sandboxes (state kept in .demo/ so a second run sees the same store
+and books), seeds a demo shop through the public API when it is empty, connects
+it to a sandbox QuickBooks company, runs the sync through a real django-q2
+worker, prints the reconciliation, then serves the app until Ctrl-C.
+``--once`` stops after the report and exits 0 only if the totals match.
+
+The first stdout line is the sandbox's JSON credentials line (the contract in
+sandbox/management/commands/sandbox.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ORDERS = 60
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError("no free port")
+
+
+def start_sandbox(state: Path, app_url: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    sandbox_log = (state / "sandbox.log").open("a")
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", "--shopify-port", "0", "--qbo-port", "0"]
+        + ["--state-dir", str(state / "sandbox"), "--app-url", app_url],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=sandbox_log,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise SystemExit(f"the sandbox did not start; see {state / 'sandbox.log'}")
+    return proc, json.loads(line)
+
+
+def app_environment(info: dict[str, Any], app_url: str, state: Path) -> dict[str, str]:
+    secret_file = state / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(48))
+    env = {
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{state / 'db.sqlite3'}",
+        "SECRET_KEY": secret_file.read_text().strip(),
+        "APP_URL": app_url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SHOPIFY_API_KEY": info["app"]["api_key"],
+        "SHOPIFY_API_SECRET": info["app"]["api_secret"],
+        "SHOPIFY_ADMIN_BASE": info["shopify"].rstrip("/") + "/{shop}",
+        "QBO_CLIENT_ID": info["qbo_app"]["client_id"],
+        "QBO_CLIENT_SECRET": info["qbo_app"]["client_secret"],
+        "QBO_ENVIRONMENT": info["qbo"].rstrip("/") + "/.well-known/openid_configuration",
+        "QBO_API_BASE": info["qbo"].rstrip("/") + "/v3",
+        "QBO_REDIRECT_URI": app_url + "/qbo/callback",
+        # The emulators speak plain http on loopback; production never sets this.
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
+        "SHOPQB_SANDBOX_URL": info["shopify"],
+    }
+    return {key: value for key, value in env.items() if value}
+
+
+def connect_demo_shop(info: dict[str, Any]) -> Any:
+    """The demo shop and its QuickBooks company, with the sandbox's current credentials."""
+    from django.utils import timezone
+
+    from accounts.models import QuickBooksConnection, Shop
+    from syncing.shopify.client import load_query
+
+    shop_info = info["shops"][0]
+    company = info["qbo_companies"][0]
+    shop, _ = Shop.objects.get_or_create(domain=shop_info["domain"], defaults={"installed_at": timezone.now()})
+    shop.access_token = shop_info["access_token"]
+    shop.uninstalled_at = None
+    shop.installed_at = shop.installed_at or timezone.now()
+    shop.save()
+    from syncing.engine import shopify_client
+
+    data = shopify_client(shop).execute(load_query("shop"))["shop"]
+    Shop.objects.filter(pk=shop.pk).update(
+        name=data["name"], currency=data["currencyCode"], iana_timezone=data["ianaTimezone"]
+    )
+    QuickBooksConnection.objects.update_or_create(
+        shop=shop,
+        defaults={
+            "realm_id": company["realm_id"],
+            "access_token": company["access_token"],
+            "refresh_token": company["refresh_token"],
+            "status": QuickBooksConnection.Status.CONNECTED,
+            "country": company.get("country", "US"),
+            "automated_sales_tax": company.get("country", "US") == "US",
+        },
+    )
+    shop.refresh_from_db()
+    return shop
+
+
+def seed_if_empty(info: dict[str, Any], shop: Any) -> None:
+    from sandbox.shopify.seeder import seed_shop
+    from syncing.engine import shopify_client
+
+    probe = shopify_client(shop).execute("query { orders(first: 1) { nodes { id } } }")
+    if probe["orders"]["nodes"]:
+        return
+    log(f"Seeding {shop.domain} with {DEMO_ORDERS} orders through the Admin API ...")
+    seed_shop(
+        base_url=info["shopify"], shop=shop.domain, token=info["shops"][0]["access_token"], orders=DEMO_ORDERS, seed=7
+    )
+
+
+def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict]:
+    from django_q.tasks import result
+
+    from syncing.tasks import enqueue_sweep
+
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=(state / "qcluster.log").open("a"),
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    task_id = enqueue_sweep(shop_id=shop.pk)
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        outcome = result(task_id)
+        if outcome is not None:
+            return cluster, outcome
+        if cluster.poll() is not None:
+            raise SystemExit(f"the django-q2 worker stopped; see {state / 'qcluster.log'}")
+        time.sleep(0.5)
+    raise SystemExit("the sync did not finish within 15 minutes")
+
+
+def print_report(shop: Any, sweep: dict, report: Any) -> None:
+    from syncing.reconcile import report_lines
+
+    print(f"Shop: {shop.domain} ({shop.currency}) -> QuickBooks company {shop.qbo.realm_id}")
+    print(
+        f"Orders seen: {report.orders_seen} (to book: {report.expected_documents}, "
+        f"skipped by rules: {report.skipped})"
+    )
+    print(
+        f"This run: {sweep.get('orders_seen', 0)} order(s) checked, "
+        f"{sweep.get('documents_written', 0)} QuickBooks document(s) written, {sweep.get('failed', 0)} failed"
+    )
+    print(f"QuickBooks documents found: {report.found_documents}")
+    for line in report_lines(report):
+        print(line)
+    print(
+        f"Shopify total: {report.shopify_total:.2f} {report.currency}  "
+        f"QuickBooks total: {report.qbo_total:.2f} {report.currency}  "
+        f"{'MATCH' if report.matched else 'MISMATCH'}"
+    )
+
+
+def serve(app_url: str, port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "shopqb_app.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4"]
+        + ["--access-logfile", str(state / "access.log"), "--error-logfile", str(state / "gunicorn.log")],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        text=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bin/demo")
+    parser.add_argument("--once", action="store_true", help="exit after the report (0 only if the totals match)")
+    parser.add_argument("--port", type=int, default=8000, help="the app's port (another if taken)")
+    parser.add_argument("--state-dir", default=str(ROOT / ".demo"))
+    args = parser.parse_args(argv)
+
+    state = Path(args.state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    port = free_port(args.port)
+    app_url = f"http://127.0.0.1:{port}"
+    children: list[subprocess.Popen[str]] = []
+
+    def stop_children() -> None:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    try:
+        sandbox, info = start_sandbox(state, app_url)
+        children.append(sandbox)
+        print(json.dumps(info), flush=True)
+
+        env = app_environment(info, app_url, state)
+        os.environ.update(env)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopqb_app.settings")
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        shop = connect_demo_shop(info)
+        seed_if_empty(info, shop)
+        cluster, sweep = run_sync_through_worker(shop, state, env)
+        children.append(cluster)
+
+        from syncing.reconcile import reconcile_shop
+
+        report = reconcile_shop(shop_id=shop.pk)
+        print_report(shop, sweep, report)
+        if args.once:
+            return 0 if report.matched else 1
+
+        call_command("collectstatic", interactive=False, verbosity=0)
+        children.append(serve(app_url, port, env, state))
+        print(f"App: {app_url}", flush=True)
+        print(f"Shopify sandbox admin: {info['shopify']}  QuickBooks inspector: {info['qbo']}", flush=True)
+        print("Serving the app and a django-q2 worker; Ctrl-C stops everything.", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        log("a demo process stopped; shutting down")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_children()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Reconciliation: what Shopify says should be in the books vs what QBO holds, per day.
+
+Shopify's side is recomputed from the orders themselves (never from our own
+records); QBO's side is read back from QuickBooks. Every difference becomes a
+SyncIssue, so nothing is only visible in a report nobody reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from syncing import engine, ledger
+from syncing.models import SyncedRecord
+from syncing.quickbooks import client as qbo
+from syncing.shopify.client import load_query
+from syncing.shopify.orders import parse_order
+
+ZERO = Decimal("0.00")
+ID_CHUNK = 100
+
+
+@dataclass
+class DayTotals:
+    day: date
+    orders: int = 0
+    shopify: Decimal = ZERO
+    qbo: Decimal = ZERO
+
+    @property
+    def difference(self) -> Decimal:
+        return self.qbo - self.shopify
+
+
+@dataclass
+class Difference:
+    source_id: str
+    name: str
+    shopify: Decimal
+    qbo: Decimal | None
+    reason: str
+
+
+@dataclass
+class Reconciliation:
+    currency: str
+    orders_seen: int = 0
+    skipped: int = 0
+    expected_documents: int = 0
+    found_documents: int = 0
+    days: dict[date, DayTotals] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def shopify_total(self) -> Decimal:
+        return sum((d.shopify for d in self.days.values()), ZERO)
+
+    @property
+    def qbo_total(self) -> Decimal:
+        return sum((d.qbo for d in self.days.values()), ZERO)
+
+    @property
+    def matched(self) -> bool:
+        return not self.differences and self.shopify_total == self.qbo_total
+
+    def day(self, value: date) -> DayTotals:
+        return self.days.setdefault(value, DayTotals(day=value))
+
+
+def reconcile_shop(*, shop_id: int) -> Reconciliation:
+    ctx = engine.context_open(shop_id)
+    report = Reconciliation(currency=ctx.shop.currency)
+    expected: dict[str, ledger.Document] = {}
+    for page in ctx.shopify.paginate(load_query("orders"), "orders", {"first": 100, "query": None}, expected_cost=100):
+        for raw in page:
+            order = parse_order(raw)
+            report.orders_seen += 1
+            if order.cancelled_at is not None or engine.skip_reason(order, ctx.rules, ctx.mapping):
+                report.skipped += 1
+                continue
+            try:
+                documents = ledger.order_documents(order, ctx.mapping)
+            except ledger.LedgerError as exc:
+                day = ledger.txn_date(order, ctx.mapping.timezone)
+                report.day(day).orders += 1
+                report.day(day).shopify += order.total_price.shop.amount
+                report.differences.append(
+                    Difference(order.id, order.name, order.total_price.shop.amount, None, str(exc))
+                )
+                continue
+            for document in documents:
+                expected[document.source_id] = document
+                totals = report.day(document.txn_date)
+                totals.orders += 1
+                totals.shopify += document.total
+    report.expected_documents = len(expected)
+
+    records = {
+        r.source_id: r
+        for r in SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", source_id__in=list(expected))
+        if r.qbo_id
+    }
+    found = _read_back(ctx.qb, "SalesReceipt", [r.qbo_id for r in records.values()])
+    for source_id, document in expected.items():
+        record = records.get(source_id)
+        doc = found.get(record.qbo_id) if record else None
+        if doc is None:
+            report.differences.append(
+                Difference(source_id, document.source_name, document.total, None, "not in QuickBooks")
+            )
+            continue
+        report.found_documents += 1
+        amount = Decimal(str(doc.get("TotalAmt", "0")))
+        report.day(document.txn_date).qbo += amount
+        if amount != document.total:
+            report.differences.append(
+                Difference(source_id, document.source_name, document.total, amount, "amounts differ")
+            )
+    for difference in report.differences:
+        engine.issue_raise(
+            shop=ctx.shop,
+            code="reconcile_difference",
+            message=f"{difference.name}: Shopify {difference.shopify}, QuickBooks "
+            f"{difference.qbo if difference.qbo is not None else 'nothing'} ({difference.reason})",
+            source_type="order",
+            source_id=difference.source_id,
+            retryable=True,
+        )
+    return report
+
+
+def _read_back(qb: Any, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        in_list = ", ".join(f"'{i}'" for i in chunk)
+        rows = qbo.query_all(qb, f"select * from {entity} where Id in ({in_list})", entity)  # noqa: S608
+        for row in rows:
+            found[str(row["Id"])] = row
+    return found
+
+
+def report_lines(report: Reconciliation) -> list[str]:
+    """The reconciliation as plain text, per day then totals."""
+    cur = report.currency
+    lines = [f"{'Day':<12}{'Orders':>8}{'Shopify':>14}{'QuickBooks':>14}{'Diff':>10}"]
+    for day in sorted(report.days):
+        t = report.days[day]
+        lines.append(f"{day.isoformat():<12}{t.orders:>8}{t.shopify:>14,.2f}{t.qbo:>14,.2f}{t.difference:>10,.2f}")
+    lines.append(
+        f"{'Total':<12}{report.expected_documents:>8}{report.shopify_total:>14,.2f}{report.qbo_total:>14,.2f}"
+        f"{report.qbo_total - report.shopify_total:>10,.2f}  {cur}"
+    )
+    by_reason: dict[str, int] = defaultdict(int)
+    for difference in report.differences:
+        by_reason[difference.reason] += 1
+    for reason, count in sorted(by_reason.items()):
+        lines.append(f"  {count} order(s): {reason}")
+    return lines
