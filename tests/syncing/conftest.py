@@ -1,0 +1,108 @@
+"""A shop connected to a QuickBooks company, both emulated over real HTTP."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import QuickBooksConnection, Shop
+from sandbox.runner import start_sandboxes
+
+
+@pytest.fixture
+def sandboxes():
+    running = start_sandboxes()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sandbox_settings(sandboxes, settings, monkeypatch):
+    info = sandboxes.info
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    settings.SHOPIFY_API_KEY = info["app"]["api_key"]
+    settings.SHOPIFY_API_SECRET = info["app"]["api_secret"]
+    settings.SHOPIFY_ADMIN_BASE = info["shopify"] + "/{shop}"
+    settings.QBO_CLIENT_ID = info["qbo_app"]["client_id"]
+    settings.QBO_CLIENT_SECRET = info["qbo_app"]["client_secret"]
+    settings.QBO_ENVIRONMENT = info["qbo"] + "/.well-known/openid_configuration"
+    settings.QBO_API_BASE = info["qbo"] + "/v3"
+    settings.QBO_HTTP_TIMEOUT = 10
+    return info
+
+
+@pytest.fixture
+def shop(db, sandbox_settings) -> Shop:
+    shop_info = sandbox_settings["shops"][0]
+    company = sandbox_settings["qbo_companies"][0]
+    shop = Shop.objects.create(
+        domain=shop_info["domain"],
+        name="Demo",
+        currency="USD",
+        iana_timezone="America/New_York",
+        installed_at=timezone.now(),
+        access_token=shop_info["access_token"],
+    )
+    QuickBooksConnection.objects.create(
+        shop=shop,
+        realm_id=company["realm_id"],
+        access_token=company["access_token"],
+        refresh_token=company["refresh_token"],
+        country="US",
+        automated_sales_tax=True,
+    )
+    return shop
+
+
+class Store:
+    """Creates orders in the Shopify sandbox through the public orderCreate mutation."""
+
+    MUTATION = """
+    mutation Create($order: OrderCreateOrderInput!) {
+      orderCreate(order: $order) { order { id name } userErrors { field message } }
+    }
+    """
+
+    def __init__(self, shop: Shop):
+        from syncing.engine import shopify_client
+
+        self.client = shopify_client(shop)
+
+    def order(
+        self,
+        *,
+        lines: list[tuple[str, int, str]] = (("MUG-1", 2, "12.50"),),
+        tax: str = "0.00",
+        shipping: str = "0.00",
+        gateway: str = "shopify_payments",
+        test: bool = False,
+        financial_status: str = "PAID",
+    ) -> dict[str, Any]:
+        def money(amount: Decimal | str) -> dict[str, Any]:
+            return {"shopMoney": {"amount": str(amount), "currencyCode": "USD"}}
+
+        total = sum((Decimal(p) * q for _, q, p in lines), Decimal(0)) + Decimal(tax) + Decimal(shipping)
+        order: dict[str, Any] = {
+            "currency": "USD",
+            "financialStatus": financial_status,
+            "test": test,
+            "lineItems": [
+                {"title": f"Item {sku}", "sku": sku, "quantity": qty, "priceSet": money(price)}
+                for sku, qty, price in lines
+            ],
+            "transactions": [
+                {"kind": "SALE", "status": "SUCCESS", "gateway": gateway, "amountSet": money(total), "test": test}
+            ]
+            if financial_status == "PAID"
+            else [],
+        }
+        if Decimal(tax):
+            order["taxLines"] = [{"title": "State tax", "rate": "0.05", "priceSet": money(tax)}]
+        if Decimal(shipping):
+            order["shippingLines"] = [{"title": "Standard", "priceSet": money(shipping)}]
+        data = self.client.execute(self.MUTATION, {"order": order})["orderCreate"]
+        assert not data["userErrors"], data["userErrors"]
+        return data["order"]

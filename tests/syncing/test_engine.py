@@ -1,0 +1,177 @@
+"""The engine against both emulators over HTTP: exactly once, exact totals, no silent failure."""
+
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from syncing import engine, tasks
+from syncing.models import SyncedRecord, SyncIssue, SyncRun
+from syncing.quickbooks import client as qbo
+from syncing.reconcile import reconcile_shop
+from tests.syncing.conftest import Store
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def qbo_receipts(shop):
+    ctx = engine.context_open(shop.pk)
+    return qbo.query_all(ctx.qb, "select * from SalesReceipt", "SalesReceipt")
+
+
+def test_sweep_books_each_paid_order_once_and_a_second_sweep_writes_nothing(shop):
+    store = Store(shop)
+    store.order(lines=[("MUG-1", 2, "12.50"), ("TEE-2", 1, "20.00")], tax="2.25", shipping="4.99")
+    store.order(lines=[("CAP-3", 3, "9.99")], gateway="paypal")
+    store.order(test=True)
+
+    first = engine.shop_sweep(shop_id=shop.pk)
+    assert first.outcomes == {"written": 2, "skipped": 1}
+    receipts = qbo_receipts(shop)
+    assert sorted(Decimal(str(r["TotalAmt"])) for r in receipts) == [Decimal("29.97"), Decimal("52.24")]
+
+    second = engine.shop_sweep(shop_id=shop.pk, full=True)
+    assert second.outcomes == {"unchanged": 2, "skipped": 1}
+    assert len(qbo_receipts(shop)) == 2
+    assert SyncRun.objects.filter(shop=shop, status="succeeded").count() == 2
+
+    report = reconcile_shop(shop_id=shop.pk)
+    assert report.matched
+    assert report.shopify_total == report.qbo_total == Decimal("82.21")
+
+
+def test_the_sweep_runs_through_django_q(shop, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    Store(shop).order()
+    tasks.enqueue_sweep(shop_id=shop.pk)
+    assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.SYNCED
+
+
+def test_duplicate_and_reordered_order_syncs_write_one_document(shop):
+    a = Store(shop).order(lines=[("A", 1, "10.00")])
+    b = Store(shop).order(lines=[("B", 1, "11.00")])
+    for gid in (b["id"], a["id"], b["id"], a["id"], a["id"]):
+        engine.order_sync(shop_id=shop.pk, order_gid=gid)
+    assert len(qbo_receipts(shop)) == 2
+    assert SyncedRecord.objects.filter(shop=shop, status="synced").count() == 2
+
+
+def test_a_crash_after_the_qbo_write_is_recovered_without_a_duplicate(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    with mock.patch.object(engine, "_record_synced", side_effect=RuntimeError("worker killed")):
+        with pytest.raises(RuntimeError):
+            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    record = SyncedRecord.objects.get(shop=shop)
+    assert record.status == SyncedRecord.Status.WRITING and not record.qbo_id
+
+    # While the claim is fresh, another worker keeps its hands off.
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "busy"
+    # After the lease, the record is taken over and the document found again.
+    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - engine.CLAIM_LEASE * 2)
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    assert len(qbo_receipts(shop)) == 1
+    record.refresh_from_db()
+    assert record.status == SyncedRecord.Status.SYNCED and record.qbo_id
+
+
+def test_a_lost_response_is_replayed_by_request_id(shop):
+    """QBO wrote the document but our side never heard back: the same requestid replays it."""
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    real_create = qbo.create
+    calls = []
+
+    def create_then_lose_answer(*args, **kwargs):
+        calls.append(kwargs["request_id"])
+        real_create(*args, **kwargs)
+        raise qbo.QboUnavailable("connection reset after write")
+
+    with mock.patch.object(qbo, "create", side_effect=create_then_lose_answer):
+        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
+    assert SyncIssue.objects.filter(shop=shop, code="qbo_unavailable", resolved_at__isnull=True).exists()
+    written = real_create(
+        engine.context_open(shop.pk).qb,
+        "SalesReceipt",
+        {"Line": []},  # ignored by QBO: the requestid replays the first answer
+        request_id=calls[0],
+    )
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    receipts = qbo_receipts(shop)
+    assert [r["Id"] for r in receipts] == [written.id]
+    assert not SyncIssue.objects.filter(shop=shop, resolved_at__isnull=True).exists()
+
+
+def test_a_document_number_already_in_the_books_is_never_touched(shop):
+    ctx = engine.context_open(shop.pk)
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    number = engine.ledger.doc_number(
+        ctx.mapping.doc_number_prefix,
+        engine.parse_order(ctx.shopify.execute(engine.load_query("order"), {"id": order["id"]})["order"]).name,
+    )
+    theirs = qbo.create(
+        ctx.qb,
+        "SalesReceipt",
+        {
+            "DocNumber": number,
+            "PrivateNote": "keyed in by the bookkeeper",
+            "CustomerRef": ctx.mapping.customer.as_qbo(),
+            "Line": [
+                {
+                    "Amount": "99.00",
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": ctx.mapping.sales_item.as_qbo(), "Qty": 1, "UnitPrice": "99.00"},
+                }
+            ],
+        },
+        request_id="bookkeeper-1",
+    )
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
+    issue = SyncIssue.objects.get(shop=shop, code="doc_number_taken")
+    assert number in issue.message
+    after = qbo.read(ctx.qb, "SalesReceipt", theirs.id)
+    assert after["SyncToken"] == theirs.sync_token
+    assert Decimal(str(after["TotalAmt"])) == Decimal("99.00")
+
+
+def test_a_qbo_rejection_is_an_issue_with_the_reason_and_a_retry_fixes_it(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    rejected = qbo.QboRejected("Invalid Reference Id: Item assigned to this transaction has been deleted", "610")
+    with mock.patch.object(qbo, "create", side_effect=rejected):
+        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
+    record = SyncedRecord.objects.get(shop=shop)
+    assert record.status == SyncedRecord.Status.FAILED
+    issue = SyncIssue.objects.get(shop=shop, code="qbo_rejected")
+    assert "Item assigned" in issue.message and issue.retryable
+
+    result = engine.shop_sweep(shop_id=shop.pk)  # retries failed records
+    assert result.outcomes.get("written") == 1
+    assert len(qbo_receipts(shop)) == 1
+    issue.refresh_from_db()
+    assert issue.resolved_at is not None
+
+
+def test_poison_work_stops_after_bounded_attempts(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    with mock.patch.object(qbo, "create", side_effect=qbo.QboRejected("Business Validation Error", "6000")):
+        for _ in range(engine.MAX_ATTEMPTS + 3):
+            engine.shop_sweep(shop_id=shop.pk, full=False)
+    record = SyncedRecord.objects.get(shop=shop, source_id=order["id"])
+    assert record.attempts == engine.MAX_ATTEMPTS
+    assert SyncIssue.objects.get(shop=shop, code="qbo_rejected").occurrences == engine.MAX_ATTEMPTS
+
+
+def test_unsupported_orders_are_issues_not_silence(shop):
+    Store(shop).order(financial_status="PENDING")
+    result = engine.shop_sweep(shop_id=shop.pk)
+    assert result.outcomes == {"failed": 1}
+    issue = SyncIssue.objects.get(shop=shop)
+    assert issue.code == "unsupported_financial_status"
+    report = reconcile_shop(shop_id=shop.pk)
+    assert not report.matched
+
+
+def test_paused_shops_are_not_synced(shop):
+    Store(shop).order()
+    shop.pause("merchant asked")
+    assert tasks.sweep_shop(shop.pk) == {"skipped": f"{shop.domain} is paused: merchant asked"}
+    assert not SyncedRecord.objects.exists()
