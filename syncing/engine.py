@@ -205,6 +205,9 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> str:
         return "unchanged"
     if record.status == SyncedRecord.Status.VOIDED:
         return "unchanged"
+    if record.status == SyncedRecord.Status.FAILED and record.attempts >= MAX_ATTEMPTS:
+        # Poison work: stays failed (with its open issue) until someone retries it.
+        return "failed"
     if not record_claim(record):
         return "busy"
     record.refresh_from_db()
@@ -451,7 +454,7 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 updated = parse_order(raw).updated_at
                 watermark = max(watermark, updated) if watermark else updated
-        for outcome in _retry_failed(ctx):
+        for outcome in _retry_failed(ctx, before=run.started_at):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     except (ShopifyError, qbo.QboError) as exc:
         _run_finish(run, outcomes, watermark or since, SyncRun.Status.FAILED, str(exc))
@@ -461,11 +464,15 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     return SweepResult(run=run, outcomes=outcomes)
 
 
-def _retry_failed(ctx: SyncContext) -> list[str]:
-    """Orders whose last write failed, fetched again, up to MAX_ATTEMPTS tries each."""
+def _retry_failed(ctx: SyncContext, *, before: Any) -> list[str]:
+    """Orders whose last write failed before this run, fetched again, up to MAX_ATTEMPTS tries each."""
     outcomes = []
     failed = SyncedRecord.objects.filter(
-        shop=ctx.shop, source_type="order", status=SyncedRecord.Status.FAILED, attempts__lt=MAX_ATTEMPTS
+        shop=ctx.shop,
+        source_type="order",
+        status=SyncedRecord.Status.FAILED,
+        attempts__lt=MAX_ATTEMPTS,
+        updated_at__lt=before,
     )
     for record in failed:
         data = ctx.shopify.execute(load_query("order"), {"id": record.source_id})
