@@ -1,0 +1,75 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from syncing import engine
+from syncing.models import SyncedRecord, SyncIssue, SyncRun, WebhookDelivery
+
+
+@admin.register(SyncedRecord)
+class SyncedRecordAdmin(admin.ModelAdmin):
+    list_display = (
+        "shop",
+        "source_type",
+        "source_name",
+        "kind",
+        "status",
+        "doc_number",
+        "qbo_id",
+        "amount",
+        "attempts",
+    )
+    list_filter = ("status", "kind", "source_type")
+    search_fields = ("shop__domain", "source_id", "source_name", "doc_number", "qbo_id")
+    readonly_fields = [f.name for f in SyncedRecord._meta.fields]
+    actions = ["retry"]
+
+    @admin.action(description="Retry failed records")
+    def retry(self, request, queryset):
+        failed = queryset.filter(status=SyncedRecord.Status.FAILED)
+        for record in failed:
+            engine.record_retry(record=record)
+        self.message_user(request, f"Queued {failed.count()} record(s) again.", messages.SUCCESS)
+
+
+@admin.register(SyncIssue)
+class SyncIssueAdmin(admin.ModelAdmin):
+    list_display = ("shop", "code", "message", "occurrences", "retryable", "updated_at", "resolved_at")
+    list_filter = ("code", "retryable", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("shop__domain", "source_id", "message")
+    readonly_fields = [f.name for f in SyncIssue._meta.fields]
+    actions = ["retry", "resolve"]
+
+    @admin.action(description="Retry the work behind these issues")
+    def retry(self, request, queryset):
+        count = 0
+        for issue in queryset.filter(resolved_at__isnull=True, source_type="order").exclude(source_id=""):
+            record = SyncedRecord.objects.filter(shop=issue.shop, source_id=issue.source_id).first()
+            if record is not None and record.status == SyncedRecord.Status.FAILED:
+                engine.record_retry(record=record)
+            else:
+                from syncing.tasks import enqueue_order_sync
+
+                enqueue_order_sync(shop_id=issue.shop_id, order_gid=issue.source_id)
+            count += 1
+        self.message_user(request, f"Queued {count} order(s) again.", messages.SUCCESS)
+
+    @admin.action(description="Mark resolved")
+    def resolve(self, request, queryset):
+        updated = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"Resolved {updated} issue(s).", messages.SUCCESS)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = ("shop", "kind", "status", "started_at", "finished_at", "orders_seen", "documents_written", "failed")
+    list_filter = ("status", "kind")
+    readonly_fields = [f.name for f in SyncRun._meta.fields]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("shop_domain", "topic", "webhook_id", "received_at", "processed_at")
+    list_filter = ("topic",)
+    search_fields = ("shop_domain", "webhook_id", "event_id")
+    # Payloads can hold customer data: shown only on the detail page, read-only.
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
