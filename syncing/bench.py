@@ -37,8 +37,8 @@ def bench_ledger(n: int) -> str:
 
 
 def bench_sweep(n: int) -> list[str]:
-    db = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)  # noqa: SIM115
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{db.name}")
+    db = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)
+    os.environ["DATABASE_URL"] = f"sqlite:///{db.name}"  # never the caller's database
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     import django
 
