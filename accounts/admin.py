@@ -1,13 +1,15 @@
-from django.contrib import admin, messages
+"""Support staff's view of tenants. Tokens are never rendered: only their expiry."""
 
-from accounts.models import QuickBooksConnection, Shop
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from accounts.models import ComplianceRequest, PauseCode, QuickBooksConnection, Shop
 
 
 class QuickBooksInline(admin.StackedInline):
     model = QuickBooksConnection
     can_delete = False
     extra = 0
-    # Tokens are never rendered: only their expiry.
     fields = (
         "realm_id",
         "status",
@@ -23,12 +25,40 @@ class QuickBooksInline(admin.StackedInline):
     )
     readonly_fields = fields
 
+    def has_add_permission(self, request, obj=None):  # noqa: ARG002
+        return False
+
+
+class QBOStateFilter(admin.SimpleListFilter):
+    title = "QuickBooks"
+    parameter_name = "qbo"
+
+    def lookups(self, request, model_admin):  # noqa: ARG002
+        return [*QuickBooksConnection.Status.choices, ("none", "Not connected")]
+
+    def queryset(self, request, queryset):  # noqa: ARG002
+        if self.value() == "none":
+            return queryset.filter(qbo__isnull=True)
+        if self.value():
+            return queryset.filter(qbo__status=self.value())
+        return queryset
+
 
 @admin.register(Shop)
 class ShopAdmin(admin.ModelAdmin):
-    list_display = ("domain", "name", "currency", "installed_at", "uninstalled_at", "sync_paused", "paused_reason", "qbo_state")
-    list_filter = ("sync_paused",)
+    list_display = (
+        "domain",
+        "name",
+        "installed",
+        "sync_paused",
+        "paused_reason",
+        "qbo_state",
+        "access_token_expires_at",
+        "refresh_token_expires_at",
+    )
+    list_filter = ("sync_paused", "paused_code", QBOStateFilter)
     search_fields = ("domain", "name")
+    list_select_related = ("qbo",)
     fields = (
         "domain",
         "name",
@@ -37,28 +67,86 @@ class ShopAdmin(admin.ModelAdmin):
         "installed_at",
         "uninstalled_at",
         "sync_paused",
+        "paused_code",
         "paused_reason",
         "scopes",
         "access_token_expires_at",
         "refresh_token_expires_at",
     )
-    readonly_fields = ("installed_at", "uninstalled_at", "scopes", "access_token_expires_at", "refresh_token_expires_at")
+    readonly_fields = (
+        "domain",
+        "installed_at",
+        "uninstalled_at",
+        "sync_paused",
+        "paused_code",
+        "paused_reason",
+        "scopes",
+        "access_token_expires_at",
+        "refresh_token_expires_at",
+    )
     inlines = [QuickBooksInline]
     actions = ["pause_sync", "resume_sync"]
+
+    def has_add_permission(self, request):  # noqa: ARG002
+        return False  # shops come from installs only
+
+    @admin.display(boolean=True, description="Installed")
+    def installed(self, shop: Shop) -> bool:
+        return shop.is_installed
 
     @admin.display(description="QuickBooks")
     def qbo_state(self, shop: Shop) -> str:
         conn = getattr(shop, "qbo", None)
-        return conn.get_status_display() if conn else "not connected"
+        if conn is None:
+            return "not connected"
+        if conn.status == QuickBooksConnection.Status.RECONNECT_NEEDED:
+            return f"\u26a0 reconnect needed: {conn.status_reason}"
+        return f"{conn.get_status_display()}: {conn.company_name or conn.realm_id}"
 
     @admin.action(description="Pause sync")
     def pause_sync(self, request, queryset):
         for shop in queryset:
-            shop.pause(f"paused by support ({request.user})")
+            shop.pause(f"Paused by support ({request.user}) on {timezone.now():%Y-%m-%d}.", code=PauseCode.SUPPORT)
         self.message_user(request, f"Paused {queryset.count()} shop(s).", messages.SUCCESS)
 
     @admin.action(description="Resume sync")
     def resume_sync(self, request, queryset):
+        blocked = 0
         for shop in queryset:
+            if shop.paused_code in (PauseCode.UNINSTALLED, PauseCode.SHOPIFY_REVOKED, PauseCode.QBO_RECONNECT):
+                blocked += 1  # resuming cannot fix a missing grant: the merchant must act
+                continue
             shop.resume()
-        self.message_user(request, f"Resumed {queryset.count()} shop(s).", messages.SUCCESS)
+        self.message_user(request, f"Resumed {queryset.count() - blocked} shop(s).", messages.SUCCESS)
+        if blocked:
+            self.message_user(
+                request,
+                f"{blocked} shop(s) stay paused: they need the merchant to reinstall or reconnect.",
+                messages.WARNING,
+            )
+
+
+@admin.register(ComplianceRequest)
+class ComplianceRequestAdmin(admin.ModelAdmin):
+    """What Shopify asked and when we did it; the export itself is for the merchant only."""
+
+    list_display = ("topic", "shop_domain", "customer_id", "received_at", "completed_at", "downloaded_at", "summary")
+    list_filter = ("topic",)
+    search_fields = ("shop_domain", "customer_id")
+    fields = (
+        "topic",
+        "shop_domain",
+        "customer_id",
+        "webhook_id",
+        "summary",
+        "received_at",
+        "completed_at",
+        "downloaded_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):  # noqa: ARG002
+        return False
+
+    def has_change_permission(self, request, obj=None):  # noqa: ARG002
+        return False

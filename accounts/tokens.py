@@ -1,24 +1,149 @@
 """Access tokens for the engine: always call these, never read the columns.
 
-They refresh expiring tokens (single-flight) and pause the shop when a token is
-revoked. First version: returns the stored token; refresh lands with the
-embedded-app work.
+Both providers hand out short-lived access tokens and rotating refresh tokens.
+A refresh runs under a row lock (``select_for_update``), so of two workers that
+find the token stale only one calls the provider; the other waits, then reads the
+token the first one stored. The rotated refresh token is written in the same
+transaction as the access token. A refused refresh is final: the shop is paused
+(or the QuickBooks connection marked "reconnect needed") with a reason the
+merchant and support can see, and ``TokenRevoked`` is raised.
 """
 
-from accounts.models import QuickBooksConnection, Shop
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import quickbooks_auth, shopify_auth
+from accounts.models import PauseCode, QuickBooksConnection, Shop
+
+log = logging.getLogger(__name__)
+
+SHOPIFY_REVOKED_REASON = "Shopify access was revoked or has expired: open ShopQB from your Shopify admin to restore it."
+QBO_RECONNECT_REASON = "QuickBooks refused our access (revoked or expired): reconnect QuickBooks in ShopQB."
 
 
 class TokenRevoked(Exception):
     """The token cannot be refreshed any more: the merchant must reconnect."""
 
 
+class TokenRefreshFailed(Exception):
+    """The provider could not be reached or failed: try again later (nothing changed)."""
+
+
+def _fresh(token: str, expires_at) -> bool:
+    if not token:
+        return False
+    if expires_at is None:  # a non-expiring token
+        return True
+    return expires_at > timezone.now() + timedelta(seconds=settings.TOKEN_REFRESH_MARGIN_SECONDS)
+
+
 def shopify_access_token(shop: Shop) -> str:
-    if not shop.access_token:
-        raise TokenRevoked(f"{shop.domain} has no Shopify access token (not installed?)")
+    if _fresh(shop.access_token, shop.access_token_expires_at):
+        return shop.access_token
+    revoked = False
+    with transaction.atomic():
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        if not _fresh(locked.access_token, locked.access_token_expires_at):
+            if not locked.refresh_token:
+                raise TokenRevoked(f"{locked.domain} has no usable Shopify token (not installed?)")
+            try:
+                grant = shopify_auth.refresh(shop=locked.domain, refresh_token=locked.refresh_token)
+            except shopify_auth.ShopifyGrantRevoked:
+                revoked = True
+            except shopify_auth.ShopifyOAuthError as exc:
+                raise TokenRefreshFailed(str(exc)) from None
+            else:
+                locked.access_token = grant.access_token
+                locked.access_token_expires_at = grant.expires_at
+                if grant.refresh_token:
+                    locked.refresh_token = grant.refresh_token
+                    locked.refresh_token_expires_at = grant.refresh_token_expires_at
+                locked.save(
+                    update_fields=[
+                        "access_token",
+                        "access_token_expires_at",
+                        "refresh_token",
+                        "refresh_token_expires_at",
+                        "updated_at",
+                    ]
+                )
+                log.info("refreshed the Shopify token of %s", locked.domain)
+        _copy_token_fields(locked, shop)
+    if revoked:
+        # Outside the transaction above, so the pause survives the exception.
+        shop.pause(SHOPIFY_REVOKED_REASON, code=PauseCode.SHOPIFY_REVOKED)
+        log.warning("Shopify refused the refresh token of %s: sync paused", shop.domain)
+        raise TokenRevoked(f"{shop.domain}: {SHOPIFY_REVOKED_REASON}")
     return shop.access_token
 
 
 def qbo_access_token(connection: QuickBooksConnection) -> str:
-    if connection.status != QuickBooksConnection.Status.CONNECTED or not connection.access_token:
+    if connection.status != QuickBooksConnection.Status.CONNECTED:
         raise TokenRevoked(f"QuickBooks connection for {connection.shop.domain} needs reconnecting")
+    if _fresh(connection.access_token, connection.access_token_expires_at):
+        return connection.access_token
+    revoked = False
+    with transaction.atomic():
+        locked = QuickBooksConnection.objects.select_for_update().get(pk=connection.pk)
+        if locked.status != QuickBooksConnection.Status.CONNECTED:
+            _copy_token_fields(locked, connection, status=True)
+            raise TokenRevoked(f"QuickBooks connection for {connection.shop.domain} needs reconnecting")
+        if not _fresh(locked.access_token, locked.access_token_expires_at):
+            try:
+                grant = quickbooks_auth.refresh(refresh_token=locked.refresh_token)
+            except quickbooks_auth.QBOGrantRevoked:
+                revoked = True
+            except quickbooks_auth.QBOOAuthError as exc:
+                raise TokenRefreshFailed(str(exc)) from None
+            else:
+                # Intuit may or may not rotate the refresh token: always keep the newest.
+                locked.access_token = grant.access_token
+                locked.access_token_expires_at = grant.expires_at
+                locked.refresh_token = grant.refresh_token
+                locked.refresh_token_expires_at = grant.refresh_token_expires_at
+                locked.save(
+                    update_fields=[
+                        "access_token",
+                        "access_token_expires_at",
+                        "refresh_token",
+                        "refresh_token_expires_at",
+                        "updated_at",
+                    ]
+                )
+                log.info("refreshed the QuickBooks token of realm %s", locked.realm_id)
+        _copy_token_fields(locked, connection)
+    if revoked:
+        qbo_mark_reconnect_needed(connection, QBO_RECONNECT_REASON)
+        raise TokenRevoked(f"{connection.shop.domain}: {QBO_RECONNECT_REASON}")
     return connection.access_token
+
+
+def qbo_mark_reconnect_needed(connection: QuickBooksConnection, reason: str) -> None:
+    """The connection is dead: say so on it, pause the shop's sync, drop the tokens."""
+    with transaction.atomic():
+        QuickBooksConnection.objects.filter(pk=connection.pk).update(
+            status=QuickBooksConnection.Status.RECONNECT_NEEDED,
+            status_reason=reason[:500],
+            access_token="",
+            refresh_token="",
+            access_token_expires_at=None,
+            updated_at=timezone.now(),
+        )
+        connection.shop.pause(reason, code=PauseCode.QBO_RECONNECT)
+    connection.status = QuickBooksConnection.Status.RECONNECT_NEEDED
+    connection.status_reason = reason[:500]
+    connection.access_token = connection.refresh_token = ""
+    log.warning("QuickBooks connection of %s needs reconnecting: sync paused", connection.shop.domain)
+
+
+def _copy_token_fields(source, target, *, status: bool = False) -> None:
+    for name in ("access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at"):
+        setattr(target, name, getattr(source, name))
+    if status:
+        target.status, target.status_reason = source.status, source.status_reason

@@ -1,0 +1,149 @@
+"""Session-token authentication for every embedded request.
+
+App Bridge gives the page a short-lived JWT signed with the app secret. Document
+loads carry it as ``?id_token=``, fetches as ``Authorization: Bearer``. The shop is
+the token's ``dest``; nothing else (no cookie, no query parameter) decides it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode, urlparse
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+from shopify import session_token as shopify_session_token
+
+from accounts import services, shopify_auth
+from accounts.models import Shop
+
+log = logging.getLogger(__name__)
+
+RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+
+
+class InvalidSessionToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    shop_domain: str
+    user_id: str
+    session_id: str
+
+
+def session_token_decode(token: str) -> SessionClaims:
+    """Verify signature, audience, expiry and issuer/destination; return who is asking."""
+    # Reference: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+    if not token or not settings.SHOPIFY_API_KEY or not settings.SHOPIFY_API_SECRET:
+        raise InvalidSessionToken("no session token")
+    try:
+        payload = shopify_session_token.decode_from_header(
+            f"Bearer {token}", api_key=settings.SHOPIFY_API_KEY, secret=settings.SHOPIFY_API_SECRET
+        )
+    except shopify_session_token.SessionTokenError as exc:
+        raise InvalidSessionToken(type(exc).__name__) from None
+    domain = shopify_auth.valid_shop_domain(urlparse(str(payload.get("dest", ""))).hostname)
+    if domain is None:
+        raise InvalidSessionToken("dest is not a shop")
+    return SessionClaims(shop_domain=domain, user_id=str(payload.get("sub", "")), session_id=str(payload["sid"]))
+
+
+def _unauthorized_fetch() -> JsonResponse:
+    response = JsonResponse({"error": "invalid session token"}, status=401)
+    response[RETRY_HEADER] = "1"
+    return response
+
+
+def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The one gate for embedded views: sets ``request.shop`` or refuses.
+
+    Unsafe methods must come as fetches with a Bearer token (which a cross-site
+    form cannot send), so these views need no CSRF cookie.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        is_document = not header and request.method in ("GET", "HEAD")
+        token = request.GET.get("id_token", "") if is_document else header.removeprefix("Bearer ").strip()
+        if header and not header.startswith("Bearer "):
+            token = ""
+        try:
+            claims = session_token_decode(token)
+        except InvalidSessionToken as exc:
+            if token:
+                log.info("refused a session token: %s", exc)
+            if not is_document:
+                return _unauthorized_fetch()
+            return _document_without_session(request)
+
+        shop = Shop.objects.filter(domain=claims.shop_domain).first()
+        if shop is None or not shop.is_installed or not shop.access_token:
+            try:
+                shop = services.shop_install_by_token_exchange(domain=claims.shop_domain, session_token=token)
+            except services.InstallError as exc:
+                if not is_document:
+                    return JsonResponse({"error": str(exc)}, status=403)
+                response = render(request, "accounts/problem.html", {"message": str(exc)}, status=403)
+                add_never_cache_headers(response)
+                return response
+        request.shop = shop  # type: ignore[attr-defined]
+        request.session_claims = claims  # type: ignore[attr-defined]
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    return wrapper
+
+
+def _document_without_session(request: HttpRequest) -> HttpResponse:
+    """A page load without a valid id_token: get one, install, or explain."""
+    params = request.GET.dict()
+    shop = shopify_auth.valid_shop_domain(params.get("shop"))
+    if shop and shopify_auth.query_is_signed(params):
+        installed = Shop.objects.filter(domain=shop, installed_at__isnull=False, uninstalled_at__isnull=True)
+        if not installed.exclude(access_token="").exists():
+            # Non-managed install: authorization code grant, outside the admin's iframe.
+            target = request.build_absolute_uri(reverse("accounts:install") + "?" + urlencode({"shop": shop}))
+            if params.get("embedded") == "1":
+                request.frame_shop_domain = shop  # type: ignore[attr-defined]
+                return _no_store(render(request, "accounts/exit_iframe.html", {"target": target}))
+            return redirect(target)
+        if params.get("embedded") != "1":
+            return redirect(shopify_auth.admin_app_url(shop))
+    if shop and params.get("embedded") == "1" and not _bounced_recently(params.get("shopqb_bounce", "")):
+        # Inside the admin: App Bridge gets a fresh token and the page reloads with it.
+        # The page holds no data, so the shop named in the query may frame it.
+        request.frame_shop_domain = shop  # type: ignore[attr-defined]
+        return _no_store(render(request, "accounts/bounce.html", {"shop": shop}))
+    response = render(
+        request,
+        "accounts/problem.html",
+        {"message": "Open ShopQB from your Shopify admin (Apps \u2192 ShopQB)."},
+        status=401,
+    )
+    return _no_store(response)
+
+
+def _bounced_recently(value: str) -> bool:
+    """The bounce page already fetched a token seconds ago and it failed: stop, don't loop."""
+    try:
+        return abs(time.time() * 1000 - int(value)) < 30_000
+    except ValueError:
+        return False
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    return response

@@ -1,0 +1,471 @@
+"""Tenant lifecycle: install, QuickBooks connect/disconnect, uninstall, GDPR requests.
+
+Views and webhook handlers stay thin and call these. Provider calls happen outside
+row locks where they can, and never with a token in a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts import quickbooks_auth, shopify_auth
+from accounts.crypto import encrypt
+from accounts.models import ComplianceRequest, OAuthState, PauseCode, QuickBooksConnection, Shop
+
+log = logging.getLogger(__name__)
+
+OAUTH_STATE_TTL = timedelta(minutes=10)
+UNINSTALLED_REASON = "The app was uninstalled from the Shopify admin."
+QBO_DISCONNECTED_REASON = "QuickBooks is disconnected: connect a QuickBooks company to sync."
+
+
+class InstallError(Exception):
+    """The shop could not be installed; the message is safe to show the merchant."""
+
+
+class InvalidState(Exception):
+    """An OAuth callback that does not belong to a round trip we started."""
+
+
+# --- Shopify install -------------------------------------------------------------
+
+
+def shop_install_by_token_exchange(*, domain: str, session_token: str) -> Shop:
+    """Managed install: swap the session token for an expiring offline token (once)."""
+    Shop.objects.get_or_create(domain=domain)
+    with transaction.atomic():
+        # Shopify keeps one expiring offline token per shop: a second exchange would
+        # revoke the first, so installs of one shop run one at a time.
+        shop = Shop.objects.select_for_update().get(domain=domain)
+        if shop.is_installed and shop.access_token:
+            return shop
+        try:
+            grant = shopify_auth.exchange_session_token(shop=domain, session_token=session_token)
+        except shopify_auth.ShopifyOAuthError as exc:
+            log.warning("token exchange for %s failed: %s", domain, exc)
+            raise InstallError("Shopify did not grant ShopQB access to this store. Please try again.") from None
+        _apply_grant(shop, grant)
+    shop_details_refresh(shop)
+    return shop
+
+
+def shop_install_by_code(*, domain: str, code: str) -> Shop:
+    """Authorization code grant (non-managed installs): the callback already checked HMAC and state."""
+    try:
+        grant = shopify_auth.exchange_code(shop=domain, code=code)
+    except shopify_auth.ShopifyOAuthError as exc:
+        log.warning("code exchange for %s failed: %s", domain, exc)
+        raise InstallError("Shopify did not grant ShopQB access to this store. Please install again.") from None
+    Shop.objects.get_or_create(domain=domain)
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(domain=domain)
+        _apply_grant(shop, grant)
+    shop_details_refresh(shop)
+    return shop
+
+
+def _apply_grant(shop: Shop, grant: shopify_auth.ShopifyGrant) -> None:
+    missing = shopify_auth.missing_scopes(grant.scopes)
+    if missing:
+        log.warning("%s granted too few scopes, missing %s", shop.domain, ",".join(missing))
+        raise InstallError(f"The store did not grant the access ShopQB needs ({', '.join(missing)}).")
+    shop.access_token = grant.access_token
+    shop.access_token_expires_at = grant.expires_at
+    shop.refresh_token = grant.refresh_token
+    shop.refresh_token_expires_at = grant.refresh_token_expires_at
+    shop.scopes = ",".join(sorted(grant.scopes))
+    if not shop.is_installed:
+        shop.installed_at = timezone.now()
+        shop.uninstalled_at = None
+        log.info("installed on %s", shop.domain)
+    shop.save()
+    shop.resume_if(PauseCode.UNINSTALLED)
+    shop.resume_if(PauseCode.SHOPIFY_REVOKED)
+
+
+def shop_details_refresh(shop: Shop) -> None:
+    """Name, currency and time zone from the Admin API; best effort (the sync reads them too)."""
+    from accounts.tokens import TokenRefreshFailed, TokenRevoked, shopify_access_token
+    from syncing.shopify.client import ShopifyClient, ShopifyError, load_query
+
+    try:
+        client = ShopifyClient(
+            shop_domain=shop.domain,
+            access_token=shopify_access_token(shop),
+            admin_base=_settings().SHOPIFY_ADMIN_BASE,
+            api_version=_settings().SHOPIFY_API_VERSION,
+            timeout=_settings().SHOPIFY_HTTP_TIMEOUT,
+            max_throttle_retries=1,
+        )
+        details = client.execute(load_query("shop"))["shop"]
+    except (ShopifyError, TokenRevoked, TokenRefreshFailed, KeyError, TypeError) as exc:
+        log.warning("could not read the details of %s: %s", shop.domain, exc)
+        return
+    shop.name = str(details.get("name") or "")[:255]
+    shop.currency = str(details.get("currencyCode") or "")[:3]
+    shop.iana_timezone = str(details.get("ianaTimezone") or "UTC")[:64]
+    Shop.objects.filter(pk=shop.pk).update(name=shop.name, currency=shop.currency, iana_timezone=shop.iana_timezone)
+
+
+def _settings():
+    from django.conf import settings
+
+    return settings
+
+
+# --- OAuth round trips -------------------------------------------------------------
+
+
+def oauth_state_create(*, provider: str, shop_domain: str) -> OAuthState:
+    return OAuthState.objects.create(provider=provider, shop_domain=shop_domain, state=secrets.token_urlsafe(32))
+
+
+def oauth_state_start(*, provider: str, state: str) -> OAuthState:
+    """Mark the state as handed to a browser; each state is handed out once."""
+    cutoff = timezone.now() - OAUTH_STATE_TTL
+    claimed = OAuthState.objects.filter(
+        provider=provider, state=state, started_at__isnull=True, consumed_at__isnull=True, created_at__gte=cutoff
+    ).update(started_at=timezone.now())
+    if claimed != 1:
+        raise InvalidState("this link has expired or was already used")
+    return OAuthState.objects.get(provider=provider, state=state)
+
+
+def oauth_state_consume(*, provider: str, state: str, cookie_state: str, shop_domain: str | None = None) -> OAuthState:
+    """The callback's state must match the browser's cookie and a fresh, unused row: exactly once."""
+    if not state or not cookie_state or not secrets.compare_digest(state.encode(), cookie_state.encode()):
+        raise InvalidState("the sign-in did not start in this browser")
+    filters = Q(provider=provider, state=state, consumed_at__isnull=True)
+    filters &= Q(created_at__gte=timezone.now() - OAUTH_STATE_TTL)
+    if shop_domain is not None:
+        filters &= Q(shop_domain=shop_domain)
+    if OAuthState.objects.filter(filters).update(consumed_at=timezone.now()) != 1:
+        raise InvalidState("the sign-in has expired or was already completed")
+    return OAuthState.objects.get(provider=provider, state=state)
+
+
+def _state_outcome(row: OAuthState, *, succeeded: bool, outcome: str = "") -> None:
+    OAuthState.objects.filter(pk=row.pk).update(succeeded=succeeded, outcome=outcome[:500])
+
+
+# --- QuickBooks ------------------------------------------------------------------------
+
+
+def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: str) -> Shop:
+    """Finish the QuickBooks authorization-code round trip for ``row.shop_domain``."""
+    shop = Shop.objects.get(domain=row.shop_domain)
+    if error or not code or not realm_id:
+        _state_outcome(row, succeeded=False, outcome="QuickBooks was not connected (the connection was cancelled).")
+        return shop
+    if not re.fullmatch(r"[0-9A-Za-z]{1,64}", realm_id):
+        _state_outcome(row, succeeded=False, outcome="QuickBooks sent an invalid company id.")
+        return shop
+    try:
+        grant = quickbooks_auth.exchange_code(code=code, realm_id=realm_id)
+        details = quickbooks_auth.company_details(realm_id=realm_id, access_token=grant.access_token)
+    except quickbooks_auth.QBOOAuthError as exc:
+        log.warning("QuickBooks connect for %s failed: %s", shop.domain, exc)
+        _state_outcome(row, succeeded=False, outcome="QuickBooks did not complete the connection. Please try again.")
+        return shop
+
+    refused = ""
+    with transaction.atomic():
+        connection = QuickBooksConnection.objects.select_for_update().filter(shop=shop).first()
+        if connection and connection.realm_id != realm_id and _has_synced_documents(shop):
+            refused = (
+                f"ShopQB already wrote documents to the QuickBooks company "
+                f"\u201c{connection.company_name or connection.realm_id}\u201d. Connecting a different company "
+                f"(\u201c{details.company_name or realm_id}\u201d) would split your books, so it was refused. "
+                f"Reconnect the same company, or ask support to move the shop."
+            )
+        else:
+            connection = connection or QuickBooksConnection(shop=shop)
+            connection.realm_id = realm_id
+            connection.status = QuickBooksConnection.Status.CONNECTED
+            connection.status_reason = ""
+            connection.access_token = grant.access_token
+            connection.access_token_expires_at = grant.expires_at
+            connection.refresh_token = grant.refresh_token
+            connection.refresh_token_expires_at = grant.refresh_token_expires_at
+            connection.company_name = details.company_name
+            connection.country = details.country
+            connection.home_currency = details.home_currency
+            connection.automated_sales_tax = details.automated_sales_tax
+            connection.multicurrency = details.multicurrency
+            connection.connected_at = timezone.now()
+            connection.save()
+            shop.resume_if(PauseCode.QBO_RECONNECT)
+    if refused:
+        _qbo_revoke_quietly(grant.refresh_token)
+        _state_outcome(row, succeeded=False, outcome=refused)
+        log.warning("refused to switch %s to another QuickBooks company", shop.domain)
+    else:
+        _state_outcome(row, succeeded=True)
+        log.info("connected %s to QuickBooks realm %s", shop.domain, realm_id)
+    return shop
+
+
+def _has_synced_documents(shop: Shop) -> bool:
+    from syncing.models import SyncedRecord
+
+    return SyncedRecord.objects.filter(shop=shop).exclude(qbo_id="").exists()
+
+
+def qbo_disconnect(*, shop: Shop) -> None:
+    """Revoke at Intuit, then forget the tokens; the company details stay for reference."""
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    if connection is None:
+        return
+    if connection.refresh_token:
+        _qbo_revoke_quietly(connection.refresh_token)
+    QuickBooksConnection.objects.filter(pk=connection.pk).update(
+        status=QuickBooksConnection.Status.DISCONNECTED,
+        status_reason="Disconnected by the merchant.",
+        access_token="",
+        refresh_token="",
+        access_token_expires_at=None,
+        refresh_token_expires_at=None,
+        updated_at=timezone.now(),
+    )
+    shop.pause(QBO_DISCONNECTED_REASON, code=PauseCode.QBO_RECONNECT)
+    log.info("disconnected %s from QuickBooks", shop.domain)
+
+
+def _qbo_revoke_quietly(token: str) -> bool:
+    try:
+        quickbooks_auth.revoke(token=token)
+    except quickbooks_auth.QBOGrantRevoked:
+        return True  # already dead
+    except quickbooks_auth.QBOOAuthError as exc:
+        log.warning("could not revoke a QuickBooks token: %s", exc)
+        return False
+    return True
+
+
+# --- Uninstall and redaction -------------------------------------------------------
+
+
+def shop_uninstalled(*, shop: Shop, triggered_at: str = "") -> bool:
+    """``app/uninstalled``: idempotent; a late delivery after a reinstall changes nothing."""
+    try:
+        when = parse_datetime(triggered_at) if triggered_at else None
+    except ValueError:
+        when = None
+    if when is not None and timezone.is_naive(when):
+        when = timezone.make_aware(when, timezone.utc)
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().get(pk=shop.pk)
+        if when is not None and shop.is_installed and shop.installed_at and shop.installed_at > when:
+            log.info("ignoring a stale app/uninstalled for %s (reinstalled since)", shop.domain)
+            return False
+        shop.uninstalled_at = shop.uninstalled_at or timezone.now()
+        shop.access_token = shop.refresh_token = ""
+        shop.access_token_expires_at = shop.refresh_token_expires_at = None
+        shop.save()
+        shop.pause(UNINSTALLED_REASON, code=PauseCode.UNINSTALLED)
+        shop_stop_work(shop=shop)
+    log.info("uninstalled from %s", shop.domain)
+    return True
+
+
+SHOP_GROUP = "shop-{id}"
+
+
+def shop_stop_work(*, shop: Shop) -> int:
+    """Drop the shop's queued tasks (group ``shop-<id>``) and schedules (named ``shop-<id>...``)."""
+    from django_q.models import OrmQ, Schedule
+    from django_q.signing import BadSignature
+
+    group = SHOP_GROUP.format(id=shop.pk)
+    doomed = []
+    for queued in OrmQ.objects.all().only("id", "payload"):
+        try:
+            task = queued.task
+        except (BadSignature, ValueError, TypeError, AttributeError, EOFError) as exc:
+            log.info("skipping an unreadable queued task %s: %s", queued.pk, type(exc).__name__)
+            continue
+        if isinstance(task, dict) and task.get("group") == group:
+            doomed.append(queued.pk)
+    deleted = OrmQ.objects.filter(pk__in=doomed).delete()[0]
+    pattern = rf"^{re.escape(group)}([^0-9]|$)"
+    deleted += Schedule.objects.filter(name__regex=pattern).delete()[0]
+    return deleted
+
+
+def shop_redact(*, domain: str, webhook_id: str) -> ComplianceRequest:
+    """``shop/redact``: delete everything we hold for the shop; keep a record that we did."""
+    from django_q.models import Task
+
+    from syncing.models import WebhookDelivery
+
+    summary = ""
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().filter(domain=domain).first()
+        if shop is not None and shop.is_installed:
+            summary = "not deleted: the store installed ShopQB again"
+        else:
+            counts: dict[str, int] = {}
+            if shop is not None:
+                connection = QuickBooksConnection.objects.filter(shop=shop).first()
+                if connection and connection.refresh_token:
+                    _qbo_revoke_later(connection.refresh_token)
+                counts["queued tasks"] = shop_stop_work(shop=shop)
+                counts["task results"] = Task.objects.filter(group=SHOP_GROUP.format(id=shop.pk)).delete()[0]
+                counts["shop rows"] = shop.delete()[0]
+            counts["webhooks"] = (
+                WebhookDelivery.objects.filter(shop_domain=domain).exclude(webhook_id=webhook_id).delete()[0]
+            )
+            counts["compliance records"] = (
+                ComplianceRequest.objects.filter(shop_domain=domain).exclude(topic="shop/redact").delete()[0]
+            )
+            counts["oauth states"] = OAuthState.objects.filter(shop_domain=domain).delete()[0]
+            summary = "deleted " + ", ".join(f"{n} {what}" for what, n in counts.items())
+        record, _ = ComplianceRequest.objects.get_or_create(
+            webhook_id=webhook_id,
+            defaults={
+                "topic": "shop/redact",
+                "shop_domain": domain,
+                "summary": summary,
+                "completed_at": timezone.now(),
+            },
+        )
+    log.info("shop/redact for %s: %s", domain, summary)
+    return record
+
+
+def _qbo_revoke_later(token: str) -> None:
+    # The task row holds only ciphertext: the token is encrypted before it is queued.
+    from django_q.tasks import async_task
+
+    ciphertext = encrypt(token)
+    transaction.on_commit(lambda: async_task("accounts.tasks.qbo_revoke_encrypted", ciphertext))
+
+
+def _customer_scope(shop_domain: str, customer_id: str, order_ids: list[str]):
+    from syncing.models import SyncedRecord, SyncIssue, WebhookDelivery
+
+    order_ids = [i for i in order_ids if i]
+    sources = [f"gid://shopify/Order/{i}" for i in order_ids]
+    if customer_id:
+        sources.append(f"gid://shopify/Customer/{customer_id}")
+    shop = Shop.objects.filter(domain=shop_domain).first()
+    records = SyncedRecord.objects.filter(shop=shop, source_id__in=sources) if shop else SyncedRecord.objects.none()
+    issues = SyncIssue.objects.filter(shop=shop, source_id__in=sources) if shop else SyncIssue.objects.none()
+    numeric_orders = [int(i) for i in order_ids if i.isdigit()]
+    mentions = Q(payload__customer__id=int(customer_id)) if customer_id.isdigit() else Q(pk__in=[])
+    if numeric_orders:
+        mentions |= Q(payload__id__in=numeric_orders, topic__startswith="orders/")
+        mentions |= Q(payload__order_id__in=numeric_orders, topic__startswith="refunds/")
+    deliveries = WebhookDelivery.objects.filter(shop_domain=shop_domain).filter(mentions)
+    deliveries = deliveries.exclude(topic__startswith="customers/").exclude(topic="shop/redact")
+    return records, issues, deliveries
+
+
+def customer_data_request(*, shop_domain: str, webhook_id: str, payload: dict[str, Any]) -> ComplianceRequest:
+    """``customers/data_request``: gather what we hold about the customer for the merchant."""
+    customer_id = _id_text((payload.get("customer") or {}).get("id"))
+    order_ids = [_id_text(i) for i in payload.get("orders_requested") or []]
+    records, issues, deliveries = _customer_scope(shop_domain, customer_id, order_ids)
+    export = {
+        "shop": shop_domain,
+        "customer_id": customer_id,
+        "orders_requested": order_ids,
+        "generated_at": timezone.now().isoformat(),
+        "note": (
+            "ShopQB keeps only links between Shopify objects and the QuickBooks documents it wrote. "
+            "The documents themselves are in the merchant's QuickBooks company."
+        ),
+        "synced_records": [
+            {
+                "source_type": r.source_type,
+                "source_id": r.source_id,
+                "source_name": r.source_name,
+                "quickbooks_document": r.kind,
+                "quickbooks_id": r.qbo_id,
+                "doc_number": r.doc_number,
+                "amount": str(r.amount) if r.amount is not None else None,
+                "currency": r.currency,
+                "date": r.txn_date.isoformat() if r.txn_date else None,
+                "status": r.status,
+            }
+            for r in records
+        ],
+        "sync_issues": [
+            {"source_id": i.source_id, "code": i.code, "message": i.message, "detail": i.detail} for i in issues
+        ],
+        "webhook_payloads": [
+            {"topic": d.topic, "received_at": d.received_at.isoformat(), "payload": d.payload} for d in deliveries
+        ],
+    }
+    record, _ = ComplianceRequest.objects.get_or_create(
+        webhook_id=webhook_id,
+        defaults={
+            "topic": "customers/data_request",
+            "shop_domain": shop_domain,
+            "customer_id": customer_id,
+            "export": json.dumps(export, default=str),
+            "summary": (
+                f"{len(export['synced_records'])} synced records, {len(export['sync_issues'])} issues, "
+                f"{len(export['webhook_payloads'])} webhook payloads"
+            ),
+            "completed_at": timezone.now(),
+        },
+    )
+    return record
+
+
+def customer_redact(*, shop_domain: str, webhook_id: str, payload: dict[str, Any]) -> ComplianceRequest:
+    """``customers/redact``: erase the personal data; keep amounts and document links (bookkeeping)."""
+    customer_id = _id_text((payload.get("customer") or {}).get("id"))
+    order_ids = [_id_text(i) for i in payload.get("orders_to_redact") or []]
+    records, issues, deliveries = _customer_scope(shop_domain, customer_id, order_ids)
+    scrubbed = deliveries.update(payload={"redacted": True})
+    anonymised = issues.update(message="[redacted at the customer's request]", detail={})
+    customer_links = records.filter(source_type="customer").delete()[0]
+    # Order records (amounts, document numbers) are bookkeeping, not personal data: they stay.
+    exports = ComplianceRequest.objects.filter(
+        shop_domain=shop_domain, topic="customers/data_request", customer_id=customer_id
+    ).update(export="", summary="export erased after a redaction request")
+    record, _ = ComplianceRequest.objects.get_or_create(
+        webhook_id=webhook_id,
+        defaults={
+            "topic": "customers/redact",
+            "shop_domain": shop_domain,
+            "customer_id": customer_id,
+            "summary": (
+                f"scrubbed {scrubbed} webhook payloads, anonymised {anonymised} issues, "
+                f"deleted {customer_links} customer links, erased {exports} exports"
+            ),
+            "completed_at": timezone.now(),
+        },
+    )
+    return record
+
+
+def _id_text(value: object) -> str:
+    text = str(value if value is not None else "")
+    return text if re.fullmatch(r"[0-9]{1,20}", text) else ""
+
+
+def qbo_connect_outcome(*, shop: Shop, since: datetime | None = None) -> OAuthState | None:
+    """The latest failed QuickBooks round trip, if nothing succeeded after it (shown on the home page)."""
+    since = since or timezone.now() - timedelta(hours=1)
+    latest = (
+        OAuthState.objects.filter(
+            provider=OAuthState.Provider.QUICKBOOKS, shop_domain=shop.domain, consumed_at__isnull=False
+        )
+        .filter(created_at__gte=since)
+        .order_by("-consumed_at")
+        .first()
+    )
+    return latest if latest is not None and not latest.succeeded and latest.outcome else None

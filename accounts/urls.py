@@ -1,0 +1,18 @@
+from django.urls import path
+
+from accounts import views, webhooks
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("api/status", views.status, name="status"),
+    path("auth/install", views.install, name="install"),
+    path("auth/callback", views.install_callback, name="install_callback"),
+    path("qbo/connect", views.qbo_connect, name="qbo_connect"),
+    path("qbo/connect/start", views.qbo_start, name="qbo_start"),
+    path("qbo/callback", views.qbo_callback, name="qbo_callback"),
+    path("qbo/disconnect", views.qbo_disconnect, name="qbo_disconnect"),
+    path("privacy/data-requests/<int:pk>.json", views.data_request_export, name="data_request_export"),
+    path("webhooks", webhooks.receive, name="webhooks"),
+]

@@ -1,0 +1,205 @@
+"""Embedded pages, the Shopify install round trip and QuickBooks connect/disconnect.
+
+Embedded views take their shop from ``accounts.auth.shop_required`` only. The
+OAuth callbacks run top-level (outside the admin's iframe) and are bound to the
+browser that started them by a first-party cookie holding the state.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import quickbooks_auth, services, shopify_auth
+from accounts.auth import shop_required
+from accounts.models import ComplianceRequest, OAuthState, QuickBooksConnection
+
+SHOPIFY_STATE_COOKIE = "shopqb_shopify_state"
+QBO_STATE_COOKIE = "shopqb_qbo_state"
+
+
+def _app_url(name: str) -> str:
+    return settings.APP_URL.rstrip("/") + reverse(name)
+
+
+def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    response = render(request, "accounts/problem.html", {"message": message}, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+def _set_state_cookie(response: HttpResponse, name: str, state: str, path: str) -> None:
+    response.set_cookie(
+        name,
+        state,
+        max_age=int(services.OAUTH_STATE_TTL.total_seconds()),
+        path=path,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@require_GET
+@shop_required
+def home(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    context = {
+        "shop": shop,
+        "connection": QuickBooksConnection.objects.filter(shop=shop).first(),
+        "connect_problem": services.qbo_connect_outcome(shop=shop),
+        "data_requests": ComplianceRequest.objects.filter(
+            shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
+        ).exclude(export="")[:20],
+    }
+    return render(request, "accounts/home.html", context)
+
+
+@require_GET
+@shop_required
+def status(request: HttpRequest) -> JsonResponse:
+    """The shop and its QuickBooks connection as JSON, for pages that refresh themselves."""
+    shop = request.shop  # type: ignore[attr-defined]
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    return JsonResponse(
+        {
+            "shop": {
+                "domain": shop.domain,
+                "name": shop.name,
+                "paused": shop.sync_paused,
+                "reason": shop.paused_reason,
+            },
+            "quickbooks": None
+            if connection is None
+            else {
+                "status": connection.status,
+                "reason": connection.status_reason,
+                "company_name": connection.company_name,
+                "country": connection.country,
+                "home_currency": connection.home_currency,
+                "automated_sales_tax": connection.automated_sales_tax,
+                "multicurrency": connection.multicurrency,
+            },
+        }
+    )
+
+
+# --- Shopify authorization code grant ------------------------------------------------
+
+
+@require_GET
+def install(request: HttpRequest) -> HttpResponse:
+    shop = shopify_auth.valid_shop_domain(request.GET.get("shop"))
+    if shop is None:
+        return _problem(request, "Install ShopQB from your Shopify admin or the Shopify App Store.", 400)
+    row = services.oauth_state_create(provider=OAuthState.Provider.SHOPIFY, shop_domain=shop)
+    url = shopify_auth.authorize_url(shop=shop, state=row.state, redirect_uri=_app_url("accounts:install_callback"))
+    response = redirect(url)
+    _set_state_cookie(response, SHOPIFY_STATE_COOKIE, row.state, reverse("accounts:install_callback"))
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def install_callback(request: HttpRequest) -> HttpResponse:
+    params = request.GET.dict()
+    shop = shopify_auth.valid_shop_domain(params.get("shop"))
+    if shop is None or not shopify_auth.query_is_signed(params):
+        return _problem(request, "This install link is not valid. Install ShopQB again from Shopify.", 400)
+    try:
+        services.oauth_state_consume(
+            provider=OAuthState.Provider.SHOPIFY,
+            state=params.get("state", ""),
+            cookie_state=request.COOKIES.get(SHOPIFY_STATE_COOKIE, ""),
+            shop_domain=shop,
+        )
+        services.shop_install_by_code(domain=shop, code=params.get("code", ""))
+    except services.InvalidState as exc:
+        return _problem(request, f"The install could not be completed: {exc}. Please install again.", 400)
+    except services.InstallError as exc:
+        return _problem(request, str(exc), 403)
+    response = redirect(shopify_auth.admin_app_url(shop))
+    response.delete_cookie(SHOPIFY_STATE_COOKIE, path=reverse("accounts:install_callback"))
+    return response
+
+
+# --- QuickBooks ----------------------------------------------------------------------
+
+
+@require_POST
+@shop_required
+def qbo_connect(request: HttpRequest) -> JsonResponse:
+    """Step 1 (embedded fetch): a one-use link the page opens top-level."""
+    shop = request.shop  # type: ignore[attr-defined]
+    row = services.oauth_state_create(provider=OAuthState.Provider.QUICKBOOKS, shop_domain=shop.domain)
+    return JsonResponse({"url": _app_url("accounts:qbo_start") + "?" + urlencode({"state": row.state})})
+
+
+@require_GET
+def qbo_start(request: HttpRequest) -> HttpResponse:
+    """Step 2 (top-level): bind the state to this browser, then off to Intuit."""
+    try:
+        row = services.oauth_state_start(provider=OAuthState.Provider.QUICKBOOKS, state=request.GET.get("state", ""))
+        url = quickbooks_auth.authorize_url(state=row.state)
+    except services.InvalidState as exc:
+        return _problem(request, f"This QuickBooks link cannot be used: {exc}. Start again from ShopQB.", 400)
+    except quickbooks_auth.QBOOAuthError:
+        return _problem(request, "QuickBooks cannot be reached right now. Please try again in a moment.", 502)
+    response = redirect(url)
+    _set_state_cookie(response, QBO_STATE_COOKIE, row.state, reverse("accounts:qbo_callback"))
+    add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+def qbo_callback(request: HttpRequest) -> HttpResponse:
+    """Step 3 (top-level): Intuit sends the merchant back with a code and the realm."""
+    try:
+        row = services.oauth_state_consume(
+            provider=OAuthState.Provider.QUICKBOOKS,
+            state=request.GET.get("state", ""),
+            cookie_state=request.COOKIES.get(QBO_STATE_COOKIE, ""),
+        )
+    except services.InvalidState as exc:
+        return _problem(request, f"QuickBooks could not be connected: {exc}. Start again from ShopQB.", 400)
+    shop = services.qbo_connect_complete(
+        row=row,
+        code=request.GET.get("code", ""),
+        realm_id=request.GET.get("realmId", ""),
+        error=request.GET.get("error", ""),
+    )
+    response = redirect(shopify_auth.admin_app_url(shop.domain))
+    response.delete_cookie(QBO_STATE_COOKIE, path=reverse("accounts:qbo_callback"))
+    return response
+
+
+@require_POST
+@shop_required
+def qbo_disconnect(request: HttpRequest) -> JsonResponse:
+    services.qbo_disconnect(shop=request.shop)  # type: ignore[attr-defined]
+    return JsonResponse({"ok": True})
+
+
+# --- Compliance exports ----------------------------------------------------------------
+
+
+@require_GET
+@shop_required
+def data_request_export(request: HttpRequest, pk: int) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    record = ComplianceRequest.objects.filter(
+        pk=pk, shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
+    ).first()
+    if record is None or not record.export:
+        raise Http404("no such export")
+    ComplianceRequest.objects.filter(pk=record.pk).update(downloaded_at=timezone.now())
+    response = HttpResponse(record.export, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="data-request-{record.pk}.json"'
+    return response
