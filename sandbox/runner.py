@@ -7,6 +7,7 @@ free ports). Each emulator is a WSGI app object with ``set_base_url(url)`` and
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,11 @@ def start_sandboxes(
     seed: int = 0,
     shopify_options: dict[str, Any] | None = None,
     qbo_options: dict[str, Any] | None = None,
+    quiet: bool = True,
 ) -> Sandboxes:
+    if quiet:
+        # One log line per request drowns test output; the sandbox command keeps them.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from sandbox.qbo.emulator import QBOEmulator
     from sandbox.shopify.emulator import ShopifyEmulator
 

@@ -42,6 +42,7 @@ class Command(BaseCommand):
             state_dir=state_dir,
             app_url=options["app_url"],
             seed=options["seed"],
+            quiet=False,
         )
         sys.stdout.write(json.dumps(sandboxes.info) + "\n")
         sys.stdout.flush()
