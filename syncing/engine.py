@@ -237,7 +237,9 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> str:
                 outcome = "written"
     except qbo.QboError as exc:
         _record_failed(ctx, record, document, exc)
-        if isinstance(exc, qbo.QboAuthError):
+        if isinstance(exc, qbo.QboAuthError | qbo.QboUnavailable):
+            # The company is unreachable or throttling: stop this pass instead of
+            # hammering it order by order; the next sweep retries the record.
             raise
         return "failed"
     _record_synced(record, document, written, content_hash)

@@ -87,7 +87,9 @@ def test_a_lost_response_is_replayed_by_request_id(shop):
         raise qbo.QboUnavailable("connection reset after write")
 
     with mock.patch.object(qbo, "create", side_effect=create_then_lose_answer):
-        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
+        with pytest.raises(qbo.QboUnavailable):
+            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.FAILED
     assert SyncIssue.objects.filter(shop=shop, code="qbo_unavailable", resolved_at__isnull=True).exists()
     written = real_create(
         engine.context_open(shop.pk).qb,
@@ -175,3 +177,20 @@ def test_paused_shops_are_not_synced(shop):
     shop.pause("merchant asked")
     assert tasks.sweep_shop(shop.pk) == {"skipped": f"{shop.domain} is paused: merchant asked"}
     assert not SyncedRecord.objects.exists()
+
+
+def test_a_throttled_company_stops_the_sweep_and_the_next_one_catches_up(shop):
+    Store(shop).order(lines=[("A", 1, "10.00")])
+    Store(shop).order(lines=[("B", 1, "12.00")])
+    throttled = qbo.QboUnavailable("QuickBooks throttled the requests (429)", 3001)
+    with mock.patch.object(qbo, "create", side_effect=throttled) as create:
+        with pytest.raises(qbo.QboUnavailable):
+            engine.shop_sweep(shop_id=shop.pk)
+    assert create.call_count == 1  # stopped at the first refusal
+    run = SyncRun.objects.get(shop=shop)
+    assert run.status == SyncRun.Status.FAILED and "throttled" in run.error
+    assert SyncIssue.objects.filter(shop=shop, code="sweep_failed").exists()
+
+    result = engine.shop_sweep(shop_id=shop.pk)
+    assert result.outcomes.get("written") == 2
+    assert len(qbo_receipts(shop)) == 2
