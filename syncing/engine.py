@@ -463,6 +463,9 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
         issue_raise(shop=ctx.shop, code="sweep_failed", message=f"Sync stopped: {exc}", retryable=True)
         raise
     _run_finish(run, outcomes, watermark or since, SyncRun.Status.SUCCEEDED, "")
+    SyncIssue.objects.filter(shop=ctx.shop, code="sweep_failed", resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
     return SweepResult(run=run, outcomes=outcomes)
 
 

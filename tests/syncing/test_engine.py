@@ -194,3 +194,4 @@ def test_a_throttled_company_stops_the_sweep_and_the_next_one_catches_up(shop):
     result = engine.shop_sweep(shop_id=shop.pk)
     assert result.outcomes.get("written") == 2
     assert len(qbo_receipts(shop)) == 2
+    assert not SyncIssue.objects.filter(shop=shop, resolved_at__isnull=True).exists()
