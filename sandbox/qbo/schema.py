@@ -13,7 +13,7 @@ from typing import Any
 
 from .faults import INVALID_ENUM, INVALID_PROPERTY, QBOFault
 
-LEAF_TYPES = {"string", "decimal", "boolean", "date", "dateTime", "int", "id", "positiveInteger"}
+LEAF_TYPES = {"anyURI", "string", "decimal", "boolean", "date", "dateTime", "int", "id", "positiveInteger"}
 
 
 def _fields(spec: str) -> dict[str, str]:
@@ -131,7 +131,7 @@ TYPES: dict[str, dict[str, str]] = {
     ),
     "EmailAddress": _fields("Address:string"),
     "TelephoneNumber": _fields("FreeFormNumber:string"),
-    "WebSiteAddress": _fields("URI:string"),
+    "WebSiteAddress": _fields("URI:anyURI"),
     "LinkedTxn": _fields("TxnId:id TxnType:string TxnLineId:id"),
     "CustomField": _fields("DefinitionId:id Name:string Type:CustomFieldTypeEnum StringValue:string"),
     "ModificationMetaData": _fields("CreateTime:dateTime LastUpdatedTime:dateTime"),
@@ -175,7 +175,7 @@ ENUMS: dict[str, set[str]] = {
         "Other Income",
     },
     "AccountClassificationEnum": {"Asset", "Equity", "Expense", "Liability", "Revenue"},
-    "TxnTypeEnum": {"Payment", "SalesReceipt", "RefundReceipt", "JournalEntry", "Deposit", "Transfer"},
+    "TxnTypeEnum": {"ReceivePayment", "SalesReceipt", "CreditMemo", "JournalEntry", "Deposit", "Transfer", "Invoice"},
     "TaxApplicableOnEnum": {"Sales", "Purchase"},
     "CustomFieldTypeEnum": {"StringType", "BooleanType", "NumberType", "DateType"},
 }

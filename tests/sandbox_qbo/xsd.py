@@ -20,6 +20,7 @@ class XsdType:
     elements: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (type, repeated)
     attributes: dict[str, str] = field(default_factory=dict)
     enum: list[str] = field(default_factory=list)
+    simple_content: bool = False  # JSON carries the text as "value"
 
 
 def _local(qname: str | None) -> str | None:
@@ -40,7 +41,10 @@ def _collect(node: ET.Element, t: XsdType) -> None:
             t.base = _local(child.get("base"))
             t.enum += [e.get("value") for e in child if e.tag == f"{XS}enumeration"]
             _collect(child, t)
-        elif tag in (f"{XS}sequence", f"{XS}choice", f"{XS}all", f"{XS}complexContent", f"{XS}simpleContent"):
+        elif tag == f"{XS}simpleContent":
+            t.simple_content = True
+            _collect(child, t)
+        elif tag in (f"{XS}sequence", f"{XS}choice", f"{XS}all", f"{XS}complexContent"):
             _collect(child, t)
 
 
@@ -64,6 +68,8 @@ def all_fields(types: dict[str, XsdType], name: str) -> dict[str, tuple[str, boo
     """Elements and attributes of a type, its base types included."""
     out: dict[str, tuple[str, bool]] = {}
     t = types.get(name)
+    if t is not None and t.simple_content:
+        out["value"] = ("string", False)
     while t is not None:
         for k, v in t.elements.items():
             out.setdefault(k, v)
