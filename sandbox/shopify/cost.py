@@ -1,0 +1,140 @@
+"""Query cost and the per-shop leaky bucket, after Shopify's GraphQL rate limits.
+
+Cost rules (Shopify's published calculation, simplified where it does not say):
+scalars and enums 0; each object 1; a connection 2 plus ``first``/``last`` times
+the cost of one node; each mutation field 10. The actual cost counts the nodes
+the top-level connections really returned.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import is_abstract_type
+
+from sandbox.shopify.executor import OBJECT, FieldPlan, Request
+
+MUTATION_COST = 10
+
+
+def _node_plans(req: Request, p: FieldPlan) -> list[FieldPlan]:
+    named = p.named_type
+    if is_abstract_type(named):
+        types = req.executor.schema.get_possible_types(named)
+        best: list[FieldPlan] = []
+        best_cost = -1
+        for t in types:
+            plans = req.plan(t, [n.selection_set for n in p.nodes if n.selection_set])
+            c = selection_cost(req, plans)
+            if c > best_cost:
+                best, best_cost = plans, c
+        return best
+    plans = p.subplans.get(named.name)
+    if plans is None:
+        plans = req.plan(named, [n.selection_set for n in p.nodes if n.selection_set])
+        p.subplans[named.name] = plans
+    return plans
+
+
+def _connection_node_cost(req: Request, conn_plans: list[FieldPlan]) -> int:
+    node_cost = 0
+    for cp in conn_plans:
+        if cp.name == "nodes":
+            node_cost = max(node_cost, 1 + selection_cost(req, _node_plans(req, cp)))
+        elif cp.name == "edges":
+            for ep in _node_plans(req, cp):
+                if ep.name == "node":
+                    node_cost = max(node_cost, 1 + selection_cost(req, _node_plans(req, ep)))
+    return node_cost
+
+
+def field_cost(req: Request, p: FieldPlan, count: int | None = None) -> int:
+    if p.kind != OBJECT:
+        return 0
+    sub = _node_plans(req, p)
+    if p.named_type.name.endswith("Connection"):
+        n = count if count is not None else (p.args.get("first") or p.args.get("last") or 0)
+        return 2 + n * _connection_node_cost(req, sub)
+    return 1 + selection_cost(req, sub)
+
+
+def selection_cost(req: Request, plans: list[FieldPlan]) -> int:
+    return sum(field_cost(req, p) for p in plans if p.kind == OBJECT)
+
+
+def requested_cost(req: Request, root_plans: list[FieldPlan], mutation: bool) -> int:
+    if mutation:
+        return MUTATION_COST * len(root_plans)
+    return selection_cost(req, root_plans)
+
+
+def actual_cost(req: Request, root_plans: list[FieldPlan], data: dict[str, Any] | None, mutation: bool) -> int:
+    if mutation:
+        return MUTATION_COST * len(root_plans)
+    if not data:
+        return 0
+    total = 0
+    for p in root_plans:
+        value = data.get(p.key)
+        if p.kind != OBJECT or value is None:
+            continue
+        if p.named_type.name.endswith("Connection") and isinstance(value, dict):
+            count = len(value.get("nodes") or value.get("edges") or [])
+            total += field_cost(req, p, count)
+        else:
+            total += field_cost(req, p)
+    return total
+
+
+@dataclass
+class Bucket:
+    maximum: float
+    restore_rate: float
+    available: float
+    stamp: float
+
+    def refill(self, now: float) -> None:
+        self.available = min(self.maximum, self.available + (now - self.stamp) * self.restore_rate)
+        self.stamp = now
+
+
+class Throttle:
+    """Leaky buckets per (app, shop)."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self.clock = clock
+        self.buckets: dict[str, Bucket] = {}
+        self.lock = threading.Lock()
+
+    def bucket(self, key: str, maximum: float, restore_rate: float) -> Bucket:
+        b = self.buckets.get(key)
+        now = self.clock()
+        if b is None or b.maximum != maximum or b.restore_rate != restore_rate:
+            b = Bucket(maximum, restore_rate, maximum, now)
+            self.buckets[key] = b
+        b.refill(now)
+        return b
+
+    def take(self, key: str, maximum: float, restore_rate: float, cost: int) -> tuple[bool, Bucket]:
+        with self.lock:
+            b = self.bucket(key, maximum, restore_rate)
+            if cost > b.available:
+                return False, b
+            b.available -= cost
+            return True, b
+
+    def give_back(self, key: str, amount: int) -> None:
+        with self.lock:
+            b = self.buckets.get(key)
+            if b is not None and amount > 0:
+                b.available = min(b.maximum, b.available + amount)
+
+    def status(self, key: str) -> Bucket | None:
+        with self.lock:
+            b = self.buckets.get(key)
+            if b is not None:
+                b.refill(self.clock())
+            return b

@@ -1,0 +1,340 @@
+"""The Shopify store emulator: a WSGI app serving the Admin GraphQL API, OAuth and webhooks.
+
+Paths (see README.md in this package):
+  POST {base}/{shop}/admin/api/{version}/graphql.json   Admin GraphQL API
+  GET  {base}/{shop}/admin/oauth/authorize              install consent page
+  POST {base}/{shop}/admin/oauth/access_token           code / token exchange / refresh
+  GET  {base}/{shop}/admin/apps/{api_key}               admin frame embedding the app
+  ...  {base}/_sandbox/...                              emulator-only controls
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from graphql import build_schema
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.wrappers import Request as WRequest
+from werkzeug.wrappers import Response
+
+from sandbox.shopify import api, cost, model
+from sandbox.shopify.executor import Executor
+from sandbox.shopify.store import ShopConfig, ShopData, Store
+
+SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+API_VERSIONS = ("2024-10", "2025-01", "2025-04", "2025-07", "2025-10", "2026-01")
+DEFAULT_VERSION = "2025-04"
+DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+ALL_SCOPES = (
+    "read_orders,write_orders,read_all_orders,read_products,write_products,read_inventory,write_inventory,"
+    "read_locations,read_customers,read_shopify_payments_payouts,read_shopify_payments_accounts"
+)
+
+DEFAULT_SHOP = {
+    "domain": "demo-store.myshopify.com",
+    "name": "Demo Store",
+    "currency": "USD",
+    "timezone": "America/New_York",
+    "plan": "Shopify",
+    "country": "US",
+    "presentment_currencies": ["CAD", "EUR", "GBP"],
+}
+
+DEFAULT_LOCATIONS = [
+    {"name": "Main Warehouse", "address1": "150 Elgin Street", "city": "Ottawa", "province": "New York",
+     "province_code": "NY", "zip": "10001", "country": "United States", "country_code": "US"},
+    {"name": "Downtown Store", "address1": "12 Market Street", "city": "Brooklyn", "province": "New York",
+     "province_code": "NY", "zip": "11201", "country": "United States", "country_code": "US",
+     "fulfills_online_orders": False},
+]  # fmt: skip
+
+_SCHEMA = None
+
+
+def load_schema() -> Any:
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = build_schema(SCHEMA_PATH.read_text())
+    return _SCHEMA
+
+
+def _derive(seed: int, label: str, length: int = 32) -> str:
+    return hmac.new(f"shopqb-sandbox-{seed}".encode(), label.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(data), status=status, mimetype="application/json", headers=headers)
+
+
+class ShopifyEmulator:
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        app_url: str | None = None,
+        seed: int = 0,
+        *,
+        shops: list[dict[str, Any] | str] | None = None,
+        throttle: bool = True,
+        max_query_cost: int | None = 1000,
+        restore_rate: float | None = None,
+        bucket_size: float | None = None,
+        webhook_schedule: list[float] | None = None,
+        webhook_timeout: float = 5.0,
+        toml_path: Path | str | None = None,
+        deliver_webhooks: bool = True,
+    ) -> None:
+        self.seed = seed
+        self.app_url = app_url.rstrip("/") if app_url else None
+        self.base_url = ""
+        configs = [self._shop_config(s) for s in (shops or [DEFAULT_SHOP])]
+        meta = {
+            "app": {"api_key": _derive(seed, "api-key"), "api_secret": "shpss_" + _derive(seed, "api-secret")},
+            "tokens": {},
+        }
+        self.store = Store(Path(state_dir) / "shopify" if state_dir else None, configs, meta)
+        self.throttle_enabled = throttle
+        self.max_query_cost = max_query_cost
+        self.restore_rate = restore_rate
+        self.bucket_size = bucket_size
+        self.throttle = cost.Throttle()
+        resolvers = dict(api.RESOLVERS)
+        schema = load_schema()
+        api.register_connection_edges(schema, resolvers)
+        self.executor = Executor(schema, resolvers, lambda v: v["__typename"])
+        self.events: list[dict[str, Any]] = []
+        with self.store.lock:
+            for shop in self.store.shops.values():
+                self._bootstrap_shop(shop)
+            self.store.flush()
+        self._extra_init(
+            webhook_schedule=webhook_schedule,
+            webhook_timeout=webhook_timeout,
+            toml_path=toml_path,
+            deliver_webhooks=deliver_webhooks,
+        )
+
+    def _extra_init(self, **options: Any) -> None:
+        """Hook for the webhook dispatcher (set up in webhooks.py)."""
+
+    @staticmethod
+    def _shop_config(spec: dict[str, Any] | str) -> ShopConfig:
+        if isinstance(spec, str):
+            spec = {"domain": spec}
+        data = {**spec}
+        domain = data["domain"]
+        if not DOMAIN_RE.match(domain):
+            raise ValueError(f"shop domains must be *.myshopify.com names, got {domain!r}")
+        data.setdefault("name", domain.split(".")[0].replace("-", " ").title())
+        return ShopConfig(**data)
+
+    def _bootstrap_shop(self, shop: ShopData) -> None:
+        """Locations and the default offline token, created once (persisted with the state)."""
+        if not shop.tables["Location"]:
+            now = self.store.now()
+            for loc in DEFAULT_LOCATIONS:
+                self.store.put(
+                    model.Location(
+                        shop=shop.domain, id=self.store.next_id("Location"), created_at=now, updated_at=now, **loc
+                    )
+                )
+        tokens = self.store.meta["tokens"]
+        token = "shpat_" + _derive(self.seed, f"offline-token:{shop.domain}")
+        if not any(t.get("shop") == shop.domain and t.get("default") for t in tokens.values()):
+            tokens[token] = {"shop": shop.domain, "scopes": ALL_SCOPES, "expires_at": None, "default": True}
+            self.store.touch_meta()
+
+    # -- contract ------------------------------------------------------------
+    def set_base_url(self, url: str) -> None:
+        self.base_url = url.rstrip("/")
+
+    def describe(self) -> dict[str, Any]:
+        tokens = self.store.meta["tokens"]
+        shops = []
+        for domain in self.store.shops:
+            token = next((k for k, v in tokens.items() if v.get("shop") == domain and v.get("default")), None)
+            shops.append({"domain": domain, "access_token": token})
+        app = self.store.meta["app"]
+        return {"app": {"api_key": app["api_key"], "api_secret": app["api_secret"]}, "shops": shops}
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def api_secret(self) -> str:
+        return str(self.store.meta["app"]["api_secret"])
+
+    @property
+    def api_key(self) -> str:
+        return str(self.store.meta["app"]["api_key"])
+
+    def emit(self, shop: ShopData, topic: str, record: Any) -> None:
+        """Record an event; the webhook dispatcher turns it into deliveries."""
+        self.events.append({"shop": shop.domain, "topic": topic, "id": getattr(record, "id", None)})
+
+    # -- WSGI ----------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = WRequest(environ)
+        try:
+            response = self.dispatch(request)
+        except HTTPException as exc:
+            response = exc.get_response(environ)
+        return response(environ, start_response)
+
+    def dispatch(self, request: WRequest) -> Response:
+        parts = [p for p in request.path.split("/") if p]
+        if parts and parts[0] == "_sandbox":
+            return self.control(request, parts[1:])
+        if len(parts) >= 2 and parts[1] == "admin":
+            shop = self.store.shops.get(parts[0])
+            if shop is None:
+                return _json({"errors": "Not Found"}, 404)
+            rest = parts[2:]
+            if len(rest) == 3 and rest[0] == "api" and rest[2] == "graphql.json":
+                return self.graphql(request, shop, rest[1])
+            return self.admin(request, shop, rest)
+        raise NotFound()
+
+    def admin(self, request: WRequest, shop: ShopData, rest: list[str]) -> Response:  # noqa: ARG002
+        raise NotFound()
+
+    def control(self, request: WRequest, parts: list[str]) -> Response:  # noqa: ARG002
+        if parts == ["state"]:
+            with self.store.lock:
+                return _json(
+                    {
+                        "shops": {d: {k: len(v) for k, v in s.tables.items()} for d, s in self.store.shops.items()},
+                        "now": model.iso(self.store.now()),
+                    }
+                )
+        raise NotFound()
+
+    # -- GraphQL ---------------------------------------------------------------
+    def authenticate(self, request: WRequest, shop: ShopData) -> dict[str, Any] | None:
+        token = request.headers.get("X-Shopify-Access-Token", "")
+        entry = self.store.meta["tokens"].get(token)
+        if not entry or entry.get("shop") != shop.domain or entry.get("revoked"):
+            return None
+        expires = entry.get("expires_at")
+        if expires is not None and self.store.epoch() >= expires:
+            return None
+        return entry
+
+    def graphql(self, request: WRequest, shop: ShopData, version: str) -> Response:
+        if not re.fullmatch(r"\d{4}-\d{2}|unstable", version):
+            return _json({"errors": "Not Found"}, 404)
+        served = version if version in API_VERSIONS else DEFAULT_VERSION
+        headers = {"X-Shopify-API-Version": served, "X-Request-Id": str(uuid.uuid4())}
+        if request.method != "POST":
+            return _json({"errors": "Method Not Allowed"}, 405, headers)
+        entry = self.authenticate(request, shop)
+        if entry is None:
+            return _json(
+                {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}, 401, headers
+            )
+        if request.mimetype == "application/graphql":
+            body = {"query": request.get_data(as_text=True)}
+        else:
+            try:
+                body = json.loads(request.get_data(as_text=True) or "null")
+            except ValueError:
+                return _json({"errors": "Invalid JSON in request body"}, 400, headers)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
+        result = self.execute(shop, body["query"], body.get("variables"), body.get("operationName"), entry)
+        return _json(result, 200, headers)
+
+    def execute(
+        self,
+        shop: ShopData,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        token: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Run one GraphQL request for ``shop`` (also used by bulk operations)."""
+        req, errors = self.executor.prepare(query, variables if isinstance(variables, dict) else None, operation_name)
+        if req is None:
+            return {"errors": errors}
+        scopes = frozenset((token or {}).get("scopes", ALL_SCOPES).split(","))
+        with self.store.lock:
+            req.context = api.Context(self, self.store, shop, scopes)  # type: ignore[attr-defined]
+            mutation = req.operation.operation.value == "mutation"
+            if self.executor.is_introspection(req):
+                return self.executor.run(req, {})
+            root_plans = req.plan(self.executor.root_type(req), [req.operation.selection_set])
+            requested = cost.requested_cost(req, root_plans, mutation)
+            maximum, restore = self._limits(shop)
+            key = f"{self.api_key}:{shop.domain}"
+            if self.max_query_cost is not None and requested > self.max_query_cost:
+                return {
+                    "errors": [
+                        {
+                            "message": (
+                                f"Query cost is {requested}, which exceeds the single query max cost limit "
+                                f"({self.max_query_cost}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits "
+                                "for more information on how the\ncost of a query is calculated.\n\nTo query larger "
+                                "amounts of data with fewer limits, bulk operations should be used instead.\nSee "
+                                "https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n"
+                            ),
+                            "extensions": {
+                                "code": "MAX_COST_EXCEEDED",
+                                "cost": requested,
+                                "maxCost": self.max_query_cost,
+                            },
+                        }
+                    ]
+                }
+            if self.throttle_enabled:
+                ok, bucket = self.throttle.take(key, maximum, restore, requested)
+                if not ok:
+                    return {
+                        "errors": [
+                            {
+                                "message": "Throttled",
+                                "extensions": {
+                                    "code": "THROTTLED",
+                                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                                },
+                            }
+                        ],
+                        "extensions": {"cost": self._cost_ext(requested, None, bucket)},
+                    }
+            try:
+                result = self.executor.run(req, {})
+            finally:
+                self.store.flush()
+            actual = cost.actual_cost(req, root_plans, result.get("data"), mutation)
+            bucket = None
+            if self.throttle_enabled:
+                self.throttle.give_back(key, requested - actual)
+                bucket = self.throttle.status(key)
+            result["extensions"] = {"cost": self._cost_ext(requested, actual, bucket, maximum, restore)}
+            return result
+
+    def _limits(self, shop: ShopData) -> tuple[float, float]:
+        restore, maximum = api.plan_limits(shop)
+        return (self.bucket_size or maximum, self.restore_rate or restore)
+
+    @staticmethod
+    def _cost_ext(
+        requested: int, actual: int | None, bucket: cost.Bucket | None, maximum: float = 2000, restore: float = 100
+    ) -> dict[str, Any]:
+        if bucket is not None:
+            maximum, available, restore = bucket.maximum, bucket.available, bucket.restore_rate
+        else:
+            available = maximum
+        return {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": {
+                "maximumAvailable": float(maximum),
+                "currentlyAvailable": int(available),
+                "restoreRate": float(restore),
+            },
+        }

@@ -1,0 +1,351 @@
+"""A fast GraphQL executor on top of graphql-core's parser, validator and type system.
+
+graphql-core parses, validates (documents are cached by their text) and coerces
+variables and arguments; execution is a plain walk over pre-rendered dicts
+(the emulator keeps a GraphQL-shaped view of each object) with resolvers only
+where a field computes something (connections, lookups, mutations). graphql-core's
+own executor spends about 6 microseconds per field, which makes a 250-order page
+with every accounting field take half a second; this walk takes a tenth of that.
+
+Semantics kept from the spec: aliases, fragments and inline fragments (type
+conditions on interfaces and unions), @skip/@include, __typename, serial
+mutations, null propagation for non-null fields, errors with message, locations
+and path. Introspection operations are handed to graphql-core unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    execute,
+    is_abstract_type,
+    is_leaf_type,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
+from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
+
+Resolver = Callable[[Any, dict[str, Any], Any], Any]
+
+LEAF, OBJECT = 0, 1
+
+
+class FieldFailure(Exception):
+    """Raised by resolvers: becomes an entry in ``errors`` and a null value."""
+
+    def __init__(self, message: str, extensions: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+
+class _Null(Exception):
+    """A non-null field resolved to null: propagate to the nearest nullable parent."""
+
+
+@dataclass
+class FieldPlan:
+    key: str
+    name: str
+    nodes: list[FieldNode]
+    args: dict[str, Any]
+    resolve: Resolver | None
+    kind: int  # LEAF or OBJECT
+    nonnull: bool
+    list_depth: int  # 0 for a single value, 1 for [T], 2 for [[T]]
+    item_nonnull: bool
+    named_type: Any
+    field_def: GraphQLField | None
+    subplans: dict[str, list[FieldPlan]] = field(default_factory=dict)
+
+
+def _unwrap(type_: Any) -> tuple[bool, int, bool, Any]:
+    nonnull = isinstance(type_, GraphQLNonNull)
+    if nonnull:
+        type_ = type_.of_type
+    depth = 0
+    item_nonnull = False
+    while isinstance(type_, GraphQLList):
+        depth += 1
+        type_ = type_.of_type
+        item_nonnull = isinstance(type_, GraphQLNonNull)
+        if item_nonnull:
+            type_ = type_.of_type
+    return nonnull, depth, item_nonnull, type_
+
+
+def _path_list(path: tuple | None) -> list[Any]:
+    out: list[Any] = []
+    while path is not None:
+        path, key = path
+        out.append(key)
+    out.reverse()
+    return out
+
+
+def serialize_leaf(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def format_decimal(value: Decimal) -> str:
+    """Shopify's GraphQL Decimal rendering: no exponent, trailing zeros trimmed, at least one decimal."""
+    text = format(value.normalize(), "f")
+    if "." not in text:
+        text += ".0"
+    return text
+
+
+class Request:
+    """One execution: variables, errors and the lazily built plans."""
+
+    def __init__(self, executor: Executor, document: DocumentNode, operation: OperationDefinitionNode, variables: Any):
+        self.executor = executor
+        self.document = document
+        self.operation = operation
+        self.variables = variables
+        self.errors: list[dict[str, Any]] = []
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    # -- planning ---------------------------------------------------------
+    def _included(self, node: Any) -> bool:
+        if not node.directives:
+            return True
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if"):
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include is not None and not include.get("if"))
+
+    def _collect(self, type_: GraphQLObjectType, selection_sets: list[Any], out: OrderedDict, seen: set) -> None:
+        schema = self.executor.schema
+        for selection_set in selection_sets:
+            for sel in selection_set.selections:
+                if not self._included(sel):
+                    continue
+                if isinstance(sel, FieldNode):
+                    key = sel.alias.value if sel.alias else sel.name.value
+                    out.setdefault(key, []).append(sel)
+                elif isinstance(sel, InlineFragmentNode):
+                    if sel.type_condition is None or self._applies(schema, sel.type_condition.name.value, type_):
+                        self._collect(type_, [sel.selection_set], out, seen)
+                elif isinstance(sel, FragmentSpreadNode):
+                    name = sel.name.value
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    frag = self.fragments.get(name)
+                    if frag and self._applies(schema, frag.type_condition.name.value, type_):
+                        self._collect(type_, [frag.selection_set], out, seen)
+
+    @staticmethod
+    def _applies(schema: GraphQLSchema, condition: str, type_: GraphQLObjectType) -> bool:
+        if condition == type_.name:
+            return True
+        cond = schema.get_type(condition)
+        return cond is not None and is_abstract_type(cond) and schema.is_sub_type(cond, type_)
+
+    def plan(self, type_: GraphQLObjectType, selection_sets: list[Any]) -> list[FieldPlan]:
+        fields: OrderedDict[str, list[FieldNode]] = OrderedDict()
+        self._collect(type_, selection_sets, fields, set())
+        resolvers = self.executor.resolvers
+        plans = []
+        for key, nodes in fields.items():
+            node = nodes[0]
+            name = node.name.value
+            if name == "__typename":
+                plans.append(FieldPlan(key, name, nodes, {}, _typename(type_.name), LEAF, True, 0, False, None, None))
+                continue
+            field_def = type_.fields[name]
+            args = get_argument_values(field_def, node, self.variables) if field_def.args else {}
+            nonnull, depth, item_nonnull, named = _unwrap(field_def.type)
+            kind = LEAF if is_leaf_type(named) else OBJECT
+            resolve = resolvers.get((type_.name, name))
+            plans.append(
+                FieldPlan(key, name, nodes, args, resolve, kind, nonnull, depth, item_nonnull, named, field_def)
+            )
+        return plans
+
+    def subplan(self, plan: FieldPlan, value: Any) -> list[FieldPlan]:
+        named = plan.named_type
+        if is_abstract_type(named):
+            type_name = self.executor.type_of(value)
+        else:
+            type_name = named.name
+        plans = plan.subplans.get(type_name)
+        if plans is None:
+            type_ = self.executor.schema.get_type(type_name)
+            plans = self.plan(type_, [n.selection_set for n in plan.nodes if n.selection_set])
+            plan.subplans[type_name] = plans
+        return plans
+
+    # -- execution --------------------------------------------------------
+    def object(self, plans: list[FieldPlan], obj: Any, path: tuple | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        is_dict = obj.__class__ is dict
+        for p in plans:
+            try:
+                if p.resolve is not None:
+                    value = p.resolve(obj, p.args, self)
+                elif is_dict:
+                    value = obj.get(p.name)
+                else:
+                    value = getattr(obj, p.name, None)
+            except FieldFailure as exc:
+                self.error(exc.message, p, (path, p.key), exc.extensions)
+                value = None
+            if value is None:
+                if p.nonnull:
+                    raise _Null
+                out[p.key] = None
+                continue
+            if p.kind == LEAF and p.list_depth == 0:
+                cls = value.__class__
+                out[p.key] = value if cls is str or cls is int or cls is bool or cls is float else serialize_leaf(value)
+                continue
+            try:
+                out[p.key] = self.complete(p, value, p.list_depth, (path, p.key))
+            except _Null:
+                if p.nonnull:
+                    raise
+                out[p.key] = None
+        return out
+
+    def complete(self, p: FieldPlan, value: Any, depth: int, path: tuple) -> Any:
+        if depth:
+            result = []
+            append = result.append
+            for i, item in enumerate(value):
+                if item is None:
+                    if p.item_nonnull and depth == 1:
+                        raise _Null
+                    append(None)
+                    continue
+                try:
+                    append(self.complete(p, item, depth - 1, (path, i)))
+                except _Null:
+                    if p.item_nonnull:
+                        raise
+                    append(None)
+            return result
+        if p.kind == LEAF:
+            return serialize_leaf(value)
+        return self.object(self.subplan(p, value), value, path)
+
+    def error(self, message: str, p: FieldPlan, path: tuple, extensions: dict[str, Any] | None = None) -> None:
+        loc = p.nodes[0].loc
+        entry: dict[str, Any] = {"message": message}
+        if loc is not None:
+            start = loc.source.get_location(loc.start)
+            entry["locations"] = [{"line": start.line, "column": start.column}]
+        entry["path"] = _path_list(path)
+        if extensions:
+            entry["extensions"] = extensions
+        self.errors.append(entry)
+
+
+def _typename(name: str) -> Resolver:
+    return lambda _obj, _args, _req: name
+
+
+class Executor:
+    def __init__(
+        self, schema: GraphQLSchema, resolvers: dict[tuple[str, str], Resolver], type_of: Callable[[Any], str]
+    ) -> None:
+        self.schema = schema
+        self.resolvers = resolvers
+        self.type_of = type_of
+        self._cache: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def document(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+        """Parse and validate once per distinct query text."""
+        with self._lock:
+            hit = self._cache.get(query)
+            if hit is not None:
+                self._cache.move_to_end(query)
+                return hit
+        try:
+            doc: DocumentNode | None = parse(query)
+            errors = [e.formatted for e in validate(self.schema, doc)]
+        except GraphQLError as exc:
+            doc, errors = None, [exc.formatted]
+        with self._lock:
+            self._cache[query] = (doc, errors)
+            if len(self._cache) > 500:
+                self._cache.popitem(last=False)
+        return doc, errors
+
+    def prepare(
+        self, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> tuple[Request | None, list[dict[str, Any]]]:
+        doc, errors = self.document(query)
+        if doc is None or errors:
+            return None, errors
+        ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name:
+            ops = [o for o in ops if o.name and o.name.value == operation_name]
+            if not ops:
+                return None, [{"message": f"Unknown operation named '{operation_name}'."}]
+        elif len(ops) > 1:
+            return None, [{"message": "Must provide operation name if query contains multiple operations."}]
+        op = ops[0]
+        coerced = get_variable_values(self.schema, op.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            return None, [e.formatted for e in coerced]
+        return Request(self, doc, op, coerced), []
+
+    def root_type(self, request: Request) -> GraphQLObjectType:
+        op = request.operation.operation.value
+        root = self.schema.mutation_type if op == "mutation" else self.schema.query_type
+        if root is None:
+            raise GraphQLError(f"Schema is not configured for {op}s.")
+        return root
+
+    def is_introspection(self, request: Request) -> bool:
+        return any(
+            isinstance(s, FieldNode) and s.name.value in ("__schema", "__type")
+            for s in request.operation.selection_set.selections
+        )
+
+    def run(self, request: Request, root: Any) -> dict[str, Any]:
+        if self.is_introspection(request):
+            result = execute(
+                self.schema,
+                request.document,
+                variable_values=request.variables.coerced,
+                operation_name=request.operation.name.value if request.operation.name else None,
+            )
+            return result.formatted
+        plans = request.plan(self.root_type(request), [request.operation.selection_set])
+        try:
+            data: dict[str, Any] | None = request.object(plans, root, None)
+        except _Null:
+            data = None
+        response: dict[str, Any] = {}
+        if request.errors:
+            response["errors"] = request.errors
+        response["data"] = data
+        return response

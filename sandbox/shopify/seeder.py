@@ -1,0 +1,458 @@
+"""Seed a store with products and orders through public Admin GraphQL mutations only.
+
+Works against the sandbox (``base_url`` = the sandbox's base URL, shops served
+under ``/{shop}``) and against a real development store (``base_url`` =
+``https://{shop}``). Deterministic for a seed (amounts, lines, gateways, kinds);
+processedAt dates are days before the day the seed runs.
+
+Idempotent: orders carry the tag ``shopqb-seed-{seed}`` and a sourceIdentifier
+``seed-{seed}-{n}``; a second run only creates what is missing.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+
+API_VERSION = "2025-04"
+BATCH = 10  # orderCreate mutations per request (aliases)
+CENT = Decimal("0.01")
+
+CATALOG = [
+    # title, sku, price, vendor, product type
+    ("Merino Wool Beanie", "BEANIE-01", "24.00", "North Loom", "Hats"),
+    ("Canvas Tote Bag", "TOTE-01", "18.50", "North Loom", "Bags"),
+    ("Ceramic Pour-Over Set", "POUR-01", "42.00", "Kiln & Co", "Kitchen"),
+    ("Organic Coffee Beans 1kg", "COFFEE-1KG", "29.90", "Kiln & Co", "Food"),
+    ("Linen Apron", "APRON-01", "35.00", "North Loom", "Kitchen"),
+    ("Leather Notebook", "NOTE-01", "16.75", "Paper Trail", "Stationery"),
+    ("Fountain Pen", "PEN-01", "58.00", "Paper Trail", "Stationery"),
+    ("Wool Socks (3 pack)", "SOCKS-3", "21.00", "North Loom", "Apparel"),
+    ("Enamel Camp Mug", "MUG-01", "14.25", "Kiln & Co", "Kitchen"),
+    ("Trail Map Poster", "POSTER-01", "12.30", "Paper Trail", "Prints"),
+]
+GIFT_CARD = ("Gift Card", "GIFT-CARD", "50.00", "Demo Store", "Gift Cards")
+
+US_TAXES = [  # multi-jurisdiction, tax-exclusive
+    [
+        ("New York State Tax", "0.04"),
+        ("New York City Tax", "0.045"),
+        ("Metropolitan Commuter Transportation District", "0.00375"),
+    ],
+    [("California State Tax", "0.0725"), ("Los Angeles County Tax", "0.0225")],
+    [("Texas State Tax", "0.0625"), ("Austin City Tax", "0.01"), ("Austin MTA Transit", "0.01")],
+    [("Washington State Tax", "0.065"), ("Seattle City Tax", "0.0385")],
+]
+VAT = [("GB VAT", "0.2"), ("DE MwSt.", "0.19"), ("FR TVA", "0.2")]
+FIRST = ["Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Iris", "Omar", "Lena", "Theo", "Ruth", "Kai"]
+LAST = ["Nguyen", "Patel", "Garcia", "Smith", "Kowalski", "Okafor", "Rossi", "Kim", "Dubois", "Larsen"]
+
+# (kind, weight): most orders are ones a plain SalesReceipt represents.
+MIX = [
+    ("paid", 50),
+    ("discount", 10),
+    ("paypal", 7),
+    ("manual", 3),
+    ("pos", 8),
+    ("presentment", 5),
+    ("vat", 4),
+    ("gift_card_sale", 2),
+    ("gift_card_redeem", 3),
+    ("test", 2),
+    ("net_terms", 4),
+    ("authorized", 2),
+]
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+def d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def r2(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Client:
+    endpoint: str
+    token: str
+    session: requests.Session = field(default_factory=requests.Session)
+    calls: int = 0
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        for _attempt in range(20):
+            response = self.session.post(
+                self.endpoint,
+                json={"query": query, "variables": variables or {}},
+                headers={"X-Shopify-Access-Token": self.token},
+                timeout=60,
+            )
+            self.calls += 1
+            if response.status_code == 429 or response.status_code >= 500:
+                time.sleep(1)
+                continue
+            if response.status_code != 200:
+                raise SeedError(f"HTTP {response.status_code}: {response.text[:300]}")
+            body = response.json()
+            errors = body.get("errors") or []
+            if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+                status = body.get("extensions", {}).get("cost", {}).get("throttleStatus", {})
+                time.sleep(max(0.05, 100 / max(float(status.get("restoreRate") or 100), 1)))
+                continue
+            if errors:
+                raise SeedError(f"GraphQL errors: {errors}")
+            return body["data"]  # type: ignore[no-any-return]
+        raise SeedError("gave up after repeated throttling")
+
+
+def endpoint_for(base_url: str, shop: str) -> str:
+    base = base_url.rstrip("/")
+    if urlparse(base).hostname == shop:
+        return f"{base}/admin/api/{API_VERSION}/graphql.json"
+    return f"{base}/{shop}/admin/api/{API_VERSION}/graphql.json"
+
+
+SHOP_QUERY = """
+query SeedShop {
+  shop { currencyCode }
+  locations(first: 10) { nodes { id name } }
+}"""
+
+PRODUCTS_QUERY = """
+query SeedProducts($query: String) {
+  products(first: 50, query: $query) {
+    nodes { id title isGiftCard variants(first: 5) { nodes { id sku price } } }
+  }
+}"""
+
+PRODUCT_CREATE = """
+mutation SeedProductCreate($product: ProductCreateInput) {
+  productCreate(product: $product) { product { id } userErrors { field message } }
+}"""
+
+VARIANTS_CREATE = """
+mutation SeedVariants($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkCreate(productId: $productId, variants: $variants, strategy: REMOVE_STANDALONE_VARIANT) {
+    productVariants { id sku price }
+    userErrors { field message }
+  }
+}"""
+
+EXISTING_ORDERS = """
+query SeedExisting($query: String, $after: String) {
+  orders(first: 250, after: $after, query: $query, sortKey: ID) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id sourceIdentifier }
+  }
+}"""
+
+
+def _ensure_catalog(client: Client, locations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    existing = client(PRODUCTS_QUERY, {"query": "tag:shopqb-seed"})["products"]["nodes"]
+    by_sku = {v["sku"]: {**v, "title": p["title"]} for p in existing for v in p["variants"]["nodes"] if v["sku"]}
+    for title, sku, price, vendor, product_type in [*CATALOG, GIFT_CARD]:
+        if sku in by_sku:
+            continue
+        gift = sku == GIFT_CARD[1]
+        product = {"title": title, "vendor": vendor, "productType": product_type, "tags": ["shopqb-seed"]}
+        if gift:
+            product["giftCard"] = True
+        created = client(PRODUCT_CREATE, {"product": product})["productCreate"]
+        if created["userErrors"]:
+            raise SeedError(f"productCreate: {created['userErrors']}")
+        variant: dict[str, Any] = {"price": price, "inventoryItem": {"sku": sku, "tracked": not gift}}
+        if not gift:
+            variant["inventoryQuantities"] = [{"locationId": loc["id"], "availableQuantity": 500} for loc in locations]
+        result = client(VARIANTS_CREATE, {"productId": created["product"]["id"], "variants": [variant]})[
+            "productVariantsBulkCreate"
+        ]
+        if result["userErrors"]:
+            raise SeedError(f"productVariantsBulkCreate: {result['userErrors']}")
+        by_sku[sku] = {**result["productVariants"][0], "title": title}
+    return by_sku
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, Any]:
+    return {"amount": str(amount), "currencyCode": currency}
+
+
+def _bag(shop_amount: Decimal, shop_currency: str, pres: tuple[Decimal, str] | None = None) -> dict[str, Any]:
+    bag = {"shopMoney": _money(shop_amount, shop_currency)}
+    if pres is not None:
+        bag["presentmentMoney"] = _money(pres[0], pres[1])
+    return bag
+
+
+class OrderPlan:
+    """One order's input, with its total computed exactly as Shopify does."""
+
+    def __init__(self, rng: random.Random, n: int, kind: str, catalog: dict[str, Any], ctx: dict[str, Any]) -> None:
+        self.kind = kind
+        self.n = n
+        cur = ctx["currency"]
+        seed = ctx["seed"]
+        fx = {"CAD": Decimal("1.35"), "EUR": Decimal("0.92"), "GBP": Decimal("0.79")}
+        pres_cur = rng.choice(["CAD", "EUR", "GBP"]) if kind == "presentment" else None
+        rate = fx[pres_cur] if pres_cur else None
+        inclusive = kind == "vat"
+        products = [catalog[sku] for _t, sku, *_ in CATALOG]
+        count = rng.choice([1, 1, 1, 2, 2, 3, 4])
+        chosen = rng.sample(products, count)
+        lines = []
+        if kind == "gift_card_sale":
+            chosen = []
+            lines.append({"variant": catalog[GIFT_CARD[1]], "qty": 1, "unit": d(GIFT_CARD[2]), "gift": True})
+        for v in chosen:
+            lines.append({"variant": v, "qty": rng.choice([1, 1, 1, 2, 3]), "unit": d(v["price"]), "gift": False})
+        pct = Decimal(rng.choice([10, 15, 20])) if kind == "discount" else None
+        pos = kind == "pos"
+        shipping = None
+        if not pos and kind not in ("gift_card_sale",) and rng.random() < 0.8:
+            shipping = d(rng.choice(["4.99", "7.50", "12.00"]))
+        taxes = [(t, d(r)) for t, r in rng.choice(US_TAXES)] if not inclusive else [rng.choice(VAT)]
+        taxes = [(t, d(r)) for t, r in taxes]
+        tip = d(rng.choice(["1.00", "2.50", "5.00"])) if pos and rng.random() < 0.4 else None
+
+        def pres(amount: Decimal) -> tuple[Decimal, str] | None:
+            return (r2(amount * rate), pres_cur) if rate else None
+
+        total = Decimal(0)
+        pres_total = Decimal(0)
+        line_inputs = []
+        for li in lines:
+            gross = li["unit"] * li["qty"]
+            disc = r2(gross * pct / 100) if pct and not li["gift"] else Decimal(0)
+            base = gross - disc
+            tax_inputs = []
+            tax_sum = Decimal(0)
+            pres_tax_sum = Decimal(0)
+            if not li["gift"]:
+                for title, rate_ in taxes:
+                    amount = r2(base - base / (1 + rate_)) if inclusive else r2(base * rate_)
+                    p_amount = None
+                    if rate:
+                        pbase = r2(li["unit"] * rate) * li["qty"] - (
+                            r2(r2(li["unit"] * rate) * li["qty"] * pct / 100) if pct else 0
+                        )
+                        p_amount = r2(pbase - pbase / (1 + rate_)) if inclusive else r2(pbase * rate_)
+                        pres_tax_sum += p_amount
+                    tax_inputs.append(
+                        {
+                            "title": title,
+                            "rate": str(rate_),
+                            "priceSet": _bag(amount, cur, (p_amount, pres_cur) if rate else None),
+                        }
+                    )
+                    tax_sum += amount
+            total += base + (Decimal(0) if inclusive else tax_sum)
+            if rate:
+                pgross = r2(li["unit"] * rate) * li["qty"]
+                pdisc = r2(pgross * pct / 100) if pct and not li["gift"] else Decimal(0)
+                pres_total += pgross - pdisc + (Decimal(0) if inclusive else pres_tax_sum)
+            item = {
+                "variantId": li["variant"]["id"],
+                "quantity": li["qty"],
+                "priceSet": _bag(li["unit"], cur, pres(li["unit"])),
+                "taxLines": tax_inputs,
+            }
+            if li["gift"]:
+                item["giftCard"] = True
+            line_inputs.append(item)
+        if tip:
+            line_inputs.append(
+                {"title": "Tip", "quantity": 1, "priceSet": _bag(tip, cur), "taxable": False, "requiresShipping": False}
+            )
+            total += tip
+        shipping_inputs = []
+        if shipping:
+            ship_tax = [(t, r) for t, r in taxes][:1]
+            tax_inputs = []
+            for title, rate_ in ship_tax:
+                amount = r2(shipping - shipping / (1 + rate_)) if inclusive else r2(shipping * rate_)
+                p_amount = None
+                if rate:
+                    ps = r2(shipping * rate)
+                    p_amount = r2(ps - ps / (1 + rate_)) if inclusive else r2(ps * rate_)
+                    pres_total += ps + (Decimal(0) if inclusive else p_amount)
+                tax_inputs.append(
+                    {
+                        "title": title,
+                        "rate": str(rate_),
+                        "priceSet": _bag(amount, cur, (p_amount, pres_cur) if rate else None),
+                    }
+                )
+                total += shipping + (Decimal(0) if inclusive else amount)
+            shipping_inputs.append(
+                {
+                    "title": "Standard Shipping",
+                    "code": "STANDARD",
+                    "source": "shopify",
+                    "priceSet": _bag(shipping, cur, pres(shipping)),
+                    "taxLines": tax_inputs,
+                }
+            )
+        self.total = total
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        email = f"{first.lower()}.{last.lower()}{rng.randint(1, 40)}@example.com"
+        days_ago = rng.uniform(0.05, 30)
+        processed = ctx["anchor"] - timedelta(days=days_ago)
+        order: dict[str, Any] = {
+            "currency": cur,
+            "lineItems": line_inputs,
+            "shippingLines": shipping_inputs,
+            "taxesIncluded": inclusive,
+            "processedAt": processed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sourceName": "pos" if pos else "web",
+            "sourceIdentifier": f"seed-{seed}-{n}",
+            "tags": [f"shopqb-seed-{seed}", f"seed-{kind}"],
+            "test": kind == "test",
+            "customer": {"toUpsert": {"email": email, "firstName": first, "lastName": last}},
+            "email": email,
+        }
+        if rate:
+            order["presentmentCurrency"] = pres_cur
+        if pct:
+            order["discountCode"] = {"itemPercentageDiscountCode": {"code": f"SAVE{pct}", "percentage": float(pct)}}
+        gateway = {"paypal": "paypal", "manual": "manual"}.get(kind, "shopify_payments")
+        pres_amount = (pres_total, pres_cur) if rate else None
+        tx: list[dict[str, Any]] = []
+        if kind == "net_terms":
+            order["financialStatus"] = "PENDING"
+            order["tags"].append("net-30")
+            order["poNumber"] = f"PO-{seed}-{n}"
+        elif kind == "authorized":
+            tx.append(
+                {
+                    "kind": "AUTHORIZATION",
+                    "status": "SUCCESS",
+                    "gateway": gateway,
+                    "amountSet": _bag(total, cur, pres_amount),
+                }
+            )
+        elif kind == "gift_card_redeem":
+            part = min(r2(total * d(rng.choice(["0.3", "0.5", "1"]))), total)
+            tx.append(
+                {
+                    "kind": "SALE",
+                    "status": "SUCCESS",
+                    "gateway": "gift_card",
+                    "giftCardId": f"gid://shopify/GiftCard/{seed}{n}",
+                    "amountSet": _bag(part, cur),
+                }
+            )
+            if total - part > 0:
+                tx.append(
+                    {
+                        "kind": "SALE",
+                        "status": "SUCCESS",
+                        "gateway": "shopify_payments",
+                        "amountSet": _bag(total - part, cur),
+                    }
+                )
+        elif pos:
+            location = ctx["locations"][n % len(ctx["locations"])]
+            pos_gateway = rng.choice(["shopify_payments", "cash"])
+            tx.append(
+                {
+                    "kind": "SALE",
+                    "status": "SUCCESS",
+                    "gateway": pos_gateway,
+                    "locationId": location["id"],
+                    "amountSet": _bag(total, cur),
+                }
+            )
+        else:
+            tx.append(
+                {
+                    "kind": "SALE",
+                    "status": "SUCCESS",
+                    "gateway": gateway,
+                    "amountSet": _bag(total, cur, pres_amount),
+                    "test": kind == "test",
+                }
+            )
+        if tx:
+            order["transactions"] = tx
+        self.input = order
+
+
+def _existing(client: Client, seed: int) -> set[str]:
+    found: set[str] = set()
+    after = None
+    while True:
+        page = client(EXISTING_ORDERS, {"query": f"tag:shopqb-seed-{seed}", "after": after})["orders"]
+        found.update(n["sourceIdentifier"] for n in page["nodes"] if n["sourceIdentifier"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+def _create_orders(client: Client, plans: list[OrderPlan]) -> list[dict[str, Any]]:
+    var_defs = ", ".join(f"$o{i}: OrderCreateOrderInput!" for i in range(len(plans)))
+    body = "\n".join(
+        f"  c{i}: orderCreate(order: $o{i}) {{ order {{ id name displayFinancialStatus totalPriceSet {{ shopMoney {{ amount }} }} }}"
+        " userErrors { field message } }"
+        for i in range(len(plans))
+    )
+    query = f"mutation SeedOrders({var_defs}) {{\n{body}\n}}"
+    data = client(query, {f"o{i}": p.input for i, p in enumerate(plans)})
+    out = []
+    for i, plan in enumerate(plans):
+        result = data[f"c{i}"]
+        if result["userErrors"]:
+            raise SeedError(f"orderCreate {plan.input['sourceIdentifier']}: {result['userErrors']}")
+        out.append(result["order"])
+    return out
+
+
+def seed_shop(
+    *, base_url: str, shop: str, token: str, orders: int, seed: int, anchor: datetime | None = None
+) -> dict[str, Any]:
+    client = Client(endpoint_for(base_url, shop), token)
+    started = time.monotonic()
+    info = client(SHOP_QUERY)
+    currency = info["shop"]["currencyCode"]
+    locations = info["locations"]["nodes"]
+    catalog = _ensure_catalog(client, locations)
+    rng = random.Random(seed)
+    anchor = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    ctx = {"currency": currency, "seed": seed, "anchor": anchor, "locations": locations}
+    kinds, weights = zip(*MIX, strict=True)
+    plans = []
+    for n in range(orders):
+        kind = rng.choices(kinds, weights)[0] if n >= 5 else "paid"  # the first orders are always plain paid ones
+        plans.append(OrderPlan(rng, n, kind, catalog, ctx))
+    existing = _existing(client, seed)
+    todo = [p for p in plans if p.input["sourceIdentifier"] not in existing]
+    created: list[dict[str, Any]] = []
+    for i in range(0, len(todo), BATCH):
+        created.extend(_create_orders(client, todo[i : i + BATCH]))
+    statuses: dict[str, int] = {}
+    for o in created:
+        statuses[o["displayFinancialStatus"]] = statuses.get(o["displayFinancialStatus"], 0) + 1
+    mix: dict[str, int] = {}
+    for p in plans:
+        mix[p.kind] = mix.get(p.kind, 0) + 1
+    return {
+        "shop": shop,
+        "seed": seed,
+        "products": len(catalog),
+        "orders_planned": len(plans),
+        "orders_created": len(created),
+        "orders_existing": len(plans) - len(todo),
+        "financial_status": statuses,
+        "mix": mix,
+        "requests": client.calls,
+        "seconds": round(time.monotonic() - started, 2),
+    }

@@ -1,0 +1,420 @@
+"""GraphQL-shaped views of records, built once per change and walked by the executor.
+
+Keys are the schema's field names. Fields that take arguments or point at other
+records are resolved in ``api.py``; their raw material sits under ``_``-prefixed
+keys here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.shopify import model
+from sandbox.shopify.model import Pair, bag, gid, iso, money
+from sandbox.shopify.money import ZERO
+
+
+def _tax_line(t: model.TaxLine, sc: str, pc: str) -> dict[str, Any]:
+    rate = float(t.rate)
+    return {
+        "title": t.title,
+        "rate": rate,
+        "ratePercentage": round(rate * 100, 4),
+        "priceSet": bag(t.price.shop, t.price.pres, sc, pc),
+        "channelLiable": t.channel_liable,
+        "source": "Shopify",
+    }
+
+
+def _discount_application(d: model.DiscountApplication, sc: str) -> dict[str, Any]:
+    if d.value_type == "percentage":
+        value: dict[str, Any] = {"__typename": "PricingPercentageValue", "percentage": float(d.value)}
+    else:
+        value = {"__typename": "MoneyV2", **money(d.value, sc)}
+    view = {
+        "__typename": "DiscountCodeApplication" if d.code else "ManualDiscountApplication",
+        "index": d.index,
+        "allocationMethod": d.allocation_method,
+        "targetSelection": d.target_selection,
+        "targetType": d.target_type,
+        "value": value,
+    }
+    if d.code:
+        view["code"] = d.code
+    else:
+        view["title"] = d.title or "Discount"
+        view["description"] = d.title
+    return view
+
+
+def order_view(o: model.Order) -> dict[str, Any]:
+    if o._view is not None:
+        return o._view
+    sc, pc = o.currency, o.presentment_currency
+
+    def b(p: Pair) -> dict[str, Any]:
+        return bag(p.shop, p.pres, sc, pc)
+
+    apps = {d.index: _discount_application(d, sc) for d in o.discount_applications}
+
+    def allocs(items: list[model.DiscountAllocation]) -> list[dict[str, Any]]:
+        return [
+            {"allocatedAmountSet": b(a.amount), "discountApplication": apps.get(a.application_index)} for a in items
+        ]
+
+    lines = []
+    line_views: dict[int, dict[str, Any]] = {}
+    for li in o.line_items:
+        q = li.quantity
+        cq = li.current_quantity
+        unit = li.unit_price
+        original_total = Pair(unit.shop * q, unit.pres * q)
+        disc = li.discount_total
+        after = original_total - disc
+        per_unit_after = Pair(after.shop / q, after.pres / q) if q else Pair()
+        view = {
+            "__typename": "LineItem",
+            "id": gid("LineItem", li.id),
+            "name": f"{li.title} - {li.variant_title}" if li.variant_title else li.title,
+            "title": li.title,
+            "variantTitle": li.variant_title,
+            "vendor": li.vendor,
+            "sku": li.sku,
+            "quantity": q,
+            "currentQuantity": cq,
+            "refundableQuantity": cq,
+            "unfulfilledQuantity": max(cq - li.fulfilled_quantity, 0),
+            "nonFulfillableQuantity": li.refunded_quantity + li.removed_quantity,
+            "isGiftCard": li.gift_card,
+            "requiresShipping": li.requires_shipping,
+            "taxable": li.taxable,
+            "restockable": li.variant_id is not None and cq > 0,
+            "originalUnitPriceSet": b(unit),
+            "originalTotalSet": b(original_total),
+            "discountedUnitPriceSet": b(unit),
+            "_discountedTotalSet": b(original_total),
+            "_discountedTotalWithCodesSet": b(after),
+            "discountedUnitPriceAfterAllDiscountsSet": b(
+                Pair(per_unit_after.shop.quantize(ZERO.scaleb(-2)), per_unit_after.pres.quantize(ZERO.scaleb(-2)))
+            ),
+            "totalDiscountSet": b(disc),
+            "discountAllocations": allocs(li.discounts),
+            "_taxLines": [_tax_line(t, sc, pc) for t in li.tax_lines],
+            "_variantId": li.variant_id,
+            "_productId": li.product_id,
+        }
+        lines.append(view)
+        line_views[li.id] = view
+    shipping = []
+    shipping_views: dict[int, dict[str, Any]] = {}
+    for s in o.shipping_lines:
+        view = {
+            "__typename": "ShippingLine",
+            "id": gid("ShippingLine", s.id),
+            "title": s.title,
+            "code": s.code,
+            "source": s.source,
+            "custom": s.source in (None, "shopify", "custom"),
+            "isRemoved": False,
+            "originalPriceSet": b(s.price),
+            "discountedPriceSet": b(s.discounted_price),
+            "currentDiscountedPriceSet": b(s.discounted_price - s.refunded),
+            "discountAllocations": allocs(s.discounts),
+            "taxLines": [_tax_line(t, sc, pc) for t in s.tax_lines],
+        }
+        shipping.append(view)
+        shipping_views[s.id] = view
+    txs = []
+    tx_views: dict[int, dict[str, Any]] = {}
+    for t in o.transactions:
+        view = transaction_view(o, t)
+        txs.append(view)
+        tx_views[t.id] = view
+    for view in txs:
+        parent = view.pop("_parentId", None)
+        view["parentTransaction"] = tx_views.get(parent) if parent else None
+    refunds = []
+    for r in o.refunds:
+        rlis = []
+        for rli in r.line_items:
+            rlis.append(
+                {
+                    "id": gid("RefundLineItem", rli.id),
+                    "lineItem": line_views.get(rli.line_item_id),
+                    "quantity": rli.quantity,
+                    "restockType": rli.restock_type,
+                    "restocked": rli.restock_type in ("RETURN", "CANCEL", "LEGACY_RESTOCK"),
+                    "priceSet": b(rli.price),
+                    "subtotalSet": b(rli.subtotal),
+                    "totalTaxSet": b(rli.tax),
+                    "_locationId": rli.location_id,
+                }
+            )
+        rsls = [
+            {
+                "__typename": "RefundShippingLine",
+                "id": gid("RefundShippingLine", rs.id),
+                "shippingLine": shipping_views.get(rs.shipping_line_id),
+                "subtotalAmountSet": b(rs.subtotal),
+                "taxAmountSet": b(rs.tax),
+            }
+            for rs in r.shipping
+        ]
+        rtx = [tx_views[i] for i in r.transaction_ids if i in tx_views]
+        refunded = psum_views(o, r)
+        refunds.append(
+            {
+                "__typename": "Refund",
+                "id": gid("Refund", r.id),
+                "legacyResourceId": str(r.id),
+                "createdAt": iso(r.created_at),
+                "updatedAt": iso(r.created_at),
+                "note": r.note,
+                "totalRefundedSet": b(refunded),
+                "_refundLineItems": rlis,
+                "_refundShippingLines": rsls,
+                "_transactions": rtx,
+                "_orderId": o.id,
+            }
+        )
+    status = o.financial_status()
+    view = {
+        "__typename": "Order",
+        "id": gid("Order", o.id),
+        "legacyResourceId": str(o.id),
+        "name": o.name,
+        "email": o.email,
+        "phone": o.phone,
+        "note": o.note,
+        "poNumber": o.po_number,
+        "createdAt": iso(o.created_at),
+        "updatedAt": iso(o.updated_at),
+        "processedAt": iso(o.processed_at),
+        "cancelledAt": iso(o.cancelled_at),
+        "cancelReason": o.cancel_reason,
+        "closed": o.closed_at is not None,
+        "closedAt": iso(o.closed_at),
+        "confirmed": True,
+        "test": o.test,
+        "currencyCode": sc,
+        "presentmentCurrencyCode": pc,
+        "taxesIncluded": o.taxes_included,
+        "taxExempt": False,
+        "sourceName": o.source_name,
+        "sourceIdentifier": o.source_identifier,
+        "tags": list(o.tags),
+        "discountCode": next((d.code for d in o.discount_applications if d.code), None),
+        "discountCodes": [d.code for d in o.discount_applications if d.code],
+        "paymentGatewayNames": o.gateway_names(),
+        "displayFinancialStatus": status,
+        "displayFulfillmentStatus": "FULFILLED"
+        if o.line_items and all(li.fulfilled_quantity >= li.current_quantity for li in o.line_items)
+        else "UNFULFILLED",
+        "fullyPaid": o.outstanding().shop <= 0 and o.received().shop > 0,
+        "unpaid": o.received().shop == 0,
+        "edited": o.edited,
+        "subtotalLineItemsQuantity": sum(li.quantity for li in o.line_items),
+        "currentSubtotalLineItemsQuantity": sum(li.current_quantity for li in o.line_items),
+        "totalPriceSet": b(o.total_price()),
+        "subtotalPriceSet": b(o.subtotal()),
+        "totalTaxSet": b(o.total_tax()),
+        "totalShippingPriceSet": b(o.shipping()),
+        "totalDiscountsSet": b(o.line_discounts() + o.shipping_discounts()),
+        "totalRefundedSet": b(o.refunded()),
+        "totalRefundedShippingSet": b(psum_pairs(s.refunded for s in o.shipping_lines)),
+        "totalReceivedSet": b(o.received()),
+        "totalOutstandingSet": b(o.outstanding()),
+        "totalTipReceivedSet": b(o.tips()),
+        "netPaymentSet": b(o.net_payment()),
+        "originalTotalPriceSet": b(o.total_price()),
+        "totalCapturableSet": b(o.capturable()),
+        "cartDiscountAmountSet": None,
+        "currentTotalPriceSet": b(o.current_total()),
+        "currentSubtotalPriceSet": b(o.current_subtotal()),
+        "currentTotalTaxSet": b(o.current_tax()),
+        "currentTotalDiscountsSet": b(o.current_line_discounts() + o.shipping_discounts()),
+        "currentShippingPriceSet": b(o.current_shipping()),
+        "currentCartDiscountAmountSet": b(Pair()),
+        "taxLines": [_tax_line(t, sc, pc) for t in o.tax_lines()],
+        "currentTaxLines": [_tax_line(t, sc, pc) for t in o.current_tax_lines()],
+        "_lineItems": lines,
+        "_shippingLines": shipping,
+        "_transactions": txs,
+        "_refunds": refunds,
+        "_customerId": o.customer_id,
+        "_locationId": o.location_id,
+    }
+    for r in refunds:
+        r["order"] = view
+    for t in txs:
+        t["order"] = view
+    o._view = view
+    return view
+
+
+def psum_pairs(pairs: Any) -> Pair:
+    return model.psum(pairs)
+
+
+def psum_views(o: model.Order, r: model.Refund) -> Pair:
+    return model.psum(t.amount for t in o.transactions if t.refund_id == r.id and t.status == "SUCCESS")
+
+
+def transaction_view(o: model.Order, t: model.Transaction) -> dict[str, Any]:
+    sc, pc = o.currency, o.presentment_currency
+    return {
+        "__typename": "OrderTransaction",
+        "id": gid("OrderTransaction", t.id),
+        "kind": t.kind,
+        "gateway": t.gateway,
+        "formattedGateway": t.gateway.replace("_", " ").title(),
+        "status": t.status,
+        "test": t.test,
+        "amountSet": bag(t.amount.shop, t.amount.pres, sc, pc),
+        "fees": [
+            {
+                "__typename": "TransactionFee",
+                "id": gid("TransactionFee", f.id),
+                "amount": money(f.amount, sc),
+                "flatFee": money(f.flat_fee, sc),
+                "flatFeeName": None,
+                "rate": str(f.rate),
+                "rateName": f.rate_name,
+                "taxAmount": money(f.tax_amount, sc),
+                "type": f.type,
+            }
+            for f in t.fees
+        ],
+        "createdAt": iso(t.created_at),
+        "processedAt": iso(t.processed_at),
+        "manualPaymentGateway": t.gateway in ("manual", "Cash on Delivery (COD)", "Bank Deposit", "cash"),
+        "authorizationCode": t.authorization_code,
+        "paymentId": f"r{t.id}",
+        "errorCode": None,
+        "_parentId": t.parent_id,
+    }
+
+
+def customer_view(c: model.Customer) -> dict[str, Any]:
+    if c._view is None:
+        name = " ".join(x for x in (c.first_name, c.last_name) if x) or (c.email or "")
+        c._view = {
+            "__typename": "Customer",
+            "id": gid("Customer", c.id),
+            "legacyResourceId": str(c.id),
+            "firstName": c.first_name,
+            "lastName": c.last_name,
+            "displayName": name,
+            "defaultEmailAddress": {"emailAddress": c.email} if c.email else None,
+            "note": c.note,
+            "tags": list(c.tags),
+            "taxExempt": c.tax_exempt,
+            "createdAt": iso(c.created_at),
+            "updatedAt": iso(c.updated_at),
+        }
+    return c._view
+
+
+def location_view(loc: model.Location) -> dict[str, Any]:
+    if loc._view is None:
+        parts = [loc.address1, loc.city, " ".join(x for x in (loc.province_code, loc.zip) if x), loc.country]
+        loc._view = {
+            "__typename": "Location",
+            "id": gid("Location", loc.id),
+            "legacyResourceId": str(loc.id),
+            "name": loc.name,
+            "isActive": loc.active,
+            "fulfillsOnlineOrders": loc.fulfills_online_orders,
+            "createdAt": iso(loc.created_at),
+            "updatedAt": iso(loc.updated_at),
+            "address": {
+                "address1": loc.address1,
+                "address2": None,
+                "city": loc.city,
+                "province": loc.province,
+                "provinceCode": loc.province_code,
+                "zip": loc.zip,
+                "country": loc.country,
+                "countryCode": loc.country_code,
+                "formatted": [p for p in parts if p],
+            },
+            "_id": loc.id,
+        }
+    return loc._view
+
+
+def product_view(p: model.Product, shop_currency: str) -> dict[str, Any]:
+    if p._view is None:
+        p._view = {
+            "__typename": "Product",
+            "id": gid("Product", p.id),
+            "legacyResourceId": str(p.id),
+            "title": p.title,
+            "handle": p.handle,
+            "vendor": p.vendor,
+            "productType": p.product_type,
+            "status": p.status,
+            "tags": list(p.tags),
+            "isGiftCard": p.gift_card,
+            "descriptionHtml": p.description_html,
+            "createdAt": iso(p.created_at),
+            "updatedAt": iso(p.updated_at),
+            "hasOnlyDefaultVariant": len(p.variant_ids) <= 1,
+            "variantsCount": {"count": len(p.variant_ids), "precision": "EXACT"},
+            "_id": p.id,
+            "_currency": shop_currency,
+        }
+    return p._view
+
+
+def variant_view(v: model.Variant, product_title: str) -> dict[str, Any]:
+    if v._view is None:
+        v._view = {
+            "__typename": "ProductVariant",
+            "id": gid("ProductVariant", v.id),
+            "legacyResourceId": str(v.id),
+            "title": v.title,
+            "displayName": f"{product_title} - {v.title}",
+            "sku": v.sku,
+            "barcode": v.barcode,
+            "price": str(v.price),
+            "compareAtPrice": str(v.compare_at_price) if v.compare_at_price is not None else None,
+            "taxable": v.taxable,
+            "taxCode": v.tax_code,
+            "position": v.position,
+            "inventoryPolicy": v.inventory_policy,
+            "createdAt": iso(v.created_at),
+            "updatedAt": iso(v.updated_at),
+            "_id": v.id,
+            "_productId": v.product_id,
+            "_itemId": v.inventory_item_id,
+        }
+    return v._view
+
+
+def inventory_item_view(v: model.Variant, shop_currency: str) -> dict[str, Any]:
+    return {
+        "__typename": "InventoryItem",
+        "id": gid("InventoryItem", v.inventory_item_id),
+        "legacyResourceId": str(v.inventory_item_id),
+        "sku": v.sku,
+        "tracked": v.tracked,
+        "requiresShipping": v.requires_shipping,
+        "unitCost": money(v.cost, shop_currency) if v.cost is not None else None,
+        "createdAt": iso(v.created_at),
+        "updatedAt": iso(v.updated_at),
+        "_variantId": v.id,
+        "_itemId": v.inventory_item_id,
+    }
+
+
+def level_view(lv: model.InventoryLevel) -> dict[str, Any]:
+    if lv._view is None:
+        lv._view = {
+            "__typename": "InventoryLevel",
+            "id": f"gid://shopify/InventoryLevel/{lv.id}?inventory_item_id={lv.inventory_item_id}",
+            "createdAt": iso(lv.created_at),
+            "updatedAt": iso(lv.updated_at),
+            "_level": lv,
+        }
+    return lv._view
