@@ -507,12 +507,10 @@ class Company:
     ) -> dict[str, Any] | None:
         account = self._ref(data, field, "Account", required=required, where=where)
         if account is not None and types and account["AccountType"] not in types:
-            raise QBOFault(
-                faults.ACCOUNT_TYPE,
-                "Invalid account type",
+            raise faults.business(
                 f"Invalid account type: {where or field} must be one of {', '.join(types)}; "
                 f"account {account['Name']!r} is {account['AccountType']}",
-                element=where or field,
+                where or field,
             )
         return account
 

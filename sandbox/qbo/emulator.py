@@ -503,10 +503,10 @@ class QBOEmulator:
                 status=403,
                 fault_type="SERVICE",
             )
-        self._inject_faults(realm_id)
-        batch = rest[0] == "batch"
-        self.limits.enter(realm_id, self.now(), batch=batch)
+        self.limits.enter(realm_id, self.now(), batch=rest[0] == "batch")
         try:
+            # Injected latency and hangs hold a slot, as slow requests on QBO do.
+            self._inject_faults(realm_id)
             return self._api(request, company, rest)
         finally:
             self.limits.leave(realm_id)
