@@ -1,0 +1,158 @@
+"""The emulator's SDL is a strict subset of the real Admin API 2025-04 schema, and the app's
+queries validate against both."""
+
+import re
+from pathlib import Path
+
+import pytest
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    NoDeprecatedCustomRule,
+    build_schema,
+    parse,
+    specified_rules,
+    validate,
+)
+
+from sandbox.shopify.emulator import SCHEMA_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT.parent / "shared" / "reference" / "shopify" / "admin-2025-04.graphql"
+QUERIES = ROOT / "syncing" / "shopify" / "queries"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    if not REFERENCE.exists():
+        pytest.skip("the reference schema is not next to the repository")
+    return build_schema(REFERENCE.read_text(), assume_valid=True)
+
+
+@pytest.fixture(scope="module")
+def ours():
+    return build_schema(SCHEMA_PATH.read_text())
+
+
+def _differences(ours, reference):
+    problems = []
+    for name, type_ in ours.type_map.items():
+        if name.startswith("__"):
+            continue
+        ref = reference.type_map.get(name)
+        if ref is None:
+            problems.append(f"type {name} is not in the reference")
+            continue
+        if type(ref) is not type(type_):
+            problems.append(f"{name} is a {type(type_).__name__}, the reference has {type(ref).__name__}")
+            continue
+        if isinstance(type_, GraphQLEnumType):
+            problems += [f"{name}.{v} not in reference" for v in type_.values if v not in ref.values]
+            problems += [
+                f"{name}.{v} is deprecated"
+                for v in type_.values
+                if ref.values.get(v) and ref.values[v].deprecation_reason
+            ]
+        if isinstance(type_, GraphQLUnionType):
+            ref_members = {t.name for t in ref.types}
+            problems += [f"{name} member {t.name} not in reference" for t in type_.types if t.name not in ref_members]
+        if isinstance(type_, (GraphQLObjectType, GraphQLInterfaceType)):
+            ref_ifaces = {i.name for i in ref.interfaces}
+            problems += [
+                f"{name} implements {i.name}: not in reference" for i in type_.interfaces if i.name not in ref_ifaces
+            ]
+        if isinstance(type_, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+            for fname, field in type_.fields.items():
+                rfield = ref.fields.get(fname)
+                if rfield is None:
+                    problems.append(f"{name}.{fname} not in reference")
+                    continue
+                if str(field.type) != str(rfield.type):
+                    problems.append(f"{name}.{fname}: {field.type} != reference {rfield.type}")
+                if getattr(rfield, "deprecation_reason", None):
+                    problems.append(f"{name}.{fname} is deprecated in the reference")
+                for aname, arg in getattr(field, "args", {}).items():
+                    rarg = rfield.args.get(aname)
+                    if rarg is None:
+                        problems.append(f"{name}.{fname}({aname}) not in reference")
+                    elif str(arg.type) != str(rarg.type) or arg.default_value != rarg.default_value:
+                        problems.append(f"{name}.{fname}({aname}): {arg.type} != reference {rarg.type}")
+                for aname, rarg in getattr(rfield, "args", {}).items():
+                    if (
+                        aname not in getattr(field, "args", {})
+                        and str(rarg.type).endswith("!")
+                        and rarg.default_value is None
+                    ):
+                        problems.append(f"{name}.{fname} lacks the required argument {aname}")
+            if isinstance(type_, GraphQLInputObjectType):
+                for fname, rfield in ref.fields.items():
+                    if fname not in type_.fields and str(rfield.type).endswith("!"):
+                        problems.append(f"input {name} lacks the required field {fname}")
+    for op in ("query_type", "mutation_type"):
+        if getattr(ours, op) is not None and getattr(ours, op).name != getattr(reference, op).name:
+            problems.append(f"root {op} differs")
+    return problems
+
+
+def test_every_declared_type_field_argument_and_value_exists_in_the_reference(ours, reference):
+    assert _differences(ours, reference) == []
+
+
+def test_the_subset_check_catches_a_wrong_type(reference):
+    wrong = build_schema(
+        "schema { query: QueryRoot }\ntype QueryRoot { shop: Shop }\ntype Shop { name: Int! }\n"
+        "enum CurrencyCode { USD NOT_A_CURRENCY }"
+    )
+    problems = _differences(wrong, reference)
+    assert "QueryRoot.shop: Shop != reference Shop!" in problems
+    assert "Shop.name: Int! != reference String!" in problems
+    assert "CurrencyCode.NOT_A_CURRENCY not in reference" in problems
+
+
+def _documents():
+    """Each operation file, with the fragment files it uses appended (as the app does)."""
+    if not QUERIES.exists():
+        return []
+    files = sorted(QUERIES.rglob("*.graphql"))
+    texts = {f: f.read_text() for f in files}
+    fragments = "\n".join(t for t in texts.values() if not OPERATION.search(t))
+    return [(f.relative_to(ROOT).as_posix(), t + "\n" + fragments) for f, t in texts.items() if OPERATION.search(t)]
+
+
+OPERATION = re.compile(r"^\s*(query|mutation)\b", re.MULTILINE)
+SPREAD = re.compile(r"\.\.\.\s*(?!on\b)([A-Za-z_]\w*)")
+
+
+def _used_only(document):
+    """Drop fragments the operations do not reach (unused fragments fail validation)."""
+    frags = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def body(node):
+        return node.loc.source.body[node.loc.start : node.loc.end]
+
+    todo = [
+        n for d in document.definitions if not isinstance(d, FragmentDefinitionNode) for n in SPREAD.findall(body(d))
+    ]
+    wanted = set()
+    while todo:
+        name = todo.pop()
+        if name in frags and name not in wanted:
+            wanted.add(name)
+            todo += SPREAD.findall(body(frags[name]))
+    keep = [d for d in document.definitions if not isinstance(d, FragmentDefinitionNode) or d.name.value in wanted]
+    return DocumentNode(definitions=tuple(keep))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), _documents() or [pytest.param("none", "", marks=pytest.mark.skip(reason="no app queries yet"))]
+)
+def test_app_queries_validate_against_the_emulator_and_the_reference(name, text, ours, reference):
+    document = _used_only(parse(text))
+    rules = [*specified_rules, NoDeprecatedCustomRule]  # deprecated fields are gone in later versions
+    assert [e.message for e in validate(reference, document, rules)] == [], f"{name} against the reference"
+    assert [e.message for e in validate(ours, document)] == [], f"{name} against the emulator"
