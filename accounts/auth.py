@@ -133,6 +133,7 @@ def _document_without_session(request: HttpRequest) -> HttpResponse:
         {"message": "Open ShopQB from your Shopify admin (Apps \u2192 ShopQB)."},
         status=401,
     )
+    response[RETRY_HEADER] = "1"  # a GET fetch without a token lands here too
     return _no_store(response)
 
 

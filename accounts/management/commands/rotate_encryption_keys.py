@@ -5,7 +5,7 @@ command, then drop the old keys. Each row is re-encrypted under a row lock so a
 concurrent token refresh is never overwritten with a stale token.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.crypto import EncryptedTextField
@@ -22,7 +22,12 @@ class Command(BaseCommand):
             count = 0
             for pk in model.objects.values_list("pk", flat=True).iterator():
                 with transaction.atomic():
-                    row = model.objects.select_for_update().filter(pk=pk).first()
+                    try:
+                        row = model.objects.select_for_update().filter(pk=pk).first()
+                    except ValueError as exc:
+                        raise CommandError(
+                            f"{model.__name__} {pk}: {exc}; add the key it was written with to FIELD_ENCRYPTION_KEYS"
+                        ) from None
                     if row is None:
                         continue
                     # Loading decrypts with any configured key; saving encrypts with the first.

@@ -1,0 +1,112 @@
+"""Every URL of the app against bad tokens and other shops' tokens: refused, nothing read or changed."""
+
+import json
+import time
+
+import pytest
+from django.core import serializers
+from django.urls import reverse
+
+from accounts.models import ComplianceRequest
+from tests.accounts.conftest import API_SECRET, make_connection, session_token
+
+pytestmark = pytest.mark.django_db
+
+# (method, url name, kwargs, kind): "document" pages also take ?id_token=; "fetch" only Bearer.
+EMBEDDED = [
+    ("get", "accounts:home", {}, "document"),
+    ("get", "accounts:status", {}, "fetch"),
+    ("post", "accounts:qbo_connect", {}, "fetch"),
+    ("post", "accounts:qbo_disconnect", {}, "fetch"),
+    ("get", "accounts:data_request_export", {"pk": "REQUEST"}, "fetch"),
+]
+
+BAD_TOKENS = {
+    "none": lambda shop: None,
+    "expired": lambda shop: session_token(shop, lifetime=-60),
+    "wrong-audience": lambda shop: session_token(shop, aud="another-app"),
+    "bad-signature": lambda shop: session_token(shop, secret="not-" + API_SECRET),
+    "future": lambda shop: session_token(shop, now=time.time() + 600),
+    "unsigned": lambda shop: session_token(shop).rsplit(".", 1)[0] + ".",
+}
+
+
+def snapshot():
+    """Everything the tenants own, serialised: compared before and after each request."""
+    from accounts.models import OAuthState, QuickBooksConnection, Shop
+    from syncing.models import SyncedRecord, WebhookDelivery
+
+    rows = []
+    for model in (Shop, QuickBooksConnection, OAuthState, ComplianceRequest, SyncedRecord, WebhookDelivery):
+        rows.append(serializers.serialize("json", model.objects.order_by("pk")))
+    return rows
+
+
+@pytest.fixture
+def tenants(shop_a, shop_b):
+    make_connection(shop_a, company_name="Alpha Books Ltd")
+    make_connection(shop_b, company_name="Bravo Books Inc")
+    request = ComplianceRequest.objects.create(
+        topic="customers/data_request",
+        shop_domain=shop_a.domain,
+        webhook_id="dr-a",
+        customer_id="7",
+        export=json.dumps({"secret": "alpha customer data"}),
+    )
+    return shop_a, shop_b, request
+
+
+def url_for(name, kwargs, request):
+    return reverse(name, kwargs={k: (request.pk if v == "REQUEST" else v) for k, v in kwargs.items()})
+
+
+@pytest.mark.parametrize("method,name,kwargs,kind", EMBEDDED, ids=[e[1] for e in EMBEDDED])
+@pytest.mark.parametrize("bad", list(BAD_TOKENS), ids=list(BAD_TOKENS))
+def test_bad_tokens_are_refused_and_change_nothing(client, tenants, method, name, kwargs, kind, bad):
+    shop_a, _, request = tenants
+    url = url_for(name, kwargs, request)
+    token = BAD_TOKENS[bad](shop_a.domain)
+    before = snapshot()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    response = getattr(client, method)(url, **headers)
+    assert response.status_code == 401
+    assert response["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    assert b"Alpha Books" not in response.content and b"alpha customer data" not in response.content
+    if kind == "document" and token:
+        # The same token as ?id_token= on a page load.
+        response = client.get(url, {"id_token": token})
+        assert response.status_code == 401 and b"Alpha Books" not in response.content
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("method,name,kwargs,kind", EMBEDDED, ids=[e[1] for e in EMBEDDED])
+def test_another_shops_token_never_reaches_this_shops_data(client, tenants, method, name, kwargs, kind):
+    shop_a, shop_b, request = tenants
+    url = url_for(name, kwargs, request)
+    response = getattr(client, method)(url, HTTP_AUTHORIZATION="Bearer " + session_token(shop_b.domain))
+    assert b"Alpha Books" not in response.content and b"alpha customer data" not in response.content
+    assert shop_a.domain.encode() not in response.content
+    from accounts.models import QuickBooksConnection
+
+    # Whatever shop B did, shop A's connection is exactly as it was.
+    conn = QuickBooksConnection.objects.get(shop=shop_a)
+    assert conn.status == "connected" and conn.refresh_token == f"qbo_refresh_{shop_a.domain}"
+    if name == "accounts:data_request_export":
+        assert response.status_code == 404
+
+
+def test_the_shop_query_parameter_never_selects_the_shop(client, tenants):
+    shop_a, shop_b, _ = tenants
+    response = client.get(
+        "/api/status?shop=" + shop_a.domain, HTTP_AUTHORIZATION="Bearer " + session_token(shop_b.domain)
+    )
+    assert response.json()["shop"]["domain"] == shop_b.domain
+
+
+def test_every_app_url_is_covered_here():
+    """A new URL in accounts must be added to EMBEDDED (or be one of the public endpoints)."""
+    from accounts.urls import urlpatterns
+
+    public = {"install", "install_callback", "qbo_start", "qbo_callback", "webhooks"}
+    names = {p.name for p in urlpatterns}
+    assert names - public == {e[1].split(":")[1] for e in EMBEDDED}

@@ -1,0 +1,218 @@
+"""Token accessors: refresh before expiry, once, keep the newest refresh token, pause on revoke."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from accounts import quickbooks_auth, shopify_auth, tokens
+from accounts.models import PauseCode, QuickBooksConnection, Shop
+from tests.accounts.conftest import make_connection, make_shop
+
+
+def expired(**kwargs):
+    return {"access_token_expires_at": timezone.now() - timedelta(minutes=1), **kwargs}
+
+
+class Refresher:
+    """A provider that rotates the refresh token on every call (like Shopify and Intuit)."""
+
+    def __init__(self, *, revoked=False, down=False, delay=0.0):
+        self.calls = []
+        self.revoked, self.down, self.delay = revoked, down, delay
+        self.lock = threading.Lock()
+
+    def next_grant(self, refresh_token):
+        with self.lock:
+            self.calls.append(refresh_token)
+            n = len(self.calls)
+        time.sleep(self.delay)
+        return n
+
+    def shopify(self, *, shop, refresh_token):
+        if self.revoked:
+            raise shopify_auth.ShopifyGrantRevoked("invalid_grant")
+        if self.down:
+            raise shopify_auth.ShopifyOAuthError("HTTP 503")
+        n = self.next_grant(refresh_token)
+        return shopify_auth.ShopifyGrant(
+            access_token=f"shpat_{n}",
+            scopes=frozenset(),
+            expires_at=timezone.now() + timedelta(hours=1),
+            refresh_token=f"shprt_{n}",
+            refresh_token_expires_at=timezone.now() + timedelta(days=90),
+        )
+
+    def qbo(self, *, refresh_token):
+        if self.revoked:
+            raise quickbooks_auth.QBOGrantRevoked("invalid_grant")
+        if self.down:
+            raise quickbooks_auth.QBOOAuthError("HTTP 503")
+        n = self.next_grant(refresh_token)
+        return quickbooks_auth.QBOGrant(
+            access_token=f"qbo_at_{n}",
+            expires_at=timezone.now() + timedelta(hours=1),
+            refresh_token=f"qbo_rt_{n}",
+            refresh_token_expires_at=timezone.now() + timedelta(days=100),
+        )
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    refresher = Refresher()
+    monkeypatch.setattr(shopify_auth, "refresh", refresher.shopify)
+    monkeypatch.setattr(quickbooks_auth, "refresh", refresher.qbo)
+    return refresher
+
+
+@pytest.mark.django_db
+def test_fresh_shopify_token_is_returned_without_a_call(provider, shop_a):
+    assert tokens.shopify_access_token(shop_a) == shop_a.access_token
+    assert provider.calls == []
+
+
+@pytest.mark.django_db
+def test_non_expiring_shopify_token_is_returned_as_is(provider):
+    shop = make_shop("legacy-shop.myshopify.com", access_token_expires_at=None, refresh_token="")
+    assert tokens.shopify_access_token(shop) == shop.access_token
+    assert provider.calls == []
+
+
+@pytest.mark.django_db
+def test_stale_shopify_token_is_refreshed_and_the_rotated_refresh_token_saved(provider, settings):
+    settings.TOKEN_REFRESH_MARGIN_SECONDS = 300
+    # Expires in 2 minutes: inside the margin, so refreshed ahead of time.
+    shop = make_shop("golf-shop.myshopify.com", access_token_expires_at=timezone.now() + timedelta(minutes=2))
+    assert tokens.shopify_access_token(shop) == "shpat_1"
+    assert provider.calls == ["shprt_golf-shop.myshopify.com_refresh"]
+    stored = Shop.objects.get(pk=shop.pk)
+    assert (stored.access_token, stored.refresh_token) == ("shpat_1", "shprt_1")
+    assert stored.access_token_expires_at > timezone.now() + timedelta(minutes=50)
+    # The caller's object is current too, and the next call needs no refresh.
+    assert shop.refresh_token == "shprt_1"
+    assert tokens.shopify_access_token(shop) == "shpat_1" and len(provider.calls) == 1
+
+
+@pytest.mark.django_db
+def test_a_caller_holding_a_stale_object_uses_the_token_another_worker_stored(provider):
+    shop = make_shop("hotel-shop.myshopify.com", **expired())
+    stale_copy = Shop.objects.get(pk=shop.pk)
+    assert tokens.shopify_access_token(shop) == "shpat_1"
+    assert tokens.shopify_access_token(stale_copy) == "shpat_1"
+    assert len(provider.calls) == 1
+
+
+@pytest.mark.django_db
+def test_revoked_shopify_refresh_pauses_the_shop_with_a_reason(provider):
+    provider.revoked = True
+    shop = make_shop("india-shop.myshopify.com", **expired())
+    with pytest.raises(tokens.TokenRevoked):
+        tokens.shopify_access_token(shop)
+    stored = Shop.objects.get(pk=shop.pk)
+    assert stored.sync_paused and stored.paused_code == PauseCode.SHOPIFY_REVOKED
+    assert "Shopify access was revoked" in stored.paused_reason
+
+
+@pytest.mark.django_db
+def test_provider_down_changes_nothing(provider):
+    provider.down = True
+    shop = make_shop("juliet-shop.myshopify.com", **expired())
+    with pytest.raises(tokens.TokenRefreshFailed):
+        tokens.shopify_access_token(shop)
+    stored = Shop.objects.get(pk=shop.pk)
+    assert not stored.sync_paused and stored.refresh_token == "shprt_juliet-shop.myshopify.com_refresh"
+
+
+@pytest.mark.django_db
+def test_qbo_refresh_keeps_the_newest_refresh_token(provider, shop_a):
+    conn = make_connection(shop_a, **expired())
+    assert tokens.qbo_access_token(conn) == "qbo_at_1"
+    stored = QuickBooksConnection.objects.get(pk=conn.pk)
+    assert (stored.access_token, stored.refresh_token) == ("qbo_at_1", "qbo_rt_1")
+    stored.access_token_expires_at = timezone.now()
+    stored.save()
+    assert tokens.qbo_access_token(stored) == "qbo_at_2"
+    assert provider.calls == [f"qbo_refresh_{shop_a.domain}", "qbo_rt_1"]
+
+
+@pytest.mark.django_db
+def test_qbo_invalid_grant_marks_reconnect_needed_and_pauses(provider, client, shop_a):
+    from tests.accounts.conftest import session_token
+
+    provider.revoked = True
+    conn = make_connection(shop_a, **expired())
+    with pytest.raises(tokens.TokenRevoked):
+        tokens.qbo_access_token(conn)
+    stored = QuickBooksConnection.objects.get(pk=conn.pk)
+    assert stored.status == QuickBooksConnection.Status.RECONNECT_NEEDED
+    assert stored.refresh_token == "" and "reconnect" in stored.status_reason.lower()
+    shop = Shop.objects.get(pk=shop_a.pk)
+    assert shop.sync_paused and shop.paused_code == PauseCode.QBO_RECONNECT
+    # Later calls fail fast, without calling Intuit.
+    with pytest.raises(tokens.TokenRevoked):
+        tokens.qbo_access_token(stored)
+    assert provider.calls == []
+    # The merchant sees a banner.
+    page = client.get("/", {"id_token": session_token(shop_a.domain)}).content.decode()
+    assert 'data-testid="reconnect-banner"' in page and "Reconnect QuickBooks" in page
+
+
+def _needs_row_locks():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks across threads need PostgreSQL (the test SQLite database is in memory)")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_call_the_provider_once(provider):
+    """Two workers find the token stale at once: the row lock lets only one refresh."""
+    _needs_row_locks()
+    provider.delay = 0.3
+    shop = make_shop("kilo-shop.myshopify.com", **expired())
+    results, errors = [], []
+
+    def worker():
+        try:
+            results.append(tokens.shopify_access_token(Shop.objects.get(pk=shop.pk)))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results == ["shpat_1"] * 4
+    assert len(provider.calls) == 1
+    assert Shop.objects.get(pk=shop.pk).refresh_token == "shprt_1"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_qbo_refreshes_call_intuit_once(provider):
+    _needs_row_locks()
+    provider.delay = 0.3
+    conn = make_connection(make_shop("lima-shop.myshopify.com"), **expired())
+    results = []
+
+    def worker():
+        try:
+            results.append(tokens.qbo_access_token(QuickBooksConnection.objects.select_related("shop").get(pk=conn.pk)))
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["qbo_at_1"] * 3
+    assert len(provider.calls) == 1
