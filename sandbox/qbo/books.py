@@ -1156,7 +1156,12 @@ class Company:
         if existing is not None and existing["Type"] == "Inventory" and item_type != "Inventory":
             raise faults.business("An inventory item can't be changed to another type.", "Type")
         self._check_name_unique("Item", "Name", name, (existing or {}).get("Id"), "product or service")
-        self._account_ref(data, "IncomeAccountRef", ("Income", "Other Income"), required=True)
+        # Service and non-inventory items may post their sales to a liability (QuickBooks'
+        # own advice for gift cards and collected tips); inventory items may not.
+        income_types = ("Income", "Other Income")
+        if item_type != "Inventory":
+            income_types += ("Other Current Liability",)
+        self._account_ref(data, "IncomeAccountRef", income_types, required=True)
         for field in ("UnitPrice", "PurchaseCost", "QtyOnHand", "ReorderPoint"):
             if field in data:
                 data[field] = dec(data[field], field)
