@@ -210,7 +210,10 @@ class QBOEmulator:
         self.closing = threading.Event()
         rng = random.Random(f"qbo-{seed}")
         self.tokens = TokenStore(
-            rng=rng, access_ttl=access_token_ttl, refresh_ttl=refresh_token_ttl, rotate=rotate_refresh_tokens
+            seed=f"qbo-tokens-{seed}",
+            access_ttl=access_token_ttl,
+            refresh_ttl=refresh_token_ttl,
+            rotate=rotate_refresh_tokens,
         )
         self.companies: dict[str, Company] = {}
         self.journals: dict[str, Journal] = {}

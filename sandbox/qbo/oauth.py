@@ -40,8 +40,9 @@ class OAuthError(Exception):
 
 
 class TokenStore:
-    def __init__(self, *, rng: random.Random, access_ttl: float, refresh_ttl: float, rotate: bool = True):
-        self.rng = rng
+    def __init__(self, *, seed: str, access_ttl: float, refresh_ttl: float, rotate: bool = True):
+        self.seed = seed
+        self.issued = 0  # persisted: tokens made after a restart never repeat earlier ones
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.rotate = rotate
@@ -53,7 +54,9 @@ class TokenStore:
 
     def _token(self, n: int) -> str:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return "".join(self.rng.choice(alphabet) for _ in range(n))
+        self.issued += 1
+        rng = random.Random(f"{self.seed}-{self.issued}")
+        return "".join(rng.choice(alphabet) for _ in range(n))
 
     # ---- state ----------------------------------------------------------------------------------
 
@@ -61,12 +64,14 @@ class TokenStore:
         return {
             "client_id": self.client_id,
             "client_secret": self.client_secret,
+            "issued": self.issued,
             "grants": [asdict(g) for g in self.grants],
         }
 
     def load(self, data: dict[str, Any]) -> None:
         self.client_id = data["client_id"]
         self.client_secret = data["client_secret"]
+        self.issued = data["issued"]
         self.grants = [Grant(**g) for g in data["grants"]]
 
     # ---- issuing --------------------------------------------------------------------------------
