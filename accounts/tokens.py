@@ -76,7 +76,13 @@ def shopify_access_token(shop: Shop) -> str:
                 log.info("refreshed the Shopify token of %s", locked.domain)
         _copy_token_fields(locked, shop)
     if revoked:
-        # Outside the transaction above, so the pause survives the exception.
+        # Outside the transaction above, so the pause survives the exception. The dead
+        # tokens go too: the next time the merchant opens the app, token exchange
+        # installs a fresh one and lifts this pause.
+        Shop.objects.filter(pk=shop.pk).update(
+            access_token="", refresh_token="", access_token_expires_at=None, refresh_token_expires_at=None
+        )
+        shop.access_token = shop.refresh_token = ""
         shop.pause(SHOPIFY_REVOKED_REASON, code=PauseCode.SHOPIFY_REVOKED)
         log.warning("Shopify refused the refresh token of %s: sync paused", shop.domain)
         raise TokenRevoked(f"{shop.domain}: {SHOPIFY_REVOKED_REASON}")
@@ -96,6 +102,8 @@ def qbo_access_token(connection: QuickBooksConnection) -> str:
             raise TokenRevoked(f"QuickBooks connection for {connection.shop.domain} needs reconnecting")
         if not _fresh(locked.access_token, locked.access_token_expires_at):
             try:
+                if not locked.refresh_token:
+                    raise quickbooks_auth.QBOGrantRevoked("no refresh token stored")
                 grant = quickbooks_auth.refresh(refresh_token=locked.refresh_token)
             except quickbooks_auth.QBOGrantRevoked:
                 revoked = True

@@ -114,6 +114,38 @@ def test_revoked_shopify_refresh_pauses_the_shop_with_a_reason(provider):
     stored = Shop.objects.get(pk=shop.pk)
     assert stored.sync_paused and stored.paused_code == PauseCode.SHOPIFY_REVOKED
     assert "Shopify access was revoked" in stored.paused_reason
+    assert stored.access_token == "" and stored.refresh_token == ""
+
+
+@pytest.mark.django_db
+def test_after_a_revoked_refresh_opening_the_app_reinstalls_and_resumes(provider, client, monkeypatch):
+    from accounts import services
+    from tests.accounts.conftest import session_token
+
+    provider.revoked = True
+    shop = make_shop("india2-shop.myshopify.com", **expired())
+    with pytest.raises(tokens.TokenRevoked):
+        tokens.shopify_access_token(shop)
+    monkeypatch.setattr(
+        shopify_auth,
+        "exchange_session_token",
+        lambda *, shop, session_token: shopify_auth.ShopifyGrant(
+            "shpat_exchanged", frozenset({"read_orders", "read_products"}), None
+        ),
+    )
+    monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
+    assert client.get("/", {"id_token": session_token(shop.domain)}).status_code == 200
+    stored = Shop.objects.get(pk=shop.pk)
+    assert stored.access_token == "shpat_exchanged" and not stored.sync_paused
+
+
+@pytest.mark.django_db
+def test_qbo_connection_without_a_refresh_token_needs_reconnecting(provider, shop_a):
+    conn = make_connection(shop_a, refresh_token="", **expired())
+    with pytest.raises(tokens.TokenRevoked):
+        tokens.qbo_access_token(conn)
+    assert provider.calls == []
+    assert QuickBooksConnection.objects.get(pk=conn.pk).status == "reconnect_needed"
 
 
 @pytest.mark.django_db
