@@ -249,7 +249,7 @@ class Company:
                 "Active": True,
                 "Type": item["Type"],
                 "UnitPrice": Decimal(str(item["UnitPrice"])),
-                "Taxable": self.us and item["Name"] != "Gift Card",
+                "Taxable": self.us,
                 "IncomeAccountRef": _ref(income),
                 "TrackQtyOnHand": False,
             }

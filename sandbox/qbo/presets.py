@@ -7,7 +7,6 @@ starts with (trimmed). Tax rates are the statutory ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,6 @@ def _items(income: str = "Sales of Product Income") -> list[dict[str, object]]:
             "PurchaseCost": "4.00",
             "QtyOnHand": "50",
         },
-        {"Name": "Gift Card", "Type": "NonInventory", "IncomeAccount": "Uncategorized Income", "UnitPrice": "0"},
     ]
 
 
@@ -219,7 +217,3 @@ PAYMENT_METHODS = [
     ("Discover", "CREDIT_CARD"),
     ("PayPal", "NON_CREDIT_CARD"),
 ]
-
-
-def rate_value(text: str) -> Decimal:
-    return Decimal(text)
