@@ -48,7 +48,7 @@ def shopify_access_token(shop: Shop) -> str:
         return shop.access_token
     revoked = False
     with transaction.atomic():
-        locked = Shop.objects.get(pk=shop.pk)
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
         if not _fresh(locked.access_token, locked.access_token_expires_at):
             if not locked.refresh_token:
                 raise TokenRevoked(f"{locked.domain} has no usable Shopify token (not installed?)")

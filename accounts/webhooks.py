@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,9 @@ from accounts.models import Shop
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any], dict[str, str]], None]
+
+TOPIC_RE = re.compile(r"^[a-z_]{1,30}/[a-z_]{1,30}\Z")
+WEBHOOK_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,255}\Z")
 
 
 def signature_valid(body: bytes, header: str) -> bool:
@@ -109,6 +113,17 @@ _MINIMISE: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+def _storable(value: Any) -> Any:
+    """PostgreSQL's jsonb refuses NUL characters: replace them before storing."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    return value
+
+
 def _text(response: str, status: int) -> HttpResponse:
     return HttpResponse(response, status=status, content_type="text/plain")
 
@@ -132,8 +147,8 @@ def receive(request: HttpRequest) -> HttpResponse:
     topic = request.headers.get("X-Shopify-Topic", "").strip()
     domain = shopify_auth.valid_shop_domain(request.headers.get("X-Shopify-Shop-Domain"))
     webhook_id = request.headers.get("X-Shopify-Webhook-Id", "").strip()
-    if not topic or domain is None or not webhook_id or len(webhook_id) > 255 or len(topic) > 64:
-        return _text("missing headers", 400)
+    if not TOPIC_RE.match(topic) or domain is None or not WEBHOOK_ID_RE.match(webhook_id):
+        return _text("missing or malformed headers", 400)
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -150,18 +165,18 @@ def _record_and_dispatch(
 
     headers = {
         "webhook_id": webhook_id,
-        "triggered_at": request.headers.get("X-Shopify-Triggered-At", "")[:64],
+        "triggered_at": _storable(request.headers.get("X-Shopify-Triggered-At", "")[:64]),
     }
-    stored = _MINIMISE.get(topic, lambda p: p)(payload)
+    stored = _storable(_MINIMISE.get(topic, lambda p: p)(payload))
     with transaction.atomic():
         try:
             with transaction.atomic():
                 delivery = WebhookDelivery.objects.create(
                     shop_domain=domain,
                     webhook_id=webhook_id,
-                    event_id=request.headers.get("X-Shopify-Event-Id", "")[:255],
+                    event_id=_storable(request.headers.get("X-Shopify-Event-Id", "")[:255]),
                     topic=topic,
-                    api_version=request.headers.get("X-Shopify-API-Version", "")[:16],
+                    api_version=_storable(request.headers.get("X-Shopify-API-Version", "")[:16]),
                     triggered_at=headers["triggered_at"],
                     payload=stored,
                 )
