@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,7 @@ class Context:
     store: Store
     shop: ShopData
     scopes: frozenset[str]
+    version: str = "2025-04"
 
     def emit(self, topic: str, record: Any) -> None:
         self.emulator.emit(self.shop, topic, record)
@@ -41,7 +43,12 @@ def ctx(req: Request) -> Context:
 # -- connections --------------------------------------------------------------
 
 
+BULK = threading.local()  # set while a bulk operation runs: pagination arguments are ignored
+
+
 def _page_size(args: dict[str, Any]) -> tuple[int, bool]:
+    if getattr(BULK, "active", False):
+        return 10**9, False
     first, last = args.get("first"), args.get("last")
     if first is None and last is None:
         raise FieldFailure("you must provide one of first or last")
@@ -113,6 +120,8 @@ def edges(conn: dict[str, Any], _args: dict[str, Any], _req: Request) -> list[di
 
 
 def _first(items: list[Any], args: dict[str, Any]) -> list[Any]:
+    if getattr(BULK, "active", False):
+        return items
     n = args.get("first")
     if n is not None and n > MAX_PAGE:
         raise FieldFailure(f"The first argument must be at most {MAX_PAGE}.")
@@ -781,3 +790,408 @@ def register_connection_edges(schema: Any, resolvers: dict[tuple[str, str], Call
     for name, type_ in schema.type_map.items():
         if name.endswith("Connection") and hasattr(type_, "fields") and "edges" in type_.fields:
             resolvers[(name, "edges")] = edges
+
+
+def m_refund_create(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    refund, order, errors = orders.create_refund(c.store, c.shop, args["input"])
+    if refund is None or order is None:
+        return {
+            "order": views.order_view(order) if order else None,
+            "refund": None,
+            "userErrors": _user_errors(errors, False),
+        }
+    c.emit("refunds/create", (order, refund))
+    c.emit("orders/updated", order)
+    view = views.order_view(order)
+    refund_view = next(r for r in view["_refunds"] if r["id"] == gid("Refund", refund.id))
+    return {"order": view, "refund": refund_view, "userErrors": []}
+
+
+def m_order_cancel(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    order, refund, errors = orders.cancel_order(
+        c.store, c.shop, args["orderId"], args["reason"], bool(args["refund"]), bool(args["restock"])
+    )
+    if errors:
+        return {"job": None, "orderCancelUserErrors": errors}
+    assert order is not None
+    if refund is not None:
+        c.emit("refunds/create", (order, refund))
+    c.emit("orders/cancelled", order)
+    c.emit("orders/updated", order)
+    return {"job": {"id": gid("Job", c.store.next_id("Job")), "done": True}, "orderCancelUserErrors": []}
+
+
+def m_inventory_adjust(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    data = args["input"]
+    name = data["name"]
+    if name not in ("available", "damaged", "quality_control", "reserved", "safety_stock", "incoming"):
+        return {
+            "inventoryAdjustmentGroup": None,
+            "userErrors": [
+                {
+                    "field": ["input", "name"],
+                    "message": "The quantity name is not valid.",
+                    "code": "INVALID_QUANTITY_NAME",
+                }
+            ],
+        }
+    errors = []
+    resolved = []
+    for i, change in enumerate(data["changes"]):
+        item_id = parse_gid(change["inventoryItemId"], "InventoryItem")
+        loc_id = parse_gid(change["locationId"], "Location")
+        if item_id not in c.shop.variant_by_item:
+            errors.append(
+                {
+                    "field": ["input", "changes", str(i), "inventoryItemId"],
+                    "message": "The specified inventory item could not be found.",
+                    "code": "INVALID_INVENTORY_ITEM",
+                }
+            )
+        elif loc_id not in c.shop.tables["Location"]:
+            errors.append(
+                {
+                    "field": ["input", "changes", str(i), "locationId"],
+                    "message": "The specified location could not be found.",
+                    "code": "INVALID_LOCATION",
+                }
+            )
+        else:
+            resolved.append((item_id, loc_id, change))
+    if errors:
+        return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+    changes_out = []
+    for item_id, loc_id, change in resolved:
+        lid = c.shop.levels_by_key.get((item_id, loc_id))
+        level = c.shop.tables["InventoryLevel"][lid] if lid else set_level(c, item_id, loc_id, 0)
+        if name == "available":
+            level.available += change["delta"]
+        else:
+            setattr(level, name, getattr(level, name, 0) + change["delta"])
+        level.updated_at = c.store.now()
+        c.store.put(level)
+        c.emit("inventory_levels/update", level)
+        variant = c.shop.tables["Variant"][c.shop.variant_by_item[item_id]]
+        changes_out.append(
+            {
+                "delta": change["delta"],
+                "name": name,
+                "ledgerDocumentUri": change.get("ledgerDocumentUri"),
+                "quantityAfterChange": level.available if name == "available" else getattr(level, name, 0),
+                "item": views.inventory_item_view(variant, c.shop.config.currency),
+                "location": views.location_view(c.shop.tables["Location"][loc_id]),
+            }
+        )
+    group = {
+        "id": gid("InventoryAdjustmentGroup", c.store.next_id("InventoryAdjustmentGroup")),
+        "createdAt": iso(c.store.now()),
+        "reason": data["reason"],
+        "referenceDocumentUri": data.get("referenceDocumentUri"),
+        "_changes": changes_out,
+    }
+    return {"inventoryAdjustmentGroup": group, "userErrors": []}
+
+
+def r_group_changes(group: dict[str, Any], _args: dict[str, Any], _req: Request) -> list[Any]:
+    return group["_changes"]
+
+
+# -- webhooks subscriptions ------------------------------------------------------
+
+TOPIC_RE = re.compile(r"^[A-Z0-9_]+$")
+
+
+def topic_to_rest(topic: str) -> str:
+    """ORDERS_CREATE -> orders/create (the first underscore separates resource and event)."""
+    special = {
+        "APP_UNINSTALLED": "app/uninstalled",
+        "BULK_OPERATIONS_FINISH": "bulk_operations/finish",
+        "INVENTORY_LEVELS_UPDATE": "inventory_levels/update",
+        "CUSTOMERS_DATA_REQUEST": "customers/data_request",
+        "CUSTOMERS_REDACT": "customers/redact",
+        "SHOP_REDACT": "shop/redact",
+        "ORDERS_PARTIALLY_FULFILLED": "orders/partially_fulfilled",
+    }
+    if topic in special:
+        return special[topic]
+    resource, _, event = topic.lower().partition("_")
+    return f"{resource}/{event}"
+
+
+def rest_to_topic(rest: str) -> str:
+    return rest.replace("/", "_").upper()
+
+
+def subscription_view(s: model.WebhookSubscription) -> dict[str, Any]:
+    if s._view is None:
+        s._view = {
+            "__typename": "WebhookSubscription",
+            "id": gid("WebhookSubscription", s.id),
+            "legacyResourceId": str(s.id),
+            "topic": s.topic,
+            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": s.callback_url},
+            "format": s.format,
+            "includeFields": list(s.include_fields),
+            "filter": s.filter,
+            "apiVersion": {"handle": s.api_version, "displayName": s.api_version, "supported": True},
+            "createdAt": iso(s.created_at),
+            "updatedAt": iso(s.updated_at),
+        }
+    return s._view
+
+
+def m_webhook_create(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    data = args["webhookSubscription"]
+    url = data.get("callbackUrl") or ""
+    if not re.match(r"^https?://", url):
+        return {
+            "webhookSubscription": None,
+            "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": "Address is invalid"}],
+        }
+    topic = args["topic"]
+    for s in c.shop.tables["WebhookSubscription"].values():
+        if s.topic == topic and s.callback_url == url and s.source == "api":
+            return {
+                "webhookSubscription": None,
+                "userErrors": [
+                    {
+                        "field": ["webhookSubscription", "callbackUrl"],
+                        "message": "Address for this topic has already been taken",
+                    }
+                ],
+            }
+    now = c.store.now()
+    sub = model.WebhookSubscription(
+        shop=c.shop.domain,
+        id=c.store.next_id("WebhookSubscription"),
+        topic=topic,
+        callback_url=url,
+        created_at=now,
+        updated_at=now,
+        format=data.get("format") or "JSON",
+        include_fields=list(data.get("includeFields") or []),
+        filter=data.get("filter"),
+        api_version=c.version,
+    )
+    c.store.put(sub)
+    return {"webhookSubscription": subscription_view(sub), "userErrors": []}
+
+
+def m_webhook_delete(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    sub = c.shop.tables["WebhookSubscription"].get(parse_gid(args["id"], "WebhookSubscription"))
+    if sub is None or sub.source != "api":
+        return {
+            "deletedWebhookSubscriptionId": None,
+            "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+        }
+    c.store.delete(sub)
+    return {"deletedWebhookSubscriptionId": args["id"], "userErrors": []}
+
+
+def q_webhook_subscriptions(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    subs = [s for s in c.shop.tables["WebhookSubscription"].values() if s.source == "api"]
+    if args.get("topics"):
+        subs = [s for s in subs if s.topic in args["topics"]]
+    if args.get("callbackUrl"):
+        subs = [s for s in subs if s.callback_url == args["callbackUrl"]]
+    entries = sorted(((s.created_at.timestamp(), s.id, s) for s in subs), key=lambda e: (e[0], e[1]))
+    return paginate(entries, args, subscription_view)
+
+
+def q_webhook_subscription(_root: Any, args: dict[str, Any], req: Request) -> Any:
+    sub = ctx(req).shop.tables["WebhookSubscription"].get(parse_gid(args["id"], "WebhookSubscription"))
+    return subscription_view(sub) if sub and sub.source == "api" else None
+
+
+RESOLVERS.update(
+    {
+        ("Mutation", "refundCreate"): m_refund_create,
+        ("Mutation", "orderCancel"): m_order_cancel,
+        ("Mutation", "inventoryAdjustQuantities"): m_inventory_adjust,
+        ("InventoryAdjustmentGroup", "changes"): r_group_changes,
+        ("Mutation", "webhookSubscriptionCreate"): m_webhook_create,
+        ("Mutation", "webhookSubscriptionDelete"): m_webhook_delete,
+        ("QueryRoot", "webhookSubscriptions"): q_webhook_subscriptions,
+        ("QueryRoot", "webhookSubscription"): q_webhook_subscription,
+    }
+)
+
+
+# -- Shopify Payments -----------------------------------------------------------
+
+
+def q_payments_account(_root: Any, _args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    cfg = c.shop.config
+    pending = sum(
+        (b.net for b in c.shop.tables["BalanceTransaction"].values() if b.payout_id is None and not b.test),
+        Decimal(0),
+    )
+    return {
+        "__typename": "ShopifyPaymentsAccount",
+        "id": gid("ShopifyPaymentsAccount", 1000 + len(cfg.domain)),
+        "activated": True,
+        "country": cfg.country,
+        "defaultCurrency": cfg.currency,
+        "balance": [money(pending, cfg.currency)],
+    }
+
+
+PAYOUT_FIELDS: Fields = {
+    "issued_at": (lambda p: p.issued_at, "time"),
+    "status": (lambda p: p.status.lower(), "text"),
+    "id": (lambda p: float(p.id), "number"),
+}
+BALANCE_FIELDS: Fields = {
+    "payout_id": (lambda b: float(b.payout_id or 0), "number"),
+    "payout_status": (lambda b: b.payout_status.lower(), "text"),
+    "processed_at": (lambda b: b.transaction_date, "time"),
+    "type": (lambda b: b.type.lower(), "text"),
+    "test": (lambda b: b.test, "bool"),
+    "id": (lambda b: float(b.id), "number"),
+}
+
+
+def payout_view(p: model.Payout) -> dict[str, Any]:
+    if p._view is None:
+        cur = p.currency
+        summary = {}
+        names = {"charges": "charges", "refunds": "refunds", "adjustments": "adjustments", "reservedFunds": "reservedFunds",
+                 "retriedPayouts": "retriedPayouts", "advance": "advance"}  # fmt: skip
+        for key, prefix in names.items():
+            gross, fee = p.summary.get(key, (Decimal(0), Decimal(0)))
+            gross_name = "refundsFeeGross" if key == "refunds" else f"{prefix}Gross"
+            summary[gross_name] = money(gross, cur)
+            summary[f"{prefix}Fee"] = money(fee, cur)
+        p._view = {
+            "__typename": "ShopifyPaymentsPayout",
+            "id": gid("ShopifyPaymentsPayout", p.id),
+            "legacyResourceId": str(p.id),
+            "issuedAt": iso(p.issued_at),
+            "net": money(p.net, cur),
+            "status": p.status,
+            "transactionType": p.transaction_type,
+            "summary": summary,
+        }
+    return p._view
+
+
+def balance_view(b: model.BalanceTransaction) -> dict[str, Any]:
+    if b._view is None:
+        b._view = {
+            "__typename": "ShopifyPaymentsBalanceTransaction",
+            "id": gid("ShopifyPaymentsBalanceTransaction", b.id),
+            "amount": money(b.amount, b.currency),
+            "fee": money(b.fee, b.currency),
+            "net": money(b.net, b.currency),
+            "transactionDate": iso(b.transaction_date),
+            "type": b.type,
+            "sourceType": b.source_type,
+            "sourceId": str(b.source_id) if b.source_id is not None else None,
+            "sourceOrderTransactionId": str(b.source_order_transaction_id)
+            if b.source_order_transaction_id is not None
+            else None,
+            "associatedOrder": {"id": gid("Order", b.order_id), "name": b.order_name} if b.order_id else None,
+            "associatedPayout": {
+                "id": gid("ShopifyPaymentsPayout", b.payout_id) if b.payout_id else None,
+                "status": b.payout_status,
+            },
+            "test": b.test,
+            "adjustmentReason": b.adjustment_reason,
+        }
+    return b._view
+
+
+def r_payouts(_account: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    items = list(c.shop.tables["Payout"].values())
+    if args.get("transactionType"):
+        items = [p for p in items if p.transaction_type == args["transactionType"]]
+    pred = compile_query(
+        args.get("query"), PAYOUT_FIELDS, ZoneInfo(c.shop.config.timezone), c.store.now(), lambda _p: ""
+    )
+    entries = sorted(((p.issued_at.timestamp(), p.id, p) for p in items if pred(p)), key=lambda e: (e[0], e[1]))
+    return paginate(entries, args, payout_view)
+
+
+def r_balance_transactions(_account: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    from sandbox.shopify.payouts import sync_balance_transactions
+
+    sync_balance_transactions(c.store, c.shop)
+    items = [
+        b
+        for b in c.shop.tables["BalanceTransaction"].values()
+        if not (args.get("hideTransfers") and b.type == "TRANSFER")
+    ]
+    pred = compile_query(
+        args.get("query"), BALANCE_FIELDS, ZoneInfo(c.shop.config.timezone), c.store.now(), lambda _b: ""
+    )
+    entries = sorted(((b.transaction_date.timestamp(), b.id, b) for b in items if pred(b)), key=lambda e: (e[0], e[1]))
+    return paginate(entries, args, balance_view)
+
+
+# -- bulk operations --------------------------------------------------------------
+
+
+def q_current_bulk(_root: Any, args: dict[str, Any], req: Request) -> Any:
+    from sandbox.shopify import bulk
+
+    c = ctx(req)
+    ops = [o for o in c.shop.tables["BulkOperation"].values() if o.type == (args.get("type") or "QUERY")]
+    return bulk.view(c.emulator, max(ops, key=lambda o: o.id)) if ops else None
+
+
+def m_bulk_run(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    from sandbox.shopify import bulk
+
+    c = ctx(req)
+    running = [o for o in c.shop.tables["BulkOperation"].values() if o.status in ("CREATED", "RUNNING", "CANCELING")]
+    if running:
+        message = f"A bulk query operation for this app and shop is already in progress: {gid('BulkOperation', running[0].id)}."
+        return {
+            "bulkOperation": None,
+            "userErrors": [{"field": ["query"], "message": message, "code": "OPERATION_IN_PROGRESS"}],
+        }
+    problem = bulk.check_query(c.emulator, args["query"])
+    if problem:
+        return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": problem, "code": "INVALID"}]}
+    op = bulk.start(c.emulator, c.shop, args["query"])
+    return {"bulkOperation": bulk.view(c.emulator, op), "userErrors": []}
+
+
+def m_bulk_cancel(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    from sandbox.shopify import bulk
+
+    c = ctx(req)
+    op = c.shop.tables["BulkOperation"].get(parse_gid(args["id"], "BulkOperation"))
+    if op is None:
+        return {"bulkOperation": None, "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}]}
+    if op.status not in ("CREATED", "RUNNING"):
+        return {
+            "bulkOperation": bulk.view(c.emulator, op),
+            "userErrors": [
+                {"field": None, "message": f"A bulk operation cannot be canceled when it is {op.status.lower()}"}
+            ],
+        }
+    op.status = "CANCELING"
+    c.store.put(op)
+    return {"bulkOperation": bulk.view(c.emulator, op), "userErrors": []}
+
+
+RESOLVERS.update(
+    {
+        ("QueryRoot", "shopifyPaymentsAccount"): q_payments_account,
+        ("ShopifyPaymentsAccount", "payouts"): r_payouts,
+        ("ShopifyPaymentsAccount", "balanceTransactions"): r_balance_transactions,
+        ("QueryRoot", "currentBulkOperation"): q_current_bulk,
+        ("Mutation", "bulkOperationRunQuery"): m_bulk_run,
+        ("Mutation", "bulkOperationCancel"): m_bulk_cancel,
+    }
+)

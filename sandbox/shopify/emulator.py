@@ -14,20 +14,25 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from graphql import build_schema
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response
 
-from sandbox.shopify import api, cost, model
+from sandbox.shopify import api, cost, model, oauth, orders, payouts, webhooks
 from sandbox.shopify.executor import Executor
-from sandbox.shopify.store import ShopConfig, ShopData, Store
+from sandbox.shopify.money import dec
+from sandbox.shopify.store import ShopConfig, ShopData, Store, parse_time
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+REPO_TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
 API_VERSIONS = ("2024-10", "2025-01", "2025-04", "2025-07", "2025-10", "2026-01")
 DEFAULT_VERSION = "2025-04"
 DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
@@ -88,6 +93,7 @@ class ShopifyEmulator:
         webhook_timeout: float = 5.0,
         toml_path: Path | str | None = None,
         deliver_webhooks: bool = True,
+        bulk_delay: float = 0.2,
     ) -> None:
         self.seed = seed
         self.app_url = app_url.rstrip("/") if app_url else None
@@ -108,6 +114,8 @@ class ShopifyEmulator:
         api.register_connection_edges(schema, resolvers)
         self.executor = Executor(schema, resolvers, lambda v: v["__typename"])
         self.events: list[dict[str, Any]] = []
+        self.bulk_delay = bulk_delay
+        self.bulk_files: dict[str, bytes] = {}
         with self.store.lock:
             for shop in self.store.shops.values():
                 self._bootstrap_shop(shop)
@@ -119,8 +127,30 @@ class ShopifyEmulator:
             deliver_webhooks=deliver_webhooks,
         )
 
-    def _extra_init(self, **options: Any) -> None:
-        """Hook for the webhook dispatcher (set up in webhooks.py)."""
+    def _extra_init(
+        self, *, webhook_schedule: list[float] | None, webhook_timeout: float, toml_path: Any, deliver_webhooks: bool
+    ) -> None:
+        self.dispatcher = webhooks.Dispatcher(
+            self.api_secret,
+            schedule=webhook_schedule,
+            timeout=webhook_timeout,
+            seed=self.seed,
+            enabled=deliver_webhooks,
+            on_final_failure=self._delivery_failed,
+        )
+        path = Path(toml_path) if toml_path else REPO_TOML
+        self.hub = webhooks.WebhookHub(self, self.dispatcher, webhooks.read_toml(path, self.app_url))
+
+    def _delivery_failed(self, delivery: webhooks.Delivery) -> None:
+        """After the last failed try Shopify deletes an Admin-API subscription (TOML ones stay)."""
+        if delivery.subscription_id is None:
+            return
+        with self.store.lock:
+            shop = self.store.shops.get(delivery.shop)
+            sub = shop.tables["WebhookSubscription"].get(delivery.subscription_id) if shop else None
+            if sub is not None:
+                self.store.delete(sub)
+                self.store.flush()
 
     @staticmethod
     def _shop_config(spec: dict[str, Any] | str) -> ShopConfig:
@@ -163,6 +193,7 @@ class ShopifyEmulator:
         return {"app": {"api_key": app["api_key"], "api_secret": app["api_secret"]}, "shops": shops}
 
     def close(self) -> None:
+        self.dispatcher.close()
         self.store.close()
 
     @property
@@ -174,8 +205,89 @@ class ShopifyEmulator:
         return str(self.store.meta["app"]["api_key"])
 
     def emit(self, shop: ShopData, topic: str, record: Any) -> None:
-        """Record an event; the webhook dispatcher turns it into deliveries."""
-        self.events.append({"shop": shop.domain, "topic": topic, "id": getattr(record, "id", None)})
+        """An event happened: deliver it to the shop's subscriptions."""
+        deliveries = self.hub.emit(shop, topic, record)
+        self.events.append({"shop": shop.domain, "topic": topic, "deliveries": len(deliveries)})
+        del self.events[:-1000]
+
+    # -- installs and tokens ----------------------------------------------------
+    def installed(self, shop: ShopData) -> bool:
+        return shop.domain not in self.store.meta.get("uninstalled", [])
+
+    def granted_scopes(self, shop: ShopData) -> str:
+        return str(self.store.meta.get("grants", {}).get(shop.domain, ALL_SCOPES))
+
+    def redirect_allowed(self, uri: str) -> bool:
+        if not self.app_url:
+            return True
+        allowed = urlsplit(self.app_url)
+        given = urlsplit(uri)
+        return (given.scheme, given.netloc) == (allowed.scheme, allowed.netloc)
+
+    def _install(self, shop: ShopData, scopes: str) -> None:
+        meta = self.store.meta
+        meta.setdefault("grants", {})[shop.domain] = scopes
+        meta["uninstalled"] = [d for d in meta.get("uninstalled", []) if d != shop.domain]
+        self.store.touch_meta()
+
+    def issue_offline(self, shop: ShopData, scopes: str, *, expiring: bool) -> dict[str, Any]:
+        self._install(shop, scopes)
+        token = "shpat_" + secrets.token_hex(16)
+        now = self.store.epoch()
+        entry: dict[str, Any] = {"shop": shop.domain, "scopes": scopes, "expires_at": None}
+        result: dict[str, Any] = {"access_token": token, "scope": scopes}
+        if expiring:
+            refresh = "shprt_" + secrets.token_hex(16)
+            entry["expires_at"] = now + oauth.ACCESS_TTL
+            self.store.meta.setdefault("refresh_tokens", {})[refresh] = {
+                "shop": shop.domain,
+                "scopes": scopes,
+                "expires_at": now + oauth.REFRESH_TTL,
+            }
+            result.update(
+                expires_in=oauth.ACCESS_TTL, refresh_token=refresh, refresh_token_expires_in=oauth.REFRESH_TTL
+            )
+        self.store.meta["tokens"][token] = entry
+        self.store.touch_meta()
+        return result
+
+    def issue_online(self, shop: ShopData, scopes: str) -> dict[str, Any]:
+        self._install(shop, scopes)
+        token = "shpua_" + secrets.token_hex(16)
+        self.store.meta["tokens"][token] = {
+            "shop": shop.domain,
+            "scopes": scopes,
+            "expires_at": self.store.epoch() + oauth.ONLINE_TTL,
+            "online": True,
+        }
+        self.store.touch_meta()
+        return {
+            "access_token": token,
+            "scope": scopes,
+            "expires_in": oauth.ONLINE_TTL,
+            "associated_user_scope": scopes,
+            "session": secrets.token_hex(16),
+            "account_number": 0,
+            "associated_user": oauth.STAFF_USER,
+        }
+
+    def uninstall(self, shop: ShopData) -> None:
+        """The merchant removes the app: every token is revoked, then app/uninstalled is sent."""
+        meta = self.store.meta
+        for entry in meta["tokens"].values():
+            if entry.get("shop") == shop.domain:
+                entry["revoked"] = True
+        for entry in meta.get("refresh_tokens", {}).values():
+            if entry.get("shop") == shop.domain:
+                entry["used"] = True
+        for sub in list(shop.tables["WebhookSubscription"].values()):
+            if sub.topic != "APP_UNINSTALLED":
+                self.store.delete(sub)
+        self.emit(shop, "app/uninstalled", None)
+        for sub in list(shop.tables["WebhookSubscription"].values()):
+            self.store.delete(sub)
+        meta.setdefault("uninstalled", []).append(shop.domain)
+        self.store.touch_meta()
 
     # -- WSGI ----------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -200,19 +312,142 @@ class ShopifyEmulator:
             return self.admin(request, shop, rest)
         raise NotFound()
 
-    def admin(self, request: WRequest, shop: ShopData, rest: list[str]) -> Response:  # noqa: ARG002
+    def admin(self, request: WRequest, shop: ShopData, rest: list[str]) -> Response:
+        if rest == ["oauth", "authorize"]:
+            return oauth.authorize(self, request, shop)
+        if rest == ["oauth", "access_token"]:
+            with self.store.lock:
+                response = oauth.access_token(self, request, shop)
+                self.store.flush()
+                return response
+        if len(rest) >= 2 and rest[0] == "apps" and rest[1] in (self.api_key, "shopqb"):
+            return oauth.admin_frame(self, request, shop, "/".join(rest[2:]))
         raise NotFound()
 
-    def control(self, request: WRequest, parts: list[str]) -> Response:  # noqa: ARG002
-        if parts == ["state"]:
+    def control(self, request: WRequest, parts: list[str]) -> Response:
+        """Emulator-only controls under /_sandbox (documented in README.md)."""
+        if parts == ["app-bridge.js"]:
+            return oauth.app_bridge_shim()
+        if len(parts) == 2 and parts[0] == "bulk":
+            data = self.bulk_files.get(parts[1])
+            if data is None:
+                raise NotFound()
+            return Response(data, mimetype="application/jsonl")
+        body = request.get_json(silent=True) if request.method == "POST" else None
+        body = body if isinstance(body, dict) else {}
+        args = {**request.args.to_dict(), **body}
+        shop = self.store.shops.get(args.get("shop") or "") if args.get("shop") else None
+        key = "/".join(parts)
+        if key == "state":
             with self.store.lock:
                 return _json(
                     {
                         "shops": {d: {k: len(v) for k, v in s.tables.items()} for d, s in self.store.shops.items()},
                         "now": model.iso(self.store.now()),
+                        "webhooks_pending": self.dispatcher.pending(),
                     }
                 )
+        if key == "session-token":
+            if shop is None:
+                return _json({"error": "unknown shop"}, 404)
+            return _json({"id_token": oauth.session_token(self, shop)})
+        if key == "clock" and request.method == "POST":
+            with self.store.lock:
+                if "advance_seconds" in args:
+                    self.store.advance_clock(float(args["advance_seconds"]))
+                if "set" in args:
+                    when = parse_time(args["set"])
+                    if when is None:
+                        raise BadRequest("set must be an ISO 8601 time")
+                    self.store.set_clock(when)
+                self.store.flush()
+                return _json({"now": model.iso(self.store.now())})
+        if key == "webhooks/attempts":
+            attempts = [
+                a
+                for a in list(self.dispatcher.attempts)
+                if (not args.get("shop") or a["shop"] == args["shop"])
+                and (not args.get("topic") or a["topic"] == args["topic"])
+            ]
+            return _json({"attempts": attempts})
+        if key == "webhooks/faults" and request.method == "POST":
+            faults = self.dispatcher.faults
+            for name in ("duplicate", "shuffle", "drop_percent", "delay"):
+                if name in body:
+                    setattr(faults, name, type(getattr(faults, name))(body[name]))
+            return _json({"faults": faults.as_dict()})
+        if key == "webhooks/release" and request.method == "POST":
+            return _json({"released": self.dispatcher.release()})
+        if key == "webhooks/flush" and request.method == "POST":
+            idle = self.dispatcher.wait_idle(float(args.get("timeout", 10)))
+            return _json({"idle": idle, "pending": self.dispatcher.pending()})
+        if shop is None:
+            if parts and parts[0] in ("webhooks", "orders", "payouts", "shops", "throttle"):
+                return _json({"error": "pass an existing shop"}, 404)
+            raise NotFound()
+        if request.method != "POST":
+            return _json({"error": "POST required"}, 405)
+        with self.store.lock:
+            try:
+                return self._shop_control(key, shop, args)
+            finally:
+                self.store.flush()
+
+    def _shop_control(self, key: str, shop: ShopData, args: dict[str, Any]) -> Response:
+        if key == "webhooks/trigger":
+            topic = args.get("topic", "")
+            if topic not in webhooks.COMPLIANCE:
+                return _json({"error": f"only {', '.join(webhooks.COMPLIANCE)} can be triggered"}, 400)
+            self.emit(shop, topic, args.get("payload") or self._compliance_body(shop, topic, args))
+            return _json({"ok": True})
+        if key == "shops/uninstall":
+            self.uninstall(shop)
+            return _json({"ok": True})
+        if key == "orders/edit":
+            order = shop.orders.get(model.parse_gid(args.get("order_id"), "Order") or -1)
+            if order is None:
+                return _json({"error": "order not found"}, 404)
+            errors = orders.edit_order(self.store, shop, order, args)
+            if errors:
+                return _json({"userErrors": errors}, 422)
+            self.emit(shop, "orders/edited", order)
+            self.emit(shop, "orders/updated", order)
+            return _json({"order": api.views.order_view(order)["id"], "updatedAt": model.iso(order.updated_at)})
+        if key == "payouts/run":
+            through = date.fromisoformat(args["through"]) if args.get("through") else None
+            made = payouts.run_payouts(self.store, shop, through, args.get("status", "PAID"))
+            return _json({"payouts": [api.payout_view(p) for p in made]})
+        if key == "payouts/adjustment":
+            adj = payouts.add_adjustment(self.store, shop, dec(args["amount"]), args.get("reason", "adjustment"))
+            return _json({"balanceTransaction": api.balance_view(adj)})
+        if key == "throttle":
+            if "available" in args:
+                maximum, restore = self._limits(shop)
+                bucket = self.throttle.bucket(f"{self.api_key}:{shop.domain}", maximum, restore)
+                bucket.available = float(args["available"])
+            return _json({"ok": True})
         raise NotFound()
+
+    def _compliance_body(self, shop: ShopData, topic: str, args: dict[str, Any]) -> dict[str, Any]:
+        shop_id = 60_000_000 + abs(hash(shop.domain)) % 1_000_000
+        if topic == "shop/redact":
+            return {"shop_id": shop_id, "shop_domain": shop.domain}
+        customer = shop.tables["Customer"].get(model.parse_gid(args.get("customer_id"), "Customer") or -1)
+        customer = customer or next(iter(shop.tables["Customer"].values()), None)
+        order_ids = [o.id for o in shop.orders.values() if customer and o.customer_id == customer.id]
+        body: dict[str, Any] = {
+            "shop_id": shop_id,
+            "shop_domain": shop.domain,
+            "customer": {
+                "id": customer.id if customer else 0,
+                "email": customer.email if customer else None,
+                "phone": customer.phone if customer else None,
+            },
+            "orders_requested" if topic == "customers/data_request" else "orders_to_redact": order_ids,
+        }
+        if topic == "customers/data_request":
+            body["data_request"] = {"id": secrets.randbelow(10**9)}
+        return body
 
     # -- GraphQL ---------------------------------------------------------------
     def authenticate(self, request: WRequest, shop: ShopData) -> dict[str, Any] | None:
@@ -246,7 +481,9 @@ class ShopifyEmulator:
                 return _json({"errors": "Invalid JSON in request body"}, 400, headers)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
-        result = self.execute(shop, body["query"], body.get("variables"), body.get("operationName"), entry)
+        result = self.execute(
+            shop, body["query"], body.get("variables"), body.get("operationName"), entry, version=served
+        )
         return _json(result, 200, headers)
 
     def execute(
@@ -256,14 +493,23 @@ class ShopifyEmulator:
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         token: dict[str, Any] | None = None,
+        *,
+        version: str = DEFAULT_VERSION,
+        bulk: bool = False,
     ) -> dict[str, Any]:
-        """Run one GraphQL request for ``shop`` (also used by bulk operations)."""
+        """Run one GraphQL request for ``shop`` (also used by bulk operations, unmetered)."""
         req, errors = self.executor.prepare(query, variables if isinstance(variables, dict) else None, operation_name)
         if req is None:
             return {"errors": errors}
         scopes = frozenset((token or {}).get("scopes", ALL_SCOPES).split(","))
         with self.store.lock:
-            req.context = api.Context(self, self.store, shop, scopes)  # type: ignore[attr-defined]
+            req.context = api.Context(self, self.store, shop, scopes, version)  # type: ignore[attr-defined]
+            if bulk:
+                api.BULK.active = True
+                try:
+                    return self.executor.run(req, {})
+                finally:
+                    api.BULK.active = False
             mutation = req.operation.operation.value == "mutation"
             if self.executor.is_introspection(req):
                 return self.executor.run(req, {})

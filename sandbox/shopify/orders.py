@@ -349,3 +349,302 @@ def _decrement_inventory(store: Store, shop: ShopData, order: model.Order, behav
 def _default_location(shop: ShopData) -> int | None:
     locations = sorted(shop.tables["Location"].values(), key=lambda loc: loc.id)
     return locations[0].id if locations else None
+
+
+def _restock(store: Store, shop: ShopData, line: model.LineItem, quantity: int, location_id: int | None) -> None:
+    variant = shop.tables["Variant"].get(line.variant_id) if line.variant_id else None
+    if variant is None or not variant.tracked:
+        return
+    location_id = location_id or _default_location(shop)
+    level_id = shop.levels_by_key.get((variant.inventory_item_id, location_id))
+    if level_id is None:
+        return
+    level = shop.tables["InventoryLevel"][level_id]
+    level.available += quantity
+    level.updated_at = store.now()
+    store.put(level)
+
+
+def _refundable(order: model.Order) -> dict[int, Pair]:
+    """Net amount still refundable per parent sale/capture transaction."""
+    out: dict[int, Pair] = {}
+    for t in order.transactions:
+        if t.kind in ("SALE", "CAPTURE") and t.status == "SUCCESS":
+            out[t.id] = Pair(t.amount.shop, t.amount.pres)
+    for t in order.transactions:
+        if t.kind == "REFUND" and t.status == "SUCCESS" and t.parent_id in out:
+            out[t.parent_id] = out[t.parent_id] - t.amount
+    return out
+
+
+def create_refund(
+    store: Store, shop: ShopData, data: dict[str, Any], *, restock_default: str = "NO_RESTOCK"
+) -> tuple[model.Refund | None, model.Order | None, UserErrors]:
+    order = shop.orders.get(parse_gid(data.get("orderId"), "Order"))
+    if order is None:
+        return None, None, [_err(["orderId"], "Order does not exist", None)]
+    sc, pc = order.cur()
+    now = store.now()
+    currency = data.get("currency") or sc
+    if currency not in (sc, pc):
+        return None, order, [_err(["currency"], f"Currency must be {sc} or {pc}", None)]
+    errors: UserErrors = []
+    refund = model.Refund(id=store.next_id("Refund"), created_at=now, note=data.get("note"))
+    pending: list[tuple[model.LineItem, int, str, int | None]] = []
+    for i, item in enumerate(data.get("refundLineItems") or []):
+        line = order.line(parse_gid(item.get("lineItemId"), "LineItem") or -1)
+        qty = item.get("quantity") or 0
+        if line is None:
+            errors.append(_err(["refundLineItems", str(i), "lineItemId"], "Line item does not exist", None))
+            continue
+        if qty <= 0 or qty > line.current_quantity:
+            errors.append(
+                _err(
+                    ["refundLineItems", str(i), "quantity"],
+                    "Quantity cannot refund more items than were purchased",
+                    None,
+                )
+            )
+            continue
+        restock = item.get("restockType") or restock_default
+        location_id = parse_gid(item.get("locationId"), "Location")
+        if (
+            restock in ("RETURN", "CANCEL", "LEGACY_RESTOCK")
+            and item.get("locationId")
+            and location_id not in shop.tables["Location"]
+        ):
+            errors.append(_err(["refundLineItems", str(i), "locationId"], "Location does not exist", None))
+            continue
+        pending.append((line, qty, restock, location_id))
+    shipping_refund: tuple[model.ShippingLine, Pair, Pair] | None = None
+    ship = data.get("shipping") or {}
+    if ship and order.shipping_lines:
+        s = order.shipping_lines[0]
+        remaining = s.discounted_price - s.refunded
+        tax_total = model.psum(t.price for t in s.tax_lines)
+        tax_remaining = tax_total - s.refunded_tax
+        if ship.get("fullRefund"):
+            amount, tax = remaining, tax_remaining
+        else:
+            value = dec(ship.get("amount"))
+            amount = Pair(value, convert(value, sc, pc)) if currency == sc else Pair(convert(value, pc, sc), value)
+            if amount.shop > remaining.shop:
+                errors.append(
+                    _err(["shipping", "amount"], "Shipping refund amount is greater than the refundable shipping", None)
+                )
+            share = amount.shop / remaining.shop if remaining.shop else Decimal(0)
+            tax = Pair(rnd(tax_remaining.shop * share, sc), rnd(tax_remaining.pres * share, pc))
+        if order.taxes_included:
+            amount = amount - tax  # shipping subtotal excludes the tax it contained
+        shipping_refund = (s, amount, tax)
+    refundable = _refundable(order)
+    tx_inputs = data.get("transactions") or []
+    new_txs: list[model.Transaction] = []
+    for i, t in enumerate(tx_inputs):
+        value = dec(t.get("amount"))
+        amount = Pair(value, convert(value, sc, pc)) if currency == sc else Pair(convert(value, pc, sc), value)
+        parent_id = parse_gid(t.get("parentId"), "OrderTransaction")
+        if parent_id is None:
+            candidates = [p for p in order.transactions if p.id in refundable and p.gateway == t.get("gateway")]
+            parent_id = candidates[0].id if candidates else None
+        if parent_id not in refundable:
+            errors.append(
+                _err(["transactions", str(i), "parentId"], "Parent transaction not found or not refundable", None)
+            )
+            continue
+        if amount.shop > refundable[parent_id].shop:
+            errors.append(
+                _err(
+                    ["transactions", str(i), "amount"],
+                    f"Refund amount exceeds the refundable amount of {refundable[parent_id].shop}",
+                    None,
+                )
+            )
+            continue
+        refundable[parent_id] = refundable[parent_id] - amount
+        new_txs.append(
+            model.Transaction(
+                id=store.next_id("Transaction"),
+                kind="REFUND",
+                status="SUCCESS",
+                gateway=t.get("gateway") or "manual",
+                amount=amount,
+                created_at=now,
+                processed_at=now,
+                test=order.test,
+                parent_id=parent_id,
+                refund_id=refund.id,
+            )
+        )
+    if errors:
+        return None, order, errors
+    for line, qty, restock, location_id in pending:
+        disc = line.discount_total.scale(qty, line.quantity, sc, pc)
+        gross = Pair(line.unit_price.shop * qty, line.unit_price.pres * qty)
+        tax = line.tax_total.scale(qty, line.quantity, sc, pc)
+        subtotal = gross - disc
+        unit = Pair(rnd(subtotal.shop / qty, sc), rnd(subtotal.pres / qty, pc))
+        refund.line_items.append(
+            model.RefundLineItem(
+                id=store.next_id("RefundLineItem"),
+                line_item_id=line.id,
+                quantity=qty,
+                restock_type=restock,
+                location_id=location_id,
+                price=unit,
+                subtotal=subtotal,
+                tax=tax,
+            )
+        )
+        line.refunded_quantity += qty
+        if restock in ("RETURN", "CANCEL", "LEGACY_RESTOCK"):
+            line.restocked_quantity += qty
+            _restock(store, shop, line, qty, location_id)
+    if shipping_refund:
+        s, amount, tax = shipping_refund
+        s.refunded = s.refunded + amount + (tax if order.taxes_included else Pair())
+        s.refunded_tax = s.refunded_tax + tax
+        refund.shipping.append(
+            model.RefundShippingLine(
+                id=store.next_id("RefundShippingLine"), shipping_line_id=s.id, subtotal=amount, tax=tax
+            )
+        )
+    refund.transaction_ids = [t.id for t in new_txs]
+    order.transactions.extend(new_txs)
+    order.refunds.append(refund)
+    order.updated_at = now
+    store.put(order)
+    return refund, order, []
+
+
+def cancel_order(
+    store: Store, shop: ShopData, order_id: str, reason: str, refund: bool, restock: bool
+) -> tuple[model.Order | None, model.Refund | None, UserErrors]:
+    order = shop.orders.get(parse_gid(order_id, "Order"))
+    if order is None:
+        return None, None, [_err(["orderId"], "Order does not exist", "NOT_FOUND")]
+    if order.cancelled_at is not None:
+        return order, None, [_err(["orderId"], "Cannot cancel an order that has already been cancelled", "INVALID")]
+    created = None
+    now = store.now()
+    if refund:
+        refundable = _refundable(order)
+        items = [
+            {
+                "lineItemId": model.gid("LineItem", li.id),
+                "quantity": li.current_quantity,
+                "restockType": "CANCEL" if restock else "NO_RESTOCK",
+            }
+            for li in order.line_items
+            if li.current_quantity > 0
+        ]
+        txs = [
+            {
+                "amount": str(amount.shop),
+                "gateway": t.gateway,
+                "kind": "REFUND",
+                "orderId": model.gid("Order", order.id),
+                "parentId": model.gid("OrderTransaction", t.id),
+            }
+            for t in order.transactions
+            if (amount := refundable.get(t.id)) is not None and amount.shop > 0
+        ]
+        payload = {"orderId": model.gid("Order", order.id), "refundLineItems": items, "transactions": txs}
+        if any((s.discounted_price - s.refunded).shop > 0 for s in order.shipping_lines):
+            payload["shipping"] = {"fullRefund": True}
+        if items or txs:
+            created, _order, errors = create_refund(store, shop, payload)
+            if errors:
+                return order, None, errors
+        for auth in [t for t in order.transactions if t.kind == "AUTHORIZATION" and t.status == "SUCCESS"]:
+            order.transactions.append(
+                model.Transaction(
+                    id=store.next_id("Transaction"),
+                    kind="VOID",
+                    status="SUCCESS",
+                    gateway=auth.gateway,
+                    amount=Pair(),
+                    created_at=now,
+                    processed_at=now,
+                    test=order.test,
+                    parent_id=auth.id,
+                )
+            )
+    elif restock:
+        for li in order.line_items:
+            if li.current_quantity > 0:
+                _restock(store, shop, li, li.current_quantity, order.location_id)
+    order.cancelled_at = now
+    order.cancel_reason = reason
+    order.closed_at = now
+    order.updated_at = now
+    store.put(order)
+    return order, created, []
+
+
+def edit_order(store: Store, shop: ShopData, order: model.Order, data: dict[str, Any]) -> UserErrors:
+    """Emulator control: add lines, remove quantities or set a line's quantity (Shopify's order editing)."""
+    sc, pc = order.cur()
+    b = Builder(sc, pc)
+    errors: UserErrors = []
+    if order.cancelled_at is not None:
+        return [_err(["orderId"], "A cancelled order cannot be edited")]
+    changes: list[tuple[model.LineItem, int]] = []
+    for i, item in enumerate(data.get("set_quantity") or []):
+        line = order.line(parse_gid(item.get("lineItemId"), "LineItem") or -1)
+        if line is None:
+            errors.append(_err(["set_quantity", str(i), "lineItemId"], "Line item does not exist"))
+            continue
+        want = int(item.get("quantity", 0))
+        if want < 0:
+            errors.append(_err(["set_quantity", str(i), "quantity"], "Quantity must be >= 0"))
+        elif want < line.current_quantity:
+            changes.append((line, line.current_quantity - want))
+        elif want > line.current_quantity:
+            data.setdefault("add", []).append(
+                {"variantId": model.gid("ProductVariant", line.variant_id) if line.variant_id else None, "title": line.title,
+                 "sku": line.sku, "quantity": want - line.current_quantity,
+                 "price": str(line.unit_price.shop),
+                 "taxLines": [{"title": t.title, "rate": str(t.rate)} for t in line.tax_lines]}
+            )  # fmt: skip
+    for i, item in enumerate(data.get("remove") or []):
+        line = order.line(parse_gid(item.get("lineItemId"), "LineItem") or -1)
+        qty = int(item.get("quantity") or (line.current_quantity if line else 0))
+        if line is None or qty <= 0 or qty > line.current_quantity:
+            errors.append(_err(["remove", str(i)], "Line item does not exist or quantity is invalid"))
+            continue
+        changes.append((line, qty))
+    added: list[model.LineItem] = []
+    for i, item in enumerate(data.get("add") or []):
+        variant = shop.tables["Variant"].get(parse_gid(item.get("variantId"), "ProductVariant") or -1)
+        if item.get("price") is not None:
+            unit = b.convert(dec(item["price"]))
+        elif variant is not None:
+            unit = b.convert(variant.price)
+        else:
+            errors.append(_err(["add", str(i), "price"], "Price or an existing variant is required"))
+            continue
+        product = shop.tables["Product"].get(variant.product_id) if variant else None
+        qty = int(item.get("quantity") or 1)
+        line = model.LineItem(
+            id=store.next_id("LineItem"),
+            title=item.get("title") or (product.title if product else "Custom item"),
+            quantity=qty,
+            unit_price=unit,
+            sku=item.get("sku") or (variant.sku if variant else None),
+            variant_id=variant.id if variant else None,
+            product_id=variant.product_id if variant else None,
+        )
+        base = Pair(unit.shop * qty, unit.pres * qty)
+        line.tax_lines = _tax_lines(b, item.get("taxLines"), base, order.taxes_included, ["add", str(i), "taxLines"])
+        added.append(line)
+    errors.extend(b.errors)
+    if errors:
+        return errors
+    for line, qty in changes:
+        line.removed_quantity += qty
+    order.line_items.extend(added)
+    order.edited = True
+    order.updated_at = store.now()
+    store.put(order)
+    return []
