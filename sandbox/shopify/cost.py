@@ -72,21 +72,42 @@ def requested_cost(req: Request, root_plans: list[FieldPlan], mutation: bool) ->
 
 
 def actual_cost(req: Request, root_plans: list[FieldPlan], data: dict[str, Any] | None, mutation: bool) -> int:
+    """What the query really cost: like the requested cost, but every connection, at
+    every depth, counts the nodes it returned instead of its ``first``."""
     if mutation:
         return MUTATION_COST * len(root_plans)
     if not data:
         return 0
-    total = 0
-    for p in root_plans:
-        value = data.get(p.key)
-        if p.kind != OBJECT or value is None:
-            continue
-        if p.named_type.name.endswith("Connection") and isinstance(value, dict):
-            count = len(value.get("nodes") or value.get("edges") or [])
-            total += field_cost(req, p, count)
-        else:
-            total += field_cost(req, p)
-    return total
+    return sum(_actual(req, p, data.get(p.key)) for p in root_plans)
+
+
+def _actual(req: Request, p: FieldPlan, value: Any) -> int:
+    if p.kind != OBJECT or value is None:
+        return 0
+    sub = _node_plans(req, p)
+    if p.named_type.name.endswith("Connection") and isinstance(value, dict):
+        total = 2
+        for cp in sub:
+            if cp.name == "nodes":
+                node_plans = _node_plans(req, cp)
+                total += sum(1 + _selection_actual(req, node_plans, node) for node in value.get("nodes") or [])
+            elif cp.name == "edges":
+                for ep in _node_plans(req, cp):
+                    if ep.name == "node":
+                        node_plans = _node_plans(req, ep)
+                        total += sum(
+                            1 + _selection_actual(req, node_plans, edge.get(ep.key) or {})
+                            for edge in value.get("edges") or []
+                        )
+        return total
+    if isinstance(value, list):
+        # A plain list is charged once, like the requested cost does.
+        return 1 + max((_selection_actual(req, sub, item) for item in value if isinstance(item, dict)), default=0)
+    return 1 + _selection_actual(req, sub, value if isinstance(value, dict) else {})
+
+
+def _selection_actual(req: Request, plans: list[FieldPlan], value: dict[str, Any]) -> int:
+    return sum(_actual(req, p, value.get(p.key)) for p in plans if p.kind == OBJECT)
 
 
 @dataclass

@@ -156,6 +156,11 @@ class LineItem:
         return self.quantity - self.refunded_quantity - self.removed_quantity
 
     @property
+    def edited_quantity(self) -> int:
+        """Quantity after order edits, before refunds."""
+        return self.quantity - self.removed_quantity
+
+    @property
     def discount_total(self) -> Pair:
         return psum(d.amount for d in self.discounts)
 
@@ -275,6 +280,7 @@ class Order(Record):
     closed_at: datetime | None = None
     edited: bool = False
     financial_status_input: str | None = None
+    original_total: Pair | None = None  # total when placed (originalTotalPriceSet)
     discount_applications: list[DiscountApplication] = field(default_factory=list)
     line_items: list[LineItem] = field(default_factory=list)
     shipping_lines: list[ShippingLine] = field(default_factory=list)
@@ -293,17 +299,19 @@ class Order(Record):
         return None
 
     def tax_lines(self) -> list[TaxLine]:
-        """Order tax lines: line and shipping tax lines merged by (title, rate)."""
+        """Order tax lines (after edits, before refunds): line and shipping tax lines merged by (title, rate)."""
+        sc, pc = self.cur()
         merged: dict[tuple[str, Decimal], TaxLine] = {}
-        sources = [t for li in self.line_items for t in li.tax_lines]
-        sources += [t for s in self.shipping_lines for t in s.tax_lines]
-        sources += self.order_tax_lines
-        for t in sources:
-            key = (t.title, t.rate)
-            if key in merged:
-                merged[key].price = merged[key].price + t.price
-            else:
-                merged[key] = TaxLine(t.title, t.rate, Pair(t.price.shop, t.price.pres), t.channel_liable)
+        for li in self.line_items:
+            for t in li.tax_lines:
+                self._merge(
+                    merged, t, t.price.scale(li.edited_quantity, li.quantity, sc, pc) if li.quantity else Pair()
+                )
+        for s in self.shipping_lines:
+            for t in s.tax_lines:
+                self._merge(merged, t, t.price)
+        for t in self.order_tax_lines:
+            self._merge(merged, t, t.price)
         return list(merged.values())
 
     def current_tax_lines(self) -> list[TaxLine]:
@@ -337,10 +345,14 @@ class Order(Record):
             merged[key] = TaxLine(t.title, t.rate, price, t.channel_liable)
 
     def line_subtotal(self) -> Pair:
-        return psum(Pair(li.unit_price.shop * li.quantity, li.unit_price.pres * li.quantity) for li in self.line_items)
+        return psum(
+            Pair(li.unit_price.shop * li.edited_quantity, li.unit_price.pres * li.edited_quantity)
+            for li in self.line_items
+        )
 
     def line_discounts(self) -> Pair:
-        return psum(li.discount_total for li in self.line_items)
+        sc, pc = self.cur()
+        return psum(li.discount_total.scale(li.edited_quantity, li.quantity, sc, pc) for li in self.line_items)
 
     def shipping_discounts(self) -> Pair:
         return psum(s.discount_total for s in self.shipping_lines)

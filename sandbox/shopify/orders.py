@@ -318,6 +318,7 @@ def create_order(
             order.location_id = location_id
     if b.errors:
         return None, b.errors
+    order.original_total = order.total_price()
     store.put(order)
     _decrement_inventory(store, shop, order, (options or {}).get("inventoryBehaviour") or "BYPASS")
     return order, []

@@ -226,7 +226,7 @@ def order_view(o: model.Order) -> dict[str, Any]:
         "totalOutstandingSet": b(o.outstanding()),
         "totalTipReceivedSet": b(o.tips()),
         "netPaymentSet": b(o.net_payment()),
-        "originalTotalPriceSet": b(o.total_price()),
+        "originalTotalPriceSet": b(o.original_total or o.total_price()),
         "totalCapturableSet": b(o.capturable()),
         "cartDiscountAmountSet": None,
         "currentTotalPriceSet": b(o.current_total()),

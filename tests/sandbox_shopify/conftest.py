@@ -1,6 +1,8 @@
 """Fixtures: a Shopify emulator served over real HTTP on a free port."""
 
 import logging
+import threading
+import time
 
 import pytest
 import requests
@@ -69,5 +71,49 @@ def emulator(make_emulator):
 @pytest.fixture
 def shop(emulator):
     emu, base_url = emulator
+    info = emu.describe()["shops"][0]
+    return Shop(base_url, info["domain"], info["access_token"])
+
+
+class Receiver:
+    """A stand-in app endpoint: records every webhook request, answers with ``statuses`` in turn."""
+
+    def __init__(self):
+        self.requests = []
+        self.statuses = []
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        with self.lock:
+            self.requests.append({"path": request.path, "headers": dict(request.headers), "body": request.get_data()})
+            status = self.statuses.pop(0) if self.statuses else 200
+        return Response("ok", status=status)(environ, start_response)
+
+    def topics(self):
+        return [r["headers"]["X-Shopify-Topic"] for r in self.requests]
+
+    def wait_for(self, count, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.requests) >= count:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+@pytest.fixture
+def receiver():
+    app = Receiver()
+    running = serve_in_thread(app)
+    app.url = running.base_url
+    yield app
+    running.stop()
+
+
+def shop_of(emulator_and_url):
+    emu, base_url = emulator_and_url
     info = emu.describe()["shops"][0]
     return Shop(base_url, info["domain"], info["access_token"])
