@@ -38,6 +38,7 @@ class Query:
     entity: str
     fields: list[str] | None  # None: all
     count: bool = False
+    named: list[str] = field(default_factory=list)  # every field named in the select list, after * too
     conditions: list[Condition] = field(default_factory=list)
     order: list[tuple[str, bool]] = field(default_factory=list)  # (path, descending)
     start: int = 1
@@ -93,6 +94,7 @@ def parse(text: str, entities: dict[str, str]) -> Query:
 
     expect_keyword("select")
     fields: list[str] | None = []
+    named: list[str] = []
     count = False
     if keyword("count"):
         take()
@@ -105,6 +107,7 @@ def parse(text: str, entities: dict[str, str]) -> Query:
             if (kind, value) == ("punct", "*"):
                 fields = None
             elif kind == "word":
+                named.append(value)
                 if fields is not None:
                     fields.append(value)
             else:
@@ -118,7 +121,7 @@ def parse(text: str, entities: dict[str, str]) -> Query:
     canonical = entities.get(name.lower())
     if kind != "word" or canonical is None:
         raise _validation_error(f"Invalid entity: {name}")
-    query = Query(entity=canonical, fields=fields, count=count)
+    query = Query(entity=canonical, fields=fields, count=count, named=named)
 
     if keyword("where"):
         take()
@@ -249,7 +252,7 @@ def matches(obj: dict[str, Any], condition: Condition) -> bool:
     if condition.op == "in":
         return any(_equal(actual, value) for value in condition.values)
     if actual is None:
-        return False
+        return condition.op == "!="
     value = condition.values[0]
     if condition.op == "like":
         pattern = "^" + ".*".join(re.escape(p) for p in str(value).split("%")) + "$"
@@ -271,8 +274,16 @@ def _equal(actual: Any, value: Any) -> bool:
     return a == b
 
 
+# Fields a query returns only when the select list names them (python-quickbooks asks for "*, Sku").
+OPTIONAL_FIELDS = {"Item": {"Sku"}}
+
+
 def run(query: Query, objects: list[dict[str, Any]]) -> dict[str, Any]:
-    found = [o for o in objects if all(matches(o, c) for c in query.conditions)]
+    conditions = list(query.conditions)
+    if not any(c.path.lower() == "active" for c in conditions):
+        # Name lists answer only active records unless the query asks about Active.
+        conditions.append(Condition("Active", "!=", [False]))
+    found = [o for o in objects if all(matches(o, c) for c in conditions)]
     if query.count:
         return {"totalCount": len(found)}
     for path, descending in reversed(query.order or [("Id", False)]):
@@ -283,6 +294,9 @@ def run(query: Query, objects: list[dict[str, Any]]) -> dict[str, Any]:
     if query.fields is not None and query.fields:
         wanted = {f.lower() for f in query.fields} | {"id", "synctoken", "domain", "sparse", "metadata"}
         page = [{k: v for k, v in o.items() if k.lower() in wanted} for o in page]
+    hidden = {f for f in OPTIONAL_FIELDS.get(query.entity, set()) if f.lower() not in {n.lower() for n in query.named}}
+    if hidden:
+        page = [{k: v for k, v in o.items() if k not in hidden} for o in page]
     return {query.entity: page, "startPosition": query.start, "maxResults": len(page)}
 
 

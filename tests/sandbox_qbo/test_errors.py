@@ -330,3 +330,19 @@ def test_query_shapes(sandbox):
     account_id = shipping_income["QueryResponse"]["Account"][0]["Id"]
     by_ref = ok(sandbox.query(f"select * from Item where IncomeAccountRef = '{account_id}'"))
     assert {it["Name"] for it in by_ref["QueryResponse"]["Item"]} == {"Shipping"}
+
+
+def test_queries_answer_active_records_and_sku_only_when_asked(sandbox):
+    i = ids(sandbox, "US")
+    item = ok(sandbox.get(f"item/{i['Sales']}"))["Item"]
+    ok(sandbox.post("item", {"Id": item["Id"], "SyncToken": item["SyncToken"], "sparse": True, "Active": False}))
+    assert ok(sandbox.query("select * from Item where Name = 'Sales'"))["QueryResponse"] == {}
+    both = ok(sandbox.query("select * from Item where Name = 'Sales' and Active in (true, false)"))
+    assert both["QueryResponse"]["Item"][0]["Active"] is False
+    assert ok(sandbox.get(f"item/{i['Sales']}"))["Item"]["Active"] is False  # reads still find it
+    plain = ok(sandbox.query("select * from Item where Sku = 'MUG-11OZ'"))["QueryResponse"]["Item"][0]
+    assert "Sku" not in plain
+    with_sku = ok(sandbox.query("select *, Sku from Item where Sku = 'MUG-11OZ'"))["QueryResponse"]["Item"][0]
+    assert with_sku["Sku"] == "MUG-11OZ"
+    assert ok(sandbox.get(f"item/{i['MUG-11OZ']}"))["Item"]["Sku"] == "MUG-11OZ"
+    assert ok(sandbox.query("select count(*) from SalesReceipt"))["QueryResponse"] == {"totalCount": 0}
