@@ -781,7 +781,10 @@ class Company:
         data["TotalAmt"] = total
         if entity == "Invoice":
             paid = self._invoice_paid((existing or {}).get("Id"))
-            data["Balance"] = money(total - paid)
+            deposit = money(dec(data.get("Deposit", 0), "Deposit"))
+            if deposit:
+                data["Deposit"] = deposit
+            data["Balance"] = money(total - paid - deposit)
             if data["Balance"] < 0:
                 raise faults.business(
                     f"Invoice total {total} is less than the payments already applied ({paid}).", "TotalAmt"
@@ -1290,7 +1293,7 @@ class Company:
                     paid += _applied_to(payment, invoice_id)
                 for payment in pending.values():
                     paid += _applied_to(payment, invoice_id)
-                balance = money(invoice["TotalAmt"] - paid)
+                balance = money(invoice["TotalAmt"] - paid - invoice.get("Deposit", ZERO))
                 if balance != invoice.get("Balance"):
                     self._store("Invoice", {**invoice, "Balance": balance})
 

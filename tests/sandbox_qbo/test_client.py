@@ -311,3 +311,29 @@ def test_validation_exception_for_unknown_reference(sandbox):
     with pytest.raises(ValidationException) as excinfo:
         receipt.save(qb=qb)
     assert excinfo.value.error_code == 2500
+
+
+def test_read_modify_full_update_round_trip(sandbox):
+    """What QBO answers can be sent back as a full update, as apps do after a read."""
+    qb = sandbox.client("CA")
+    hst = TaxCode.filter(Name="HST ON", qb=qb)[0]
+    customer = Customer.filter(DisplayName="Walk-in Customer", qb=qb)[0]
+    invoice = Invoice()
+    invoice.CustomerRef = ref(customer)
+    invoice.Line = [item_line(find_item(qb, "MUG-11OZ"), "2", "12.50", hst.Id)]
+    invoice.Deposit = Decimal("5.00")
+    saved = invoice.save(qb=qb)
+    assert saved.TotalAmt == Decimal("28.25")
+    assert saved.Balance == Decimal("23.25")
+    fetched = Invoice.get(saved.Id, qb=qb)
+    fetched.PrivateNote = "checked"
+    updated = fetched.save(qb=qb)
+    assert updated.SyncToken == "1"
+    assert updated.TotalAmt == Decimal("28.25")
+    assert updated.PrivateNote == "checked"
+    item = find_item(qb, "TSHIRT-CLASSIC")
+    item.Description = "Heavy cotton"
+    assert item.save(qb=qb).Description == "Heavy cotton"
+    again = Customer.get(customer.Id, qb=qb)
+    again.Notes = "regular"
+    assert again.save(qb=qb).SyncToken == "1"
