@@ -27,15 +27,15 @@ from mappings.models import SyncSettings
 from syncing import ledger
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
 from syncing.quickbooks import client as qbo
-from syncing.shopify.client import ShopifyClient, ShopifyError, load_query
-from syncing.shopify.orders import Order, parse_order
+from syncing.shopify.client import ShopifyClient, ShopifyError
+from syncing.shopify.fetch import changed_order_ids, fetch_order
+from syncing.shopify.orders import Order, parse_datetime, parse_order
 
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=10)
 SWEEP_OVERLAP = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
-ORDERS_PAGE_SIZE = 50
 REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
 
 
@@ -418,8 +418,8 @@ def order_sync(*, shop_id: int, order_gid: str) -> str:
     except ShopNotReady as exc:
         log.info("order %s not synced: %s", order_gid, exc)
         return "not_ready"
-    data = ctx.shopify.execute(load_query("order"), {"id": order_gid})
-    if data.get("order") is None:
+    raw = fetch_order(ctx.shopify, order_gid)
+    if raw is None:
         shop = ctx.shop
         issue_raise(
             shop=shop,
@@ -430,7 +430,7 @@ def order_sync(*, shop_id: int, order_gid: str) -> str:
             retryable=False,
         )
         return "failed"
-    return order_process(ctx, data["order"])
+    return order_process(ctx, raw)
 
 
 @dataclass
@@ -446,16 +446,16 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     outcomes: dict[str, int] = {}
     watermark = None
     since = None if full else _last_watermark(ctx.shop)
-    query = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else None
+    search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else None
     try:
-        for page in ctx.shopify.paginate(
-            load_query("orders"), "orders", {"first": ORDERS_PAGE_SIZE, "query": query}, expected_cost=ORDERS_PAGE_SIZE
-        ):
-            for raw in page:
-                outcome = order_process(ctx, raw)
-                outcomes[outcome] = outcomes.get(outcome, 0) + 1
-                updated = parse_order(raw).updated_at
-                watermark = max(watermark, updated) if watermark else updated
+        for gid, updated_at in changed_order_ids(ctx.shopify, search=search):
+            raw = fetch_order(ctx.shopify, gid)
+            if raw is None:
+                continue  # deleted between the listing and the fetch
+            outcome = order_process(ctx, raw)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            updated = parse_datetime(updated_at)
+            watermark = max(watermark, updated) if watermark else updated
         for outcome in _retry_failed(ctx, before=run.started_at):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     except (ShopifyError, qbo.QboError) as exc:
@@ -480,9 +480,9 @@ def _retry_failed(ctx: SyncContext, *, before: Any) -> list[str]:
         updated_at__lt=before,
     )
     for record in failed:
-        data = ctx.shopify.execute(load_query("order"), {"id": record.source_id})
-        if data.get("order"):
-            outcomes.append(order_process(ctx, data["order"]))
+        raw = fetch_order(ctx.shopify, record.source_id)
+        if raw is not None:
+            outcomes.append(order_process(ctx, raw))
     return outcomes
 
 

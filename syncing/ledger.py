@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncing.shopify.orders import Order
+from syncing.shopify.orders import LineItem, Order
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -140,9 +140,9 @@ class Document:
             "Line": [line.as_qbo(mapping, n) for n, line in enumerate(self.lines, start=1)],
             "GlobalTaxCalculation": "TaxExcluded",
         }
-        if self.total_tax:
-            # US automated sales tax: an explicit TotalTax overrides QBO's own computation.
-            body["TxnTaxDetail"] = {"TotalTax": self.total_tax}
+        # US automated sales tax: an explicit TotalTax (zero included) overrides QBO's
+        # own computation, so the books carry exactly the tax Shopify charged.
+        body["TxnTaxDetail"] = {"TotalTax": self.total_tax}
         return body
 
     def content_hash(self, mapping: Mapping) -> str:
@@ -208,6 +208,16 @@ def sales_receipt(order: Order, mapping: Mapping) -> Document:
     if order.presentment_currency != order.currency and not order.total_price.shop.amount:
         raise LedgerError("no_shop_money", f"{order.name} has no amounts in the shop currency.")
 
+    # A line is taxable in QBO when Shopify charged tax on it; orders whose tax sits
+    # only at order level count every line Shopify marks taxable.
+    line_level_tax = any(t.price.shop.amount for li in order.line_items for t in li.tax_lines)
+    has_tax = bool(order.total_tax.shop.amount)
+
+    def charged_tax(li: LineItem) -> bool:
+        if line_level_tax:
+            return any(t.price.shop.amount for t in li.tax_lines)
+        return has_tax and li.taxable
+
     lines: list[DocLine] = []
     for li in order.line_items:
         if li.quantity <= 0:
@@ -219,7 +229,7 @@ def sales_receipt(order: Order, mapping: Mapping) -> Document:
             item = mapping.items_by_sku.get(li.sku, mapping.sales_item) if li.sku else mapping.sales_item
             role = "product"
         description = f"{li.name} (SKU {li.sku})" if li.sku else li.name
-        taxable = li.taxable and not li.is_gift_card
+        taxable = charged_tax(li) and not li.is_gift_card
         lines.append(_unit_line(role, item, description, li.quantity, li.unit_price.shop.amount, taxable))
 
     for sl in order.shipping_lines:

@@ -16,7 +16,7 @@ from typing import Any
 from syncing import engine, ledger
 from syncing.models import SyncedRecord
 from syncing.quickbooks import client as qbo
-from syncing.shopify.client import load_query
+from syncing.shopify.fetch import changed_order_ids, fetch_order
 from syncing.shopify.orders import parse_order
 
 ZERO = Decimal("0.00")
@@ -74,8 +74,9 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     ctx = engine.context_open(shop_id)
     report = Reconciliation(currency=ctx.shop.currency)
     expected: dict[str, ledger.Document] = {}
-    for page in ctx.shopify.paginate(load_query("orders"), "orders", {"first": 100, "query": None}, expected_cost=100):
-        for raw in page:
+    for gid, _updated in changed_order_ids(ctx.shopify, search=None):
+        raw = fetch_order(ctx.shopify, gid)
+        if raw is not None:
             order = parse_order(raw)
             report.orders_seen += 1
             if order.cancelled_at is not None or engine.skip_reason(order, ctx.rules, ctx.mapping):

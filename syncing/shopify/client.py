@@ -20,7 +20,12 @@ import requests
 from syncing.http import TransientHTTPError, request_with_retries
 
 QUERY_DIR = Path(__file__).parent / "queries"
-FRAGMENT_FILES = {"OrderFields": "order_fields.graphql"}
+FRAGMENT_FILES = {
+    "MoneyBagFields": "money_fields.graphql",
+    "TaxLineFields": "money_fields.graphql",
+    "LineItemFields": "line_item_fields.graphql",
+    "OrderFields": "order_fields.graphql",
+}
 
 
 class ShopifyError(Exception):
@@ -43,12 +48,18 @@ class ShopifyUnavailable(ShopifyError):
 
 @cache
 def load_query(name: str) -> str:
-    """A query file from queries/, with the fragments it spreads appended."""
+    """A query file from queries/, with every fragment it spreads (transitively) appended."""
     source = (QUERY_DIR / f"{name}.graphql").read_text()
-    for fragment, filename in FRAGMENT_FILES.items():
-        if f"...{fragment}" in source:
+    included: set[str] = set()
+    while True:
+        missing = sorted(
+            {FRAGMENT_FILES[f] for f in FRAGMENT_FILES if f"...{f}" in source} - included - {f"{name}.graphql"}
+        )
+        if not missing:
+            return source
+        for filename in missing:
             source += "\n" + (QUERY_DIR / filename).read_text()
-    return source
+            included.add(filename)
 
 
 @dataclass
@@ -66,6 +77,9 @@ class ShopifyClient:
     # Last seen throttle state, to wait before a request instead of after a refusal.
     available: float | None = None
     restore_rate: float | None = None
+    # Requested cost of each query text as Shopify computed it: we wait for that much
+    # budget before sending the query again instead of being refused.
+    known_costs: dict[str, float] = field(default_factory=dict)
 
     @property
     def endpoint(self) -> str:
@@ -75,9 +89,9 @@ class ShopifyClient:
     def execute(self, query: str, variables: dict[str, Any] | None = None, *, expected_cost: int = 0) -> dict[str, Any]:
         # Reference: https://shopify.dev/docs/api/usage/rate-limits#graphql-admin-api-rate-limits
         for _ in range(self.max_throttle_retries + 1):
-            self._wait_for_budget(expected_cost)
+            self._wait_for_budget(max(expected_cost, self.known_costs.get(query, 0)))
             body = self._post({"query": query, "variables": variables or {}})
-            self._remember_cost(body)
+            self._remember_cost(body, query)
             errors = body.get("errors") or []
             if any(_is_throttled(error) for error in errors):
                 self._wait_after_throttle(body, expected_cost)
@@ -113,13 +127,16 @@ class ShopifyClient:
             raise ShopifyQueryError(f"{self.shop_domain} answered with a non-object")
         return parsed
 
-    def _remember_cost(self, body: dict[str, Any]) -> None:
-        status = (body.get("extensions") or {}).get("cost", {}).get("throttleStatus")
+    def _remember_cost(self, body: dict[str, Any], query: str) -> None:
+        cost = (body.get("extensions") or {}).get("cost", {})
+        if cost.get("requestedQueryCost") is not None:
+            self.known_costs[query] = float(cost["requestedQueryCost"])
+        status = cost.get("throttleStatus")
         if status:
             self.available = float(status["currentlyAvailable"])
             self.restore_rate = float(status["restoreRate"]) or None
 
-    def _wait_for_budget(self, expected_cost: int) -> None:
+    def _wait_for_budget(self, expected_cost: float) -> None:
         if self.available is None or self.restore_rate is None or expected_cost <= self.available:
             return
         self.sleep((expected_cost - self.available) / self.restore_rate)

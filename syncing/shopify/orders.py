@@ -279,7 +279,7 @@ def parse_order(raw: dict[str, Any]) -> Order:
         tags=tuple(str(t) for t in raw.get("tags") or []),
         gateways=tuple(str(g) for g in raw.get("paymentGatewayNames") or []),
         customer_id=str(customer.get("id") or ""),
-        customer_email=str(customer.get("email") or ""),
+        customer_email=str((customer.get("defaultEmailAddress") or {}).get("emailAddress") or ""),
         customer_name=str(customer.get("displayName") or ""),
         location_id=str(location.get("id") or ""),
         location_name=str(location.get("name") or ""),

@@ -77,7 +77,11 @@ def order_node(
         "sourceName": "web",
         "tags": [],
         "paymentGatewayNames": [gateway],
-        "customer": {"id": "gid://shopify/Customer/1", "email": "buyer@example.com", "displayName": "Buyer"},
+        "customer": {
+            "id": "gid://shopify/Customer/1",
+            "displayName": "Buyer",
+            "defaultEmailAddress": {"emailAddress": "buyer@example.com"},
+        },
         "retailLocation": None,
         "totalPriceSet": bag(amount),
         "currentTotalPriceSet": bag(amount),

@@ -10,6 +10,7 @@ from syncing import engine, tasks
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
 from syncing.quickbooks import client as qbo
 from syncing.reconcile import reconcile_shop
+from syncing.shopify.fetch import fetch_order
 from tests.syncing.conftest import Store
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,10 +42,10 @@ def test_sweep_books_each_paid_order_once_and_a_second_sweep_writes_nothing(shop
     assert report.shopify_total == report.qbo_total == Decimal("82.21")
 
 
-def test_the_sweep_runs_through_django_q(shop, settings):
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+def test_the_sweep_runs_through_django_q(shop):
     Store(shop).order()
-    tasks.enqueue_sweep(shop_id=shop.pk)
+    with mock.patch("django_q.conf.Conf.SYNC", True):
+        tasks.enqueue_sweep(shop_id=shop.pk)
     assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.SYNCED
 
 
@@ -106,10 +107,8 @@ def test_a_lost_response_is_replayed_by_request_id(shop):
 def test_a_document_number_already_in_the_books_is_never_touched(shop):
     ctx = engine.context_open(shop.pk)
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    number = engine.ledger.doc_number(
-        ctx.mapping.doc_number_prefix,
-        engine.parse_order(ctx.shopify.execute(engine.load_query("order"), {"id": order["id"]})["order"]).name,
-    )
+    name = fetch_order(ctx.shopify, order["id"])["name"]
+    number = engine.ledger.doc_number(ctx.mapping.doc_number_prefix, name)
     theirs = qbo.create(
         ctx.qb,
         "SalesReceipt",
