@@ -84,15 +84,17 @@ class TomlSubscription:
 
 
 def read_toml(path: Path | None, app_url: str | None) -> list[TomlSubscription]:
-    """App-level subscriptions from a Shopify CLI ``shopify.app.toml``."""
-    if path is None or not path.exists():
+    """App-level subscriptions from a Shopify CLI ``shopify.app.toml``.
+
+    Relative ``uri``s are resolved against the sandbox's app URL; without one the
+    file's production ``application_url`` is not reachable from here, so none apply.
+    """
+    if path is None or not path.exists() or not app_url:
         return []
     data = tomllib.loads(path.read_text())
     webhooks = data.get("webhooks") or {}
     version = webhooks.get("api_version") or "2025-04"
-    base = (data.get("application_url") or app_url or "").rstrip("/")
-    if app_url:
-        base = app_url.rstrip("/")  # the sandbox's app URL wins over the production one in the file
+    base = app_url.rstrip("/")
     subs = []
     for entry in webhooks.get("subscriptions") or []:
         uri = entry.get("uri") or ""

@@ -49,6 +49,7 @@ def make_emulator(tmp_path):
     started = []
 
     def make(state_dir=None, **options):
+        options.setdefault("toml_path", tmp_path / "no-app.toml")  # not the repository's file unless asked
         emulator = ShopifyEmulator(
             state_dir=state_dir, app_url=options.pop("app_url", None), seed=options.pop("seed", 0), **options
         )

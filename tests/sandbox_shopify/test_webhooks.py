@@ -1,0 +1,169 @@
+"""Webhook deliveries: subscriptions, REST bodies, headers and HMAC, retries, TOML, fault knobs."""
+
+import base64
+import hashlib
+import hmac
+import json
+
+import requests
+
+from .conftest import shop_of
+from .helpers import make_product, paid_order
+
+SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $url: URL!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {callbackUrl: $url, format: JSON}) {
+    webhookSubscription { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+    userErrors { field message } } }"""
+
+
+def _subscribe(shop, topic, url):
+    result = shop.data(SUBSCRIBE, {"topic": topic, "url": url})["webhookSubscriptionCreate"]
+    assert result["userErrors"] == []
+    return result["webhookSubscription"]
+
+
+def _verify(secret, request):
+    digest = hmac.new(secret.encode(), request["body"], hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), request["headers"]["X-Shopify-Hmac-Sha256"])
+
+
+def test_orders_create_is_delivered_rest_shaped_with_headers_and_hmac(make_emulator, receiver):
+    emu, base_url = make_emulator(throttle=False, webhook_schedule=[0, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05])
+    shop = shop_of((emu, base_url))
+    sub = _subscribe(shop, "ORDERS_CREATE", f"{receiver.url}/webhooks")
+    assert sub["endpoint"] == {"__typename": "WebhookHttpEndpoint", "callbackUrl": f"{receiver.url}/webhooks"}
+    _pid, variant, _ = make_product(shop)
+    placed = paid_order(shop, variant["id"])
+    assert receiver.wait_for(1)
+    request = receiver.requests[0]
+    headers = request["headers"]
+    assert headers["X-Shopify-Topic"] == "orders/create"
+    assert headers["X-Shopify-Shop-Domain"] == shop.domain
+    assert headers["X-Shopify-Api-Version"] == "2025-04"
+    assert headers["X-Shopify-Webhook-Id"] and headers["X-Shopify-Event-Id"] and headers["X-Shopify-Triggered-At"]
+    assert _verify(emu.describe()["app"]["api_secret"], request)
+    assert not _verify("wrong-secret", request)
+    body = json.loads(request["body"])
+    assert body["admin_graphql_api_id"] == placed["id"]
+    assert body["total_price"] == "27.50"  # REST amounts keep minor units
+    assert body["financial_status"] == "paid"
+    assert body["line_items"][0]["sku"] == "MUG-1"
+    assert body["current_total_price_set"]["shop_money"] == {"amount": "27.50", "currency_code": "USD"}
+    # subscriptions are listed and deleted through the API
+    listed = shop.data("{ webhookSubscriptions(first: 10) { nodes { id topic } } }")["webhookSubscriptions"]["nodes"]
+    assert listed == [{"id": sub["id"], "topic": "ORDERS_CREATE"}]
+    deleted = shop.data(
+        "mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { message } } }",
+        {"id": sub["id"]},
+    )
+    assert deleted["webhookSubscriptionDelete"]["deletedWebhookSubscriptionId"] == sub["id"]
+
+
+def test_failures_are_retried_and_every_attempt_is_logged(make_emulator, receiver):
+    emu, base_url = make_emulator(throttle=False, webhook_schedule=[0, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05])
+    shop = shop_of((emu, base_url))
+    _subscribe(shop, "ORDERS_CREATE", receiver.url + "/hook")
+    receiver.statuses = [500, 503]
+    _pid, variant, _ = make_product(shop)
+    paid_order(shop, variant["id"])
+    assert receiver.wait_for(3)
+    ids = {r["headers"]["X-Shopify-Webhook-Id"] for r in receiver.requests}
+    assert len(ids) == 1  # retries are the same delivery
+    attempts = requests.get(f"{base_url}/_sandbox/webhooks/attempts", params={"shop": shop.domain}, timeout=5).json()[
+        "attempts"
+    ]
+    assert [(a["attempt"], a["status"], a["final"]) for a in attempts] == [
+        (1, 500, False),
+        (2, 503, False),
+        (3, 200, True),
+    ]
+
+
+def test_subscription_is_deleted_after_the_last_failed_try(make_emulator):
+    emu, base_url = make_emulator(throttle=False, webhook_schedule=[0] + [0.02] * 7, webhook_timeout=0.5)
+    shop = shop_of((emu, base_url))
+    _subscribe(shop, "PRODUCTS_CREATE", "http://127.0.0.1:9/unreachable")
+    make_product(shop)
+    assert emu.dispatcher.wait_idle(10)
+    attempts = [a for a in emu.dispatcher.attempts if a["topic"] == "products/create"]
+    assert len(attempts) == 8 and attempts[-1]["final"] and not attempts[-1]["ok"]
+    assert shop.data("{ webhookSubscriptions(first: 5) { nodes { id } } }")["webhookSubscriptions"]["nodes"] == []
+
+
+def test_toml_subscriptions_use_the_app_url_and_survive_failures(make_emulator, receiver, tmp_path):
+    toml = tmp_path / "shopify.app.toml"
+    toml.write_text(
+        'client_id = "x"\napplication_url = "https://app.example.com"\n\n[webhooks]\napi_version = "2025-04"\n\n'
+        '[[webhooks.subscriptions]]\ntopics = ["orders/create", "orders/paid"]\nuri = "/webhooks/shopify"\n\n'
+        '[[webhooks.subscriptions]]\ncompliance_topics = ["customers/data_request", "customers/redact", "shop/redact"]\n'
+        'uri = "/webhooks/compliance"\n'
+    )
+    emu, base_url = make_emulator(throttle=False, app_url=receiver.url, toml_path=toml)
+    shop = shop_of((emu, base_url))
+    _pid, variant, _ = make_product(shop)
+    paid_order(shop, variant["id"])
+    assert receiver.wait_for(2)
+    assert sorted(receiver.topics()) == ["orders/create", "orders/paid"]
+    assert {r["path"] for r in receiver.requests} == {"/webhooks/shopify"}
+    response = requests.post(
+        f"{base_url}/_sandbox/webhooks/trigger", json={"shop": shop.domain, "topic": "shop/redact"}, timeout=5
+    )
+    assert response.status_code == 200
+    assert receiver.wait_for(3)
+    last = receiver.requests[-1]
+    assert last["path"] == "/webhooks/compliance" and json.loads(last["body"])["shop_domain"] == shop.domain
+
+
+def test_fault_knobs_duplicate_drop_and_shuffle(make_emulator, receiver):
+    emu, base_url = make_emulator(throttle=False)
+    shop = shop_of((emu, base_url))
+    _subscribe(shop, "ORDERS_CREATE", receiver.url + "/hook")
+    _pid, variant, _ = make_product(shop)
+
+    def faults(**knobs):
+        return requests.post(f"{base_url}/_sandbox/webhooks/faults", json=knobs, timeout=5).json()["faults"]
+
+    faults(duplicate=2)
+    paid_order(shop, variant["id"])
+    assert receiver.wait_for(3)
+    assert len({r["headers"]["X-Shopify-Webhook-Id"] for r in receiver.requests}) == 1
+
+    receiver.requests.clear()
+    faults(duplicate=0, drop_percent=100)
+    paid_order(shop, variant["id"])
+    assert emu.dispatcher.wait_idle(5)
+    assert receiver.requests == []
+    assert emu.dispatcher.attempts[-1]["error"] == "dropped by fault knob"
+
+    faults(drop_percent=0, shuffle=True)
+    names = [paid_order(shop, variant["id"])["name"] for _ in range(6)]
+    assert emu.dispatcher.wait_idle(5) and receiver.requests == []  # held until released
+    assert requests.post(f"{base_url}/_sandbox/webhooks/release", timeout=5).json()["released"] == 6
+    assert receiver.wait_for(6)
+    delivered = [json.loads(r["body"])["name"] for r in receiver.requests]
+    assert sorted(delivered) == sorted(names) and delivered != names
+
+
+def test_delay_knob_holds_the_first_try(make_emulator, receiver):
+    emu, base_url = make_emulator(throttle=False)
+    shop = shop_of((emu, base_url))
+    _subscribe(shop, "PRODUCTS_CREATE", receiver.url + "/hook")
+    requests.post(f"{base_url}/_sandbox/webhooks/faults", json={"delay": 0.5}, timeout=5)
+    make_product(shop)
+    assert not receiver.wait_for(1, timeout=0.2)
+    assert receiver.wait_for(1, timeout=3)
+
+
+def test_the_repository_shopify_app_toml_is_understood():
+    from sandbox.shopify.emulator import REPO_TOML
+    from sandbox.shopify.webhooks import TOPICS, read_toml
+
+    if not REPO_TOML.exists():
+        import pytest
+
+        pytest.skip("no shopify.app.toml at the repository root yet")
+    subs = read_toml(REPO_TOML, "http://127.0.0.1:8000")
+    assert "app/uninstalled" in {s.topic for s in subs}
+    assert all(s.url.startswith("http://127.0.0.1:8000/") for s in subs)
+    assert {s.topic for s in subs} <= TOPICS
+    assert read_toml(REPO_TOML, None) == []  # no sandbox app URL: the production URL is never called
