@@ -29,7 +29,7 @@ READ_ONLY = ("TaxCode", "TaxRate", "TaxAgency")
 ENTITIES = (*TRANSACTIONS, *NAME_LISTS, *READ_ONLY)
 WRITABLE = (*TRANSACTIONS, *NAME_LISTS)
 DELETABLE = TRANSACTIONS
-VOIDABLE = ("SalesReceipt", "Invoice", "Payment", "RefundReceipt")
+VOIDABLE = ("SalesReceipt", "Invoice", "Payment")
 DOC_NUMBER_UNIQUE = SALES_DOCS
 MAX_DOC_NUMBER = 21
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.wrappers import Request, Response
 
 from . import faults, inspector
-from .books import ENTITIES, VOIDABLE, Company
+from .books import ENTITIES, Company
 from .faults import QBOFault
 from .jsonutil import dumps, loads
 from .oauth import OAuthError, TokenStore
@@ -36,6 +36,7 @@ from .query import run as run_query
 PATH_NAMES = {name.lower(): name for name in ENTITIES}
 QUERY_NAMES = {**PATH_NAMES, "companyinfo": "CompanyInfo", "preferences": "Preferences"}
 CDC_LOOKBACK_DAYS = 30
+VOID_STYLE = {"Invoice": "operation=void", "SalesReceipt": "include=void", "Payment": "include=void"}
 
 
 class Limits:
@@ -615,12 +616,18 @@ class QBOEmulator:
         operation = operation.lower()
         if operation == "delete":
             return company.delete(entity, payload)
-        if operation == "void" or "void" in include.lower().split(","):
-            if entity not in VOIDABLE:
+        include_void = "void" in include.lower().split(",")
+        if operation == "void" or include_void:
+            # QBO is inconsistent here: an Invoice is voided with operation=void, a SalesReceipt or a
+            # Payment with operation=update&include=void; nothing else can be voided.
+            style = "operation=void" if operation == "void" else "include=void"
+            allowed = VOID_STYLE.get(entity)
+            if allowed is None or (style != allowed) or (include_void and operation not in ("", "update")):
+                hint = f" (use {allowed})" if allowed else ""
                 raise QBOFault(
                     faults.UNSUPPORTED_OPERATION,
                     "Unsupported Operation",
-                    f"Operation Void is not supported for {entity}",
+                    f"Operation {style} is not supported for {entity}{hint}",
                 )
             return company.void(entity, payload)
         if operation not in ("", "create", "update"):
@@ -665,7 +672,7 @@ class QBOEmulator:
                 if entity is None:
                     raise faults.required("BatchItemRequest entity")
                 operation = str(item.get("operation", "create")).lower()
-                if operation not in ("create", "update", "delete"):
+                if operation not in ("create", "update", "delete", "void"):
                     raise QBOFault(
                         faults.UNSUPPORTED_OPERATION,
                         "Unsupported Operation",
@@ -675,7 +682,7 @@ class QBOEmulator:
                     company,
                     entity,
                     item[entity],
-                    "delete" if operation == "delete" else "",
+                    operation if operation in ("delete", "void") else "",
                     str(item.get("optionsData", "")),
                 )
                 responses.append({"bId": bid, entity: result})

@@ -234,6 +234,35 @@ def test_delete_and_void(sandbox):
     assert deleted["Invoice"] == {"Id": invoice["Id"], "domain": "QBO", "status": "Deleted"}
     assert_fault(sandbox.get(f"invoice/{invoice['Id']}"), "610")
     assert_fault(sandbox.post("account", {"Id": i["Checking"], "SyncToken": "0"}, operation="delete"), "500")
+    # Each voidable entity has its own spelling; the other one is refused, as QBO does.
+    other = ok(sandbox.post("salesreceipt", {"Line": [line(i["Sales"], "1", "2", "NON")]}))["SalesReceipt"]
+    error = assert_fault(sandbox.post("salesreceipt", {"Id": other["Id"], "SyncToken": "0"}, operation="void"), "500")
+    assert "include=void" in error["Detail"]
+    invoice = ok(
+        sandbox.post("invoice", {"CustomerRef": {"value": i["customer"]}, "Line": [line(i["Sales"], "1", "9", "NON")]})
+    )["Invoice"]
+    assert_fault(
+        sandbox.post(
+            "invoice", {"Id": invoice["Id"], "SyncToken": "0", "sparse": True}, operation="update", include="void"
+        ),
+        "500",
+    )
+    assert (
+        ok(sandbox.post("invoice", {"Id": invoice["Id"], "SyncToken": "0"}, operation="void"))["Invoice"]["TotalAmt"]
+        == 0
+    )
+    refund = ok(
+        sandbox.post(
+            "refundreceipt",
+            {"DepositToAccountRef": {"value": i["Checking"]}, "Line": [line(i["Sales"], "1", "2", "NON")]},
+        )
+    )["RefundReceipt"]
+    assert_fault(
+        sandbox.post(
+            "refundreceipt", {"Id": refund["Id"], "SyncToken": "0", "sparse": True}, operation="update", include="void"
+        ),
+        "500",
+    )
     journal = ok(
         sandbox.post(
             "deposit",
