@@ -68,7 +68,11 @@ MIX = [
     ("test", 2),
     ("net_terms", 4),
     ("authorized", 2),
+    ("refund_partial", 3),  # paid, then one unit refunded (restocked or not)
+    ("refund_full", 2),  # paid, then everything refunded, shipping included
+    ("cancel", 2),  # paid, then cancelled with refund and restock
 ]
+AFTERWARDS = ("refund_partial", "refund_full", "cancel")
 
 
 class SeedError(RuntimeError):
@@ -325,6 +329,8 @@ class OrderPlan:
         if pct:
             order["discountCode"] = {"itemPercentageDiscountCode": {"code": f"SAVE{pct}", "percentage": float(pct)}}
         gateway = {"paypal": "paypal", "manual": "manual"}.get(kind, "shopify_payments")
+        if kind in AFTERWARDS:
+            order["tags"].append("seed-paid")
         pres_amount = (pres_total, pres_cur) if rate else None
         tx: list[dict[str, Any]] = []
         if kind == "net_terms":
@@ -398,11 +404,71 @@ def _existing(client: Client, seed: int) -> set[str]:
         after = page["pageInfo"]["endCursor"]
 
 
+CREATED_FIELDS = (
+    "id name displayFinancialStatus totalPriceSet { shopMoney { amount } }"
+    " lineItems(first: 10) { nodes { id quantity originalUnitPriceSet { shopMoney { amount } }"
+    " taxLines { priceSet { shopMoney { amount } } } } }"
+    " transactions { id kind gateway amountSet { shopMoney { amount } } }"
+)
+
+REFUND = """
+mutation SeedRefund($input: RefundInput!) {
+  refundCreate(input: $input) { refund { id } userErrors { field message } }
+}"""
+
+CANCEL = """
+mutation SeedCancel($id: ID!) {
+  orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true, notifyCustomer: false) {
+    orderCancelUserErrors { field message }
+  }
+}"""
+
+
+def _afterwards(client: Client, plan: OrderPlan, created: dict[str, Any], location_id: str | None) -> None:
+    """Refund or cancel a paid order the way a merchant would, through the public mutations."""
+    if plan.kind == "cancel":
+        errors = client(CANCEL, {"id": created["id"]})["orderCancel"]["orderCancelUserErrors"]
+        if errors:
+            raise SeedError(f"orderCancel {created['name']}: {errors}")
+        return
+    sale = next(t for t in created["transactions"] if t["kind"] == "SALE")
+    if plan.kind == "refund_full":
+        lines = [
+            {"lineItemId": li["id"], "quantity": li["quantity"], "restockType": "NO_RESTOCK"}
+            for li in created["lineItems"]["nodes"]
+        ]
+        amount = d(sale["amountSet"]["shopMoney"]["amount"])
+        refund = {"refundLineItems": lines, "shipping": {"fullRefund": True}}
+    else:
+        li = created["lineItems"]["nodes"][0]
+        unit = d(li["originalUnitPriceSet"]["shopMoney"]["amount"])
+        tax = sum((d(t["priceSet"]["shopMoney"]["amount"]) for t in li["taxLines"]), Decimal(0))
+        amount = unit + r2(tax / li["quantity"])
+        restock = plan.n % 2 == 0
+        item = {"lineItemId": li["id"], "quantity": 1, "restockType": "RETURN" if restock else "NO_RESTOCK"}
+        if restock and location_id:
+            item["locationId"] = location_id
+        refund = {"refundLineItems": [item]}
+    refund["orderId"] = created["id"]
+    refund["note"] = "seeded refund"
+    refund["transactions"] = [
+        {
+            "orderId": created["id"],
+            "parentId": sale["id"],
+            "kind": "REFUND",
+            "gateway": sale["gateway"],
+            "amount": str(amount),
+        }
+    ]
+    errors = client(REFUND, {"input": refund})["refundCreate"]["userErrors"]
+    if errors:
+        raise SeedError(f"refundCreate {created['name']}: {errors}")
+
+
 def _create_orders(client: Client, plans: list[OrderPlan]) -> list[dict[str, Any]]:
     var_defs = ", ".join(f"$o{i}: OrderCreateOrderInput!" for i in range(len(plans)))
     body = "\n".join(
-        f"  c{i}: orderCreate(order: $o{i}) {{ order {{ id name displayFinancialStatus totalPriceSet {{ shopMoney {{ amount }} }} }}"
-        " userErrors { field message } }"
+        f"  c{i}: orderCreate(order: $o{i}) {{ order {{ {CREATED_FIELDS} }} userErrors {{ field message }} }}"
         for i in range(len(plans))
     )
     query = f"mutation SeedOrders({var_defs}) {{\n{body}\n}}"
@@ -436,8 +502,18 @@ def seed_shop(
     existing = _existing(client, seed)
     todo = [p for p in plans if p.input["sourceIdentifier"] not in existing]
     created: list[dict[str, Any]] = []
+    main = next(
+        (loc["id"] for loc in locations if loc["name"] == "Main Warehouse"), locations[0]["id"] if locations else None
+    )
+    afterwards = 0
     for i in range(0, len(todo), BATCH):
-        created.extend(_create_orders(client, todo[i : i + BATCH]))
+        batch = todo[i : i + BATCH]
+        results = _create_orders(client, batch)
+        for plan, result in zip(batch, results, strict=True):
+            if plan.kind in AFTERWARDS:
+                _afterwards(client, plan, result, main)
+                afterwards += 1
+        created.extend(results)
     statuses: dict[str, int] = {}
     for o in created:
         statuses[o["displayFinancialStatus"]] = statuses.get(o["displayFinancialStatus"], 0) + 1
@@ -451,7 +527,8 @@ def seed_shop(
         "orders_planned": len(plans),
         "orders_created": len(created),
         "orders_existing": len(plans) - len(todo),
-        "financial_status": statuses,
+        "financial_status_at_creation": statuses,
+        "refunded_or_cancelled": afterwards,
         "mix": mix,
         "requests": client.calls,
         "seconds": round(time.monotonic() - started, 2),
