@@ -71,7 +71,8 @@ class ShopifyClient:
     admin_base: str
     api_version: str
     timeout: float = 30.0
-    max_throttle_retries: int = 8
+    # Other workers may share the shop's bucket: keep waiting while this is not exceeded.
+    max_throttle_wait: float = 120.0
     sleep: Callable[[float], None] = time.sleep
     session: requests.Session = field(default_factory=requests.Session)
     # Last seen throttle state, to wait before a request instead of after a refusal.
@@ -88,13 +89,14 @@ class ShopifyClient:
 
     def execute(self, query: str, variables: dict[str, Any] | None = None, *, expected_cost: int = 0) -> dict[str, Any]:
         # Reference: https://shopify.dev/docs/api/usage/rate-limits#graphql-admin-api-rate-limits
-        for _ in range(self.max_throttle_retries + 1):
+        waited = 0.0
+        while waited <= self.max_throttle_wait:
             self._wait_for_budget(max(expected_cost, self.known_costs.get(query, 0)))
             body = self._post({"query": query, "variables": variables or {}})
             self._remember_cost(body, query)
             errors = body.get("errors") or []
             if any(_is_throttled(error) for error in errors):
-                self._wait_after_throttle(body, expected_cost)
+                waited += self._wait_after_throttle(body, expected_cost)
                 continue
             if errors:
                 messages = "; ".join(str(e.get("message", e)) for e in errors)
@@ -103,7 +105,7 @@ class ShopifyClient:
             if not isinstance(data, dict):
                 raise ShopifyQueryError(f"GraphQL answer from {self.shop_domain} has no data")
             return data
-        raise ShopifyUnavailable(f"{self.shop_domain} kept throttling after {self.max_throttle_retries} waits")
+        raise ShopifyUnavailable(f"{self.shop_domain} kept throttling for {waited:.0f} s")
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
         headers = {"X-Shopify-Access-Token": self.access_token, "Content-Type": "application/json"}
@@ -139,14 +141,22 @@ class ShopifyClient:
     def _wait_for_budget(self, expected_cost: float) -> None:
         if self.available is None or self.restore_rate is None or expected_cost <= self.available:
             return
-        self.sleep((expected_cost - self.available) / self.restore_rate)
+        self._sleep_for((expected_cost - self.available) / self.restore_rate)
 
-    def _wait_after_throttle(self, body: dict[str, Any], expected_cost: int) -> None:
+    def _wait_after_throttle(self, body: dict[str, Any], expected_cost: float) -> float:
         cost = (body.get("extensions") or {}).get("cost", {})
         requested = float(cost.get("requestedQueryCost") or expected_cost or 50)
         available = self.available or 0.0
         rate = self.restore_rate or 50.0
-        self.sleep(max(0.1, (requested - available) / rate))
+        wait = max(0.1, (requested - available) / rate)
+        self._sleep_for(wait)
+        return wait
+
+    def _sleep_for(self, seconds: float) -> None:
+        """Sleep, and credit the bucket with what it restored meanwhile."""
+        self.sleep(seconds)
+        if self.available is not None and self.restore_rate:
+            self.available += seconds * self.restore_rate
 
     def paginate(
         self, query: str, connection: str, variables: dict[str, Any], *, expected_cost: int = 0
