@@ -302,6 +302,8 @@ class QBOEmulator:
                     company.counters[entity] = max(company.counters[entity], int(obj["Id"]))
             elif entry["op"] == "rid":
                 company.request_ids[entry["k"]] = (entry["s"], entry["b"])
+            elif entry["op"] == "prefs":
+                company.multicurrency = entry["multicurrency"]
 
     def _save_tokens(self) -> None:
         if self._auth_path is None:
@@ -773,6 +775,7 @@ class QBOEmulator:
                 self.fault_plan.configure({"storm": self._body(request).get("requests", 10), "realm": realm_id})
             elif action == "multicurrency":
                 company.multicurrency = bool(self._body(request).get("enabled", True))
+                self.journals[realm_id].append({"op": "prefs", "multicurrency": company.multicurrency})
             else:
                 return Response("Unknown control", status=404, mimetype="text/plain")
             self._save_tokens()

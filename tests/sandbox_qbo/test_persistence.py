@@ -73,3 +73,14 @@ def test_a_torn_last_line_is_ignored(make_sandbox, tmp_path):
         f.write('{"op": "put", "e": "Cust')
     second = make_sandbox(state_dir=tmp_path)
     assert one(second, "select * from Customer where DisplayName = 'Kept'")
+
+
+def test_multicurrency_switch_survives_a_restart(make_sandbox, tmp_path):
+    first = make_sandbox(state_dir=tmp_path)
+    realm = first.company()["realm_id"]
+    first.control(f"{realm}/multicurrency", {"enabled": True})
+    first.emulator.close()
+    first.server.stop()
+    second = make_sandbox(state_dir=tmp_path)
+    prefs = ok(second.get("preferences"))["Preferences"]
+    assert prefs["CurrencyPrefs"]["MultiCurrencyEnabled"] is True
