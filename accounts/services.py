@@ -373,8 +373,8 @@ def _customer_scope(shop_domain: str, customer_id: str, order_ids: list[str]):
 
 def customer_data_request(*, shop_domain: str, webhook_id: str, payload: dict[str, Any]) -> ComplianceRequest:
     """``customers/data_request``: gather what we hold about the customer for the merchant."""
-    customer_id = _id_text((payload.get("customer") or {}).get("id"))
-    order_ids = [_id_text(i) for i in payload.get("orders_requested") or []]
+    customer_id = customer_id_of(payload)
+    order_ids = order_ids_of(payload, "orders_requested")
     records, issues, deliveries = _customer_scope(shop_domain, customer_id, order_ids)
     export = {
         "shop": shop_domain,
@@ -426,8 +426,8 @@ def customer_data_request(*, shop_domain: str, webhook_id: str, payload: dict[st
 
 def customer_redact(*, shop_domain: str, webhook_id: str, payload: dict[str, Any]) -> ComplianceRequest:
     """``customers/redact``: erase the personal data; keep amounts and document links (bookkeeping)."""
-    customer_id = _id_text((payload.get("customer") or {}).get("id"))
-    order_ids = [_id_text(i) for i in payload.get("orders_to_redact") or []]
+    customer_id = customer_id_of(payload)
+    order_ids = order_ids_of(payload, "orders_to_redact")
     records, issues, deliveries = _customer_scope(shop_domain, customer_id, order_ids)
     scrubbed = deliveries.update(payload={"redacted": True})
     anonymised = issues.update(message="[redacted at the customer's request]", detail={})
@@ -452,9 +452,22 @@ def customer_redact(*, shop_domain: str, webhook_id: str, payload: dict[str, Any
     return record
 
 
+def customer_id_of(payload: dict[str, Any]) -> str:
+    """The customer id of a compliance payload, or "" when the body is not shaped as documented."""
+    customer = payload.get("customer")
+    return _id_text(customer.get("id")) if isinstance(customer, dict) else ""
+
+
+def order_ids_of(payload: dict[str, Any], key: str) -> list[str]:
+    values = payload.get(key)
+    if not isinstance(values, list):
+        return []
+    return [text for text in (_id_text(v) for v in values if not isinstance(v, bool)) if text]
+
+
 def _id_text(value: object) -> str:
     text = str(value if value is not None else "")
-    return text if re.fullmatch(r"[0-9]{1,20}", text) else ""
+    return text if re.fullmatch(r"[0-9]{1,18}", text) else ""
 
 
 def qbo_connect_outcome(*, shop: Shop, since: datetime | None = None) -> OAuthState | None:

@@ -103,12 +103,12 @@ HANDLERS: dict[str, Handler] = {
 # Compliance payloads name the customer (email, phone): the delivery row keeps ids only.
 _MINIMISE: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "customers/data_request": lambda p: {
-        "customer_id": (p.get("customer") or {}).get("id"),
-        "orders_requested": p.get("orders_requested"),
+        "customer_id": services.customer_id_of(p),
+        "orders_requested": services.order_ids_of(p, "orders_requested"),
     },
     "customers/redact": lambda p: {
-        "customer_id": (p.get("customer") or {}).get("id"),
-        "orders_to_redact": p.get("orders_to_redact"),
+        "customer_id": services.customer_id_of(p),
+        "orders_to_redact": services.order_ids_of(p, "orders_to_redact"),
     },
 }
 

@@ -190,3 +190,7 @@ SHOPIFY_ADMIN_APP_URL = env.str("SHOPIFY_ADMIN_APP_URL", default=SHOPIFY_ADMIN_B
 SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 # Access tokens are refreshed this many seconds before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+# requests-oauthlib and oauthlib log tokens, headers and request bodies at DEBUG:
+# they stay at WARNING whatever LOG_LEVEL says (a test greps the logs for tokens).
+for _noisy in ("requests_oauthlib", "oauthlib"):
+    LOGGING["loggers"].setdefault(_noisy, {"level": "WARNING"})
