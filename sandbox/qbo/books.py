@@ -20,6 +20,7 @@ from .presets import PAYMENT_METHODS, Preset
 from .schema import check_fields
 
 CENT = Decimal("0.01")
+UNIT = Decimal("0.0000001")  # unit prices and quantities keep 7 decimals
 ZERO = Decimal("0")
 
 TRANSACTIONS = ("SalesReceipt", "Invoice", "RefundReceipt", "CreditMemo", "Payment", "Deposit", "JournalEntry")
@@ -664,7 +665,6 @@ class Company:
 
         out_lines: list[dict[str, Any]] = []
         subtotal = ZERO  # net of tax, before discounts
-        gross_extra = ZERO  # tax included in TaxInclusive gross amounts (already added by the line)
         per_rate: dict[str, dict[str, Any]] = {}
         us_taxable = ZERO
         discount = ZERO
@@ -685,6 +685,11 @@ class Company:
                 amount = money(dec(line["Amount"], f"{where}.Amount"))
                 item = self._ref(detail, "ItemRef", "Item", required=True, where=f"{where}.SalesItemLineDetail.ItemRef")
                 assert item is not None
+                # python-quickbooks sends Qty, UnitPrice and TaxInclusiveAmt as 0 when they were never set:
+                # on a line with an amount, a zero there means "not given".
+                for field in ("Qty", "UnitPrice", "TaxInclusiveAmt"):
+                    if field in detail and amount != 0 and dec(detail[field], field) == 0:
+                        del detail[field]
                 qty = dec(detail["Qty"], "Qty") if "Qty" in detail else None
                 price = dec(detail["UnitPrice"], "UnitPrice") if "UnitPrice" in detail else None
                 gross = None
@@ -700,10 +705,10 @@ class Company:
                             f"expected: {expected} ({where})",
                             element=f"{where}.Amount",
                         )
-                elif qty is not None and qty != 0:
-                    detail["UnitPrice"] = amount / qty
-                elif price is not None and price != 0:
-                    detail["Qty"] = amount / price
+                elif qty is not None:
+                    detail["UnitPrice"] = (amount / qty).quantize(UNIT, rounding=ROUND_HALF_UP)
+                elif price is not None:
+                    detail["Qty"] = (amount / price).quantize(UNIT, rounding=ROUND_HALF_UP)
                 for field in ("Qty", "UnitPrice"):
                     if field in detail:
                         detail[field] = dec(detail[field], field)
@@ -719,7 +724,6 @@ class Company:
                 elif gross is not None and calc == "TaxInclusive":
                     amount = gross - line_tax
                     detail["TaxInclusiveAmt"] = gross
-                    gross_extra += ZERO
                 elif calc != "NotApplicable":
                     detail["TaxInclusiveAmt"] = amount + line_tax
                 line["Amount"] = amount
@@ -775,7 +779,7 @@ class Company:
             ]
             total_tax = money(sum((v["tax"] for v in per_rate.values()), ZERO))
             data["TxnTaxDetail"] = {"TotalTax": total_tax, "TaxLine": tax_lines}
-        total = money(subtotal - discount + total_tax + gross_extra)
+        total = money(subtotal - discount + total_tax)
         if total < 0:
             raise faults.business(f"The transaction total can't be negative ({total}).", "TotalAmt")
         data["TotalAmt"] = total

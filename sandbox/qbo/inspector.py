@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .books import NAME_LISTS, READ_ONLY, TRANSACTIONS, Company
+from .books import TRANSACTIONS, Company
 
 if TYPE_CHECKING:
     from .emulator import QBOEmulator
@@ -241,6 +241,3 @@ def consent_page(emulator: QBOEmulator, args: dict[str, str]) -> str:
             "<button name='decision' value='deny' id='cancel'>Cancel</button></form>"
         ),
     )
-
-
-__all__ = ["NAME_LISTS", "READ_ONLY", "company_page", "consent_page", "document_page", "index_page"]

@@ -337,3 +337,23 @@ def test_read_modify_full_update_round_trip(sandbox):
     again = Customer.get(customer.Id, qb=qb)
     again.Notes = "regular"
     assert again.save(qb=qb).SyncToken == "1"
+
+
+def test_a_line_with_only_an_amount_is_accepted_despite_python_quickbooks_zero_defaults(sandbox):
+    qb = sandbox.client("UK")
+    standard = TaxCode.filter(Name="20.0% S", qb=qb)[0]
+    receipt = SalesReceipt()
+    receipt.GlobalTaxCalculation = "TaxInclusive"
+    line = SalesItemLine()
+    line.Amount = Decimal("10.00")  # Qty, UnitPrice and TaxInclusiveAmt go out as 0
+    line.SalesItemLineDetail = SalesItemLineDetail()
+    line.SalesItemLineDetail.ItemRef = ref(Item.filter(Name="Sales", qb=qb)[0])
+    line.SalesItemLineDetail.TaxCodeRef = value_ref(standard.Id)
+    receipt.Line = [line]
+    saved = receipt.save(qb=qb)
+    assert saved.TotalAmt == Decimal("12.00")
+    with_qty = SalesReceipt()
+    line.SalesItemLineDetail.Qty = Decimal("3")
+    with_qty.Line = [line]
+    saved = with_qty.save(qb=qb)
+    assert saved.Line[0].SalesItemLineDetail["UnitPrice"] == Decimal("3.3333333")
