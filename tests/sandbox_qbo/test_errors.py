@@ -375,3 +375,24 @@ def test_queries_answer_active_records_and_sku_only_when_asked(sandbox):
     assert with_sku["Sku"] == "MUG-11OZ"
     assert ok(sandbox.get(f"item/{i['MUG-11OZ']}"))["Item"]["Sku"] == "MUG-11OZ"
     assert ok(sandbox.query("select count(*) from SalesReceipt"))["QueryResponse"] == {"totalCount": 0}
+
+
+def test_concurrent_retries_with_one_requestid_write_once(sandbox):
+    import threading
+
+    i = ids(sandbox, "US")
+    body = {"DocNumber": "RACE-1", "Line": [line(i["Sales"], "1", "7", "NON")]}
+    answers: list[requests.Response] = []
+
+    def send() -> None:
+        answers.append(sandbox.post("salesreceipt", body, requestid="order-race-1"))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 6
+    assert len({a.json()["SalesReceipt"]["Id"] for a in answers}) == 1
+    count = ok(sandbox.query("select count(*) from SalesReceipt where DocNumber = 'RACE-1'"))
+    assert count["QueryResponse"]["totalCount"] == 1
