@@ -25,6 +25,7 @@ from accounts.models import ComplianceRequest, OAuthState, PauseCode, QuickBooks
 log = logging.getLogger(__name__)
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
+CLOCK_SKEW = timedelta(minutes=2)
 UNINSTALLED_REASON = "The app was uninstalled from the Shopify admin."
 QBO_DISCONNECTED_REASON = "QuickBooks is disconnected: connect a QuickBooks company to sync."
 
@@ -105,7 +106,7 @@ def shop_details_refresh(shop: Shop) -> None:
             admin_base=_settings().SHOPIFY_ADMIN_BASE,
             api_version=_settings().SHOPIFY_API_VERSION,
             timeout=_settings().SHOPIFY_HTTP_TIMEOUT,
-            max_throttle_retries=1,
+            max_throttle_wait=5.0,  # the merchant is waiting for the page
         )
         details = client.execute(load_query("shop"))["shop"]
     except (ShopifyError, TokenRevoked, TokenRefreshFailed, KeyError, TypeError) as exc:
@@ -265,7 +266,9 @@ def shop_uninstalled(*, shop: Shop, triggered_at: str = "") -> bool:
         when = timezone.make_aware(when, timezone.utc)
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=shop.pk)
-        if when is not None and shop.is_installed and shop.installed_at and shop.installed_at > when:
+        # Shopify's clock and ours differ by some seconds: only a reinstall clearly
+        # after the uninstall event makes the event stale.
+        if when is not None and shop.is_installed and shop.installed_at and shop.installed_at > when + CLOCK_SKEW:
             log.info("ignoring a stale app/uninstalled for %s (reinstalled since)", shop.domain)
             return False
         shop.uninstalled_at = shop.uninstalled_at or timezone.now()
