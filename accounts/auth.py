@@ -104,6 +104,7 @@ def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         add_never_cache_headers(response)
         return response
 
+    wrapper.shop_required = True  # type: ignore[attr-defined] # the tenancy tests find every such view
     return wrapper
 
 

@@ -1,6 +1,7 @@
 """Every URL of the app against bad tokens and other shops' tokens: refused, nothing read or changed."""
 
 import json
+import re
 import time
 
 import pytest
@@ -103,10 +104,44 @@ def test_the_shop_query_parameter_never_selects_the_shop(client, tenants):
     assert response.json()["shop"]["domain"] == shop_b.domain
 
 
-def test_every_app_url_is_covered_here():
-    """A new URL in accounts must be added to EMBEDDED (or be one of the public endpoints)."""
-    from accounts.urls import urlpatterns
+# Views anyone may call: each checks its own proof (HMAC, OAuth state) or exposes nothing.
+PUBLIC = {"healthz", "install", "install_callback", "qbo_start", "qbo_callback", "webhooks"}
 
-    public = {"install", "install_callback", "qbo_start", "qbo_callback", "webhooks"}
-    names = {p.name for p in urlpatterns}
-    assert names - public == {e[1].split(":")[1] for e in EMBEDDED}
+
+def all_views():
+    """(path, view name, callback) for every URL of the project outside the Django admin."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                if route.startswith("admin/"):
+                    continue
+                yield from walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern):
+                path = "/" + re.sub(r"<(?:\w+:)?\w+>", "1", route).lstrip("^").rstrip("$")
+                yield path, entry.name, entry.callback
+
+    return list(walk(get_resolver().url_patterns, ""))
+
+
+def test_every_view_is_shop_required_or_deliberately_public():
+    unmarked = {name for _, name, view in all_views() if not getattr(view, "shop_required", False)}
+    assert unmarked == PUBLIC, "decorate new views with accounts.auth.shop_required (or list them in PUBLIC)"
+
+
+EMBEDDED_PATHS = [(path, name) for path, name, view in all_views() if getattr(view, "shop_required", False)]
+
+
+@pytest.mark.parametrize("path,name", EMBEDDED_PATHS, ids=[n for _, n in EMBEDDED_PATHS])
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("bad", ["expired", "wrong-audience", "bad-signature"])
+def test_every_embedded_url_refuses_bad_tokens(client, tenants, path, name, method, bad):
+    """Covers views added later (the sync dashboard) without editing this file."""
+    shop_a = tenants[0]
+    before = snapshot()
+    response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Bearer {BAD_TOKENS[bad](shop_a.domain)}")
+    assert response.status_code in (401, 405), (name, response.status_code)
+    assert b"Alpha Books" not in response.content
+    assert snapshot() == before
