@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -227,8 +228,6 @@ class QBOEmulator:
             realm_id = str(9341450000000000 + rng.randrange(10**12))
             preset = PRESETS[key]
             if counts[key] > 1:
-                from dataclasses import replace
-
                 preset = replace(preset, company_name=f"{preset.company_name} {counts[key]}")
             multi = multicurrency if isinstance(multicurrency, bool) else key in [m.upper() for m in multicurrency]
             journal = Journal(self.state_dir / f"{realm_id}.jsonl" if self.state_dir else None)
