@@ -166,3 +166,14 @@ def test_reopening_after_uninstall_reinstalls_and_lifts_the_uninstall_pause(clie
     assert client.get("/", {"id_token": session_token(shop_a.domain)}).status_code == 200
     shop_a.refresh_from_db()
     assert shop_a.is_installed and not shop_a.sync_paused and shop_a.access_token == "shpat_again"
+
+
+def test_bearer_fetches_need_no_csrf_cookie(shop_a):
+    """Embedded pages have no cookies to rely on: the session token is the proof."""
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/qbo/connect", HTTP_AUTHORIZATION="Bearer " + session_token(shop_a.domain))
+    assert response.status_code == 200 and response.json()["url"]
+    # Without the token the same request is refused by the session-token check.
+    assert strict.post("/qbo/connect").status_code == 401
