@@ -179,7 +179,7 @@ class Journal:
 class QBOEmulator:
     """WSGI app: ``QBOEmulator(state_dir, seed, companies=["US", "UK"], ...)``.
 
-    Options (all keyword): companies (preset names: US, CA, UK, AU; default ["US"]), multicurrency
+    Options (all keyword): companies (preset names: US, CA, UK, AU, or "US,UK"; default ["US"]), multicurrency
     (bool, or a list of preset names to turn it on for), requests_per_minute (500), max_concurrent (10),
     batch_per_minute (40), batch_max_items (30), access_token_ttl (3600 s), refresh_token_ttl (100 days),
     rotate_refresh_tokens (True), clock (a callable returning epoch seconds, for tests).
@@ -190,7 +190,7 @@ class QBOEmulator:
         state_dir: Path | None = None,
         seed: int = 0,
         *,
-        companies: list[str] | tuple[str, ...] = ("US",),
+        companies: list[str] | tuple[str, ...] | str = ("US",),
         multicurrency: bool | list[str] = False,
         requests_per_minute: int = 500,
         max_concurrent: int = 10,
@@ -220,6 +220,8 @@ class QBOEmulator:
         self.companies: dict[str, Company] = {}
         self.journals: dict[str, Journal] = {}
         counts: dict[str, int] = {}
+        if isinstance(companies, str):
+            companies = [c.strip() for c in companies.split(",") if c.strip()]
         for name in companies:
             key = name.upper()
             if key not in PRESETS:

@@ -84,3 +84,13 @@ def test_multicurrency_switch_survives_a_restart(make_sandbox, tmp_path):
     second = make_sandbox(state_dir=tmp_path)
     prefs = ok(second.get("preferences"))["Preferences"]
     assert prefs["CurrencyPrefs"]["MultiCurrencyEnabled"] is True
+
+
+def test_companies_as_a_comma_separated_string_and_unknown_presets(make_sandbox):
+    from sandbox.qbo.emulator import QBOEmulator
+
+    sandbox = make_sandbox(companies="US, AU,US")
+    assert [c["preset"] for c in sandbox.info["companies"]] == ["US", "AU", "US"]
+    assert sandbox.info["companies"][2]["name"] == "Sandbox Company US 2"
+    with pytest.raises(ValueError, match="unknown QBO company preset"):
+        QBOEmulator(None, 0, companies=["FR"])
