@@ -185,7 +185,7 @@ def record_for(shop: Shop, document: ledger.Document) -> SyncedRecord:
 def record_claim(record: SyncedRecord, *, allow_synced: bool = True) -> bool:
     """Take the record for writing; True only for the one worker whose UPDATE changed it."""
     now = timezone.now()
-    claimable = Q(status__in=[SyncedRecord.Status.PENDING, SyncedRecord.Status.FAILED])
+    claimable = Q(status__in=[SyncedRecord.Status.PENDING, SyncedRecord.Status.FAILED, SyncedRecord.Status.SKIPPED])
     if allow_synced:
         claimable |= Q(status=SyncedRecord.Status.SYNCED)
     claimable |= Q(status=SyncedRecord.Status.WRITING, claimed_at__lt=now - CLAIM_LEASE)
@@ -215,7 +215,24 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> str:
     if record.qbo_id and record.content_hash == content_hash:
         _record_release(record, previous_status)
         return "unchanged"
-    body = document.as_qbo(ctx.mapping)
+    linked_id = ""
+    if document.links_to:
+        linked = SyncedRecord.objects.filter(
+            shop=ctx.shop, source_type=document.source_type, source_id=document.source_id, kind=document.links_to
+        ).first()
+        if linked is None or not linked.qbo_id:
+            _record_release(record, previous_status)
+            issue_raise(
+                shop=ctx.shop,
+                code="waiting_for_linked_document",
+                message=f"{document.entity} for {document.source_name} waits for its {document.links_to}.",
+                source_type=document.source_type,
+                source_id=document.source_id,
+                record=record,
+            )
+            return "failed"
+        linked_id = linked.qbo_id
+    body = document.as_qbo(ctx.mapping, linked_id)
     try:
         if record.qbo_id:
             written = qbo.update(
@@ -324,7 +341,8 @@ def _record_failed(ctx: SyncContext, record: SyncedRecord, document: ledger.Docu
 
 
 def _record_skipped(shop: Shop, order: Order, reason: str) -> None:
-    SyncedRecord.objects.update_or_create(
+    """Remember why an order is not in the books; never over a document we already wrote."""
+    record, created = SyncedRecord.objects.get_or_create(
         shop=shop,
         source_type="order",
         source_id=order.id,
@@ -336,6 +354,11 @@ def _record_skipped(shop: Shop, order: Order, reason: str) -> None:
             "request_id": stable_request_id(shop, order.id, "SalesReceipt"),
         },
     )
+    if not created:
+        SyncedRecord.objects.filter(
+            pk=record.pk,
+            status__in=[SyncedRecord.Status.PENDING, SyncedRecord.Status.FAILED, SyncedRecord.Status.SKIPPED],
+        ).update(status=SyncedRecord.Status.SKIPPED, last_error=reason, updated_at=timezone.now())
 
 
 def document_void(ctx: SyncContext, record: SyncedRecord) -> str:
@@ -376,20 +399,23 @@ def document_void(ctx: SyncContext, record: SyncedRecord) -> str:
 def order_process(ctx: SyncContext, raw: dict[str, Any]) -> str:
     """Bring one order's documents in QBO in line with the order as Shopify has it now."""
     order = parse_order(raw)
+    written = SyncedRecord.objects.filter(
+        shop=ctx.shop, source_type="order", source_id=order.id, status=SyncedRecord.Status.SYNCED
+    ).exclude(qbo_id="")
     if order.cancelled_at is not None:
-        existing = SyncedRecord.objects.filter(
-            shop=ctx.shop, source_type="order", source_id=order.id, status=SyncedRecord.Status.SYNCED
-        ).first()
-        if existing is not None:
-            return document_void(ctx, existing)
+        # Payments first: an invoice is voided after what was applied to it.
+        records = sorted(written, key=lambda r: r.kind != "Payment")
+        if records:
+            return _worst([document_void(ctx, record) for record in records])
         _record_skipped(ctx.shop, order, "cancelled before it was synced")
         return "skipped"
     reason = skip_reason(order, ctx.rules, ctx.mapping)
     if reason:
         _record_skipped(ctx.shop, order, reason)
         return "skipped"
+    booked = frozenset(record.kind for record in written)
     try:
-        documents = ledger.order_documents(order, ctx.mapping)
+        documents = ledger.order_documents(order, ctx.mapping, booked)
     except ledger.LedgerError as exc:
         issue_raise(
             shop=ctx.shop,
@@ -400,12 +426,15 @@ def order_process(ctx: SyncContext, raw: dict[str, Any]) -> str:
             retryable=False,
         )
         return "failed"
+    if not documents:
+        _record_skipped(ctx.shop, order, f"payment {order.financial_status.lower()}: no money moved")
+        return "skipped"
     outcomes = [document_write(ctx, document) for document in documents]
     return _worst(outcomes)
 
 
 def _worst(outcomes: list[str]) -> str:
-    for outcome in ("failed", "busy", "written", "updated", "recovered"):
+    for outcome in ("failed", "busy", "written", "updated", "recovered", "voided"):
         if outcome in outcomes:
             return outcome
     return "unchanged"

@@ -13,14 +13,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncing.shopify.orders import LineItem, Order
+from syncing.shopify.orders import LineItem, Order, TaxLine
 
 CENT = Decimal("0.01")
+UNIT_PRICE = Decimal("0.0000001")  # QBO keeps unit prices to 7 decimals
 ZERO = Decimal("0.00")
 # Up to this much per document may be booked as an explicit rounding line.
 ROUNDING_TOLERANCE_PER_LINE = Decimal("0.01")
@@ -119,7 +120,7 @@ class Document:
     total: Decimal
     private_note: str
     rounding: Decimal = ZERO
-    tax_inclusive: bool = False
+    links_to: str = ""  # the entity this document applies to (a Payment -> its Invoice)
 
     @property
     def flagged(self) -> bool:
@@ -129,20 +130,32 @@ class Document:
     def lines_total(self) -> Decimal:
         return sum((line.amount for line in self.lines), ZERO)
 
-    def as_qbo(self, mapping: Mapping) -> dict[str, Any]:
+    def as_qbo(self, mapping: Mapping, linked_id: str = "") -> dict[str, Any]:
         """The JSON body for QBO (names as in Intuit's Finance.xsd)."""
+        if self.entity == "Payment":
+            link = [{"TxnId": linked_id, "TxnType": self.links_to}] if linked_id else []
+            return {
+                "PaymentRefNum": self.doc_number,
+                "TxnDate": self.txn_date.isoformat(),
+                "PrivateNote": self.private_note,
+                "CustomerRef": self.customer.as_qbo(),
+                "DepositToAccountRef": self.deposit_to.as_qbo(),
+                "TotalAmt": self.total,
+                "Line": [{"Amount": self.total, "LinkedTxn": link}],
+            }
         body: dict[str, Any] = {
             "DocNumber": self.doc_number,
             "TxnDate": self.txn_date.isoformat(),
             "PrivateNote": self.private_note,
             "CustomerRef": self.customer.as_qbo(),
-            "DepositToAccountRef": self.deposit_to.as_qbo(),
             "Line": [line.as_qbo(mapping, n) for n, line in enumerate(self.lines, start=1)],
             "GlobalTaxCalculation": "TaxExcluded",
+            # US automated sales tax: an explicit TotalTax (zero included) overrides QBO's
+            # own computation, so the books carry exactly the tax Shopify charged.
+            "TxnTaxDetail": {"TotalTax": self.total_tax},
         }
-        # US automated sales tax: an explicit TotalTax (zero included) overrides QBO's
-        # own computation, so the books carry exactly the tax Shopify charged.
-        body["TxnTaxDetail"] = {"TotalTax": self.total_tax}
+        if self.entity == "SalesReceipt":
+            body["DepositToAccountRef"] = self.deposit_to.as_qbo()
         return body
 
     def content_hash(self, mapping: Mapping) -> str:
@@ -183,69 +196,87 @@ def primary_gateway(order: Order) -> str:
     return order.gateways[0] if order.gateways else "manual"
 
 
-def _unit_line(role: str, item: Ref, description: str, qty: int, unit_price: Decimal, taxable: bool) -> DocLine:
-    amount = cents(unit_price * qty)
-    return DocLine(role, item, description, Decimal(qty), unit_price, amount, taxable)
+def _line(role: str, item: Ref, description: str, qty: int, amount: Decimal, taxable: bool) -> DocLine:
+    """A line of ``qty`` at a unit price that multiplies back to ``amount`` exactly in cents.
 
-
-def _single_line(role: str, item: Ref, description: str, amount: Decimal, taxable: bool) -> DocLine:
-    return DocLine(role, item, description, Decimal(1), amount, amount, taxable)
-
-
-def sales_receipt(order: Order, mapping: Mapping) -> Document:
-    """A paid order as a SalesReceipt into the clearing account of its gateway.
-
-    Lines: each product at its original unit price, shipping at its original price,
-    all discounts as one negative line, tips, and Shopify's own tax as the total
-    tax (US automated sales tax). The receipt totals ``totalPriceSet``.
+    QBO keeps unit prices to 7 decimals and checks Amount == Qty x UnitPrice; a net
+    amount that does not divide evenly gets the nearest 7-decimal unit price.
     """
-    if order.taxes_included:
-        raise LedgerError(
-            "tax_inclusive_unsupported",
-            f"{order.name} has tax-inclusive prices; tax-inclusive booking needs a tax-code mapping "
-            "(not available yet), so it was not written.",
-        )
-    if order.presentment_currency != order.currency and not order.total_price.shop.amount:
-        raise LedgerError("no_shop_money", f"{order.name} has no amounts in the shop currency.")
+    quantity = Decimal(max(qty, 1))
+    unit_price = amount / quantity
+    if cents(unit_price * quantity) != amount or unit_price != unit_price.quantize(UNIT_PRICE):
+        unit_price = unit_price.quantize(UNIT_PRICE, rounding=ROUND_HALF_UP)
+    return DocLine(role, item, description, quantity, unit_price, amount, taxable)
 
-    # A line is taxable in QBO when Shopify charged tax on it; orders whose tax sits
-    # only at order level count every line Shopify marks taxable.
+
+def is_tip(li: LineItem) -> bool:
+    """Shopify books tips as line items without a product."""
+    return not li.variant_id and not li.sku and li.name.strip().lower() == "tip"
+
+
+def _sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal, Decimal]:
+    """The order's lines, its tax and the rounding residual, in shop money.
+
+    Tax-exclusive orders: products at their original unit price, Shopify's tax as the
+    document's total tax. Tax-inclusive orders: each line net of the tax Shopify
+    charged on it (so revenue excludes tax) and the same total tax on top; both
+    total exactly ``totalPriceSet``.
+    """
     line_level_tax = any(t.price.shop.amount for li in order.line_items for t in li.tax_lines)
     has_tax = bool(order.total_tax.shop.amount)
 
-    def charged_tax(li: LineItem) -> bool:
+    def charged_tax(tax_lines: tuple[TaxLine, ...], taxable: bool) -> bool:
         if line_level_tax:
-            return any(t.price.shop.amount for t in li.tax_lines)
-        return has_tax and li.taxable
+            return any(t.price.shop.amount for t in tax_lines)
+        return has_tax and taxable
+
+    def included_tax(tax_lines: tuple[TaxLine, ...]) -> Decimal:
+        if not order.taxes_included:
+            return ZERO
+        return cents(sum((t.price.shop.amount for t in tax_lines), ZERO))
+
+    if order.taxes_included and has_tax and not line_level_tax:
+        raise LedgerError(
+            "tax_inclusive_without_line_tax",
+            f"{order.name} has tax-inclusive prices but no tax per line, so its net revenue cannot be "
+            "split from the tax exactly; it was not written.",
+        )
 
     lines: list[DocLine] = []
+    tip_lines = 0
     for li in order.line_items:
         if li.quantity <= 0:
             continue
+        gross = cents(li.unit_price.shop.amount * li.quantity)
+        if is_tip(li):
+            lines.append(_line("tip", mapping.tip_item, "Tip", 1, gross, False))
+            tip_lines += 1
+            continue
         if li.is_gift_card:
-            item = mapping.gift_card_item
-            role = "gift_card"
+            item, role = mapping.gift_card_item, "gift_card"
         else:
             item = mapping.items_by_sku.get(li.sku, mapping.sales_item) if li.sku else mapping.sales_item
             role = "product"
         description = f"{li.name} (SKU {li.sku})" if li.sku else li.name
-        taxable = charged_tax(li) and not li.is_gift_card
-        lines.append(_unit_line(role, item, description, li.quantity, li.unit_price.shop.amount, taxable))
+        taxable = charged_tax(li.tax_lines, li.taxable) and not li.is_gift_card
+        lines.append(_line(role, item, description, li.quantity, gross - included_tax(li.tax_lines), taxable))
 
     for sl in order.shipping_lines:
-        price = sl.original_price.shop.amount
+        price = cents(sl.original_price.shop.amount)
         if price:
-            lines.append(_single_line("shipping", mapping.shipping_item, f"Shipping: {sl.title}", price, False))
+            net = price - included_tax(sl.tax_lines)
+            taxable = charged_tax(sl.tax_lines, False)
+            lines.append(_line("shipping", mapping.shipping_item, f"Shipping: {sl.title}", 1, net, taxable))
 
     discount = sum((li.discount for li in order.line_items), ZERO) + sum(
         (sl.discount for sl in order.shipping_lines), ZERO
     )
     if discount:
-        lines.append(_single_line("discount", mapping.discount_item, "Discounts", -cents(discount), False))
+        lines.append(_line("discount", mapping.discount_item, "Discounts", 1, -cents(discount), False))
 
-    tip = order.total_tip.shop.amount
-    if tip:
-        lines.append(_single_line("tip", mapping.tip_item, "Tip", cents(tip), False))
+    tip = cents(order.total_tip.shop.amount)
+    if tip and not tip_lines:
+        lines.append(_line("tip", mapping.tip_item, "Tip", 1, tip, False))
 
     total = cents(order.total_price.shop.amount)
     total_tax = cents(order.total_tax.shop.amount)
@@ -258,14 +289,22 @@ def sales_receipt(order: Order, mapping: Mapping) -> Document:
             f"({order.currency}); difference {residual} is too large to be rounding.",
         )
     if residual:
-        lines.append(_single_line("rounding", mapping.rounding_item, "Rounding difference (ShopQB)", residual, False))
+        lines.append(_line("rounding", mapping.rounding_item, "Rounding difference (ShopQB)", 1, residual, False))
+    return lines, total_tax, residual
 
+
+def _note(order: Order, what: str) -> str:
+    return f"Shopify order {order.name} ({order.id}); {what}. Written by ShopQB."
+
+
+def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
+    lines, total_tax, residual = _sale_lines(order, mapping)
     gateway = primary_gateway(order)
-    deposit_to = mapping.clearing_accounts.get(gateway_key(gateway), mapping.default_clearing)
     gateways = ", ".join(sorted(set(order.gateways))) or gateway
-    note = f"Shopify order {order.name} ({order.id}); paid via {gateways}. Written by ShopQB."
+    deposit_to = mapping.clearing_accounts.get(gateway_key(gateway), mapping.default_clearing)
+    what = f"paid via {gateways}" if entity == "SalesReceipt" else f"payment {order.financial_status.lower()}"
     return Document(
-        entity="SalesReceipt",
+        entity=entity,
         source_type="order",
         source_id=order.id,
         source_name=order.name,
@@ -276,22 +315,84 @@ def sales_receipt(order: Order, mapping: Mapping) -> Document:
         deposit_to=deposit_to,
         lines=tuple(lines),
         total_tax=total_tax,
-        total=total,
-        private_note=note,
+        total=cents(order.total_price.shop.amount),
+        private_note=_note(order, what),
         rounding=residual,
     )
 
 
-def order_documents(order: Order, mapping: Mapping) -> list[Document]:
-    """What an order should be in the books, given its state now.
+def sales_receipt(order: Order, mapping: Mapping) -> Document:
+    """A paid order as a SalesReceipt into the clearing account of its gateway.
 
-    Paid (also later refunded) orders become a SalesReceipt; unpaid ones are
-    refused with a reason until invoices are supported.
+    Lines: each product at its original unit price, shipping at its original price,
+    all discounts as one negative line, tips, and Shopify's own tax as the total
+    tax (US automated sales tax). The receipt totals ``totalPriceSet``.
     """
-    if order.financial_status in PAID_STATUSES:
+    return _sale_document(order, mapping, "SalesReceipt")
+
+
+def invoice(order: Order, mapping: Mapping) -> Document:
+    """An order not (fully) paid when first booked: an Invoice, receivable from the customer."""
+    return _sale_document(order, mapping, "Invoice")
+
+
+def received(order: Order) -> tuple[Decimal, datetime | None]:
+    """Money actually taken for the order (successful sales and captures) and when, last."""
+    amount = ZERO
+    when: datetime | None = None
+    for t in order.transactions:
+        if t.kind in SALE_KINDS and t.status == "SUCCESS":
+            amount += t.amount.shop.amount
+            if t.processed_at is not None:
+                when = max(when, t.processed_at) if when else t.processed_at
+    return cents(amount), when
+
+
+def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | None) -> Document:
+    """Money received on an invoiced order: a Payment linked to its Invoice, into the clearing account."""
+    gateway = primary_gateway(order)
+    day = (when or order.processed_at).astimezone(ZoneInfo(mapping.timezone)).date()
+    return Document(
+        entity="Payment",
+        source_type="order",
+        source_id=order.id,
+        source_name=order.name,
+        doc_number=doc_number(mapping.doc_number_prefix, order.name),
+        txn_date=day,
+        currency=order.currency,
+        customer=mapping.customer,
+        deposit_to=mapping.clearing_accounts.get(gateway_key(gateway), mapping.default_clearing),
+        lines=(),
+        total_tax=ZERO,
+        total=amount,
+        private_note=_note(order, f"payment received via {gateway}"),
+        links_to="Invoice",
+    )
+
+
+UNPAID_STATUSES = frozenset({"PENDING", "AUTHORIZED", "PARTIALLY_PAID"})
+NOTHING_TO_BOOK = frozenset({"VOIDED", "EXPIRED"})
+
+
+def order_documents(order: Order, mapping: Mapping, booked: frozenset[str] = frozenset()) -> list[Document]:
+    """What an order should be in the books, given its state now and what was booked before.
+
+    Paid when first seen: a SalesReceipt. Not yet paid: an Invoice, and a Payment
+    against it once money comes in (an invoiced order stays on that path). A voided
+    or expired authorization moved no money: nothing to book.
+    """
+    status = order.financial_status
+    if "Invoice" in booked or ("SalesReceipt" not in booked and status in UNPAID_STATUSES):
+        documents = [invoice(order, mapping)]
+        amount, when = received(order)
+        if amount:
+            documents.append(payment(order, mapping, min(amount, documents[0].total), when))
+        return documents
+    if "SalesReceipt" in booked or status in PAID_STATUSES:
         return [sales_receipt(order, mapping)]
+    if status in NOTHING_TO_BOOK:
+        return []
     raise LedgerError(
         "unsupported_financial_status",
-        f"{order.name} is {order.financial_status or 'without a payment status'}; only paid orders are booked "
-        "(invoices for pending and net-terms orders are not supported yet).",
+        f"{order.name} has the payment status {status or '(none)'}, which ShopQB does not book; it was not written.",
     )

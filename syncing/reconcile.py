@@ -82,8 +82,13 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             if order.cancelled_at is not None or engine.skip_reason(order, ctx.rules, ctx.mapping):
                 report.skipped += 1
                 continue
+            booked = frozenset(
+                SyncedRecord.objects.filter(
+                    shop=ctx.shop, source_type="order", source_id=order.id, status=SyncedRecord.Status.SYNCED
+                ).values_list("kind", flat=True)
+            )
             try:
-                documents = ledger.order_documents(order, ctx.mapping)
+                documents = ledger.order_documents(order, ctx.mapping, booked)
             except ledger.LedgerError as exc:
                 day = ledger.txn_date(order, ctx.mapping.timezone)
                 report.day(day).orders += 1
@@ -92,22 +97,29 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
                     Difference(order.id, order.name, order.total_price.shop.amount, None, str(exc))
                 )
                 continue
-            for document in documents:
-                expected[document.source_id] = document
-                totals = report.day(document.txn_date)
-                totals.orders += 1
-                totals.shopify += document.total
+            if not documents:
+                report.skipped += 1
+                continue
+            # The sale itself (SalesReceipt or Invoice) carries the order's total; a
+            # Payment only moves it from receivable to the clearing account.
+            document = documents[0]
+            expected[document.source_id] = document
+            totals = report.day(document.txn_date)
+            totals.orders += 1
+            totals.shopify += document.total
     report.expected_documents = len(expected)
 
-    records = {
-        r.source_id: r
-        for r in SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", source_id__in=list(expected))
-        if r.qbo_id
-    }
-    found = _read_back(ctx.qb, "SalesReceipt", [r.qbo_id for r in records.values()])
+    records: dict[str, SyncedRecord] = {}
+    for record in SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", source_id__in=list(expected)):
+        if record.qbo_id and record.kind == expected[record.source_id].entity:
+            records[record.source_id] = record
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity in {r.kind for r in records.values()}:
+        rows = _read_back(ctx.qb, entity, [r.qbo_id for r in records.values() if r.kind == entity])
+        found.update({(entity, qbo_id): row for qbo_id, row in rows.items()})
     for source_id, document in expected.items():
         record = records.get(source_id)
-        doc = found.get(record.qbo_id) if record else None
+        doc = found.get((record.kind, record.qbo_id)) if record else None
         if doc is None:
             report.differences.append(
                 Difference(source_id, document.source_name, document.total, None, "not in QuickBooks")

@@ -165,7 +165,8 @@ def find_owned_document(qb: QuickBooks, entity: str, doc_number: str, source_id:
     A document with the same DocNumber that does not name ``source_id`` in its
     PrivateNote was not written by us: DocNumberTaken, so we never overwrite it.
     """
-    found = find_by(qb, entity, "DocNumber", doc_number)
+    # Payments carry their number in PaymentRefNum; every other document in DocNumber.
+    found = find_by(qb, entity, "PaymentRefNum" if entity == "Payment" else "DocNumber", doc_number)
     ours = [doc for doc in found if source_id in str(doc.get("PrivateNote") or "")]
     if ours:
         return ours[0]
@@ -210,9 +211,12 @@ def update(
 
 def void(qb: QuickBooks, entity: str, *, qbo_id: str, sync_token: str, request_id: str) -> Written:
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt#void-a-salesreceipt
+    # QBO voids an Invoice with operation=void but a SalesReceipt or Payment with
+    # operation=update&include=void; python-quickbooks knows which is which.
     url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}"
     payload = {"Id": qbo_id, "SyncToken": sync_token, "sparse": True}
-    result = call(lambda: qb.post(url, json.dumps(payload), params={"operation": "void"}, request_id=request_id))
+    params = dict(entity_class(entity)().get_void_params())
+    result = call(lambda: qb.post(url, json.dumps(payload), params=params, request_id=request_id))
     return written_from_dict(result[entity])
 
 

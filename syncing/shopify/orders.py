@@ -71,6 +71,7 @@ class Transaction:
     test: bool
     amount: MoneyBag
     fee: Decimal
+    processed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ def _transaction(raw: dict[str, Any]) -> Transaction:
         test=bool(raw.get("test")),
         amount=parse_bag(raw.get("amountSet")),
         fee=sum((parse_money(f.get("amount")).amount for f in fees), ZERO),
+        processed_at=parse_datetime(raw["processedAt"]) if raw.get("processedAt") else None,
     )
 
 

@@ -18,7 +18,10 @@ def bag(amount: Decimal | str, currency: str = "USD") -> dict[str, Any]:
 
 def order_node(
     *,
-    lines: list[tuple[str, int, str, str]] = (("SKU-1", 2, "10.00", "0.00"),),
+    lines: list[tuple] = (("SKU-1", 2, "10.00", "0.00"),),
+    line_tax: list[str] | None = None,
+    tip_as_line: bool = False,
+    transactions: list[dict[str, Any]] | None = None,
     shipping: str = "0.00",
     shipping_discount: str = "0.00",
     tax: str = "0.00",
@@ -34,7 +37,8 @@ def order_node(
     order_id: int = 1001,
     name: str | None = None,
 ) -> dict[str, Any]:
-    """lines: (sku, quantity, unit price, discount allocated to the line)."""
+    """lines: (sku, quantity, unit price, discount allocated to the line);
+    line_tax: the tax Shopify charged on each line (line-level tax lines)."""
     items = []
     subtotal = Decimal(0)
     discounts = Decimal(0)
@@ -55,6 +59,25 @@ def order_node(
                 "originalUnitPriceSet": bag(price),
                 "discountedTotalSet": bag(gross - Decimal(discount)),
                 "discountAllocations": [{"allocatedAmountSet": bag(discount)}] if Decimal(discount) else [],
+                "taxLines": [{"title": "Tax", "rate": Decimal("0.2"), "priceSet": bag(line_tax[n])}]
+                if line_tax
+                else [],
+            }
+        )
+    if tip_as_line and Decimal(tip):
+        items.append(
+            {
+                "id": f"gid://shopify/LineItem/{order_id}99",
+                "name": "Tip",
+                "sku": None,
+                "quantity": 1,
+                "currentQuantity": 1,
+                "taxable": False,
+                "isGiftCard": False,
+                "variant": None,
+                "originalUnitPriceSet": bag(tip),
+                "discountedTotalSet": bag(tip),
+                "discountAllocations": [],
                 "taxLines": [],
             }
         )
@@ -108,7 +131,9 @@ def order_node(
             if Decimal(shipping)
             else []
         },
-        "transactions": [
+        "transactions": transactions
+        if transactions is not None
+        else [
             {
                 "id": f"gid://shopify/OrderTransaction/{order_id}",
                 "kind": "SALE",

@@ -161,14 +161,47 @@ def test_poison_work_stops_after_bounded_attempts(shop):
     assert SyncIssue.objects.get(shop=shop, code="qbo_rejected").occurrences == engine.MAX_ATTEMPTS
 
 
-def test_unsupported_orders_are_issues_not_silence(shop):
-    Store(shop).order(financial_status="PENDING")
+def test_an_unpaid_order_becomes_an_invoice(shop):
+    Store(shop).order(lines=[("A", 2, "10.00")], financial_status="PENDING")
     result = engine.shop_sweep(shop_id=shop.pk)
-    assert result.outcomes == {"failed": 1}
+    assert result.outcomes == {"written": 1}
+    record = SyncedRecord.objects.get(shop=shop)
+    assert record.kind == "Invoice" and record.status == SyncedRecord.Status.SYNCED
+    ctx = engine.context_open(shop.pk)
+    invoice = qbo.read(ctx.qb, "Invoice", record.qbo_id)
+    assert Decimal(str(invoice["TotalAmt"])) == Decimal("20.00")
+    assert Decimal(str(invoice["Balance"])) == Decimal("20.00")
+    assert reconcile_shop(shop_id=shop.pk).matched
+
+
+def test_a_cancelled_order_is_voided_not_deleted(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    cancel = """
+    mutation($id: ID!) {
+      orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) {
+        orderCancelUserErrors { message }
+      }
+    }
+    """
+    errors = Store(shop).client.execute(cancel, {"id": order["id"]})["orderCancel"]["orderCancelUserErrors"]
+    assert errors == []
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
+    record = SyncedRecord.objects.get(shop=shop)
+    assert record.status == SyncedRecord.Status.VOIDED
+    receipt = qbo.read(engine.context_open(shop.pk).qb, "SalesReceipt", record.qbo_id)
+    assert Decimal(str(receipt["TotalAmt"])) == Decimal("0")
+    # Cancelled again (a duplicate webhook): nothing more happens.
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "skipped"
+
+
+def test_an_unknown_payment_status_is_an_issue_not_silence(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    raw = fetch_order(engine.context_open(shop.pk).shopify, order["id"])
+    raw["displayFinancialStatus"] = "SOMETHING_NEW"
+    assert engine.order_process(engine.context_open(shop.pk), raw) == "failed"
     issue = SyncIssue.objects.get(shop=shop)
-    assert issue.code == "unsupported_financial_status"
-    report = reconcile_shop(shop_id=shop.pk)
-    assert not report.matched
+    assert issue.code == "unsupported_financial_status" and "SOMETHING_NEW" in issue.message
 
 
 def test_paused_shops_are_not_synced(shop):

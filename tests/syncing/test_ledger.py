@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from syncing import ledger
 from syncing.shopify.orders import parse_order
-from tests.syncing.factories import mapping, order_node
+from tests.syncing.factories import bag, mapping, order_node
 
 
 def receipt(**kwargs):
@@ -78,13 +78,82 @@ def test_a_large_difference_is_refused_not_absorbed():
     assert exc.value.code == "total_mismatch"
 
 
-def test_unpaid_and_tax_inclusive_orders_are_refused_with_a_reason():
+def documents(booked=frozenset(), **kwargs):
+    return ledger.order_documents(parse_order(order_node(**kwargs)), mapping(), booked)
+
+
+def test_an_unpaid_order_is_an_invoice_and_its_payment_follows_when_money_comes_in():
+    pending = documents(status="PENDING", transactions=[], lines=[("A", 2, "10.00", "0.00")], tax="1.60")
+    assert [d.entity for d in pending] == ["Invoice"]
+    assert pending[0].total == Decimal("21.60")
+    assert "DepositToAccountRef" not in pending[0].as_qbo(mapping())
+
+    capture = {
+        "id": "gid://shopify/OrderTransaction/9",
+        "kind": "CAPTURE",
+        "gateway": "shopify_payments",
+        "status": "SUCCESS",
+        "test": False,
+        "processedAt": "2026-03-05T18:00:00Z",
+        "amountSet": bag("21.60"),
+        "fees": [],
+    }
+    paid = documents(
+        booked=frozenset({"Invoice"}),
+        status="PAID",
+        transactions=[capture],
+        lines=[("A", 2, "10.00", "0.00")],
+        tax="1.60",
+    )
+    assert [d.entity for d in paid] == ["Invoice", "Payment"]
+    payment = paid[1]
+    assert payment.total == Decimal("21.60")
+    assert payment.txn_date == date(2026, 3, 5)
+    body = payment.as_qbo(mapping(), linked_id="77")
+    assert body["Line"] == [{"Amount": Decimal("21.60"), "LinkedTxn": [{"TxnId": "77", "TxnType": "Invoice"}]}]
+    assert body["DepositToAccountRef"]["value"] == "20"
+
+
+def test_an_order_paid_when_first_seen_stays_a_sales_receipt():
+    assert [d.entity for d in documents(booked=frozenset({"SalesReceipt"}), status="PARTIALLY_REFUNDED")] == [
+        "SalesReceipt"
+    ]
+
+
+def test_a_voided_authorization_books_nothing_and_unknown_statuses_are_refused():
+    assert documents(status="VOIDED", transactions=[]) == []
     with pytest.raises(ledger.LedgerError) as exc:
-        ledger.order_documents(parse_order(order_node(status="PENDING")), mapping())
+        documents(status="SOMETHING_NEW")
     assert exc.value.code == "unsupported_financial_status"
+
+
+def test_tax_inclusive_prices_are_booked_net_with_the_tax_on_top():
+    # 3 x 14.25 VAT-inclusive, 7.13 of it VAT; 29.90 with 4.98 VAT.
+    doc = receipt(
+        lines=[("MUG", 3, "14.25", "0.00"), ("COFFEE", 1, "29.90", "0.00")],
+        line_tax=["7.13", "4.98"],
+        tax="12.11",
+        taxes_included=True,
+    )
+    assert doc.total == Decimal("72.65")
+    assert [line.amount for line in doc.lines] == [Decimal("35.62"), Decimal("24.92")]
+    assert doc.total_tax == Decimal("12.11")
+    assert doc.lines_total + doc.total_tax == doc.total
+    mug = doc.lines[0]
+    assert ledger.cents(mug.qty * mug.unit_price) == mug.amount
+    assert all(line.taxable for line in doc.lines)
+
+
+def test_tax_inclusive_without_line_tax_is_refused():
     with pytest.raises(ledger.LedgerError) as exc:
-        receipt(taxes_included=True)
-    assert exc.value.code == "tax_inclusive_unsupported"
+        receipt(lines=[("A", 1, "12.00", "0.00")], tax="2.00", taxes_included=True)
+    assert exc.value.code == "tax_inclusive_without_line_tax"
+
+
+def test_a_tip_booked_as_a_line_item_is_counted_once():
+    doc = receipt(lines=[("A", 1, "42.00", "0.00")], tip="2.50", tip_as_line=True, tax="3.73")
+    assert doc.total == Decimal("48.23")
+    assert [(line.role, line.amount) for line in doc.lines] == [("product", Decimal("42.00")), ("tip", Decimal("2.50"))]
 
 
 def test_doc_numbers_fit_qbo():
