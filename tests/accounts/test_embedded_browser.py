@@ -149,3 +149,8 @@ def test_install_land_in_admin_and_connect_quickbooks(sandboxes, browser, caplog
         assert len(canary) >= 16
         assert canary not in app_logs, "a token was logged"
         assert canary not in dump, "a token is stored in clear"
+
+    # 4. Disconnect from inside the app: revoked at Intuit, the page shows the way back.
+    app.get_by_role("button", name="Disconnect QuickBooks").click()
+    expect(app.get_by_role("button", name="Reconnect QuickBooks")).to_be_visible()
+    assert QuickBooksConnection.objects.get(shop=shop).status == "disconnected"
