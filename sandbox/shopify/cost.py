@@ -15,7 +15,7 @@ from typing import Any
 
 from graphql import is_abstract_type
 
-from sandbox.shopify.executor import OBJECT, FieldPlan, Request
+from sandbox.shopify.executor import OBJECT, FieldPlan, RawJSON, Request
 
 MUTATION_COST = 10
 
@@ -84,6 +84,8 @@ def actual_cost(req: Request, root_plans: list[FieldPlan], data: dict[str, Any] 
 def _actual(req: Request, p: FieldPlan, value: Any) -> int:
     if p.kind != OBJECT or value is None:
         return 0
+    if value.__class__ is RawJSON:
+        return 1 + value.cost  # type: ignore[no-any-return]
     sub = _node_plans(req, p)
     if p.named_type.name.endswith("Connection") and isinstance(value, dict):
         total = 2
@@ -102,12 +104,43 @@ def _actual(req: Request, p: FieldPlan, value: Any) -> int:
         return total
     if isinstance(value, list):
         # A plain list is charged once, like the requested cost does.
-        return 1 + max((_selection_actual(req, sub, item) for item in value if isinstance(item, dict)), default=0)
+        return 1 + max(
+            (_selection_actual(req, sub, item) for item in value if isinstance(item, dict | RawJSON)), default=0
+        )
     return 1 + _selection_actual(req, sub, value if isinstance(value, dict) else {})
 
 
 def _selection_actual(req: Request, plans: list[FieldPlan], value: dict[str, Any]) -> int:
-    return sum(_actual(req, p, value.get(p.key)) for p in plans if p.kind == OBJECT)
+    if value.__class__ is RawJSON:
+        return value.cost  # type: ignore[attr-defined,no-any-return]
+    static, dynamic = _split(req, plans)
+    return static + sum(_actual(req, p, value.get(p.key)) for p in dynamic)
+
+
+def _split(req: Request, plans: list[FieldPlan]) -> tuple[int, list[FieldPlan]]:
+    """Object fields without a connection below them cost the same for every value (counted as
+    present); only the others are walked. Memoized per request and selection."""
+    memo: dict[int, tuple[int, list[FieldPlan]]] = req.__dict__.setdefault("_cost_split", {})
+    hit = memo.get(id(plans))
+    if hit is None:
+        static, dynamic = 0, []
+        for p in plans:
+            if p.kind != OBJECT:
+                continue
+            if _has_connection(req, p):
+                dynamic.append(p)
+            else:
+                static += field_cost(req, p)
+        hit = memo[id(plans)] = (static, dynamic)
+    return hit
+
+
+def _has_connection(req: Request, p: FieldPlan) -> bool:
+    if p.kind != OBJECT:
+        return False
+    if p.named_type.name.endswith("Connection"):
+        return True
+    return any(_has_connection(req, c) for c in _node_plans(req, p))
 
 
 @dataclass
@@ -159,3 +192,7 @@ class Throttle:
             if b is not None:
                 b.refill(self.clock())
             return b
+
+
+def selection_actual(req: Request, plans: list[FieldPlan], value: dict[str, Any]) -> int:
+    return _selection_actual(req, plans, value)

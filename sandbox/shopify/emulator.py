@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response
 
 from sandbox.shopify import api, cost, model, oauth, orders, payouts, webhooks
-from sandbox.shopify.executor import Executor
+from sandbox.shopify.executor import Executor, encode
 from sandbox.shopify.money import dec
 from sandbox.shopify.store import ShopConfig, ShopData, Store, parse_time
 
@@ -482,9 +482,9 @@ class ShopifyEmulator:
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400, headers)
         result = self.execute(
-            shop, body["query"], body.get("variables"), body.get("operationName"), entry, version=served
+            shop, body["query"], body.get("variables"), body.get("operationName"), entry, version=served, raw=True
         )
-        return _json(result, 200, headers)
+        return Response(encode(result), status=200, mimetype="application/json", headers=headers)
 
     def execute(
         self,
@@ -496,6 +496,7 @@ class ShopifyEmulator:
         *,
         version: str = DEFAULT_VERSION,
         bulk: bool = False,
+        raw: bool = False,
     ) -> dict[str, Any]:
         """Run one GraphQL request for ``shop`` (also used by bulk operations, unmetered)."""
         req, errors = self.executor.prepare(query, variables if isinstance(variables, dict) else None, operation_name)
@@ -504,6 +505,9 @@ class ShopifyEmulator:
         scopes = frozenset((token or {}).get("scopes", ALL_SCOPES).split(","))
         with self.store.lock:
             req.context = api.Context(self, self.store, shop, scopes, version)  # type: ignore[attr-defined]
+            if raw:  # rendered subtrees may come back as RawJSON: only for responses encoded with encode()
+                req.cache_salt = shop.deps_version
+                req.cost_of = cost.selection_actual
             if bulk:
                 api.BULK.active = True
                 try:

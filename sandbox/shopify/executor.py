@@ -15,6 +15,8 @@ and path. Introspection operations are handed to graphql-core unchanged.
 
 from __future__ import annotations
 
+import itertools
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -49,6 +51,49 @@ Resolver = Callable[[Any, dict[str, Any], Any], Any]
 LEAF, OBJECT = 0, 1
 
 
+class RawJSON(str):
+    """A subtree already rendered as JSON (from the render cache), with its actual query cost."""
+
+    __slots__ = ("cost",)
+
+
+def encode(value: Any) -> str:
+    """JSON text of a response that may contain RawJSON subtrees (compact, like Shopify)."""
+    parts: list[str] = []
+    _encode(value, parts.append)
+    return "".join(parts)
+
+
+def _encode(value: Any, write: Callable[[str], Any]) -> None:
+    cls = value.__class__
+    if cls is RawJSON:
+        write(value)
+    elif cls is dict:
+        write("{")
+        first = True
+        for k, v in value.items():
+            if not first:
+                write(",")
+            first = False
+            write(_dumps(k))
+            write(":")
+            _encode(v, write)
+        write("}")
+    elif cls is list:
+        write("[")
+        for i, v in enumerate(value):
+            if i:
+                write(",")
+            _encode(v, write)
+        write("]")
+    else:
+        write(_dumps(value))
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+_dumps = _ENCODER.encode
+
+
 class FieldFailure(Exception):
     """Raised by resolvers: becomes an entry in ``errors`` and a null value."""
 
@@ -76,6 +121,7 @@ class FieldPlan:
     named_type: Any
     field_def: GraphQLField | None
     subplans: dict[str, list[FieldPlan]] = field(default_factory=dict)
+    shape: Any = None  # see Request.shape_of; False when the selection can never pass a view through
 
 
 def _unwrap(type_: Any) -> tuple[bool, int, bool, Any]:
@@ -123,6 +169,11 @@ class Request:
 
     def __init__(self, executor: Executor, document: DocumentNode, operation: OperationDefinitionNode, variables: Any):
         self.executor = executor
+        # Render cache: when ``cache_salt`` is set (by the caller, for HTTP responses), objects whose
+        # view carries a ``_cache`` dict are rendered to JSON once per selection and reused.
+        self.cache_salt: Any = None
+        self.cost_of: Callable[[Request, list[FieldPlan], dict[str, Any]], int] | None = None
+        self.raw_count = 0
         self.document = document
         self.operation = operation
         self.variables = variables
@@ -221,10 +272,18 @@ class Request:
                     raise _Null
                 out[p.key] = None
                 continue
-            if p.kind == LEAF and p.list_depth == 0:
-                cls = value.__class__
-                out[p.key] = value if cls is str or cls is int or cls is bool or cls is float else serialize_leaf(value)
-                continue
+            if p.list_depth == 0:
+                if p.kind == LEAF:
+                    cls = value.__class__
+                    out[p.key] = (
+                        value if cls is str or cls is int or cls is bool or cls is float else serialize_leaf(value)
+                    )
+                    continue
+                shape = p.shape
+                if shape is not None and value.__class__ is dict and shape and value.keys() == shape[0]:
+                    if self.children_pass(shape[1], value):
+                        out[p.key] = value
+                        continue
             try:
                 out[p.key] = self.complete(p, value, p.list_depth, (path, p.key))
             except _Null:
@@ -252,7 +311,64 @@ class Request:
             return result
         if p.kind == LEAF:
             return serialize_leaf(value)
+        if value.__class__ is dict:
+            if self.cache_salt is not None and "_cache" in value:
+                return self.cached_object(p, value, path)
+            plans = self.subplan(p, value)
+            if p.shape is None and not is_abstract_type(p.named_type):
+                p.shape = self.shape_of(plans)
+            if p.shape and value.keys() == p.shape[0] and self.children_pass(p.shape[1], value):
+                return value
+            return self.object(plans, value, path)
         return self.object(self.subplan(p, value), value, path)
+
+    def shape_of(self, plans: list[FieldPlan]) -> tuple[frozenset[str], list[FieldPlan]] | bool:
+        """The keys a view must have, exactly, to be its own answer for this selection: plain
+        fields only (no alias, argument, resolver, list or abstract type) at every level."""
+        for p in plans:
+            if p.resolve is not None or p.key != p.name or p.args or p.list_depth or p.name == "__typename":
+                return False
+            if p.kind == OBJECT:
+                if is_abstract_type(p.named_type):
+                    return False
+                if p.shape is None:
+                    p.shape = self.shape_of(
+                        self.plan(p.named_type, [n.selection_set for n in p.nodes if n.selection_set])
+                    )
+                if not p.shape:
+                    return False
+        return frozenset(p.name for p in plans), [p for p in plans if p.kind == OBJECT]
+
+    def children_pass(self, children: list[FieldPlan], value: dict[str, Any]) -> bool:
+        for child in children:
+            v = value[child.name]
+            if v is not None and (v.__class__ is not dict or v.keys() != child.shape[0]):  # type: ignore[index]
+                return False
+            if v is not None and child.shape[1] and not self.children_pass(child.shape[1], v):  # type: ignore[index]
+                return False
+        return True
+
+    def cached_object(self, p: FieldPlan, value: dict[str, Any], path: tuple) -> Any:
+        key = (self.executor.selection_key(self, p), self.cache_salt)
+        cache = value["_cache"]
+        hit = cache.get(key)
+        if hit is not None:
+            self.raw_count += 1
+            return hit
+        plans = self.subplan(p, value)
+        errors = len(self.errors)
+        nested = self.raw_count
+        out = self.object(plans, value, path)
+        if len(self.errors) != errors:
+            return out
+        # json.dumps (C) unless a cached subtree sits inside this one
+        raw = RawJSON(encode(out) if self.raw_count != nested else _dumps(out))
+        self.raw_count += 1
+        raw.cost = self.cost_of(self, plans, out) if self.cost_of else 0
+        if len(cache) > 4:
+            cache.clear()
+        cache[key] = raw
+        return raw
 
     def error(self, message: str, p: FieldPlan, path: tuple, extensions: dict[str, Any] | None = None) -> None:
         loc = p.nodes[0].loc
@@ -279,6 +395,25 @@ class Executor:
         self.type_of = type_of
         self._cache: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._serials = itertools.count(1)
+        self._doc_serial: dict[int, int] = {}
+        self._selection_keys: dict[tuple[int, int], tuple[Any, ...]] = {}
+
+    def selection_key(self, request: Request, p: FieldPlan) -> tuple[Any, ...]:
+        """Identifies what a field's subtree renders: its AST nodes (unique per cached document)
+        and the values of the variables used inside it."""
+        doc_serial = self._doc_serial.get(id(request.document), 0)
+        memo = (doc_serial, id(p.nodes[0]))
+        names = self._selection_keys.get(memo)
+        if names is None:
+            found: set[str] = set()
+            seen: set[str] = set()
+            for node in p.nodes:
+                _variables_in(node, request.fragments, found, seen)
+            names = tuple(sorted(found))
+            self._selection_keys[memo] = names
+        coerced = request.variables.coerced
+        return (memo, tuple(repr(coerced.get(n)) for n in names))
 
     def document(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
         """Parse and validate once per distinct query text."""
@@ -294,8 +429,11 @@ class Executor:
             doc, errors = None, [exc.formatted]
         with self._lock:
             self._cache[query] = (doc, errors)
+            if doc is not None:
+                self._doc_serial[id(doc)] = next(self._serials)
             if len(self._cache) > 500:
-                self._cache.popitem(last=False)
+                _query, (old, _errors) = self._cache.popitem(last=False)
+                self._doc_serial.pop(id(old), None)
         return doc, errors
 
     def prepare(
@@ -349,3 +487,27 @@ class Executor:
             response["errors"] = request.errors
         response["data"] = data
         return response
+
+
+def _variables_in(node: Any, fragments: dict[str, Any], found: set[str], seen: set[str]) -> None:
+    """Names of the variables a selection uses, following fragment spreads."""
+    from graphql import VariableNode
+
+    if isinstance(node, VariableNode):
+        found.add(node.name.value)
+        return
+    if isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+        seen.add(node.name.value)
+        frag = fragments.get(node.name.value)
+        if frag is not None:
+            _variables_in(frag, fragments, found, seen)
+    for attr in getattr(node, "keys", ()):
+        if attr == "loc":
+            continue
+        child = getattr(node, attr, None)
+        if isinstance(child, list | tuple):
+            for c in child:
+                if hasattr(c, "keys"):
+                    _variables_in(c, fragments, found, seen)
+        elif hasattr(child, "keys") and not isinstance(child, str):
+            _variables_in(child, fragments, found, seen)

@@ -33,6 +33,8 @@ KINDS = (
     "BulkOperation",
 )
 
+DEPENDENCIES = ("Customer", "Location", "Product", "Variant")
+
 # Shopify plans: (displayName, restore rate points/s, bucket size).
 PLANS = {
     "Basic": (100, 2000),
@@ -92,6 +94,9 @@ class ShopData:
         self.config = config
         self.tables: dict[str, dict[int, Any]] = {k: {} for k in KINDS}
         self.version = 0
+        # Bumped when a record other views point at (customer, location, product, variant) changes:
+        # rendered order subtrees that embed them are keyed on it.
+        self.deps_version = 0
         self.next_order_number = 1001
         self.customers_by_email: dict[str, int] = {}
         self.levels_by_key: dict[tuple[int, int], int] = {}
@@ -188,6 +193,8 @@ class Store:
         kind = type(obj).__name__
         obj.invalidate()
         shop = self.shops[obj.shop]
+        if kind in DEPENDENCIES and obj.id in shop.tables[kind]:
+            shop.deps_version += 1
         shop.tables[kind][obj.id] = obj
         shop.version += 1
         shop.sort_cache.clear()

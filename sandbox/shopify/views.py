@@ -243,6 +243,7 @@ def order_view(o: model.Order) -> dict[str, Any]:
         "_refunds": refunds,
         "_customerId": o.customer_id,
         "_locationId": o.location_id,
+        "_cache": {},
     }
     for r in refunds:
         r["order"] = view
