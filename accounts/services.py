@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -103,25 +104,22 @@ def shop_details_refresh(shop: Shop) -> None:
         client = ShopifyClient(
             shop_domain=shop.domain,
             access_token=shopify_access_token(shop),
-            admin_base=_settings().SHOPIFY_ADMIN_BASE,
-            api_version=_settings().SHOPIFY_API_VERSION,
-            timeout=_settings().SHOPIFY_HTTP_TIMEOUT,
+            admin_base=settings.SHOPIFY_ADMIN_BASE,
+            api_version=settings.SHOPIFY_API_VERSION,
+            timeout=settings.SHOPIFY_HTTP_TIMEOUT,
             max_throttle_wait=5.0,  # the merchant is waiting for the page
         )
-        details = client.execute(load_query("shop"))["shop"]
-    except (ShopifyError, TokenRevoked, TokenRefreshFailed, KeyError, TypeError) as exc:
+        details = client.execute(load_query("shop")).get("shop")
+    except (ShopifyError, TokenRevoked, TokenRefreshFailed) as exc:
         log.warning("could not read the details of %s: %s", shop.domain, exc)
+        return
+    if not isinstance(details, dict):
+        log.warning("the details of %s came back empty", shop.domain)
         return
     shop.name = str(details.get("name") or "")[:255]
     shop.currency = str(details.get("currencyCode") or "")[:3]
     shop.iana_timezone = str(details.get("ianaTimezone") or "UTC")[:64]
     Shop.objects.filter(pk=shop.pk).update(name=shop.name, currency=shop.currency, iana_timezone=shop.iana_timezone)
-
-
-def _settings():
-    from django.conf import settings
-
-    return settings
 
 
 # --- OAuth round trips -------------------------------------------------------------
@@ -180,9 +178,11 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         return shop
 
     refused = ""
+    old_grant = ""
     with transaction.atomic():
         connection = QuickBooksConnection.objects.select_for_update().filter(shop=shop).first()
-        if connection and connection.realm_id != realm_id and _has_synced_documents(shop):
+        switching = connection is not None and connection.realm_id != realm_id
+        if switching and _has_synced_documents(shop):
             refused = (
                 f"ShopQB already wrote documents to the QuickBooks company "
                 f"\u201c{connection.company_name or connection.realm_id}\u201d. Connecting a different company "
@@ -190,6 +190,14 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
                 f"Reconnect the same company, or ask support to move the shop."
             )
         else:
+            if switching:
+                # Nothing was written to the old company yet: let it go, with the choices
+                # the merchant mapped to its items and accounts (ids of that company only).
+                from mappings.models import AccountRoleMapping
+
+                old_grant = connection.refresh_token
+                AccountRoleMapping.objects.filter(shop=shop).delete()
+                log.info("switching %s from realm %s to %s", shop.domain, connection.realm_id, realm_id)
             connection = connection or QuickBooksConnection(shop=shop)
             connection.realm_id = realm_id
             connection.status = QuickBooksConnection.Status.CONNECTED
@@ -211,6 +219,8 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         _state_outcome(row, succeeded=False, outcome=refused)
         log.warning("refused to switch %s to another QuickBooks company", shop.domain)
     else:
+        if old_grant:
+            _qbo_revoke_quietly(old_grant)
         _state_outcome(row, succeeded=True)
         log.info("connected %s to QuickBooks realm %s", shop.domain, realm_id)
     return shop

@@ -146,9 +146,24 @@ def test_switching_company_after_documents_were_synced_is_refused(client, shop_a
 
 
 def test_switching_company_before_any_document_is_allowed(client, shop_a, intuit):
+    from mappings.models import AccountRoleMapping
+
     connect(client, shop_a)
+    AccountRoleMapping.objects.create(shop=shop_a, role="sales_item", qbo_id="19", qbo_name="Sales")
     connect(client, shop_a, code="c2", realm="9341453")
     assert QuickBooksConnection.objects.get(shop=shop_a).company_name == "Other Company LLC"
+    assert intuit.revoked == ["qbo_rt_c1"]  # the old company's grant is given back
+    assert not AccountRoleMapping.objects.filter(shop=shop_a).exists()  # its ids mean nothing in the new one
+
+
+def test_reconnecting_the_same_company_keeps_the_mappings(client, shop_a, intuit):
+    from mappings.models import AccountRoleMapping
+
+    connect(client, shop_a)
+    AccountRoleMapping.objects.create(shop=shop_a, role="sales_item", qbo_id="19", qbo_name="Sales")
+    connect(client, shop_a, code="c2")
+    assert AccountRoleMapping.objects.filter(shop=shop_a).count() == 1
+    assert intuit.revoked == []
 
 
 def test_reconnect_lifts_the_reconnect_pause(client, shop_a, intuit):
