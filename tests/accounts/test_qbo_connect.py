@@ -199,3 +199,12 @@ def test_disconnect_of_one_shop_leaves_the_other_connected(client, shop_a, shop_
     client.post("/qbo/disconnect", **bearer(shop_b))
     assert QuickBooksConnection.objects.get(shop=shop_a).status == "connected"
     assert QuickBooksConnection.objects.get(shop=shop_b).status == "disconnected"
+
+
+def test_queued_revoke_decrypts_only_when_it_runs(intuit):
+    from accounts import crypto, tasks
+
+    ciphertext = crypto.encrypt("qbo_rt_of_a_deleted_shop")
+    assert "qbo_rt_of_a_deleted_shop" not in ciphertext
+    tasks.qbo_revoke_encrypted(ciphertext)
+    assert intuit.revoked == ["qbo_rt_of_a_deleted_shop"]
