@@ -95,6 +95,7 @@ def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             except services.InstallError as exc:
                 if not is_document:
                     return JsonResponse({"error": str(exc)}, status=403)
+                request.frame_shop_domain = claims.shop_domain  # type: ignore[attr-defined] # shown in its admin
                 response = render(request, "accounts/problem.html", {"message": str(exc)}, status=403)
                 add_never_cache_headers(response)
                 return response
@@ -116,7 +117,7 @@ def _document_without_session(request: HttpRequest) -> HttpResponse:
         installed = Shop.objects.filter(domain=shop, installed_at__isnull=False, uninstalled_at__isnull=True)
         if not installed.exclude(access_token="").exists():
             # Non-managed install: authorization code grant, outside the admin's iframe.
-            target = request.build_absolute_uri(reverse("accounts:install") + "?" + urlencode({"shop": shop}))
+            target = settings.APP_URL.rstrip("/") + reverse("accounts:install") + "?" + urlencode({"shop": shop})
             if params.get("embedded") == "1":
                 request.frame_shop_domain = shop  # type: ignore[attr-defined]
                 return _no_store(render(request, "accounts/exit_iframe.html", {"target": target}))
@@ -128,6 +129,8 @@ def _document_without_session(request: HttpRequest) -> HttpResponse:
         # The page holds no data, so the shop named in the query may frame it.
         request.frame_shop_domain = shop  # type: ignore[attr-defined]
         return _no_store(render(request, "accounts/bounce.html", {"shop": shop}))
+    if shop and params.get("embedded") == "1":
+        request.frame_shop_domain = shop  # type: ignore[attr-defined] # the message must show in the admin
     response = render(
         request,
         "accounts/problem.html",

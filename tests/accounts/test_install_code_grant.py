@@ -156,7 +156,8 @@ def test_launch_from_admin_without_install_starts_oauth_outside_the_frame(client
     response = client.get("/", params)
     assert response.status_code == 200
     assert b'data-action="exit-iframe"' in response.content
-    assert b"/auth/install?shop=echo-store.myshopify.com" in response.content
+    assert b"https://app.example.test/auth/install?shop=echo-store.myshopify.com" in response.content
+    assert response["Content-Security-Policy"].startswith(f"frame-ancestors https://{SHOP} ")
 
 
 def test_top_level_launch_without_install_redirects_to_oauth(client):

@@ -109,6 +109,7 @@ def test_bounce_does_not_loop(client, shop_a):
     )
     assert response.status_code == 401
     assert b'data-action="bounce"' not in response.content
+    assert response["Content-Security-Policy"].startswith(f"frame-ancestors https://{shop_a.domain} ")
 
 
 def test_document_without_any_context_is_refused(client):
@@ -152,6 +153,8 @@ def test_token_exchange_failure_shows_a_problem_and_installs_nothing(client, mon
     response = client.get("/", {"id_token": session_token("charlie-co.myshopify.com")})
     assert response.status_code == 403
     assert not Shop.objects.filter(domain="charlie-co.myshopify.com", installed_at__isnull=False).exists()
+    # The explanation renders inside that shop's admin, not a blocked frame.
+    assert response["Content-Security-Policy"].startswith("frame-ancestors https://charlie-co.myshopify.com ")
 
 
 def test_reopening_after_uninstall_reinstalls_and_lifts_the_uninstall_pause(client, shop_a, monkeypatch):
