@@ -151,7 +151,7 @@ def receive(request: HttpRequest) -> HttpResponse:
         return _text("missing or malformed headers", 400)
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _text("body is not JSON", 400)
     if not isinstance(payload, dict):
         return _text("body is not a JSON object", 400)
@@ -167,7 +167,10 @@ def _record_and_dispatch(
         "webhook_id": webhook_id,
         "triggered_at": _storable(request.headers.get("X-Shopify-Triggered-At", "")[:64]),
     }
-    stored = _storable(_MINIMISE.get(topic, lambda p: p)(payload))
+    try:
+        stored = _storable(_MINIMISE.get(topic, lambda p: p)(payload))
+    except RecursionError:
+        return _text("body is nested too deeply", 400)
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -292,3 +292,12 @@ def test_a_shop_created_later_is_unaffected_by_old_uninstall(post_webhook):
     shop = make_shop("delta-shop.myshopify.com", installed_at=timezone.now())
     assert post_webhook("orders/paid", shop.domain, ORDER).status_code == 200
     assert len(queued_for(shop)) == 1
+
+
+@pytest.mark.parametrize("depth", [50_000, 980])
+def test_signed_but_absurdly_nested_body_is_400_not_500(client, shop_a, depth):
+    body = b'{"id": 1, "x": ' + b"[" * depth + b"]" * depth + b"}"
+    headers = webhook_headers(body, "orders/create", shop_a.domain)
+    response = client.post("/webhooks", data=body, content_type="application/json", **headers)
+    assert response.status_code in (200, 400)
+    assert WebhookDelivery.objects.count() == (1 if response.status_code == 200 else 0)
