@@ -24,13 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--state-dir", default=None, help="keep the emulators' data here across restarts")
         parser.add_argument("--app-url", default=None, help="where webhooks and OAuth redirects reach the app")
         parser.add_argument("--seed", type=int, default=0, help="random seed for deterministic ids and faults")
+        parser.add_argument(
+            "--qbo-companies", default="US", help="QBO company presets, comma-separated: US, CA, UK, AU (repeats allowed)"
+        )
+        parser.add_argument("--qbo-multicurrency", action="store_true", help="turn multicurrency on in every company")
         # seed
         parser.add_argument("--shop", help="shop domain to seed")
         parser.add_argument("--orders", type=int, default=50)
         parser.add_argument("--url", help="Admin API base for seeding (sandbox base URL or https://{shop})")
         parser.add_argument("--token", help="access token for seeding")
 
-    def handle(self, *args, **options):
+    def handle(self, *_args, **options):
         if options["action"] == "seed":
             return self.seed(options)
         from sandbox.runner import start_sandboxes
@@ -43,6 +47,10 @@ class Command(BaseCommand):
             app_url=options["app_url"],
             seed=options["seed"],
             quiet=False,
+            qbo_options={
+                "companies": [c.strip().upper() for c in options["qbo_companies"].split(",") if c.strip()],
+                "multicurrency": options["qbo_multicurrency"],
+            },
         )
         sys.stdout.write(json.dumps(sandboxes.info) + "\n")
         sys.stdout.flush()
