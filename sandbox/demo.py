@@ -46,8 +46,10 @@ def free_port(preferred: int) -> int:
 def start_sandbox(state: Path, app_url: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     sandbox_log = (state / "sandbox.log").open("a")
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "sandbox", "--shopify-port", "0", "--qbo-port", "0"]
-        + ["--state-dir", str(state / "sandbox"), "--app-url", app_url],
+        [
+            *(sys.executable, "manage.py", "sandbox", "--shopify-port", "0", "--qbo-port", "0"),
+            *("--state-dir", str(state / "sandbox"), "--app-url", app_url),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=sandbox_log,
@@ -79,7 +81,9 @@ def app_environment(info: dict[str, Any], app_url: str, state: Path) -> dict[str
         "QBO_REDIRECT_URI": app_url + "/qbo/callback",
         # The emulators speak plain http on loopback; production never sets this.
         "OAUTHLIB_INSECURE_TRANSPORT": "1",
-        "SHOPQB_SANDBOX_URL": info["shopify"],
+        # Pages load App Bridge from Shopify's CDN in production; offline, the sandbox's
+        # stand-in gives the same shopify.idToken() inside its admin frame.
+        "SHOPIFY_APP_BRIDGE_URL": info["shopify"].rstrip("/") + "/_sandbox/app-bridge.js",
     }
     return {key: value for key, value in env.items() if value}
 
@@ -162,8 +166,7 @@ def print_report(shop: Any, sweep: dict, report: Any) -> None:
 
     print(f"Shop: {shop.domain} ({shop.currency}) -> QuickBooks company {shop.qbo.realm_id}")
     print(
-        f"Orders seen: {report.orders_seen} (to book: {report.expected_documents}, "
-        f"skipped by rules: {report.skipped})"
+        f"Orders seen: {report.orders_seen} (to book: {report.expected_documents}, skipped by rules: {report.skipped})"
     )
     print(
         f"This run: {sweep.get('orders_seen', 0)} order(s) checked, "
@@ -179,10 +182,13 @@ def print_report(shop: Any, sweep: dict, report: Any) -> None:
     )
 
 
-def serve(app_url: str, port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
+def serve(port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "shopqb_app.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4"]
-        + ["--access-logfile", str(state / "access.log"), "--error-logfile", str(state / "gunicorn.log")],
+        [
+            *(sys.executable, "-m", "gunicorn", "shopqb_app.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"),
+            *("--threads", "4", "--access-logfile", str(state / "access.log")),
+            *("--error-logfile", str(state / "gunicorn.log")),
+        ],
         cwd=ROOT,
         env={**os.environ, **env},
         text=True,
@@ -239,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if report.matched else 1
 
         call_command("collectstatic", interactive=False, verbosity=0)
-        children.append(serve(app_url, port, env, state))
+        children.append(serve(port, env, state))
         print(f"App: {app_url}", flush=True)
         print(f"Shopify sandbox admin: {info['shopify']}  QuickBooks inspector: {info['qbo']}", flush=True)
         print("Serving the app and a django-q2 worker; Ctrl-C stops everything.", flush=True)

@@ -93,6 +93,9 @@ def context_open(shop_id: int) -> SyncContext:
         shopify = shopify_client(shop)
     except tokens.TokenRevoked as exc:
         raise ShopNotReady(str(exc)) from exc
+    except tokens.TokenRefreshFailed as exc:
+        # Nothing changed; the next sweep (or the task's retry) tries again.
+        raise ShopNotReady(f"token refresh failed for {shop.domain}, will retry: {exc}") from exc
     mapping_services.mapping_ensure_defaults(shop=shop, qb=qb)
     mapping = mapping_services.mapping_snapshot(shop=shop, connection=connection)
     rules, _ = SyncSettings.objects.get_or_create(shop=shop)

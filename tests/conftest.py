@@ -1,4 +1,10 @@
+from pathlib import Path
+
 import pytest
+
+# whitenoise warns on every request when STATIC_ROOT does not exist yet (before
+# collectstatic); the suite never needs collected files.
+(Path(__file__).resolve().parent.parent / "staticfiles").mkdir(exist_ok=True)
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--app-url", default=None, help="where webhooks and OAuth redirects reach the app")
         parser.add_argument("--seed", type=int, default=0, help="random seed for deterministic ids and faults")
         parser.add_argument(
-            "--qbo-companies", default="US", help="QBO company presets, comma-separated: US, CA, UK, AU (repeats allowed)"
+            "--qbo-companies",
+            default="US",
+            help="QBO company presets, comma-separated: US, CA, UK, AU (repeats allowed)",
         )
         parser.add_argument("--qbo-multicurrency", action="store_true", help="turn multicurrency on in every company")
         # seed
