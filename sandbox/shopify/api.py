@@ -85,8 +85,8 @@ def paginate(entries: list[tuple[Any, int, Any]], args: dict[str, Any], render: 
         "pageInfo": {
             "hasNextPage": has_next,
             "hasPreviousPage": has_prev,
-            "startCursor": cursor(page[0][0], page[0][1]) if page else None,
-            "endCursor": cursor(page[-1][0], page[-1][1]) if page else None,
+            "_start": page[0] if page else None,  # cursors are encoded only when selected
+            "_end": page[-1] if page else None,
         },
     }
 
@@ -105,6 +105,16 @@ def _cursor_position(entries: list[tuple[Any, int, Any]], text: str) -> int:
         if (v, id_) > (value, last_id):
             return i - 1
     return len(entries) - 1
+
+
+def r_start_cursor(info: dict[str, Any], _args: dict[str, Any], _req: Request) -> str | None:
+    entry = info["_start"]
+    return cursor(entry[0], entry[1]) if entry else None
+
+
+def r_end_cursor(info: dict[str, Any], _args: dict[str, Any], _req: Request) -> str | None:
+    entry = info["_end"]
+    return cursor(entry[0], entry[1]) if entry else None
 
 
 def list_connection(views_: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
@@ -737,6 +747,8 @@ def money_v2(amount: Decimal, currency: str) -> dict[str, str]:
 
 
 RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = {
+    ("PageInfo", "startCursor"): r_start_cursor,
+    ("PageInfo", "endCursor"): r_end_cursor,
     ("QueryRoot", "shop"): q_shop,
     ("QueryRoot", "orders"): q_orders,
     ("QueryRoot", "order"): q_order,

@@ -41,6 +41,7 @@ from graphql import (
     is_abstract_type,
     is_leaf_type,
     parse,
+    print_ast,
     validate,
 )
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
@@ -400,20 +401,29 @@ class Executor:
         self._selection_keys: dict[tuple[int, int], tuple[Any, ...]] = {}
 
     def selection_key(self, request: Request, p: FieldPlan) -> tuple[Any, ...]:
-        """Identifies what a field's subtree renders: its AST nodes (unique per cached document)
-        and the values of the variables used inside it."""
-        doc_serial = self._doc_serial.get(id(request.document), 0)
-        memo = (doc_serial, id(p.nodes[0]))
-        names = self._selection_keys.get(memo)
-        if names is None:
+        """Identifies what a field's subtree renders: the printed selection (fragments included,
+        so the same fragment used by two queries shares renders) and the variables it uses."""
+        memo = (self._doc_serial.get(id(request.document), 0), id(p.nodes[0]))
+        hit = self._selection_keys.get(memo)
+        if hit is None:
             found: set[str] = set()
             seen: set[str] = set()
             for node in p.nodes:
                 _variables_in(node, request.fragments, found, seen)
-            names = tuple(sorted(found))
-            self._selection_keys[memo] = names
+            text = " ".join(print_ast(n.selection_set) for n in p.nodes if n.selection_set)
+            text += " ".join(print_ast(request.fragments[name]) for name in sorted(seen) if name in request.fragments)
+            hit = (text, tuple(sorted(found)))
+            if len(self._selection_keys) > 5000:
+                self._selection_keys.clear()
+            self._selection_keys[memo] = hit
+        text, names = hit
         coerced = request.variables.coerced
-        return (memo, tuple(repr(coerced.get(n)) for n in names))
+        return (
+            text,
+            p.name,
+            tuple(repr(p.args.get(a)) for a in sorted(p.args)),
+            tuple(repr(coerced.get(n)) for n in names),
+        )
 
     def document(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
         """Parse and validate once per distinct query text."""

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import requests
+
 ORDER_CREATE = """
 mutation Create($order: OrderCreateOrderInput!) {
   orderCreate(order: $order) {
@@ -215,3 +217,38 @@ def test_shop_query(shop):
         "myshopifyDomain": "demo-store.myshopify.com",
         "plan": {"displayName": "Shopify", "shopifyPlus": False},
     }
+
+
+def test_rendered_orders_are_reused_only_while_nothing_they_show_changed(shop, emulator):
+    _emu, base_url = emulator
+    order = create(
+        shop, lineItems=[line("mug", "10.00")], customer={"toUpsert": {"email": "kai@example.com", "firstName": "Kai"}}
+    )["order"]
+    fragment = "fragment F on Order { name customer { displayName } lineItems(first: $n) { nodes { sku } } }"
+    single = "query($id: ID!, $n: Int) { order(id: $id) { ...F } }\n" + fragment
+    page = "query($n: Int) { orders(first: 5) { nodes { ...F } } }\n" + fragment
+    first = shop.data(single, {"id": order["id"], "n": 5})["order"]
+    assert first == {
+        "name": order["name"],
+        "customer": {"displayName": "Kai"},
+        "lineItems": {"nodes": [{"sku": "mug"}]},
+    }
+    assert shop.data(page, {"n": 5})["orders"]["nodes"] == [first]  # same fragment, another query: same render
+    assert shop.data(single, {"id": order["id"], "n": 0})["order"]["lineItems"]["nodes"] == []  # variable inside
+    # the customer is renamed: orders showing it render again
+    create(
+        shop,
+        lineItems=[line("mug", "10.00")],
+        customer={"toUpsert": {"email": "kai@example.com", "firstName": "Kairos"}},
+    )
+    assert shop.data(single, {"id": order["id"], "n": 5})["order"]["customer"]["displayName"] == "Kairos"
+    # the order changes: rendered again
+    requests.post(
+        f"{base_url}/_sandbox/orders/edit",
+        json={"shop": shop.domain, "order_id": order["id"], "add": [{"title": "Wrap", "sku": "wrap", "price": "1.00"}]},
+        timeout=5,
+    )
+    assert [n["sku"] for n in shop.data(single, {"id": order["id"], "n": 5})["order"]["lineItems"]["nodes"]] == [
+        "mug",
+        "wrap",
+    ]
