@@ -214,6 +214,19 @@ def is_tip(li: LineItem) -> bool:
     return not li.variant_id and not li.sku and li.name.strip().lower() == "tip"
 
 
+def sold_quantities(order: Order) -> dict[str, int]:
+    """Each line's quantity after order edits but before refunds (refunds are their own documents).
+
+    Shopify's ``currentQuantity`` has both edits and refunds taken off; refunded
+    units are added back from the refunds.
+    """
+    refunded: dict[str, int] = {}
+    for refund in order.refunds:
+        for rli in refund.line_items:
+            refunded[rli.line_item_id] = refunded.get(rli.line_item_id, 0) + rli.quantity
+    return {li.id: min(li.quantity, li.current_quantity + refunded.get(li.id, 0)) for li in order.line_items}
+
+
 def _sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal, Decimal]:
     """The order's lines, its tax and the rounding residual, in shop money.
 
@@ -242,12 +255,21 @@ def _sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal,
             "split from the tax exactly; it was not written.",
         )
 
+    sold = sold_quantities(order)
+
+    def share(amount: Decimal, li: LineItem) -> Decimal:
+        """A line's discount or tax for the quantity still sold after order edits."""
+        if sold[li.id] == li.quantity or not li.quantity:
+            return amount
+        return cents(amount * sold[li.id] / li.quantity)
+
     lines: list[DocLine] = []
     tip_lines = 0
     for li in order.line_items:
-        if li.quantity <= 0:
+        quantity = sold[li.id]
+        if quantity <= 0:
             continue
-        gross = cents(li.unit_price.shop.amount * li.quantity)
+        gross = cents(li.unit_price.shop.amount * quantity)
         if is_tip(li):
             lines.append(_line("tip", mapping.tip_item, "Tip", 1, gross, False))
             tip_lines += 1
@@ -259,7 +281,8 @@ def _sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal,
             role = "product"
         description = f"{li.name} (SKU {li.sku})" if li.sku else li.name
         taxable = charged_tax(li.tax_lines, li.taxable) and not li.is_gift_card
-        lines.append(_line(role, item, description, li.quantity, gross - included_tax(li.tax_lines), taxable))
+        net = gross - share(included_tax(li.tax_lines), li)
+        lines.append(_line(role, item, description, quantity, net, taxable))
 
     for sl in order.shipping_lines:
         price = cents(sl.original_price.shop.amount)
@@ -268,7 +291,7 @@ def _sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal,
             taxable = charged_tax(sl.tax_lines, False)
             lines.append(_line("shipping", mapping.shipping_item, f"Shipping: {sl.title}", 1, net, taxable))
 
-    discount = sum((li.discount for li in order.line_items), ZERO) + sum(
+    discount = sum((share(li.discount, li) for li in order.line_items), ZERO) + sum(
         (sl.discount for sl in order.shipping_lines), ZERO
     )
     if discount:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+import requests
 from django.utils import timezone
 
 from syncing import engine, tasks
@@ -227,3 +228,59 @@ def test_a_throttled_company_stops_the_sweep_and_the_next_one_catches_up(shop):
     assert result.outcomes.get("written") == 2
     assert len(qbo_receipts(shop)) == 2
     assert not SyncIssue.objects.filter(shop=shop, resolved_at__isnull=True).exists()
+
+
+def test_an_edited_order_updates_its_receipt_in_place(shop, sandboxes):
+    order = Store(shop).order(lines=[("A", 2, "10.00"), ("B", 1, "5.00")])
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    record = SyncedRecord.objects.get(shop=shop)
+    assert record.amount == Decimal("25.00") and record.qbo_sync_token == "0"
+
+    line = fetch_order(engine.context_open(shop.pk).shopify, order["id"])["lineItems"]["nodes"][0]
+    response = requests.post(
+        sandboxes.info["shopify"] + "/_sandbox/orders/edit",
+        json={
+            "shop": shop.domain,
+            "order_id": order["id"],
+            "set_quantity": [{"lineItemId": line["id"], "quantity": 1}],
+        },
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "updated"
+    record.refresh_from_db()
+    assert record.amount == Decimal("15.00") and record.qbo_sync_token == "1"
+    receipts = qbo_receipts(shop)
+    assert len(receipts) == 1 and Decimal(str(receipts[0]["TotalAmt"])) == Decimal("15.00")
+    # The same edit seen again (orders/edited and orders/updated both arrive): nothing to do.
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+
+
+def test_a_refund_does_not_rewrite_the_sale(shop):
+    order = Store(shop).order(lines=[("A", 2, "10.00")])
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    client = Store(shop).client
+    line = fetch_order(client, order["id"])["lineItems"]["nodes"][0]
+    refund = """
+    mutation($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }
+    """
+    result = client.execute(
+        refund,
+        {
+            "input": {
+                "orderId": order["id"],
+                "refundLineItems": [{"lineItemId": line["id"], "quantity": 1, "restockType": "NO_RESTOCK"}],
+                "transactions": [
+                    {
+                        "orderId": order["id"],
+                        "kind": "REFUND",
+                        "gateway": "shopify_payments",
+                        "amount": "10.00",
+                    }
+                ],
+            }
+        },
+    )["refundCreate"]
+    assert result["userErrors"] == [], result
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert Decimal(str(qbo_receipts(shop)[0]["TotalAmt"])) == Decimal("20.00")
