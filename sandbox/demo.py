@@ -149,11 +149,20 @@ def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tupl
         stderr=subprocess.STDOUT,
         text=True,
     )
+    from syncing.models import SyncRun
+
     task_id = enqueue_sweep(shop_id=shop.pk)
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
         outcome = result(task_id)
-        if outcome is not None:
+        running = SyncRun.objects.filter(shop=shop, status=SyncRun.Status.RUNNING).exists()
+        if outcome is not None and not running:
+            if "skipped" in outcome:
+                # The scheduled sweep got there first: report the pass that ran.
+                run = SyncRun.objects.filter(shop=shop).exclude(status=SyncRun.Status.RUNNING).first()
+                if run is not None:
+                    outcome = {"orders_seen": run.orders_seen, "documents_written": run.documents_written}
+                    outcome["failed"] = run.failed
             return cluster, outcome
         if cluster.poll() is not None:
             raise SystemExit(f"the django-q2 worker stopped; see {state / 'qcluster.log'}")

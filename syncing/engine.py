@@ -474,7 +474,7 @@ class SweepResult:
 def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     """Every order updated since the last sweep (all of them the first time), then retries."""
     ctx = context_open(shop_id)
-    run = SyncRun.objects.create(shop=ctx.shop, kind="full" if full else "sweep")
+    run = run_start(ctx.shop, kind="full" if full else "sweep")
     outcomes: dict[str, int] = {}
     watermark = None
     since = None if full else _last_watermark(ctx.shop)
@@ -499,6 +499,24 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
         resolved_at=timezone.now()
     )
     return SweepResult(run=run, outcomes=outcomes)
+
+
+class SweepBusy(ShopNotReady):
+    """Another pass over this shop is running."""
+
+
+def run_start(shop: Shop, *, kind: str) -> SyncRun:
+    """Start a pass, unless one is running; a pass silent for longer than a task may
+    live (its worker died) is closed as abandoned first."""
+    stale_before = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"] * 2)
+    SyncRun.objects.filter(shop=shop, status=SyncRun.Status.RUNNING, started_at__lt=stale_before).update(
+        status=SyncRun.Status.FAILED, finished_at=timezone.now(), error="abandoned: the worker stopped"
+    )
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(shop=shop, kind=kind)
+    except IntegrityError as exc:
+        raise SweepBusy(f"another sync of {shop.domain} is running") from exc
 
 
 def _retry_failed(ctx: SyncContext, *, before: Any) -> list[str]:

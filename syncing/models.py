@@ -76,6 +76,12 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        constraints = [
+            # One pass per shop at a time: a scheduled sweep and a manual one never overlap.
+            models.UniqueConstraint(
+                fields=["shop"], condition=models.Q(status="running"), name="one_running_sync_per_shop"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.shop_id} ({self.status})"

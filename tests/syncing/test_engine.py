@@ -1,5 +1,6 @@
 """The engine against both emulators over HTTP: exactly once, exact totals, no silent failure."""
 
+from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -284,3 +285,17 @@ def test_a_refund_does_not_rewrite_the_sale(shop):
     assert result["userErrors"] == [], result
     assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
     assert Decimal(str(qbo_receipts(shop)[0]["TotalAmt"])) == Decimal("20.00")
+
+
+def test_one_pass_per_shop_at_a_time(shop):
+    Store(shop).order()
+    running = engine.run_start(shop, kind="sweep")
+    with pytest.raises(engine.SweepBusy):
+        engine.shop_sweep(shop_id=shop.pk)
+    assert tasks.sweep_shop(shop.pk) == {"skipped": f"another sync of {shop.domain} is running"}
+
+    # A pass whose worker died is closed as abandoned and the next one proceeds.
+    SyncRun.objects.filter(pk=running.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    assert engine.shop_sweep(shop_id=shop.pk).outcomes == {"written": 1}
+    running.refresh_from_db()
+    assert running.status == SyncRun.Status.FAILED and "abandoned" in running.error
