@@ -10,6 +10,7 @@ Paths (see README.md in this package):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import json
@@ -94,7 +95,12 @@ class ShopifyEmulator:
         toml_path: Path | str | None = None,
         deliver_webhooks: bool = True,
         bulk_delay: float = 0.2,
+        tune_gc: bool = True,
     ) -> None:
+        if tune_gc:
+            # Thousands of orders are millions of small dicts: with Python's default thresholds a
+            # full collection pauses a request for hundreds of milliseconds.
+            gc.set_threshold(max(gc.get_threshold()[0], 100_000), 50, 100)
         self.seed = seed
         self.app_url = app_url.rstrip("/") if app_url else None
         self.base_url = ""
@@ -120,6 +126,8 @@ class ShopifyEmulator:
             for shop in self.store.shops.values():
                 self._bootstrap_shop(shop)
             self.store.flush()
+        if tune_gc:
+            gc.freeze()  # what was loaded from the state directory is never collected anyway
         self._extra_init(
             webhook_schedule=webhook_schedule,
             webhook_timeout=webhook_timeout,

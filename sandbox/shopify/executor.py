@@ -175,6 +175,7 @@ class Request:
         self.cache_salt: Any = None
         self.cost_of: Callable[[Request, list[FieldPlan], dict[str, Any]], int] | None = None
         self.raw_count = 0
+        self._renderers: dict[int, Callable[..., dict[str, Any]]] = {}
         self.document = document
         self.operation = operation
         self.variables = variables
@@ -255,6 +256,15 @@ class Request:
 
     # -- execution --------------------------------------------------------
     def object(self, plans: list[FieldPlan], obj: Any, path: tuple | None) -> dict[str, Any]:
+        if obj.__class__ is dict:
+            fn = self._renderers.get(id(plans))
+            if fn is None:
+                fn = self._renderers[id(plans)] = _renderer(plans)
+            return fn(obj, path, self, plans)
+        return self.object_slow(plans, obj, path)
+
+    def object_slow(self, plans: list[FieldPlan], obj: Any, path: tuple | None) -> dict[str, Any]:
+        """The reference walk (any object); ``_renderer`` generates the same logic per selection shape."""
         out: dict[str, Any] = {}
         is_dict = obj.__class__ is dict
         for p in plans:
@@ -381,6 +391,62 @@ class Request:
         if extensions:
             entry["extensions"] = extensions
         self.errors.append(entry)
+
+
+_RENDERERS: dict[tuple[Any, ...], Callable[..., dict[str, Any]]] = {}
+
+
+def _renderer(plans: list[FieldPlan]) -> Callable[..., dict[str, Any]]:
+    """A function rendering a dict view for this selection shape: ``object_slow`` unrolled, one
+    generated function per shape (compiled once per process, plans passed in per request)."""
+    key = tuple((p.key, p.name, p.resolve is not None, p.kind, p.nonnull, p.list_depth) for p in plans)
+    fn = _RENDERERS.get(key)
+    if fn is not None:
+        return fn
+    lines = ["def render(obj, path, req, P):", "    out = {}", "    get = obj.get"]
+    for i, p in enumerate(plans):
+        k = repr(p.key)
+        if p.resolve is not None:
+            lines += [
+                "    try:",
+                f"        v = P[{i}].resolve(obj, P[{i}].args, req)",
+                "    except FieldFailure as exc:",
+                f"        req.error(exc.message, P[{i}], (path, {k}), exc.extensions)",
+                "        v = None",
+            ]
+        else:
+            lines.append(f"    v = get({p.name!r})")
+        lines.append("    if v is None:")
+        lines.append("        raise _Null" if p.nonnull else f"        out[{k}] = None")
+        lines.append("    else:")
+        if p.kind == LEAF and p.list_depth == 0:
+            lines += [
+                "        c = v.__class__",
+                f"        out[{k}] = v if (c is str or c is int or c is bool or c is float) else serialize_leaf(v)",
+            ]
+            continue
+        if p.list_depth == 0:
+            lines += [
+                f"        shape = P[{i}].shape",
+                "        if shape and v.__class__ is dict and v.keys() == shape[0] and req.children_pass(shape[1], v):",
+                f"            out[{k}] = v",
+                "        else:",
+            ]
+            indent = "            "
+        else:
+            indent = "        "
+        lines += [
+            f"{indent}try:",
+            f"{indent}    out[{k}] = req.complete(P[{i}], v, {p.list_depth}, (path, {k}))",
+            f"{indent}except _Null:",
+            f"{indent}    raise" if p.nonnull else f"{indent}    out[{k}] = None",
+        ]
+    lines.append("    return out")
+    scope = {"FieldFailure": FieldFailure, "_Null": _Null, "serialize_leaf": serialize_leaf}
+    exec("\n".join(lines), scope)  # field names come from the schema, keys are repr() literals
+    fn = scope["render"]
+    _RENDERERS[key] = fn
+    return fn
 
 
 def _typename(name: str) -> Resolver:
