@@ -60,6 +60,23 @@ def decode_cursor(text: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and "last_id" in data else None
 
 
+def memoized(fn: Any) -> Any:
+    """Cache a computed total while ``Order.memo`` is active (a view is being built)."""
+    name = fn.__name__
+
+    def wrapper(self: Any) -> Any:
+        memo = self.__dict__.get("_memo")
+        if memo is None:
+            return fn(self)
+        if name not in memo:
+            memo[name] = fn(self)
+        return memo[name]
+
+    wrapper.__name__ = name
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
 class Record:
     """Base for persisted records: ``shop`` + ``id``, a cached view not pickled."""
 
@@ -68,6 +85,7 @@ class Record:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_view", None)
+        state.pop("_memo", None)
         return state
 
     def invalidate(self) -> None:
@@ -298,6 +316,7 @@ class Order(Record):
                 return li
         return None
 
+    @memoized
     def tax_lines(self) -> list[TaxLine]:
         """Order tax lines (after edits, before refunds): line and shipping tax lines merged by (title, rate)."""
         sc, pc = self.cur()
@@ -314,6 +333,7 @@ class Order(Record):
             self._merge(merged, t, t.price)
         return list(merged.values())
 
+    @memoized
     def current_tax_lines(self) -> list[TaxLine]:
         sc, pc = self.cur()
         merged: dict[tuple[str, Decimal], TaxLine] = {}
@@ -344,32 +364,40 @@ class Order(Record):
         else:
             merged[key] = TaxLine(t.title, t.rate, price, t.channel_liable)
 
+    @memoized
     def line_subtotal(self) -> Pair:
         return psum(
             Pair(li.unit_price.shop * li.edited_quantity, li.unit_price.pres * li.edited_quantity)
             for li in self.line_items
         )
 
+    @memoized
     def line_discounts(self) -> Pair:
         sc, pc = self.cur()
         return psum(li.discount_total.scale(li.edited_quantity, li.quantity, sc, pc) for li in self.line_items)
 
+    @memoized
     def shipping_discounts(self) -> Pair:
         return psum(s.discount_total for s in self.shipping_lines)
 
+    @memoized
     def subtotal(self) -> Pair:
         return self.line_subtotal() - self.line_discounts()
 
+    @memoized
     def shipping(self) -> Pair:
         return psum(s.price for s in self.shipping_lines)
 
+    @memoized
     def total_tax(self) -> Pair:
         return psum(t.price for t in self.tax_lines())
 
+    @memoized
     def total_price(self) -> Pair:
         total = self.subtotal() + self.shipping() - self.shipping_discounts()
         return total if self.taxes_included else total + self.total_tax()
 
+    @memoized
     def current_subtotal(self) -> Pair:
         sc, pc = self.cur()
         total = Pair()
@@ -379,16 +407,20 @@ class Order(Record):
             total = total + gross - li.discount_total.scale(q, li.quantity, sc, pc)
         return total
 
+    @memoized
     def current_line_discounts(self) -> Pair:
         sc, pc = self.cur()
         return psum(li.discount_total.scale(li.current_quantity, li.quantity, sc, pc) for li in self.line_items)
 
+    @memoized
     def current_shipping(self) -> Pair:
         return psum(s.discounted_price - s.refunded for s in self.shipping_lines)
 
+    @memoized
     def current_tax(self) -> Pair:
         return psum(t.price for t in self.current_tax_lines())
 
+    @memoized
     def current_total(self) -> Pair:
         total = self.current_subtotal() + self.current_shipping()
         return total if self.taxes_included else total + self.current_tax()
@@ -396,15 +428,19 @@ class Order(Record):
     def _tx_sum(self, kinds: tuple[str, ...]) -> Pair:
         return psum(t.amount for t in self.transactions if t.kind in kinds and t.status == "SUCCESS")
 
+    @memoized
     def received(self) -> Pair:
         return self._tx_sum(("SALE", "CAPTURE"))
 
+    @memoized
     def refunded(self) -> Pair:
         return self._tx_sum(("REFUND",))
 
+    @memoized
     def net_payment(self) -> Pair:
         return self.received() - self.refunded()
 
+    @memoized
     def capturable(self) -> Pair:
         auths = [t for t in self.transactions if t.kind == "AUTHORIZATION" and t.status == "SUCCESS"]
         total = Pair()
@@ -419,10 +455,12 @@ class Order(Record):
                 total = total + a.amount - captured
         return total
 
+    @memoized
     def outstanding(self) -> Pair:
         due = self.current_total() - self.net_payment()
         return due if due.shop > 0 else Pair()
 
+    @memoized
     def tips(self) -> Pair:
         return psum(
             Pair(li.unit_price.shop * li.current_quantity, li.unit_price.pres * li.current_quantity)
@@ -430,6 +468,7 @@ class Order(Record):
             if li.tip
         )
 
+    @memoized
     def financial_status(self) -> str:
         received = self.received().shop
         refunded = self.refunded().shop
@@ -445,6 +484,7 @@ class Order(Record):
             return "VOIDED"
         return self.financial_status_input or "PENDING"
 
+    @memoized
     def gateway_names(self) -> list[str]:
         names: list[str] = []
         for t in self.transactions:

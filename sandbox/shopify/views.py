@@ -50,6 +50,14 @@ def _discount_application(d: model.DiscountApplication, sc: str) -> dict[str, An
 def order_view(o: model.Order) -> dict[str, Any]:
     if o._view is not None:
         return o._view
+    o.__dict__["_memo"] = {}
+    try:
+        return _order_view(o)
+    finally:
+        o.__dict__.pop("_memo", None)
+
+
+def _order_view(o: model.Order) -> dict[str, Any]:
     sc, pc = o.currency, o.presentment_currency
 
     def b(p: Pair) -> dict[str, Any]:
