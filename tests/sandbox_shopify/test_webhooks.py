@@ -167,3 +167,56 @@ def test_the_repository_shopify_app_toml_is_understood():
     assert all(s.url.startswith("http://127.0.0.1:8000/") for s in subs)
     assert {s.topic for s in subs} <= TOPICS
     assert read_toml(REPO_TOML, None) == []  # no sandbox app URL: the production URL is never called
+
+
+def test_cancel_refund_edit_inventory_and_bulk_topics(make_emulator, receiver):
+    emu, base_url = make_emulator(throttle=False, bulk_delay=0)
+    shop = shop_of((emu, base_url))
+    for topic in (
+        "ORDERS_CANCELLED",
+        "ORDERS_UPDATED",
+        "REFUNDS_CREATE",
+        "ORDERS_EDITED",
+        "INVENTORY_LEVELS_UPDATE",
+        "BULK_OPERATIONS_FINISH",
+    ):
+        _subscribe(shop, topic, receiver.url + "/hook")
+    _pid, variant, locations = make_product(shop)
+    placed = paid_order(shop, variant["id"])
+    requests.post(
+        f"{base_url}/_sandbox/orders/edit",
+        json={"shop": shop.domain, "order_id": placed["id"], "add": [{"title": "Wrap", "price": "1.00"}]},
+        timeout=5,
+    )
+    shop.data(
+        "mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) { orderCancelUserErrors { message } } }",
+        {"id": placed["id"]},
+    )
+    shop.data(
+        """mutation($input: InventoryAdjustQuantitiesInput!) { inventoryAdjustQuantities(input: $input) { userErrors { code } } }""",
+        {"input": {"name": "available", "reason": "correction", "changes": [{"delta": 1, "inventoryItemId": variant["inventoryItem"]["id"], "locationId": locations[0]["id"]}]}},
+    )  # fmt: skip
+    shop.data(
+        'mutation { bulkOperationRunQuery(query: "{ products { edges { node { id } } } }") { userErrors { message } } }'
+    )
+    assert receiver.wait_for(7)
+    assert emu.dispatcher.wait_idle(5)
+    topics = receiver.topics()
+    assert topics.count("orders/updated") == 2  # edit, cancel
+    assert {
+        "orders/edited",
+        "orders/cancelled",
+        "refunds/create",
+        "inventory_levels/update",
+        "bulk_operations/finish",
+    } <= set(topics)
+    bodies = {r["headers"]["X-Shopify-Topic"]: json.loads(r["body"]) for r in receiver.requests}
+    refund = bodies["refunds/create"]
+    assert refund["order_id"] == int(placed["id"].rsplit("/", 1)[1])
+    assert refund["refund_line_items"][0]["restock_type"] == "cancel"
+    assert (
+        refund["transactions"][0]["kind"] == "refund" and refund["transactions"][0]["amount"] == "27.50"
+    )  # what was paid, not the edited total
+    assert bodies["orders/cancelled"]["cancel_reason"] == "customer"
+    assert bodies["bulk_operations/finish"]["status"] == "completed"
+    assert bodies["inventory_levels/update"]["available"] == 21
