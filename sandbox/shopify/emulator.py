@@ -146,6 +146,7 @@ class ShopifyEmulator:
             enabled=deliver_webhooks,
             on_final_failure=self._delivery_failed,
         )
+        self.store.on_level_changed = lambda shop, level: self.emit(shop, "inventory_levels/update", level)  # type: ignore[attr-defined]
         path = Path(toml_path) if toml_path else REPO_TOML
         self.hub = webhooks.WebhookHub(self, self.dispatcher, webhooks.read_toml(path, self.app_url))
 

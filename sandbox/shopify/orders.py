@@ -345,6 +345,7 @@ def _decrement_inventory(store: Store, shop: ShopData, order: model.Order, behav
         level.available -= li.quantity
         level.updated_at = store.now()
         store.put(level)
+        store.level_changed(shop, level)
 
 
 def _default_location(shop: ShopData) -> int | None:
@@ -364,6 +365,7 @@ def _restock(store: Store, shop: ShopData, line: model.LineItem, quantity: int, 
     level.available += quantity
     level.updated_at = store.now()
     store.put(level)
+    store.level_changed(shop, level)
 
 
 def _refundable(order: model.Order) -> dict[int, Pair]:

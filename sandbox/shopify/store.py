@@ -209,6 +209,12 @@ class Store:
         self._dirty.pop((kind, obj.shop, obj.id), None)
         self._deleted.add((kind, obj.shop, obj.id))
 
+    def level_changed(self, shop: ShopData, level: Any) -> None:
+        """Called when an order or refund moves stock; the emulator sends inventory_levels/update."""
+        hook = getattr(self, "on_level_changed", None)
+        if hook is not None:
+            hook(shop, level)
+
     def touch_meta(self) -> None:
         self._meta_dirty = True
 
