@@ -156,3 +156,24 @@ def test_app_queries_validate_against_the_emulator_and_the_reference(name, text,
     rules = [*specified_rules, NoDeprecatedCustomRule]  # deprecated fields are gone in later versions
     assert [e.message for e in validate(reference, document, rules)] == [], f"{name} against the reference"
     assert [e.message for e in validate(ours, document)] == [], f"{name} against the emulator"
+
+
+def test_the_seeders_operations_are_valid_on_a_real_store(reference, ours):
+    from sandbox.shopify import seeder
+
+    batch = "mutation($o0: OrderCreateOrderInput!) { c0: orderCreate(order: $o0) { order { %s } userErrors { field message } } }"
+    documents = [
+        seeder.SHOP_QUERY,
+        seeder.PRODUCTS_QUERY,
+        seeder.PRODUCT_CREATE,
+        seeder.VARIANTS_CREATE,
+        seeder.EXISTING_ORDERS,
+        seeder.REFUND,
+        seeder.CANCEL,
+        batch % seeder.CREATED_FIELDS,
+    ]
+    rules = [*specified_rules, NoDeprecatedCustomRule]
+    for text in documents:
+        document = parse(text)
+        assert [e.message for e in validate(reference, document, rules)] == [], text
+        assert [e.message for e in validate(ours, document)] == [], text
