@@ -1207,3 +1207,60 @@ RESOLVERS.update(
         ("Mutation", "bulkOperationCancel"): m_bulk_cancel,
     }
 )
+
+
+# -- access scopes ------------------------------------------------------------------
+
+# Root fields and the scope each needs (a write_ scope grants the read_ one, as on Shopify).
+REQUIRED_SCOPES = {
+    ("QueryRoot", "orders"): "read_orders",
+    ("QueryRoot", "order"): "read_orders",
+    ("QueryRoot", "products"): "read_products",
+    ("QueryRoot", "product"): "read_products",
+    ("QueryRoot", "productVariants"): "read_products",
+    ("QueryRoot", "productVariant"): "read_products",
+    ("QueryRoot", "locations"): "read_locations",
+    ("QueryRoot", "location"): "read_locations",
+    ("QueryRoot", "inventoryItem"): "read_inventory",
+    ("QueryRoot", "inventoryLevel"): "read_inventory",
+    ("QueryRoot", "customer"): "read_customers",
+    ("QueryRoot", "shopifyPaymentsAccount"): "read_shopify_payments_payouts",
+    ("Mutation", "orderCreate"): "write_orders",
+    ("Mutation", "orderCancel"): "write_orders",
+    ("Mutation", "refundCreate"): "write_orders",
+    ("Mutation", "productCreate"): "write_products",
+    ("Mutation", "productVariantsBulkCreate"): "write_products",
+    ("Mutation", "inventoryAdjustQuantities"): "write_inventory",
+}
+
+
+def has_scope(scopes: frozenset[str], needed: str) -> bool:
+    if needed in scopes:
+        return True
+    if needed.startswith("read_") and "write_" + needed[5:] in scopes:
+        return True
+    return needed == "read_shopify_payments_payouts" and "read_shopify_payments_accounts" in scopes
+
+
+def with_scope(field: str, needed: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
+    def checked(obj: Any, args: dict[str, Any], req: Request) -> Any:
+        if not has_scope(ctx(req).scopes, needed):
+            required = f"`{needed}` access scope."
+            raise FieldFailure(
+                f"Access denied for {field} field. Required access: {required}",
+                {
+                    "code": "ACCESS_DENIED",
+                    "documentation": "https://shopify.dev/api/usage/access-scopes",
+                    "requiredAccess": required,
+                },
+            )
+        return resolve(obj, args, req)
+
+    return checked
+
+
+def scoped_resolvers() -> dict[tuple[str, str], Callable[..., Any]]:
+    resolvers = dict(RESOLVERS)
+    for key, needed in REQUIRED_SCOPES.items():
+        resolvers[key] = with_scope(key[1], needed, resolvers[key])
+    return resolvers

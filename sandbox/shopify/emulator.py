@@ -115,7 +115,7 @@ class ShopifyEmulator:
         self.restore_rate = restore_rate
         self.bucket_size = bucket_size
         self.throttle = cost.Throttle()
-        resolvers = dict(api.RESOLVERS)
+        resolvers = api.scoped_resolvers()
         schema = load_schema()
         api.register_connection_edges(schema, resolvers)
         self.executor = Executor(schema, resolvers, lambda v: v["__typename"])
@@ -511,7 +511,7 @@ class ShopifyEmulator:
         req, errors = self.executor.prepare(query, variables if isinstance(variables, dict) else None, operation_name)
         if req is None:
             return {"errors": errors}
-        scopes = frozenset((token or {}).get("scopes", ALL_SCOPES).split(","))
+        scopes = frozenset(s.strip() for s in (token or {}).get("scopes", ALL_SCOPES).split(","))
         with self.store.lock:
             req.context = api.Context(self, self.store, shop, scopes, version)  # type: ignore[attr-defined]
             if raw:  # rendered subtrees may come back as RawJSON: only for responses encoded with encode()

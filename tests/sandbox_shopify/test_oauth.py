@@ -119,7 +119,9 @@ def test_token_exchange_with_a_session_token_and_expiring_tokens_with_rotating_r
     third = _token(base_url, app, shop, grant_type="refresh_token", refresh_token=second["refresh_token"]).json()
     assert shop.post("{ shop { name } }", token=third["access_token"]).status_code == 200
 
-    forged = jwt.encode({**claims, "exp": claims["exp"] + 3600}, "not-the-secret", algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "exp": claims["exp"] + 3600}, "not-the-app-secret-but-just-as-long!!", algorithm="HS256"
+    )
     bad = _token(base_url, app, shop, **{**exchange, "subject_token": forged})
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_subject_token"
 
@@ -152,3 +154,19 @@ def test_admin_frame_embeds_the_app_with_launch_parameters(sandbox, receiver):
     assert jwt.decode(params["id_token"], app["api_secret"], algorithms=["HS256"], audience=app["api_key"])
     shim = requests.get(f"{base_url}/_sandbox/app-bridge.js", timeout=5)
     assert shim.status_code == 200 and "idToken" in shim.text
+
+
+def test_tokens_only_reach_what_their_scopes_allow(sandbox, receiver):
+    _emu, base_url, app, shop = sandbox
+    query = _install(base_url, app, shop, f"{receiver.url}/auth/callback", scope="read_orders")
+    token = _token(base_url, app, shop, code=query["code"]).json()["access_token"]
+    assert shop.post("{ orders(first: 1) { nodes { id } } }", token=token).json()["data"]["orders"] == {"nodes": []}
+    denied = shop.post("{ products(first: 1) { nodes { id } } }", token=token).json()
+    assert denied["data"] is None
+    assert denied["errors"][0]["extensions"]["code"] == "ACCESS_DENIED"
+    assert (
+        denied["errors"][0]["message"]
+        == "Access denied for products field. Required access: `read_products` access scope."
+    )
+    create = shop.post('mutation { productCreate(product: {title: "X"}) { product { id } } }', token=token).json()
+    assert create["errors"][0]["extensions"]["requiredAccess"] == "`write_products` access scope."
