@@ -16,7 +16,7 @@ from sandbox.shopify.executor import FieldFailure, Request
 from sandbox.shopify.model import cursor, decode_cursor, gid, iso, money, parse_gid
 from sandbox.shopify.money import dec
 from sandbox.shopify.search import Fields, compile_query
-from sandbox.shopify.store import PLANS, ShopData, Store
+from sandbox.shopify.store import PLANS, ShopData, Store, shop_id
 
 if TYPE_CHECKING:
     from sandbox.shopify.emulator import ShopifyEmulator
@@ -282,7 +282,7 @@ def q_shop(_root: Any, _args: dict[str, Any], req: Request) -> dict[str, Any]:
     tz = ZoneInfo(cfg.timezone)
     return {
         "__typename": "Shop",
-        "id": gid("Shop", 60_000_000 + abs(hash(cfg.domain)) % 1_000_000),
+        "id": gid("Shop", shop_id(cfg.domain)),
         "name": cfg.name,
         "email": cfg.email or f"owner@{cfg.domain}",
         "contactEmail": cfg.email or f"owner@{cfg.domain}",

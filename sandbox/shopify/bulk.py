@@ -113,7 +113,7 @@ def _run(emulator: ShopifyEmulator, shop: ShopData, op_id: int) -> None:
             text = "\n".join(lines) + ("\n" if lines else "")
             op.file_name = f"{op.id}.jsonl" if lines else None
             if lines:
-                emulator.bulk_files[op.file_name] = text.encode()
+                emulator.save_bulk_file(op.file_name, text.encode())
             op.object_count = len(lines)
             op.root_object_count = roots
             op.file_size = len(text.encode()) if lines else None

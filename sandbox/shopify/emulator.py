@@ -30,7 +30,7 @@ from werkzeug.wrappers import Response
 from sandbox.shopify import api, cost, model, oauth, orders, payouts, webhooks
 from sandbox.shopify.executor import Executor, encode
 from sandbox.shopify.money import dec
-from sandbox.shopify.store import ShopConfig, ShopData, Store, parse_time
+from sandbox.shopify.store import ShopConfig, ShopData, Store, parse_time, shop_id
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 REPO_TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
@@ -201,6 +201,22 @@ class ShopifyEmulator:
         app = self.store.meta["app"]
         return {"app": {"api_key": app["api_key"], "api_secret": app["api_secret"]}, "shops": shops}
 
+    def save_bulk_file(self, name: str, data: bytes) -> None:
+        if self.store.state_dir is None:
+            self.bulk_files[name] = data
+            return
+        folder = self.store.state_dir / "bulk"
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_bytes(data)
+
+    def load_bulk_file(self, name: str) -> bytes | None:
+        if not re.fullmatch(r"\d+\.jsonl", name):
+            return None
+        if self.store.state_dir is None:
+            return self.bulk_files.get(name)
+        path = self.store.state_dir / "bulk" / name
+        return path.read_bytes() if path.exists() else None
+
     def close(self) -> None:
         self.dispatcher.close()
         self.store.close()
@@ -338,7 +354,7 @@ class ShopifyEmulator:
         if parts == ["app-bridge.js"]:
             return oauth.app_bridge_shim()
         if len(parts) == 2 and parts[0] == "bulk":
-            data = self.bulk_files.get(parts[1])
+            data = self.load_bulk_file(parts[1])
             if data is None:
                 raise NotFound()
             return Response(data, mimetype="application/jsonl")
@@ -438,14 +454,14 @@ class ShopifyEmulator:
         raise NotFound()
 
     def _compliance_body(self, shop: ShopData, topic: str, args: dict[str, Any]) -> dict[str, Any]:
-        shop_id = 60_000_000 + abs(hash(shop.domain)) % 1_000_000
+        numeric_id = shop_id(shop.domain)
         if topic == "shop/redact":
-            return {"shop_id": shop_id, "shop_domain": shop.domain}
+            return {"shop_id": numeric_id, "shop_domain": shop.domain}
         customer = shop.tables["Customer"].get(model.parse_gid(args.get("customer_id"), "Customer") or -1)
         customer = customer or next(iter(shop.tables["Customer"].values()), None)
         order_ids = [o.id for o in shop.orders.values() if customer and o.customer_id == customer.id]
         body: dict[str, Any] = {
-            "shop_id": shop_id,
+            "shop_id": numeric_id,
             "shop_domain": shop.domain,
             "customer": {
                 "id": customer.id if customer else 0,

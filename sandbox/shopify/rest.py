@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sandbox.shopify import model
 from sandbox.shopify.model import Pair, gid
 from sandbox.shopify.money import rest_amount
-from sandbox.shopify.store import ShopData
+from sandbox.shopify.store import ShopData, shop_id
 
 
 def _ts(dt: datetime | None, tz: ZoneInfo) -> str | None:
@@ -284,7 +284,7 @@ class Renderer:
     def shop_body(self) -> dict[str, Any]:
         cfg = self.shop.config
         return {
-            "id": 60_000_000 + abs(hash(cfg.domain)) % 1_000_000,
+            "id": shop_id(cfg.domain),
             "name": cfg.name,
             "email": cfg.email or f"owner@{cfg.domain}",
             "domain": cfg.domain,

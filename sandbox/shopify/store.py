@@ -8,6 +8,7 @@ credentials the app stored. Without one, everything lives in memory (tests).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import sqlite3
@@ -87,6 +88,11 @@ class ShopConfig:
     pos_fee_rate: str = "0.027"
     pos_fee_fixed: str = "0.00"
     created_at: str = "2024-01-01T00:00:00Z"
+
+
+def shop_id(domain: str) -> int:
+    """A shop's numeric id: stable across runs (Python's hash() is not)."""
+    return 60_000_000 + int(hashlib.sha256(domain.encode()).hexdigest()[:8], 16) % 1_000_000
 
 
 class ShopData:

@@ -118,6 +118,10 @@ def test_restart_with_the_same_state_keeps_orders_and_credentials(make_emulator,
     shop = shop_of((emu, base_url))
     _pid, variant, _ = make_product(shop)
     placed = paid_order(shop, variant["id"])
+    shop.data(
+        'mutation { bulkOperationRunQuery(query: "{ orders { edges { node { id } } } }") { userErrors { message } } }'
+    )
+    bulk_url = _wait_bulk(shop)["url"]
     described = emu.describe()
     emu.close()
     again, base2 = make_emulator(state_dir=state, throttle=False)
@@ -128,6 +132,8 @@ def test_restart_with_the_same_state_keeps_orders_and_credentials(make_emulator,
     )
     assert found["order"] == {"name": placed["name"], "totalPriceSet": {"shopMoney": {"amount": "27.5"}}}
     assert paid_order(shop2, variant["id"])["name"] == "#1002"
+    moved = bulk_url.replace(base_url, base2)
+    assert json.loads(requests.get(moved, timeout=5).text.splitlines()[0])["id"] == placed["id"]
 
 
 def test_products_variants_locations_and_inventory(shop):
