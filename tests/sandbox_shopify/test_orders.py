@@ -252,3 +252,36 @@ def test_rendered_orders_are_reused_only_while_nothing_they_show_changed(shop, e
         "mug",
         "wrap",
     ]
+
+
+def test_several_shops_are_isolated(make_emulator):
+    from .conftest import Shop
+
+    emu, base_url = make_emulator(
+        throttle=False,
+        shops=[
+            "demo-store.myshopify.com",
+            {
+                "domain": "eu-store.myshopify.com",
+                "currency": "EUR",
+                "timezone": "Europe/Berlin",
+                "plan": "Shopify Plus",
+            },
+        ],
+    )
+    us_info, eu_info = emu.describe()["shops"]
+    us = Shop(base_url, us_info["domain"], us_info["access_token"])
+    eu = Shop(base_url, eu_info["domain"], eu_info["access_token"])
+    assert eu.data("{ shop { currencyCode ianaTimezone plan { shopifyPlus } } }")["shop"] == {
+        "currencyCode": "EUR",
+        "ianaTimezone": "Europe/Berlin",
+        "plan": {"shopifyPlus": True},
+    }
+    assert us.post("{ shop { name } }", token=eu.token).status_code == 401  # a token is for its own shop only
+    euro = {"title": "Becher", "quantity": 1, "priceSet": {"shopMoney": {"amount": "9.50", "currencyCode": "EUR"}}}
+    created = eu.data(ORDER_CREATE, {"order": {"currency": "EUR", "lineItems": [euro]}})["orderCreate"]
+    assert created["order"]["totalPriceSet"]["shopMoney"] == {"amount": "9.5", "currencyCode": "EUR"}
+    assert us.data("{ orders(first: 5) { nodes { id } } }")["orders"]["nodes"] == []
+    wrong = eu.data(ORDER_CREATE, {"order": {"currency": "USD", "lineItems": [euro]}})["orderCreate"]
+    assert wrong["order"] is None and wrong["userErrors"][0]["field"] == ["order", "currency"]
+    assert eu.gql("{ shop { name } }")["extensions"]["cost"]["throttleStatus"]["restoreRate"] == 1000.0
