@@ -140,3 +140,27 @@ def test_edit_control_updates_current_totals_and_updated_at(shop, emulator):
         timeout=5,
     )
     assert bad.status_code == 422
+
+
+def test_refund_in_the_presentment_currency(shop):
+    from .helpers import CREATE, usd
+
+    placed = shop.data(
+        CREATE,
+        {"order": {"currency": "USD", "presentmentCurrency": "EUR",
+                   "lineItems": [{"title": "Print", "quantity": 1, "priceSet": {"shopMoney": usd("50.00"), "presentmentMoney": {"amount": "46.00", "currencyCode": "EUR"}}}],
+                   "transactions": [{"kind": "SALE", "status": "SUCCESS", "gateway": "shopify_payments",
+                                     "amountSet": {"shopMoney": usd("50.00"), "presentmentMoney": {"amount": "46.00", "currencyCode": "EUR"}}}]}},
+    )["orderCreate"]["order"]  # fmt: skip
+    assert placed["currentTotalPriceSet"]["presentmentMoney"] == {"amount": "46.0", "currencyCode": "EUR"}
+    result = shop.data(
+        """mutation($input: RefundInput!) { refundCreate(input: $input) {
+             refund { totalRefundedSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } }
+             userErrors { field message } } }""",
+        {"input": {"orderId": placed["id"], "currency": "EUR",
+                   "transactions": [{"orderId": placed["id"], "parentId": placed["transactions"][0]["id"], "kind": "REFUND", "gateway": "shopify_payments", "amount": "9.20"}]}},
+    )["refundCreate"]  # fmt: skip
+    assert result["userErrors"] == []
+    refunded = result["refund"]["totalRefundedSet"]
+    assert refunded["presentmentMoney"] == {"amount": "9.2", "currencyCode": "EUR"}
+    assert refunded["shopMoney"] == {"amount": "10.0", "currencyCode": "USD"}  # at the fixed 0.92 EUR per USD
