@@ -237,6 +237,8 @@ class Dispatcher:
                 "at": time.time(),
             }
         )
+        if len(self.attempts) > 20_000:
+            del self.attempts[:10_000]
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until nothing is due or being sent (held shuffle deliveries do not count)."""
