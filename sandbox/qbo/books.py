@@ -397,6 +397,7 @@ class Company:
     def delete(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
         if entity not in DELETABLE:
             raise _unsupported(f"Operation Delete is not supported for {entity}")
+        check_fields(entity, payload)
         object_id = payload.get("Id")
         if object_id in (None, ""):
             raise faults.required("Id")
@@ -417,6 +418,7 @@ class Company:
     def void(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
         if entity not in VOIDABLE:
             raise _unsupported(f"Operation Void is not supported for {entity}")
+        check_fields(entity, payload)
         object_id = payload.get("Id")
         if object_id in (None, ""):
             raise faults.required("Id")

@@ -396,3 +396,16 @@ def test_concurrent_retries_with_one_requestid_write_once(sandbox):
     assert len({a.json()["SalesReceipt"]["Id"] for a in answers}) == 1
     count = ok(sandbox.query("select count(*) from SalesReceipt where DocNumber = 'RACE-1'"))
     assert count["QueryResponse"]["totalCount"] == 1
+
+
+def test_delete_and_void_bodies_are_checked_against_the_xsd_too(sandbox):
+    """An element QBO's schema lacks is refused on delete and void as on create."""
+    for entity, operation in (("salesreceipt", "delete"), ("invoice", "void")):
+        response = requests.post(
+            f"{sandbox.api()}/{entity}",
+            params={"operation": operation, "minorversion": 75},
+            json={"Id": "1", "SyncToken": "0", "Bogus": 1},
+            headers=sandbox.headers("US"),
+            timeout=5,
+        )
+        assert_fault(response, "2010")
