@@ -180,3 +180,14 @@ def test_bearer_fetches_need_no_csrf_cookie(shop_a):
     assert response.status_code == 200 and response.json()["url"]
     # Without the token the same request is refused by the session-token check.
     assert strict.post("/qbo/connect").status_code == 401
+
+
+def test_a_signed_token_without_a_session_id_is_refused_not_a_server_error(client, shop_a):
+    import jwt
+
+    claims = jwt.decode(session_token(shop_a.domain), options={"verify_signature": False})
+    del claims["sid"]
+    token = jwt.encode(claims, API_SECRET, algorithm="HS256")
+    response = client.get("/api/status", HTTP_AUTHORIZATION="Bearer " + token)
+    assert response.status_code == 401
+    assert response["X-Shopify-Retry-Invalid-Session-Request"] == "1"
