@@ -68,6 +68,7 @@ class Mapping:
     default_clearing: Ref
     timezone: str = "UTC"
     automated_sales_tax: bool = True
+    country: str = "US"  # the QBO company's country: outside the US tax needs per-rate tax codes
     taxable_code: str = "TAX"
     exempt_code: str = "NON"
     doc_number_prefix: str = "S"
@@ -321,6 +322,13 @@ def _note(order: Order, what: str) -> str:
 
 
 def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
+    if mapping.country not in ("", "US"):
+        raise LedgerError(
+            "tax_codes_unmapped",
+            f"{order.name}: the QuickBooks company is in {mapping.country}, where every line needs the tax "
+            "code of its rate (VAT/GST); mapping Shopify's tax lines to those codes is not available yet, "
+            "so nothing was written.",
+        )
     lines, total_tax, residual = _sale_lines(order, mapping)
     gateway = primary_gateway(order)
     gateways = ", ".join(sorted(set(order.gateways))) or gateway

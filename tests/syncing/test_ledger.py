@@ -196,3 +196,10 @@ def test_every_receipt_totals_exactly_with_at_most_an_explicit_rounding_line(lin
         assert isinstance(line.amount, Decimal)
         assert line.amount == line.amount.quantize(Decimal("0.01"))
         assert ledger.cents(line.qty * line.unit_price) == line.amount
+
+
+def test_a_company_outside_the_us_is_refused_until_its_tax_codes_are_mapped():
+    node = order_node(lines=[("A", 1, "10.00", "0.00")], tax="2.00")
+    with pytest.raises(ledger.LedgerError) as exc:
+        ledger.order_documents(parse_order(node), mapping(country="GB"))
+    assert exc.value.code == "tax_codes_unmapped" and "GB" in str(exc.value)
