@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -402,6 +402,24 @@ def document_void(ctx: SyncContext, record: SyncedRecord) -> str:
 def order_process(ctx: SyncContext, raw: dict[str, Any]) -> str:
     """Bring one order's documents in QBO in line with the order as Shopify has it now."""
     order = parse_order(raw)
+    outcome = _order_process(ctx, order)
+    if outcome not in ("failed", "busy"):
+        SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", source_id=order.id).exclude(
+            status=SyncedRecord.Status.FAILED
+        ).update(source_updated_at=order.updated_at)
+    return outcome
+
+
+def order_is_current(shop: Shop, gid: str, updated_at: datetime) -> bool:
+    """Whether everything booked for the order already reflects this version of it."""
+    records = list(SyncedRecord.objects.filter(shop=shop, source_type="order", source_id=gid))
+    settled = {SyncedRecord.Status.SYNCED, SyncedRecord.Status.SKIPPED, SyncedRecord.Status.VOIDED}
+    return bool(records) and all(
+        r.status in settled and r.source_updated_at is not None and r.source_updated_at >= updated_at for r in records
+    )
+
+
+def _order_process(ctx: SyncContext, order: Order) -> str:
     written = SyncedRecord.objects.filter(
         shop=ctx.shop, source_type="order", source_id=order.id, status=SyncedRecord.Status.SYNCED
     ).exclude(qbo_id="")
@@ -481,13 +499,17 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else None
     try:
         for gid, updated_at in changed_order_ids(ctx.shopify, search=search):
+            updated = parse_datetime(updated_at)
+            watermark = max(watermark, updated) if watermark else updated
+            if not full and order_is_current(ctx.shop, gid, updated):
+                # Seen at this version already (the sweep window overlaps): no need to fetch it.
+                outcomes["unchanged"] = outcomes.get("unchanged", 0) + 1
+                continue
             raw = fetch_order(ctx.shopify, gid)
             if raw is None:
                 continue  # deleted between the listing and the fetch
             outcome = order_process(ctx, raw)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            updated = parse_datetime(updated_at)
-            watermark = max(watermark, updated) if watermark else updated
         for outcome in _retry_failed(ctx, before=run.started_at):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     except (ShopifyError, qbo.QboError) as exc:

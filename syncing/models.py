@@ -35,6 +35,9 @@ class SyncedRecord(models.Model):
     amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     txn_date = models.DateField(null=True, blank=True)
+    source_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="the Shopify object's updatedAt when it was last booked"
+    )
 
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -299,3 +299,17 @@ def test_one_pass_per_shop_at_a_time(shop):
     assert engine.shop_sweep(shop_id=shop.pk).outcomes == {"written": 1}
     running.refresh_from_db()
     assert running.status == SyncRun.Status.FAILED and "abandoned" in running.error
+
+
+def test_a_sweep_does_not_fetch_orders_it_already_booked_at_that_version(shop):
+    Store(shop).order(lines=[("A", 1, "10.00")])
+    Store(shop).order(lines=[("B", 1, "11.00")], test=True)
+    engine.shop_sweep(shop_id=shop.pk)
+    with mock.patch.object(engine, "fetch_order", wraps=engine.fetch_order) as fetch:
+        again = engine.shop_sweep(shop_id=shop.pk)
+    assert fetch.call_count == 0
+    assert again.outcomes == {"unchanged": 2}
+    # A full pass looks at every order again (after the merchant changed a rule, say).
+    with mock.patch.object(engine, "fetch_order", wraps=engine.fetch_order) as fetch:
+        engine.shop_sweep(shop_id=shop.pk, full=True)
+    assert fetch.call_count == 2
