@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,7 @@ from syncing import ledger
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
 from syncing.quickbooks import client as qbo
 from syncing.shopify.client import ShopifyClient, ShopifyError
-from syncing.shopify.fetch import changed_order_ids, fetch_order
+from syncing.shopify.fetch import all_orders, changed_order_ids, fetch_order
 from syncing.shopify.orders import Order, parse_datetime, parse_order
 
 log = logging.getLogger(__name__)
@@ -498,14 +499,14 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     since = None if full else _last_watermark(ctx.shop)
     search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else None
     try:
-        for gid, updated_at in changed_order_ids(ctx.shopify, search=search):
+        for gid, updated_at, raw in _changed_orders(ctx, search=search, backfill=full or since is None):
             updated = parse_datetime(updated_at)
             watermark = max(watermark, updated) if watermark else updated
             if not full and order_is_current(ctx.shop, gid, updated):
                 # Seen at this version already (the sweep window overlaps): no need to fetch it.
                 outcomes["unchanged"] = outcomes.get("unchanged", 0) + 1
                 continue
-            raw = fetch_order(ctx.shopify, gid)
+            raw = raw or fetch_order(ctx.shopify, gid)
             if raw is None:
                 continue  # deleted between the listing and the fetch
             outcome = order_process(ctx, raw)
@@ -521,6 +522,19 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
         resolved_at=timezone.now()
     )
     return SweepResult(run=run, outcomes=outcomes)
+
+
+def _changed_orders(
+    ctx: SyncContext, *, search: str | None, backfill: bool
+) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+    """(gid, updatedAt, the order if already fetched). A backfill reads everything in
+    one bulk operation; an incremental sweep lists ids and fetches what changed."""
+    if backfill:
+        for raw in all_orders(ctx.shopify, search=search):
+            yield str(raw["id"]), str(raw["updatedAt"]), raw
+    else:
+        for gid, updated_at in changed_order_ids(ctx.shopify, search=search):
+            yield gid, updated_at, None
 
 
 class SweepBusy(ShopNotReady):

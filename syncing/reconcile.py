@@ -16,7 +16,7 @@ from typing import Any
 from syncing import engine, ledger
 from syncing.models import SyncedRecord
 from syncing.quickbooks import client as qbo
-from syncing.shopify.fetch import changed_order_ids, fetch_order
+from syncing.shopify.fetch import all_orders
 from syncing.shopify.orders import parse_order
 
 ZERO = Decimal("0.00")
@@ -74,8 +74,7 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     ctx = engine.context_open(shop_id)
     report = Reconciliation(currency=ctx.shop.currency)
     expected: dict[str, ledger.Document] = {}
-    for gid, _updated in changed_order_ids(ctx.shopify, search=None):
-        raw = fetch_order(ctx.shopify, gid)
+    for raw in all_orders(ctx.shopify, search=None):
         if raw is not None:
             order = parse_order(raw)
             report.orders_seen += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from syncing.shopify.bulk import bulk_orders
 from syncing.shopify.client import ShopifyClient, load_query
 
 ID_PAGE_SIZE = 100
@@ -39,3 +40,18 @@ def fetch_order(client: ShopifyClient, gid: str) -> dict[str, Any] | None:
         info = page["pageInfo"]
     order["lineItems"] = {"nodes": nodes}
     return dict(order)
+
+
+def all_orders(client: ShopifyClient, *, search: str | None) -> Iterator[dict[str, Any]]:
+    """Every matching order, complete, for backfills and reconciliation.
+
+    One bulk operation reads them all without the per-query cost limit; the few
+    with refunds are fetched again one by one for their refund line items.
+    """
+    for raw in bulk_orders(client, search=search):
+        if raw.get("refunds"):
+            full = fetch_order(client, str(raw["id"]))
+            if full is None:
+                continue
+            raw = full
+        yield raw

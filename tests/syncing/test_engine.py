@@ -309,7 +309,9 @@ def test_a_sweep_does_not_fetch_orders_it_already_booked_at_that_version(shop):
         again = engine.shop_sweep(shop_id=shop.pk)
     assert fetch.call_count == 0
     assert again.outcomes == {"unchanged": 2}
-    # A full pass looks at every order again (after the merchant changed a rule, say).
-    with mock.patch.object(engine, "fetch_order", wraps=engine.fetch_order) as fetch:
-        engine.shop_sweep(shop_id=shop.pk, full=True)
-    assert fetch.call_count == 2
+    # A full pass looks at every order again (after the merchant changed a rule, say),
+    # reading them all in one bulk operation.
+    with mock.patch.object(engine, "all_orders", wraps=engine.all_orders) as bulk:
+        full = engine.shop_sweep(shop_id=shop.pk, full=True)
+    assert bulk.call_count == 1
+    assert full.outcomes == {"unchanged": 1, "skipped": 1}
