@@ -249,13 +249,7 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> str:
             )
             outcome = "updated"
         else:
-            existing = qbo.find_owned_document(ctx.qb, document.entity, document.doc_number, document.source_id)
-            if existing is not None:
-                written = qbo.written_from_dict(existing)
-                outcome = "recovered"
-            else:
-                written = qbo.create(ctx.qb, document.entity, body, request_id=record.request_id)
-                outcome = "written"
+            written, outcome = _create_once(ctx, record, document, body)
     except qbo.QboError as exc:
         _record_failed(ctx, record, document, exc)
         if isinstance(exc, qbo.QboAuthError | qbo.QboUnavailable):
@@ -289,6 +283,36 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> str:
             retryable=False,
         )
     return outcome
+
+
+def _create_once(
+    ctx: SyncContext, record: SyncedRecord, document: ledger.Document, body: dict[str, Any]
+) -> tuple[qbo.Written, str]:
+    """Create the document, or find the one an earlier attempt already created.
+
+    A first attempt cannot have left a document behind, so it goes straight to the
+    create (saving QBO's per-company request budget); a later attempt (a lost answer,
+    a crashed worker) looks for its DocNumber first. The stable requestid makes QBO
+    replay a create it already did, and a duplicate-number refusal (6140) is checked
+    against PrivateNote: ours is recovered, anyone else's is never touched.
+    """
+
+    def ours() -> dict[str, Any] | None:
+        return qbo.find_owned_document(ctx.qb, document.entity, document.doc_number, document.source_id)
+
+    if record.attempts > 1:
+        existing = ours()
+        if existing is not None:
+            return qbo.written_from_dict(existing), "recovered"
+    try:
+        return qbo.create(ctx.qb, document.entity, body, request_id=record.request_id), "written"
+    except qbo.QboRejected as exc:
+        if exc.code != "6140":
+            raise
+        existing = ours()  # raises DocNumberTaken when the number is someone else's
+        if existing is None:
+            raise
+        return qbo.written_from_dict(existing), "recovered"
 
 
 def _record_release(record: SyncedRecord, status: str) -> None:

@@ -315,3 +315,21 @@ def test_a_sweep_does_not_fetch_orders_it_already_booked_at_that_version(shop):
         full = engine.shop_sweep(shop_id=shop.pk, full=True)
     assert bulk.call_count == 1
     assert full.outcomes == {"unchanged": 1, "skipped": 1}
+
+
+def test_our_document_is_recognised_even_after_our_records_were_lost(shop):
+    """A database restored from an old backup must not book the order twice."""
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    SyncedRecord.objects.all().delete()
+    # The stable requestid makes QBO replay its first answer: the same document.
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    assert len(qbo_receipts(shop)) == 1
+    assert SyncedRecord.objects.get(shop=shop).qbo_id == qbo_receipts(shop)[0]["Id"]
+    # Even when QBO no longer remembers the requestid, its duplicate-number refusal
+    # (6140) leads to the document, whose PrivateNote shows it is ours.
+    SyncedRecord.objects.all().delete()
+    with mock.patch.object(engine, "stable_request_id", return_value="a-request-id-qbo-never-saw"):
+        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    assert len(qbo_receipts(shop)) == 1
+    assert SyncedRecord.objects.get(shop=shop).qbo_id == qbo_receipts(shop)[0]["Id"]
