@@ -204,6 +204,10 @@ def serve(port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
     )
 
 
+def _interrupt(*_args: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bin/demo")
     parser.add_argument("--once", action="store_true", help="exit after the report (0 only if the totals match)")
@@ -258,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"App: {app_url}", flush=True)
         print(f"Shopify sandbox admin: {info['shopify']}  QuickBooks inspector: {info['qbo']}", flush=True)
         print("Serving the app and a django-q2 worker; Ctrl-C stops everything.", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # Ctrl-C and SIGTERM both stop everything (explicitly: a shell may start us with SIGINT ignored).
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         while all(child.poll() is None for child in children):
             time.sleep(1)
         log("a demo process stopped; shutting down")
