@@ -55,7 +55,9 @@ def session_token_decode(token: str) -> SessionClaims:
     domain = shopify_auth.valid_shop_domain(urlparse(str(payload.get("dest", ""))).hostname)
     if domain is None:
         raise InvalidSessionToken("dest is not a shop")
-    return SessionClaims(shop_domain=domain, user_id=str(payload.get("sub", "")), session_id=str(payload.get("sid", "")))
+    return SessionClaims(
+        shop_domain=domain, user_id=str(payload.get("sub", "")), session_id=str(payload.get("sid", ""))
+    )
 
 
 def _unauthorized_fetch() -> JsonResponse:
