@@ -136,12 +136,37 @@ EMBEDDED_PATHS = [(path, name) for path, name, view in all_views() if getattr(vi
 
 @pytest.mark.parametrize("path,name", EMBEDDED_PATHS, ids=[n for _, n in EMBEDDED_PATHS])
 @pytest.mark.parametrize("method", ["get", "post"])
-@pytest.mark.parametrize("bad", ["expired", "wrong-audience", "bad-signature"])
+@pytest.mark.parametrize("bad", sorted(BAD_TOKENS))
 def test_every_embedded_url_refuses_bad_tokens(client, tenants, path, name, method, bad):
     """Covers views added later (the sync dashboard) without editing this file."""
     shop_a = tenants[0]
     before = snapshot()
-    response = getattr(client, method)(path, HTTP_AUTHORIZATION=f"Bearer {BAD_TOKENS[bad](shop_a.domain)}")
-    assert response.status_code in (401, 405), (name, response.status_code)
+    token = BAD_TOKENS[bad](shop_a.domain)
+    headers = {} if token is None else {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    response = getattr(client, method)(path, **headers)
+    assert response.status_code in (401, 403, 405), (name, response.status_code)
     assert b"Alpha Books" not in response.content
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("path,name", EMBEDDED_PATHS, ids=[n for _, n in EMBEDDED_PATHS])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_every_embedded_url_with_another_shops_token_leaves_this_shop_alone(client, tenants, path, name, method):
+    """Shop B's valid token, whatever the URL says: nothing of shop A is shown or changed."""
+    from accounts.models import QuickBooksConnection, Shop
+
+    shop_a, shop_b = tenants[0], tenants[1]
+
+    def shop_a_rows():
+        return [
+            serializers.serialize("json", Shop.objects.filter(pk=shop_a.pk)),
+            serializers.serialize("json", QuickBooksConnection.objects.filter(shop=shop_a)),
+        ]
+
+    before = shop_a_rows()
+    response = getattr(client, method)(
+        f"{path}?shop={shop_a.domain}", HTTP_AUTHORIZATION="Bearer " + session_token(shop_b.domain)
+    )
+    assert b"Alpha Books" not in response.content, name
+    assert shop_a.domain.encode() not in response.content, name
+    assert shop_a_rows() == before
