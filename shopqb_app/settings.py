@@ -144,7 +144,6 @@ QBO_API_BASE = env.str("QBO_API_BASE", default="https://quickbooks.api.intuit.co
 QBO_REDIRECT_URI = env.str("QBO_REDIRECT_URI", default=APP_URL.rstrip("/") + "/qbo/callback")
 QBO_MINOR_VERSION = env.int("QBO_MINOR_VERSION", default=75)
 QBO_HTTP_TIMEOUT = env.float("QBO_HTTP_TIMEOUT", default=60.0)
-QBO_BATCH_SIZE = env.int("QBO_BATCH_SIZE", default=10)
 
 # --- django-q2 ---
 Q_CLUSTER = {
