@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import quickbooks_auth, services, shopify_auth
 from accounts.auth import shop_required
 from accounts.models import ComplianceRequest, OAuthState, QuickBooksConnection
+from syncing.dashboard import shop_summary
 
 SHOPIFY_STATE_COOKIE = "shopqb_shopify_state"
 QBO_STATE_COOKIE = "shopqb_qbo_state"
@@ -58,6 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "data_requests": ComplianceRequest.objects.filter(
             shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
         ).exclude(export="")[:20],
+        "sync": shop_summary(shop),
     }
     return render(request, "accounts/home.html", context)
 

@@ -30,6 +30,9 @@ class RunningServer:
 
 def serve_in_thread(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     server = make_server(host, port, app, threaded=True)
+    # Request threads are joined by server_close(): a test or the demo that stops a
+    # sandbox never leaves a request half-served while the interpreter exits.
+    server.daemon_threads = False
     base_url = f"http://{host}:{server.port}"
     thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{server.port}", daemon=True)
     thread.start()

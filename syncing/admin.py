@@ -41,17 +41,8 @@ class SyncIssueAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the work behind these issues")
     def retry(self, request, queryset):
-        count = 0
-        for issue in queryset.filter(resolved_at__isnull=True, source_type="order").exclude(source_id=""):
-            record = SyncedRecord.objects.filter(shop=issue.shop, source_id=issue.source_id).first()
-            if record is not None and record.status == SyncedRecord.Status.FAILED:
-                engine.record_retry(record=record)
-            else:
-                from syncing.tasks import enqueue_order_sync
-
-                enqueue_order_sync(shop_id=issue.shop_id, order_gid=issue.source_id)
-            count += 1
-        self.message_user(request, f"Queued {count} order(s) again.", messages.SUCCESS)
+        count = sum(engine.issue_retry(issue=issue) for issue in queryset.filter(resolved_at__isnull=True))
+        self.message_user(request, f"Queued {count} item(s) again.", messages.SUCCESS)
 
     @admin.action(description="Mark resolved")
     def resolve(self, request, queryset):

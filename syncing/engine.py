@@ -617,6 +617,25 @@ def _run_finish(run: SyncRun, outcomes: dict[str, int], watermark: Any, status: 
     run.save()
 
 
+def issue_retry(*, issue: SyncIssue) -> bool:
+    """Queue the work behind an issue again; False when there is nothing to redo."""
+    from syncing.tasks import enqueue_order_sync, enqueue_sweep
+
+    if issue.source_type == "order" and issue.source_id:
+        record = SyncedRecord.objects.filter(
+            shop=issue.shop, source_id=issue.source_id, status=SyncedRecord.Status.FAILED
+        ).first()
+        if record is not None:
+            record_retry(record=record)
+        else:
+            enqueue_order_sync(shop_id=issue.shop_id, order_gid=issue.source_id)
+        return True
+    if issue.code == "sweep_failed":
+        enqueue_sweep(shop_id=issue.shop_id)
+        return True
+    return False
+
+
 def record_retry(*, record: SyncedRecord) -> None:
     """Support / merchant retry: give a failed record its attempts back and queue it."""
     from syncing.tasks import enqueue_order_sync

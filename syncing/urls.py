@@ -4,4 +4,6 @@ from syncing import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("sync/run", views.sync_now, name="sync_now"),
+    path("sync/issues/<int:pk>/retry", views.issue_retry, name="issue_retry"),
 ]

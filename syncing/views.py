@@ -1,5 +1,10 @@
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_POST
+
+from accounts.auth import shop_required
+from syncing import engine, tasks
+from syncing.models import SyncIssue
 
 
 def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
@@ -7,3 +12,24 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
+
+
+@require_POST
+@shop_required
+def sync_now(request: HttpRequest) -> JsonResponse:
+    """The merchant asks for a pass now instead of waiting for the schedule."""
+    shop = request.shop  # type: ignore[attr-defined]
+    if shop.sync_paused:
+        return JsonResponse({"error": f"Syncing is paused: {shop.paused_reason}"}, status=409)
+    task_id = tasks.enqueue_sweep(shop_id=shop.pk)
+    return JsonResponse({"queued": task_id})
+
+
+@require_POST
+@shop_required
+def issue_retry(request: HttpRequest, pk: int) -> JsonResponse:
+    """Try the work behind one of this shop's issues again."""
+    issue = SyncIssue.objects.filter(pk=pk, shop=request.shop, resolved_at__isnull=True).first()  # type: ignore[attr-defined]
+    if issue is None:
+        raise Http404("no such open issue")
+    return JsonResponse({"queued": engine.issue_retry(issue=issue)})

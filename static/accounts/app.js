@@ -50,6 +50,15 @@ const actions = {
     if (!response.ok) throw new Error(`ShopQB answered ${response.status}`);
     await reloadWithFreshToken();
   },
+  async "post-reload"(button) {
+    // A POST to the app (sync now, retry), then the page again with what changed.
+    const response = await authedFetch(button.dataset.url, { method: "POST" });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.error || `ShopQB answered ${response.status}`);
+    }
+    await reloadWithFreshToken();
+  },
   async download(button) {
     const response = await authedFetch(button.dataset.url);
     if (!response.ok) throw new Error(`ShopQB answered ${response.status}`);
