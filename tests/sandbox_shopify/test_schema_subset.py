@@ -16,6 +16,7 @@ from graphql import (
     NoDeprecatedCustomRule,
     build_schema,
     parse,
+    print_ast,
     specified_rules,
     validate,
 )
@@ -37,6 +38,16 @@ def reference():
 @pytest.fixture(scope="module")
 def ours():
     return build_schema(SCHEMA_PATH.read_text())
+
+
+def _default(arg):
+    """An argument's default as written in the SDL ('' when it has none).
+
+    graphql-core 3.3 keeps SDL defaults as literals (``arg.default``), not in
+    ``default_value``: compare the printed literal.
+    """
+    node = getattr(arg.ast_node, "default_value", None)
+    return print_ast(node) if node is not None else ""
 
 
 def _differences(ours, reference):
@@ -80,14 +91,12 @@ def _differences(ours, reference):
                     rarg = rfield.args.get(aname)
                     if rarg is None:
                         problems.append(f"{name}.{fname}({aname}) not in reference")
-                    elif str(arg.type) != str(rarg.type) or arg.default_value != rarg.default_value:
+                    elif str(arg.type) != str(rarg.type):
                         problems.append(f"{name}.{fname}({aname}): {arg.type} != reference {rarg.type}")
+                    elif _default(arg) != _default(rarg):
+                        problems.append(f"{name}.{fname}({aname}) = {_default(arg)} != reference {_default(rarg)}")
                 for aname, rarg in getattr(rfield, "args", {}).items():
-                    if (
-                        aname not in getattr(field, "args", {})
-                        and str(rarg.type).endswith("!")
-                        and rarg.default_value is None
-                    ):
+                    if aname not in getattr(field, "args", {}) and str(rarg.type).endswith("!") and not _default(rarg):
                         problems.append(f"{name}.{fname} lacks the required argument {aname}")
             if isinstance(type_, GraphQLInputObjectType):
                 for fname, rfield in ref.fields.items():
@@ -177,3 +186,13 @@ def test_the_seeders_operations_are_valid_on_a_real_store(reference, ours):
         document = parse(text)
         assert [e.message for e in validate(reference, document, rules)] == [], text
         assert [e.message for e in validate(ours, document)] == [], text
+
+
+def test_the_subset_check_catches_a_changed_default_and_a_dropped_required_argument(reference):
+    sdl = SCHEMA_PATH.read_text()
+    changed = sdl.replace("reverse: Boolean = false", "reverse: Boolean = true", 1)
+    assert changed != sdl
+    assert any("reverse" in p for p in _differences(build_schema(changed), reference))
+    dropped = re.sub(r"orderCancel\(([^)]*?)orderId: ID!, ", r"orderCancel(\1", sdl, count=1)
+    assert dropped != sdl
+    assert any("lacks the required argument orderId" in p for p in _differences(build_schema(dropped), reference))
