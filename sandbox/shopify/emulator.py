@@ -363,6 +363,9 @@ class ShopifyEmulator:
         args = {**request.args.to_dict(), **body}
         shop = self.store.shops.get(args.get("shop") or "") if args.get("shop") else None
         key = "/".join(parts)
+        if key == "describe":
+            # The contract line again, for scripts that did not see it (e.g. `sandbox seed`).
+            return _json(self.describe())
         if key == "state":
             with self.store.lock:
                 return _json(

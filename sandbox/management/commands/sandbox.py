@@ -31,10 +31,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--qbo-multicurrency", action="store_true", help="turn multicurrency on in every company")
         # seed
-        parser.add_argument("--shop", help="shop domain to seed")
+        parser.add_argument("--shop", help="seed: the shop domain (default: the sandbox's first shop)")
         parser.add_argument("--orders", type=int, default=50)
-        parser.add_argument("--url", help="Admin API base for seeding (sandbox base URL or https://{shop})")
-        parser.add_argument("--token", help="access token for seeding")
+        parser.add_argument(
+            "--url", help="seed: the store's base URL (default: the sandbox at --shopify-port on this machine)"
+        )
+        parser.add_argument("--token", help="seed: an Admin API access token (default: the sandbox shop's own)")
 
     def handle(self, *_args, **options):
         if options["action"] == "seed":
@@ -66,15 +68,25 @@ class Command(BaseCommand):
             sandboxes.stop()
 
     def seed(self, options):
+        """Seed through the public Admin API: the running sandbox by default, or any store
+        (a real development store included) given --url and --token."""
+        import requests
+
         from sandbox.shopify.seeder import seed_shop
 
-        if not (options["shop"] and options["url"] and options["token"]):
-            raise CommandError("seed needs --shop, --url (the sandbox's Shopify base URL) and --token")
-        summary = seed_shop(
-            base_url=options["url"],
-            shop=options["shop"],
-            token=options["token"],
-            orders=options["orders"],
-            seed=options["seed"],
-        )
+        url = (options["url"] or f"http://127.0.0.1:{options['shopify_port']}").rstrip("/")
+        shop, token = options["shop"], options["token"]
+        if not (shop and token):
+            try:
+                described = requests.get(f"{url}/_sandbox/describe", timeout=10).json()
+            except (requests.RequestException, ValueError) as exc:
+                raise CommandError(
+                    f"no sandbox answers at {url}; start `manage.py sandbox` or give --url and --token"
+                ) from exc
+            shops = {s["domain"]: s["access_token"] for s in described["shops"]}
+            shop = shop or next(iter(shops))
+            if shop not in shops:
+                raise CommandError(f"the sandbox at {url} has no shop {shop} (it has: {', '.join(shops)})")
+            token = token or shops[shop]
+        summary = seed_shop(base_url=url, shop=shop, token=token, orders=options["orders"], seed=options["seed"])
         self.stdout.write(json.dumps(summary))
