@@ -79,6 +79,9 @@ class Renderer:
             "fulfillment_status": None,
             "fulfillment_service": "manual",
             "properties": [],
+            # not modelled: weights, and the variant's inventory tracker
+            "grams": 0,
+            "variant_inventory_management": "shopify" if li.variant_id is not None else None,
         }
 
     def transaction(self, o: model.Order, t: model.Transaction) -> dict[str, Any]:
@@ -239,6 +242,26 @@ class Renderer:
                 for s in o.shipping_lines
             ],
             "refunds": [self.refund(o, r) for r in o.refunds],
+            # Fields of Shopify's order resource the emulator does not model: present
+            # with the values Shopify sends when there is nothing to say, so a receiver
+            # parsing real bodies meets the same keys here.
+            "billing_address": None,
+            "shipping_address": None,
+            "client_details": None,
+            "browser_ip": None,
+            "buyer_accepts_marketing": False,
+            "cart_token": None,
+            "checkout_id": None,
+            "checkout_token": None,
+            "landing_site": None,
+            "landing_site_ref": None,
+            "referring_site": None,
+            "reference": None,
+            "token": model.gid("Order", o.id).encode().hex()[-32:],
+            "user_id": None,
+            "fulfillments": [],
+            "note_attributes": [],
+            "total_weight": 0,
         }
 
     def product(self, p: model.Product) -> dict[str, Any]:
