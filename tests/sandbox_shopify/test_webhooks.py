@@ -221,3 +221,37 @@ def test_cancel_refund_edit_inventory_and_bulk_topics(make_emulator, receiver):
     assert bodies["orders/cancelled"]["cancel_reason"] == "customer"
     assert bodies["bulk_operations/finish"]["status"] == "completed"
     assert bodies["inventory_levels/update"]["available"] == 21  # 20 - 2 sold + 2 restocked + 1
+
+
+def test_compliance_topics_and_products_update_are_delivered(make_emulator, receiver, tmp_path):
+    toml = tmp_path / "shopify.app.toml"
+    toml.write_text(
+        '[webhooks]\napi_version = "2025-04"\n'
+        '[[webhooks.subscriptions]]\ncompliance_topics = ["customers/data_request", "customers/redact", "shop/redact"]\n'
+        'uri = "/webhooks"\n'
+    )
+    emu, base_url = make_emulator(throttle=False, app_url=receiver.url, toml_path=toml)
+    shop = shop_of((emu, base_url))
+    _subscribe(shop, "PRODUCTS_UPDATE", receiver.url + "/hook")
+    _pid, variant, _ = make_product(shop)  # productCreate + productVariantsBulkCreate: one products/update
+    placed = paid_order(shop, variant["id"], email="ann@example.com")
+    for topic in ("customers/data_request", "customers/redact", "shop/redact"):
+        answer = requests.post(
+            f"{base_url}/_sandbox/webhooks/trigger", json={"shop": shop.domain, "topic": topic}, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
+    refused = requests.post(
+        f"{base_url}/_sandbox/webhooks/trigger", json={"shop": shop.domain, "topic": "orders/create"}, timeout=5
+    )
+    assert refused.status_code == 400
+    assert receiver.wait_for(4)
+    assert emu.dispatcher.wait_idle(5)
+    bodies = {r["headers"]["X-Shopify-Topic"]: json.loads(r["body"]) for r in receiver.requests}
+    assert set(bodies) == {"products/update", "customers/data_request", "customers/redact", "shop/redact"}
+    assert all(_verify(emu.describe()["app"]["api_secret"], r) for r in receiver.requests)
+    assert bodies["products/update"]["variants"][0]["sku"] == variant["sku"]
+    assert bodies["shop/redact"]["shop_domain"] == shop.domain
+    for topic, key in (("customers/data_request", "orders_requested"), ("customers/redact", "orders_to_redact")):
+        assert bodies[topic]["shop_domain"] == shop.domain
+        assert isinstance(bodies[topic][key], list)
+    assert placed["id"]
