@@ -114,6 +114,8 @@ def compile_query(
         name = m.group("field").lower()
         op = m.group("op") or "="
         raw = _unquote(m.group("value"))
+        if name == "name":
+            raw = raw.lstrip("#")  # Shopify matches an order name with or without its "#"
         negate = bool(m.group("neg"))
         spec = fields.get(name)
         if spec is None:

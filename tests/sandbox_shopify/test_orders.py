@@ -175,6 +175,7 @@ def test_orders_filters_sorting_and_cursor_pagination(shop):
     ]  # fmt: skip
     assert _names(shop, first=10, query="updated_at:>'2999-01-01T00:00:00Z'")[0] == []
     assert _names(shop, first=10, query="created_at:>=2000-01-01")[0] != []
+    assert _names(shop, first=10, query="name:#1003")[0] == _names(shop, first=10, query="name:1003")[0] == ["#1003"]
 
 
 def test_order_by_id_and_unknown_id(shop):
