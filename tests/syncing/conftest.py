@@ -19,9 +19,8 @@ def sandboxes():
     running.stop()
 
 
-@pytest.fixture
-def sandbox_settings(sandboxes, settings, monkeypatch):
-    info = sandboxes.info
+def use_sandboxes(settings, monkeypatch, info) -> None:
+    """Point the app's settings at running sandboxes (``info`` is their contract line)."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     settings.SHOPIFY_API_KEY = info["app"]["api_key"]
     settings.SHOPIFY_API_SECRET = info["app"]["api_secret"]
@@ -31,13 +30,12 @@ def sandbox_settings(sandboxes, settings, monkeypatch):
     settings.QBO_ENVIRONMENT = info["qbo"] + "/.well-known/openid_configuration"
     settings.QBO_API_BASE = info["qbo"] + "/v3"
     settings.QBO_HTTP_TIMEOUT = 10
-    return info
 
 
-@pytest.fixture
-def shop(db, sandbox_settings) -> Shop:
-    shop_info = sandbox_settings["shops"][0]
-    company = sandbox_settings["qbo_companies"][0]
+def connect_shop(info) -> Shop:
+    """The sandbox's first shop, installed and connected to its first QuickBooks company."""
+    shop_info = info["shops"][0]
+    company = info["qbo_companies"][0]
     shop = Shop.objects.create(
         domain=shop_info["domain"],
         name="Demo",
@@ -55,6 +53,17 @@ def shop(db, sandbox_settings) -> Shop:
         automated_sales_tax=True,
     )
     return shop
+
+
+@pytest.fixture
+def sandbox_settings(sandboxes, settings, monkeypatch):
+    use_sandboxes(settings, monkeypatch, sandboxes.info)
+    return sandboxes.info
+
+
+@pytest.fixture
+def shop(db, sandbox_settings) -> Shop:
+    return connect_shop(sandbox_settings)
 
 
 class Store:

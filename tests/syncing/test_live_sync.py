@@ -6,13 +6,11 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.utils import timezone
 
-from accounts.models import QuickBooksConnection, Shop
 from sandbox.runner import start_sandboxes
 from syncing.models import SyncedRecord, WebhookDelivery
 from syncing.quickbooks import client as qbo
-from tests.syncing.conftest import Store
+from tests.syncing.conftest import Store, connect_shop, use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,26 +23,8 @@ def live_sandboxes(live_server):
 
 
 def test_an_order_webhook_is_synced_live(live_sandboxes, settings, monkeypatch):
-    info = live_sandboxes.info
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    settings.SHOPIFY_API_KEY = info["app"]["api_key"]
-    settings.SHOPIFY_API_SECRET = info["app"]["api_secret"]
-    settings.SHOPIFY_ADMIN_BASE = info["shopify"] + "/{shop}"
-    settings.QBO_CLIENT_ID = info["qbo_app"]["client_id"]
-    settings.QBO_CLIENT_SECRET = info["qbo_app"]["client_secret"]
-    settings.QBO_ENVIRONMENT = info["qbo"] + "/.well-known/openid_configuration"
-    settings.QBO_API_BASE = info["qbo"] + "/v3"
-    shop = Shop.objects.create(
-        domain=info["shops"][0]["domain"],
-        currency="USD",
-        iana_timezone="America/New_York",
-        installed_at=timezone.now(),
-        access_token=info["shops"][0]["access_token"],
-    )
-    company = info["qbo_companies"][0]
-    QuickBooksConnection.objects.create(
-        shop=shop, realm_id=company["realm_id"], access_token=company["access_token"], country="US"
-    )
+    use_sandboxes(settings, monkeypatch, live_sandboxes.info)
+    shop = connect_shop(live_sandboxes.info)
 
     # The worker is replaced by running each queued task at once, inside the webhook request.
     with mock.patch("django_q.conf.Conf.SYNC", True):
