@@ -181,7 +181,7 @@ def print_report(shop: Any, sweep: dict, report: Any) -> None:
         f"This run: {sweep.get('orders_seen', 0)} order(s) checked, "
         f"{sweep.get('documents_written', 0)} QuickBooks document(s) written, {sweep.get('failed', 0)} failed"
     )
-    print(f"QuickBooks documents found: {report.found_documents}")
+    print(f"QuickBooks documents found: {report.found_documents} sales, {report.refunds_found} refunds")
     for line in report_lines(report):
         print(line)
     print(

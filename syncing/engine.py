@@ -272,6 +272,20 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> str:
             record=record,
             retryable=False,
         )
+    if any(line.role == "refund_adjustment" for line in document.lines):
+        adjustment = sum((line.amount for line in document.lines if line.role == "refund_adjustment"), Decimal(0))
+        issue_raise(
+            shop=ctx.shop,
+            code="refund_adjustment",
+            message=(
+                f"{document.doc_number} refunds {adjustment} that Shopify does not attribute to returned items; "
+                "it is booked as a refund adjustment on the discount item."
+            ),
+            source_type=document.source_type,
+            source_id=document.source_id,
+            record=record,
+            retryable=False,
+        )
     if document.flagged:
         issue_raise(
             shop=ctx.shop,
@@ -389,12 +403,30 @@ def _record_skipped(shop: Shop, order: Order, reason: str) -> None:
         ).update(status=SyncedRecord.Status.SKIPPED, last_error=reason, updated_at=timezone.now())
 
 
+UNVOIDABLE = frozenset({"RefundReceipt", "CreditMemo"})
+
+
 def document_void(ctx: SyncContext, record: SyncedRecord) -> str:
-    """Void the document we wrote for a cancelled order (never delete: the audit trail stays)."""
+    """Void the document we wrote for a cancelled order (never delete: the audit trail stays).
+
+    QBO cannot void a RefundReceipt: our own refund receipt is deleted instead.
+    """
     if not record_claim(record):
         return "busy"
     record.refresh_from_db()
     try:
+        if record.kind in UNVOIDABLE:
+            qbo.delete(
+                ctx.qb,
+                record.kind,
+                qbo_id=record.qbo_id,
+                sync_token=record.qbo_sync_token,
+                request_id=f"{record.request_id[:36]}-delete",
+            )
+            SyncedRecord.objects.filter(pk=record.pk).update(
+                status=SyncedRecord.Status.DELETED, claimed_at=None, last_error=""
+            )
+            return "voided"
         written = qbo.void(
             ctx.qb,
             record.kind,
@@ -429,10 +461,18 @@ def order_process(ctx: SyncContext, raw: dict[str, Any]) -> str:
     order = parse_order(raw)
     outcome = _order_process(ctx, order)
     if outcome not in ("failed", "busy"):
-        SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", source_id=order.id).exclude(
-            status=SyncedRecord.Status.FAILED
-        ).update(source_updated_at=order.updated_at)
+        _order_records(ctx.shop, order).exclude(status=SyncedRecord.Status.FAILED).update(
+            source_updated_at=order.updated_at
+        )
     return outcome
+
+
+def _order_records(shop: Shop, order: Order) -> Any:
+    """Every record of the order: its sale documents and its refunds."""
+    refund_ids = [refund.id for refund in order.refunds]
+    return SyncedRecord.objects.filter(
+        Q(source_type="order", source_id=order.id) | Q(source_type="refund", source_id__in=refund_ids), shop=shop
+    )
 
 
 def order_is_current(shop: Shop, gid: str, updated_at: datetime) -> bool:
@@ -445,12 +485,10 @@ def order_is_current(shop: Shop, gid: str, updated_at: datetime) -> bool:
 
 
 def _order_process(ctx: SyncContext, order: Order) -> str:
-    written = SyncedRecord.objects.filter(
-        shop=ctx.shop, source_type="order", source_id=order.id, status=SyncedRecord.Status.SYNCED
-    ).exclude(qbo_id="")
+    written = _order_records(ctx.shop, order).filter(status=SyncedRecord.Status.SYNCED).exclude(qbo_id="")
     if order.cancelled_at is not None:
-        # Payments first: an invoice is voided after what was applied to it.
-        records = sorted(written, key=lambda r: r.kind != "Payment")
+        # Refunds and payments first: an invoice is voided after what was applied to it.
+        records = sorted(written, key=lambda r: r.kind not in ("Payment", "RefundReceipt"))
         if records:
             return _worst([document_void(ctx, record) for record in records])
         _record_skipped(ctx.shop, order, "cancelled before it was synced")
@@ -459,7 +497,7 @@ def _order_process(ctx: SyncContext, order: Order) -> str:
     if reason:
         _record_skipped(ctx.shop, order, reason)
         return "skipped"
-    booked = frozenset(record.kind for record in written)
+    booked = frozenset(record.kind for record in written if record.source_type == "order")
     try:
         documents = ledger.order_documents(order, ctx.mapping, booked)
     except ledger.LedgerError as exc:
@@ -475,6 +513,10 @@ def _order_process(ctx: SyncContext, order: Order) -> str:
     if not documents:
         _record_skipped(ctx.shop, order, f"payment {order.financial_status.lower()}: no money moved")
         return "skipped"
+    try:
+        documents += ledger.refund_receipts(order, ctx.mapping)
+    except ledger.LedgerError as exc:
+        issue_raise(shop=ctx.shop, code=exc.code, message=str(exc), source_type="order", source_id=order.id)
     outcomes = [document_write(ctx, document) for document in documents]
     return _worst(outcomes)
 

@@ -19,6 +19,7 @@ class SyncedRecord(models.Model):
         FAILED = "failed"
         SKIPPED = "skipped"
         VOIDED = "voided"
+        DELETED = "deleted"  # documents QBO cannot void (RefundReceipt), reversed by deleting our own
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="synced_records")
     source_type = models.CharField(max_length=32, help_text="order, refund, payout, customer...")

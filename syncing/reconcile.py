@@ -53,6 +53,10 @@ class Reconciliation:
     found_documents: int = 0
     days: dict[date, DayTotals] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
+    refunds_expected: int = 0
+    refunds_found: int = 0
+    refunds_shopify: Decimal = ZERO
+    refunds_qbo: Decimal = ZERO
 
     @property
     def shopify_total(self) -> Decimal:
@@ -64,7 +68,9 @@ class Reconciliation:
 
     @property
     def matched(self) -> bool:
-        return not self.differences and self.shopify_total == self.qbo_total
+        return (
+            not self.differences and self.shopify_total == self.qbo_total and self.refunds_shopify == self.refunds_qbo
+        )
 
     def day(self, value: date) -> DayTotals:
         return self.days.setdefault(value, DayTotals(day=value))
@@ -74,6 +80,7 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     ctx = engine.context_open(shop_id)
     report = Reconciliation(currency=ctx.shop.currency)
     expected: dict[str, ledger.Document] = {}
+    expected_refunds: dict[str, ledger.Document] = {}
     for raw in all_orders(ctx.shopify, search=None):
         if raw is not None:
             order = parse_order(raw)
@@ -106,6 +113,16 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             totals = report.day(document.txn_date)
             totals.orders += 1
             totals.shopify += document.total
+            try:
+                refunds = ledger.refund_receipts(order, ctx.mapping)
+            except ledger.LedgerError as exc:
+                amount = order.total_refunded.shop.amount
+                report.refunds_shopify += amount
+                report.differences.append(Difference(order.id, order.name, amount, None, str(exc)))
+                continue
+            for refund in refunds:
+                expected_refunds[refund.source_id] = refund
+                report.refunds_shopify += refund.total
     report.expected_documents = len(expected)
 
     records: dict[str, SyncedRecord] = {}
@@ -130,6 +147,30 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
         if amount != document.total:
             report.differences.append(
                 Difference(source_id, document.source_name, document.total, amount, "amounts differ")
+            )
+    report.refunds_expected = len(expected_refunds)
+    refund_records = {
+        r.source_id: r
+        for r in SyncedRecord.objects.filter(
+            shop=ctx.shop, source_type="refund", source_id__in=list(expected_refunds), kind="RefundReceipt"
+        )
+        if r.qbo_id
+    }
+    refund_rows = _read_back(ctx.qb, "RefundReceipt", [r.qbo_id for r in refund_records.values()])
+    for source_id, refund_doc in expected_refunds.items():
+        refund_record = refund_records.get(source_id)
+        row = refund_rows.get(refund_record.qbo_id) if refund_record else None
+        if row is None:
+            report.differences.append(
+                Difference(source_id, refund_doc.source_name, refund_doc.total, None, "refund not in QuickBooks")
+            )
+            continue
+        report.refunds_found += 1
+        amount = Decimal(str(row.get("TotalAmt", "0")))
+        report.refunds_qbo += amount
+        if amount != refund_doc.total:
+            report.differences.append(
+                Difference(source_id, refund_doc.source_name, refund_doc.total, amount, "refund amounts differ")
             )
     for difference in report.differences:
         engine.issue_raise(
@@ -165,6 +206,10 @@ def report_lines(report: Reconciliation) -> list[str]:
     lines.append(
         f"{'Total':<12}{report.expected_documents:>8}{report.shopify_total:>14,.2f}{report.qbo_total:>14,.2f}"
         f"{report.qbo_total - report.shopify_total:>10,.2f}  {cur}"
+    )
+    lines.append(
+        f"Refunds: {report.refunds_expected} in Shopify for {report.refunds_shopify:,.2f}, "
+        f"{report.refunds_found} in QuickBooks for {report.refunds_qbo:,.2f}  {cur}"
     )
     by_reason: dict[str, int] = defaultdict(int)
     for difference in report.differences:

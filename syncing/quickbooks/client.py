@@ -220,6 +220,14 @@ def void(qb: QuickBooks, entity: str, *, qbo_id: str, sync_token: str, request_i
     return written_from_dict(result[entity])
 
 
+def delete(qb: QuickBooks, entity: str, *, qbo_id: str, sync_token: str, request_id: str) -> None:
+    """Delete a document we own (only for entities QBO cannot void, such as RefundReceipt)."""
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/refundreceipt#delete-a-refundreceipt
+    url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}"
+    payload = {"Id": qbo_id, "SyncToken": sync_token}
+    call(lambda: qb.post(url, json.dumps(payload), params={"operation": "delete"}, request_id=request_id))
+
+
 def read(qb: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
     url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}/{qbo_id}"
     result: dict[str, Any] = call(lambda: qb.get(url))

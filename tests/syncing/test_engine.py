@@ -257,34 +257,58 @@ def test_an_edited_order_updates_its_receipt_in_place(shop, sandboxes):
     assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
 
 
-def test_a_refund_does_not_rewrite_the_sale(shop):
+REFUND = """
+mutation($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }
+"""
+
+
+def refund(client, order, *, quantity, amount, shipping=None):
+    line = fetch_order(client, order["id"])["lineItems"]["nodes"][0]
+    refund_input = {
+        "orderId": order["id"],
+        "refundLineItems": [{"lineItemId": line["id"], "quantity": quantity, "restockType": "NO_RESTOCK"}],
+        "transactions": [{"orderId": order["id"], "kind": "REFUND", "gateway": "shopify_payments", "amount": amount}],
+    }
+    if shipping:
+        refund_input["shipping"] = {"amount": shipping}
+    result = client.execute(REFUND, {"input": refund_input})["refundCreate"]
+    assert result["userErrors"] == [], result
+    return result["refund"]
+
+
+def test_a_refund_becomes_a_refund_receipt_and_leaves_the_sale_alone(shop):
+    order = Store(shop).order(lines=[("A", 2, "10.00")], tax="1.60")
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    made = refund(Store(shop).client, order, quantity=1, amount="10.80")
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    assert Decimal(str(qbo_receipts(shop)[0]["TotalAmt"])) == Decimal("21.60")  # the sale is unchanged
+    record = SyncedRecord.objects.get(shop=shop, source_type="refund", source_id=made["id"])
+    assert record.kind == "RefundReceipt" and record.amount == Decimal("10.80")
+    receipt = qbo.read(engine.context_open(shop.pk).qb, "RefundReceipt", record.qbo_id)
+    assert Decimal(str(receipt["TotalAmt"])) == Decimal("10.80")
+    assert (
+        receipt["DepositToAccountRef"]["value"]
+        == engine.context_open(shop.pk).mapping.clearing_accounts["shopify_payments"].value
+    )
+    # Seen again (refunds/create and orders/updated both arrive): nothing more is written.
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    report = reconcile_shop(shop_id=shop.pk)
+    assert report.matched and report.refunds_shopify == report.refunds_qbo == Decimal("10.80")
+
+
+def test_a_cancelled_order_voids_its_sale_and_deletes_our_refund_receipt(shop):
     order = Store(shop).order(lines=[("A", 2, "10.00")])
     engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
-    client = Store(shop).client
-    line = fetch_order(client, order["id"])["lineItems"]["nodes"][0]
-    refund = """
-    mutation($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }
-    """
-    result = client.execute(
-        refund,
-        {
-            "input": {
-                "orderId": order["id"],
-                "refundLineItems": [{"lineItemId": line["id"], "quantity": 1, "restockType": "NO_RESTOCK"}],
-                "transactions": [
-                    {
-                        "orderId": order["id"],
-                        "kind": "REFUND",
-                        "gateway": "shopify_payments",
-                        "amount": "10.00",
-                    }
-                ],
-            }
-        },
-    )["refundCreate"]
-    assert result["userErrors"] == [], result
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
-    assert Decimal(str(qbo_receipts(shop)[0]["TotalAmt"])) == Decimal("20.00")
+    refund(Store(shop).client, order, quantity=1, amount="10.00")
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    cancel = """mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: false) {
+        orderCancelUserErrors { message } } }"""
+    Store(shop).client.execute(cancel, {"id": order["id"]})
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
+    statuses = dict(SyncedRecord.objects.filter(shop=shop).values_list("kind", "status"))
+    assert statuses == {"SalesReceipt": "voided", "RefundReceipt": "deleted"}
+    ctx = engine.context_open(shop.pk)
+    assert qbo.query_all(ctx.qb, "select * from RefundReceipt", "RefundReceipt") == []
 
 
 def test_one_pass_per_shop_at_a_time(shop):

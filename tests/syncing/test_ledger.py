@@ -203,3 +203,88 @@ def test_a_company_outside_the_us_is_refused_until_its_tax_codes_are_mapped():
     with pytest.raises(ledger.LedgerError) as exc:
         ledger.order_documents(parse_order(node), mapping(country="GB"))
     assert exc.value.code == "tax_codes_unmapped" and "GB" in str(exc.value)
+
+
+def refunded_order(
+    *, refund_lines, shipping="0.00", shipping_tax="0.00", paid_back, cancelled=False, taxes_included=False
+):
+    node = order_node(
+        lines=[("A", 2, "10.00", "0.00")], tax="1.60", cancelled_at="2026-03-04T10:00:00Z" if cancelled else None
+    )
+    node["taxesIncluded"] = taxes_included
+    node["refunds"] = [
+        {
+            "id": "gid://shopify/Refund/1",
+            "createdAt": "2026-03-03T12:00:00Z",
+            "totalRefundedSet": bag(paid_back),
+            "refundLineItems": {
+                "nodes": [
+                    {
+                        "quantity": qty,
+                        "restockType": "NO_RESTOCK",
+                        "lineItem": {"id": "gid://shopify/LineItem/10010", "sku": "A"},
+                        "subtotalSet": bag(subtotal),
+                        "totalTaxSet": bag(tax),
+                    }
+                    for qty, subtotal, tax in refund_lines
+                ]
+            },
+            "refundShippingLines": {"nodes": [{"subtotalAmountSet": bag(shipping), "taxAmountSet": bag(shipping_tax)}]}
+            if Decimal(shipping)
+            else {"nodes": []},
+            "transactions": {
+                "nodes": [
+                    {
+                        "id": "gid://shopify/OrderTransaction/77",
+                        "kind": "REFUND",
+                        "gateway": "paypal",
+                        "status": "SUCCESS",
+                        "amountSet": bag(paid_back),
+                    }
+                ]
+            }
+            if Decimal(paid_back)
+            else {"nodes": []},
+        }
+    ]
+    return parse_order(node)
+
+
+def test_a_refund_is_a_refund_receipt_for_the_money_returned():
+    [doc] = ledger.refund_receipts(refunded_order(refund_lines=[(1, "10.00", "0.80")], paid_back="10.80"), mapping())
+    assert doc.entity == "RefundReceipt" and doc.source_type == "refund" and doc.doc_number == "R1001-1"
+    assert doc.total == Decimal("10.80") and doc.total_tax == Decimal("0.80")
+    assert [(line.role, line.qty, line.amount) for line in doc.lines] == [("product", 1, Decimal("10.00"))]
+    assert doc.deposit_to.value == "21"  # paid back through PayPal: from PayPal's clearing account
+    assert doc.txn_date == date(2026, 3, 3)
+    assert doc.as_qbo(mapping())["DepositToAccountRef"]["value"] == "21"
+
+
+def test_a_goodwill_refund_without_items_is_an_explicit_adjustment():
+    [doc] = ledger.refund_receipts(refunded_order(refund_lines=[], paid_back="5.00"), mapping())
+    assert [(line.role, line.amount) for line in doc.lines] == [("refund_adjustment", Decimal("5.00"))]
+    assert doc.lines_total + doc.total_tax == doc.total
+
+
+def test_restocks_without_money_and_cancelled_orders_book_no_refund():
+    assert (
+        ledger.refund_receipts(refunded_order(refund_lines=[(1, "10.00", "0.80")], paid_back="0.00"), mapping()) == []
+    )
+    cancelled = refunded_order(refund_lines=[(1, "10.00", "0.80")], paid_back="10.80", cancelled=True)
+    assert ledger.refund_receipts(cancelled, mapping()) == []
+
+
+def test_refunded_shipping_and_tax_inclusive_refunds_are_booked_net():
+    order = refunded_order(
+        refund_lines=[(1, "12.00", "2.00")],
+        shipping="6.00",
+        shipping_tax="1.00",
+        paid_back="18.00",
+        taxes_included=True,
+    )
+    [doc] = ledger.refund_receipts(order, mapping())
+    assert [(line.role, line.amount) for line in doc.lines] == [
+        ("product", Decimal("10.00")),
+        ("shipping", Decimal("5.00")),
+    ]
+    assert doc.total_tax == Decimal("3.00") and doc.total == Decimal("18.00")
