@@ -16,6 +16,8 @@ class AccountRole(models.TextChoices):
     CLEARING_PAYPAL = "clearing_paypal", "Clearing account: PayPal"
     CLEARING_GIFT_CARD = "clearing_gift_card", "Clearing account: gift cards"
     CLEARING_OTHER = "clearing_other", "Clearing account: other gateways"
+    BANK_ACCOUNT = "bank_account", "Bank account Shopify Payments pays out to"
+    PAYOUT_FEES = "payout_fees", "Expense account for Shopify Payments fees"
     CUSTOMER_DEFAULT = "customer_default", "Customer for orders without one"
     TAX_CODE_DEFAULT = "tax_code_default", "Tax code for taxed lines"
     TAX_CODE_EXEMPT = "tax_code_exempt", "Tax code for untaxed lines"

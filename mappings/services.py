@@ -53,6 +53,7 @@ DEFAULT_CLEARING: dict[str, AccountSpec] = {
     AccountRole.CLEARING_OTHER: AccountSpec("Other Payments Clearing", "Other Current Asset", "OtherCurrentAssets"),
 }
 DEFAULT_CUSTOMER = "Shopify Customer"
+PAYOUT_FEES = AccountSpec("Shopify Payments Fees", "Expense", "BankCharges")
 GATEWAY_ROLES = {
     "shopify_payments": AccountRole.CLEARING_SHOPIFY_PAYMENTS,
     "paypal": AccountRole.CLEARING_PAYPAL,
@@ -105,6 +106,21 @@ def mapping_ensure_defaults(*, shop: Shop, qb: Any) -> None:
         found = qbo.find_by(qb, "Account", "Name", account_spec.name)
         account = found[0] if found else _account(qb, account_spec, accounts)
         _remember(shop, role, str(account["Id"]), account_spec.name, not found)
+    if AccountRole.PAYOUT_FEES not in mapped:
+        fees, created = _find_or_create(
+            qb,
+            "Account",
+            "Name",
+            PAYOUT_FEES.name,
+            {"Name": PAYOUT_FEES.name, "AccountType": PAYOUT_FEES.account_type, "AccountSubType": PAYOUT_FEES.sub_type},
+        )
+        _remember(shop, AccountRole.PAYOUT_FEES, str(fees["Id"]), PAYOUT_FEES.name, created)
+    if AccountRole.BANK_ACCOUNT not in mapped:
+        # The merchant's own bank account: never created, only chosen (the first one until they pick).
+        banks = qbo.find_by(qb, "Account", "AccountType", "Bank")
+        if banks:
+            bank = sorted(banks, key=lambda a: int(str(a["Id"])) if str(a["Id"]).isdigit() else 0)[0]
+            _remember(shop, AccountRole.BANK_ACCOUNT, str(bank["Id"]), str(bank.get("Name", "")), False)
     if AccountRole.CUSTOMER_DEFAULT not in mapped:
         customer, created = _find_or_create(
             qb, "Customer", "DisplayName", DEFAULT_CUSTOMER, {"DisplayName": DEFAULT_CUSTOMER}
@@ -137,4 +153,6 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection) -> ledger.
         automated_sales_tax=connection.automated_sales_tax or connection.country in ("", "US"),
         country=connection.country or "US",
         doc_number_prefix=rules.doc_number_prefix,
+        bank_account=refs.get(AccountRole.BANK_ACCOUNT),
+        fees_account=refs.get(AccountRole.PAYOUT_FEES),
     )

@@ -134,6 +134,10 @@ def seed_if_empty(info: dict[str, Any], shop: Any) -> None:
     seed_shop(
         base_url=info["shopify"], shop=shop.domain, token=info["shops"][0]["access_token"], orders=DEMO_ORDERS, seed=7
     )
+    # Shopify pays out every day; the sandbox does it when asked (emulator-only control).
+    import requests
+
+    requests.post(f"{info['shopify']}/_sandbox/payouts/run", json={"shop": shop.domain}, timeout=30).raise_for_status()
 
 
 def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,7 +31,8 @@ from syncing.models import SyncedRecord, SyncIssue, SyncRun
 from syncing.quickbooks import client as qbo
 from syncing.shopify.client import ShopifyClient, ShopifyError
 from syncing.shopify.fetch import all_orders, changed_order_ids, fetch_order
-from syncing.shopify.orders import Order, parse_datetime, parse_order
+from syncing.shopify.fetch import payouts as shopify_payouts
+from syncing.shopify.orders import Order, parse_datetime, parse_order, parse_payout
 
 log = logging.getLogger(__name__)
 
@@ -579,6 +581,9 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         for outcome in _retry_failed(ctx, before=run.started_at):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        for outcome in payouts_sync(ctx):
+            key = f"payout {outcome}"
+            outcomes[key] = outcomes.get(key, 0) + 1
     except (ShopifyError, qbo.QboError) as exc:
         _run_finish(run, outcomes, watermark or since, SyncRun.Status.FAILED, str(exc))
         issue_raise(shop=ctx.shop, code="sweep_failed", message=f"Sync stopped: {exc}", retryable=True)
@@ -648,15 +653,43 @@ def _last_watermark(shop: Shop) -> Any:
 
 
 def _run_finish(run: SyncRun, outcomes: dict[str, int], watermark: Any, status: str, error: str) -> None:
+    written = ("written", "updated", "recovered", "voided")
     run.status = status
     run.error = error[:2000]
     run.finished_at = timezone.now()
     run.watermark = watermark
-    run.orders_seen = sum(outcomes.values())
-    run.documents_written = sum(outcomes.get(k, 0) for k in ("written", "updated", "recovered", "voided"))
+    run.orders_seen = sum(n for k, n in outcomes.items() if not k.startswith("payout "))
+    run.documents_written = sum(outcomes.get(k, 0) + outcomes.get(f"payout {k}", 0) for k in written)
     run.skipped = outcomes.get("skipped", 0)
-    run.failed = outcomes.get("failed", 0)
+    run.failed = outcomes.get("failed", 0) + outcomes.get("payout failed", 0)
     run.save()
+
+
+def payouts_sync(ctx: SyncContext) -> list[str]:
+    """Each paid-out Shopify Payments payout as a Deposit into the bank (exactly once)."""
+    outcomes = []
+    for raw in shopify_payouts(ctx.shopify):
+        payout = parse_payout(raw)
+        if payout.status != "PAID":
+            continue  # scheduled or in transit: not in the bank yet
+        day = payout.issued_at.astimezone(ZoneInfo(ctx.mapping.timezone)).date()
+        if ctx.rules.start_date and day < ctx.rules.start_date:
+            continue
+        try:
+            document = ledger.payout_deposit(payout, ctx.mapping)
+        except ledger.LedgerError as exc:
+            issue_raise(
+                shop=ctx.shop,
+                code=exc.code,
+                message=str(exc),
+                source_type="payout",
+                source_id=payout.id,
+                retryable=False,
+            )
+            outcomes.append("failed")
+            continue
+        outcomes.append(document_write(ctx, document))
+    return outcomes
 
 
 def issue_retry(*, issue: SyncIssue) -> bool:

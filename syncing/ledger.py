@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncing.shopify.orders import LineItem, Order, TaxLine
+from syncing.shopify.orders import LineItem, Order, Payout, TaxLine
 
 CENT = Decimal("0.01")
 UNIT_PRICE = Decimal("0.0000001")  # QBO keeps unit prices to 7 decimals
@@ -73,6 +73,8 @@ class Mapping:
     exempt_code: str = "NON"
     doc_number_prefix: str = "S"
     items_by_sku: dict[str, Ref] = field(default_factory=dict)
+    bank_account: Ref | None = None  # where Shopify Payments payouts land
+    fees_account: Ref | None = None  # expense account for Shopify Payments fees
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,23 @@ class Document:
 
     def as_qbo(self, mapping: Mapping, linked_id: str = "") -> dict[str, Any]:
         """The JSON body for QBO (names as in Intuit's Finance.xsd)."""
+        if self.entity == "Deposit":
+            return {
+                "DocNumber": self.doc_number,
+                "TxnDate": self.txn_date.isoformat(),
+                "PrivateNote": self.private_note,
+                "DepositToAccountRef": self.deposit_to.as_qbo(),
+                "Line": [
+                    {
+                        "LineNum": n,
+                        "Description": line.description,
+                        "Amount": line.amount,
+                        "DetailType": "DepositLineDetail",
+                        "DepositLineDetail": {"AccountRef": line.item.as_qbo()},
+                    }
+                    for n, line in enumerate(self.lines, start=1)
+                ],
+            }
         if self.entity == "Payment":
             link = [{"TxnId": linked_id, "TxnType": self.links_to}] if linked_id else []
             return {
@@ -502,3 +521,55 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
             )
         )
     return documents
+
+
+def payout_deposit(payout: Payout, mapping: Mapping) -> Document:
+    """A Shopify Payments payout as a Deposit into the bank, from the clearing account.
+
+    One line takes the payout's gross (charges less refunds, plus adjustments and
+    the rest) out of the Shopify Payments clearing account, one line books Shopify's
+    fees as an expense: the deposit equals the bank line, to the cent.
+    """
+    if mapping.bank_account is None or mapping.fees_account is None:
+        raise LedgerError("payout_accounts_unmapped", "No bank or fees account is mapped for Shopify Payments payouts.")
+    if payout.kind != "DEPOSIT" or payout.net.amount < 0:
+        raise LedgerError(
+            "payout_withdrawal",
+            f"Payout {payout.number} took {payout.net.amount} {payout.net.currency} from the bank; "
+            "withdrawals are not booked automatically yet.",
+        )
+    gross, fees, net = cents(payout.gross), cents(payout.fees), cents(payout.net.amount)
+    clearing = mapping.clearing_accounts.get("shopify_payments", mapping.default_clearing)
+    lines = [
+        DocLine(
+            "clearing", clearing, "Shopify Payments sales less refunds and adjustments", Decimal(1), gross, gross, False
+        )
+    ]
+    if fees:
+        lines.append(DocLine("fees", mapping.fees_account, "Shopify Payments fees", Decimal(1), -fees, -fees, False))
+    residual = net - gross + fees
+    if residual:
+        if abs(residual) > ROUNDING_TOLERANCE_PER_LINE * 2:
+            raise LedgerError(
+                "payout_mismatch",
+                f"Payout {payout.number}: gross {gross} less fees {fees} is not the {net} paid out.",
+            )
+        lines.append(
+            DocLine("rounding", clearing, "Rounding difference (ShopQB)", Decimal(1), residual, residual, False)
+        )
+    return Document(
+        entity="Deposit",
+        source_type="payout",
+        source_id=payout.id,
+        source_name=f"payout {payout.number}",
+        doc_number=doc_number("P", payout.number),
+        txn_date=payout.issued_at.astimezone(ZoneInfo(mapping.timezone)).date(),
+        currency=payout.net.currency,
+        customer=mapping.customer,
+        deposit_to=mapping.bank_account,
+        lines=tuple(lines),
+        total_tax=ZERO,
+        total=net,
+        private_note=f"Shopify Payments payout {payout.number} ({payout.id}). Written by ShopQB.",
+        rounding=residual,
+    )

@@ -17,7 +17,8 @@ from syncing import engine, ledger
 from syncing.models import SyncedRecord
 from syncing.quickbooks import client as qbo
 from syncing.shopify.fetch import all_orders
-from syncing.shopify.orders import parse_order
+from syncing.shopify.fetch import payouts as shopify_payouts
+from syncing.shopify.orders import parse_order, parse_payout
 
 ZERO = Decimal("0.00")
 ID_CHUNK = 100
@@ -57,6 +58,10 @@ class Reconciliation:
     refunds_found: int = 0
     refunds_shopify: Decimal = ZERO
     refunds_qbo: Decimal = ZERO
+    payouts_expected: int = 0
+    payouts_found: int = 0
+    payouts_shopify: Decimal = ZERO
+    payouts_qbo: Decimal = ZERO
 
     @property
     def shopify_total(self) -> Decimal:
@@ -69,7 +74,10 @@ class Reconciliation:
     @property
     def matched(self) -> bool:
         return (
-            not self.differences and self.shopify_total == self.qbo_total and self.refunds_shopify == self.refunds_qbo
+            not self.differences
+            and self.shopify_total == self.qbo_total
+            and self.refunds_shopify == self.refunds_qbo
+            and self.payouts_shopify == self.payouts_qbo
         )
 
     def day(self, value: date) -> DayTotals:
@@ -172,6 +180,7 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             report.differences.append(
                 Difference(source_id, refund_doc.source_name, refund_doc.total, amount, "refund amounts differ")
             )
+    _reconcile_payouts(ctx, report)
     for difference in report.differences:
         engine.issue_raise(
             shop=ctx.shop,
@@ -183,6 +192,49 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             retryable=True,
         )
     return report
+
+
+def _reconcile_payouts(ctx: engine.SyncContext, report: Reconciliation) -> None:
+    """Every paid-out payout against the Deposit read back from QuickBooks: the bank line, to the cent."""
+    expected: dict[str, ledger.Document] = {}
+    for raw in shopify_payouts(ctx.shopify):
+        payout = parse_payout(raw)
+        if payout.status != "PAID":
+            continue
+        try:
+            document = ledger.payout_deposit(payout, ctx.mapping)
+        except ledger.LedgerError as exc:
+            report.payouts_shopify += payout.net.amount
+            report.differences.append(
+                Difference(payout.id, f"payout {payout.number}", payout.net.amount, None, str(exc))
+            )
+            continue
+        if ctx.rules.start_date and document.txn_date < ctx.rules.start_date:
+            continue
+        expected[payout.id] = document
+        report.payouts_shopify += document.total
+    report.payouts_expected = len(expected)
+    records = {
+        r.source_id: r
+        for r in SyncedRecord.objects.filter(shop=ctx.shop, source_type="payout", source_id__in=list(expected))
+        if r.qbo_id
+    }
+    rows = _read_back(ctx.qb, "Deposit", [r.qbo_id for r in records.values()])
+    for source_id, document in expected.items():
+        record = records.get(source_id)
+        row = rows.get(record.qbo_id) if record else None
+        if row is None:
+            report.differences.append(
+                Difference(source_id, document.source_name, document.total, None, "payout not in QuickBooks")
+            )
+            continue
+        report.payouts_found += 1
+        amount = Decimal(str(row.get("TotalAmt", "0")))
+        report.payouts_qbo += amount
+        if amount != document.total:
+            report.differences.append(
+                Difference(source_id, document.source_name, document.total, amount, "deposit differs from the payout")
+            )
 
 
 def _read_back(qb: Any, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -210,6 +262,10 @@ def report_lines(report: Reconciliation) -> list[str]:
     lines.append(
         f"Refunds: {report.refunds_expected} in Shopify for {report.refunds_shopify:,.2f}, "
         f"{report.refunds_found} in QuickBooks for {report.refunds_qbo:,.2f}  {cur}"
+    )
+    lines.append(
+        f"Payouts: {report.payouts_expected} paid out for {report.payouts_shopify:,.2f}, "
+        f"{report.payouts_found} deposits in QuickBooks for {report.payouts_qbo:,.2f}  {cur}"
     )
     by_reason: dict[str, int] = defaultdict(int)
     for difference in report.differences:

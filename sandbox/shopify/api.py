@@ -1080,7 +1080,8 @@ def payout_view(p: model.Payout) -> dict[str, Any]:
             gross, fee = p.summary.get(key, (Decimal(0), Decimal(0)))
             gross_name = "refundsFeeGross" if key == "refunds" else f"{prefix}Gross"
             summary[gross_name] = money(gross, cur)
-            summary[f"{prefix}Fee"] = money(fee, cur)
+            # Shopify's own spelling: every *Fee, but advanceFees
+            summary["advanceFees" if key == "advance" else f"{prefix}Fee"] = money(fee, cur)
         p._view = {
             "__typename": "ShopifyPaymentsPayout",
             "id": gid("ShopifyPaymentsPayout", p.id),

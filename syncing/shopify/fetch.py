@@ -55,3 +55,18 @@ def all_orders(client: ShopifyClient, *, search: str | None) -> Iterator[dict[st
                 continue
             raw = full
         yield raw
+
+
+def payouts(client: ShopifyClient) -> Iterator[dict[str, Any]]:
+    """Every Shopify Payments payout of the shop, oldest first."""
+    after: str | None = None
+    while True:
+        data = client.execute(load_query("payouts"), {"first": 25, "after": after})
+        account = data.get("shopifyPaymentsAccount")
+        if account is None:
+            return  # the shop does not use Shopify Payments
+        page = account["payouts"]
+        yield from page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return
+        after = page["pageInfo"]["endCursor"]

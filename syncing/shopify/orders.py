@@ -299,3 +299,46 @@ def parse_order(raw: dict[str, Any]) -> Order:
         transactions=tuple(_transaction(t) for t in raw.get("transactions") or []),
         refunds=refunds,
     )
+
+
+@dataclass(frozen=True)
+class Payout:
+    """A Shopify Payments payout: what reached the bank, and what it is made of."""
+
+    id: str
+    number: str
+    issued_at: datetime
+    status: str
+    kind: str  # DEPOSIT or WITHDRAWAL
+    net: Money
+    gross: Decimal  # charges, refunds, adjustments, advances, reserves, retries (signed)
+    fees: Decimal  # what Shopify kept (positive = a cost)
+
+
+GROSS_FIELDS = (
+    "chargesGross",
+    "refundsFeeGross",
+    "adjustmentsGross",
+    "advanceGross",
+    "reservedFundsGross",
+    "retriedPayoutsGross",
+)
+FEE_FIELDS = ("chargesFee", "refundsFee", "adjustmentsFee", "advanceFees", "reservedFundsFee", "retriedPayoutsFee")
+
+
+def parse_payout(raw: dict[str, Any]) -> Payout:
+    summary = raw.get("summary") or {}
+
+    def total(names: tuple[str, ...]) -> Decimal:
+        return sum((_decimal((summary.get(n) or {}).get("amount")) for n in names), ZERO)
+
+    return Payout(
+        id=str(raw["id"]),
+        number=str(raw.get("legacyResourceId") or raw["id"].rsplit("/", 1)[-1]),
+        issued_at=parse_datetime(raw["issuedAt"]),
+        status=str(raw.get("status") or ""),
+        kind=str(raw.get("transactionType") or "DEPOSIT"),
+        net=parse_money(raw.get("net")),
+        gross=total(GROSS_FIELDS),
+        fees=total(FEE_FIELDS),
+    )

@@ -357,3 +357,26 @@ def test_our_document_is_recognised_even_after_our_records_were_lost(shop):
         assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     assert len(qbo_receipts(shop)) == 1
     assert SyncedRecord.objects.get(shop=shop).qbo_id == qbo_receipts(shop)[0]["Id"]
+
+
+def test_a_payout_becomes_one_deposit_into_the_bank_equal_to_the_payout(shop, sandboxes):
+    Store(shop).order(lines=[("A", 2, "10.00")], tax="1.60")
+    Store(shop).order(lines=[("B", 1, "30.00")])
+    run = requests.post(
+        sandboxes.info["shopify"] + "/_sandbox/payouts/run",
+        json={"shop": shop.domain, "through": "2099-12-31"},
+        timeout=5,
+    )
+    [paid] = run.json()["payouts"]
+    first = engine.shop_sweep(shop_id=shop.pk)
+    assert first.outcomes.get("payout written") == 1
+    record = SyncedRecord.objects.get(shop=shop, source_type="payout")
+    assert record.kind == "Deposit" and record.amount == Decimal(paid["net"]["amount"])
+    ctx = engine.context_open(shop.pk)
+    deposit = qbo.read(ctx.qb, "Deposit", record.qbo_id)
+    assert Decimal(str(deposit["TotalAmt"])) == Decimal(paid["net"]["amount"])
+    assert deposit["DepositToAccountRef"]["value"] == ctx.mapping.bank_account.value
+    assert engine.shop_sweep(shop_id=shop.pk).outcomes.get("payout unchanged") == 1
+    report = reconcile_shop(shop_id=shop.pk)
+    assert report.matched and report.payouts_found == 1
+    assert report.payouts_qbo == Decimal(paid["net"]["amount"])
