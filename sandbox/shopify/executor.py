@@ -280,6 +280,7 @@ class Request:
                 value = None
             if value is None:
                 if p.nonnull:
+                    self.null_error(p, (path, p.key))
                     raise _Null
                 out[p.key] = None
                 continue
@@ -310,6 +311,7 @@ class Request:
             for i, item in enumerate(value):
                 if item is None:
                     if p.item_nonnull and depth == 1:
+                        self.null_error(p, (path, i))
                         raise _Null
                     append(None)
                     continue
@@ -381,6 +383,13 @@ class Request:
         cache[key] = raw
         return raw
 
+    def null_error(self, p: FieldPlan, path: tuple) -> None:
+        """A non-null field came out null: GraphQL reports it (unless its resolver already did)."""
+        where = _path_list(path)
+        if self.errors and self.errors[-1].get("path") == where:
+            return
+        self.error(f"Cannot return null for non-nullable field {p.name}.", p, path)
+
     def error(self, message: str, p: FieldPlan, path: tuple, extensions: dict[str, Any] | None = None) -> None:
         loc = p.nodes[0].loc
         entry: dict[str, Any] = {"message": message}
@@ -417,7 +426,10 @@ def _renderer(plans: list[FieldPlan]) -> Callable[..., dict[str, Any]]:
         else:
             lines.append(f"    v = get({p.name!r})")
         lines.append("    if v is None:")
-        lines.append("        raise _Null" if p.nonnull else f"        out[{k}] = None")
+        if p.nonnull:
+            lines += [f"        req.null_error(P[{i}], (path, {k}))", "        raise _Null"]
+        else:
+            lines.append(f"        out[{k}] = None")
         lines.append("    else:")
         if p.kind == LEAF and p.list_depth == 0:
             lines += [
