@@ -260,6 +260,9 @@ class Dispatcher:
             self._stop = True
             self._cond.notify_all()
         self._thread.join(timeout=2)
+        # Close the kept-alive connections too, or the app's server keeps a thread
+        # waiting on each of them after the sandbox is gone.
+        self._session.close()
 
 
 class WebhookHub:

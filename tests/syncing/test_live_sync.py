@@ -19,6 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def live_sandboxes(live_server):
     running = start_sandboxes(app_url=live_server.url)
     yield running
+    # Let deliveries in flight finish before the sandboxes go: a webhook still being
+    # handled by the app would otherwise outlive the test.
+    running.shopify.dispatcher.wait_idle(timeout=20)
     running.stop()
 
 
