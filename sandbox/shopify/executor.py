@@ -92,7 +92,17 @@ def _encode(value: Any, write: Callable[[str], Any]) -> None:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
-_dumps = _ENCODER.encode
+_dumps: Callable[[Any], str] = _ENCODER.encode
+try:
+    # orjson renders a 250-order page about 30% faster than the standard library (see
+    # BENCHMARKS.md); the output is the same compact JSON (UTF-8 rather than \u escapes).
+    import orjson
+
+    def _dumps(value: Any) -> str:
+        return orjson.dumps(value).decode()
+
+except ImportError:  # pragma: no cover - the pinned requirements install it
+    pass
 
 
 class FieldFailure(Exception):
