@@ -150,7 +150,6 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection) -> ledger.
         clearing_accounts={key: refs[role] for key, role in GATEWAY_ROLES.items()},
         default_clearing=refs[AccountRole.CLEARING_OTHER],
         timezone=shop.iana_timezone or "UTC",
-        automated_sales_tax=connection.automated_sales_tax or connection.country in ("", "US"),
         country=connection.country or "US",
         doc_number_prefix=rules.doc_number_prefix,
         bank_account=refs.get(AccountRole.BANK_ACCOUNT),

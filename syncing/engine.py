@@ -717,7 +717,3 @@ def record_retry(*, record: SyncedRecord) -> None:
 
     SyncedRecord.objects.filter(pk=record.pk, status=SyncedRecord.Status.FAILED).update(attempts=0)
     enqueue_order_sync(shop_id=record.shop_id, order_gid=record.source_id)
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.2f}"

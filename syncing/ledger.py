@@ -67,7 +67,6 @@ class Mapping:
     clearing_accounts: dict[str, Ref]  # gateway key -> Bank / Other Current Asset account
     default_clearing: Ref
     timezone: str = "UTC"
-    automated_sales_tax: bool = True
     country: str = "US"  # the QBO company's country: outside the US tax needs per-rate tax codes
     taxable_code: str = "TAX"
     exempt_code: str = "NON"

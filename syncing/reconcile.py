@@ -43,6 +43,7 @@ class Difference:
     shopify: Decimal
     qbo: Decimal | None
     reason: str
+    source_type: str = "order"
 
 
 @dataclass
@@ -89,97 +90,56 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     report = Reconciliation(currency=ctx.shop.currency)
     expected: dict[str, ledger.Document] = {}
     expected_refunds: dict[str, ledger.Document] = {}
+    # What each order was booked as (a sale stays a SalesReceipt, an invoice an Invoice):
+    # one query for the shop instead of one per order.
+    booked_kinds: dict[str, set[str]] = defaultdict(set)
+    synced = SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", status=SyncedRecord.Status.SYNCED)
+    for source_id, kind in synced.values_list("source_id", "kind"):
+        booked_kinds[source_id].add(kind)
     for raw in all_orders(ctx.shopify, search=None):
-        if raw is not None:
-            order = parse_order(raw)
-            report.orders_seen += 1
-            if order.cancelled_at is not None or engine.skip_reason(order, ctx.rules, ctx.mapping):
-                report.skipped += 1
-                continue
-            booked = frozenset(
-                SyncedRecord.objects.filter(
-                    shop=ctx.shop, source_type="order", source_id=order.id, status=SyncedRecord.Status.SYNCED
-                ).values_list("kind", flat=True)
-            )
-            try:
-                documents = ledger.order_documents(order, ctx.mapping, booked)
-            except ledger.LedgerError as exc:
-                day = ledger.txn_date(order, ctx.mapping.timezone)
-                report.day(day).orders += 1
-                report.day(day).shopify += order.total_price.shop.amount
-                report.differences.append(
-                    Difference(order.id, order.name, order.total_price.shop.amount, None, str(exc))
-                )
-                continue
-            if not documents:
-                report.skipped += 1
-                continue
-            # The sale itself (SalesReceipt or Invoice) carries the order's total; a
-            # Payment only moves it from receivable to the clearing account.
-            document = documents[0]
-            expected[document.source_id] = document
-            totals = report.day(document.txn_date)
-            totals.orders += 1
-            totals.shopify += document.total
-            try:
-                refunds = ledger.refund_receipts(order, ctx.mapping)
-            except ledger.LedgerError as exc:
-                amount = order.total_refunded.shop.amount
-                report.refunds_shopify += amount
-                report.differences.append(Difference(order.id, order.name, amount, None, str(exc)))
-                continue
-            for refund in refunds:
-                expected_refunds[refund.source_id] = refund
-                report.refunds_shopify += refund.total
+        order = parse_order(raw)
+        report.orders_seen += 1
+        if order.cancelled_at is not None or engine.skip_reason(order, ctx.rules, ctx.mapping):
+            report.skipped += 1
+            continue
+        booked = frozenset(booked_kinds.get(order.id, ()))
+        try:
+            documents = ledger.order_documents(order, ctx.mapping, booked)
+        except ledger.LedgerError as exc:
+            day = ledger.txn_date(order, ctx.mapping.timezone)
+            report.day(day).orders += 1
+            report.day(day).shopify += order.total_price.shop.amount
+            report.differences.append(Difference(order.id, order.name, order.total_price.shop.amount, None, str(exc)))
+            continue
+        if not documents:
+            report.skipped += 1
+            continue
+        # The sale itself (SalesReceipt or Invoice) carries the order's total; a
+        # Payment only moves it from receivable to the clearing account.
+        document = documents[0]
+        expected[document.source_id] = document
+        totals = report.day(document.txn_date)
+        totals.orders += 1
+        totals.shopify += document.total
+        try:
+            refunds = ledger.refund_receipts(order, ctx.mapping)
+        except ledger.LedgerError as exc:
+            amount = order.total_refunded.shop.amount
+            report.refunds_shopify += amount
+            report.differences.append(Difference(order.id, order.name, amount, None, str(exc)))
+            continue
+        for refund in refunds:
+            expected_refunds[refund.source_id] = refund
+            report.refunds_shopify += refund.total
     report.expected_documents = len(expected)
 
-    records: dict[str, SyncedRecord] = {}
-    for record in SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", source_id__in=list(expected)):
-        if record.qbo_id and record.kind == expected[record.source_id].entity:
-            records[record.source_id] = record
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entity in {r.kind for r in records.values()}:
-        rows = _read_back(ctx.qb, entity, [r.qbo_id for r in records.values() if r.kind == entity])
-        found.update({(entity, qbo_id): row for qbo_id, row in rows.items()})
-    for source_id, document in expected.items():
-        record = records.get(source_id)
-        doc = found.get((record.kind, record.qbo_id)) if record else None
-        if doc is None:
-            report.differences.append(
-                Difference(source_id, document.source_name, document.total, None, "not in QuickBooks")
-            )
-            continue
+    for source_id, amount in _read_back_documents(ctx, expected, report, what="").items():
+        report.day(expected[source_id].txn_date).qbo += amount
         report.found_documents += 1
-        amount = Decimal(str(doc.get("TotalAmt", "0")))
-        report.day(document.txn_date).qbo += amount
-        if amount != document.total:
-            report.differences.append(
-                Difference(source_id, document.source_name, document.total, amount, "amounts differ")
-            )
     report.refunds_expected = len(expected_refunds)
-    refund_records = {
-        r.source_id: r
-        for r in SyncedRecord.objects.filter(
-            shop=ctx.shop, source_type="refund", source_id__in=list(expected_refunds), kind="RefundReceipt"
-        )
-        if r.qbo_id
-    }
-    refund_rows = _read_back(ctx.qb, "RefundReceipt", [r.qbo_id for r in refund_records.values()])
-    for source_id, refund_doc in expected_refunds.items():
-        refund_record = refund_records.get(source_id)
-        row = refund_rows.get(refund_record.qbo_id) if refund_record else None
-        if row is None:
-            report.differences.append(
-                Difference(source_id, refund_doc.source_name, refund_doc.total, None, "refund not in QuickBooks")
-            )
-            continue
-        report.refunds_found += 1
-        amount = Decimal(str(row.get("TotalAmt", "0")))
-        report.refunds_qbo += amount
-        if amount != refund_doc.total:
-            report.differences.append(
-                Difference(source_id, refund_doc.source_name, refund_doc.total, amount, "refund amounts differ")
-            )
+    refunds_found = _read_back_documents(ctx, expected_refunds, report, what="refund ")
+    report.refunds_found = len(refunds_found)
+    report.refunds_qbo = sum(refunds_found.values(), ZERO)
     _reconcile_payouts(ctx, report)
     for difference in report.differences:
         engine.issue_raise(
@@ -187,7 +147,7 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             code="reconcile_difference",
             message=f"{difference.name}: Shopify {difference.shopify}, QuickBooks "
             f"{difference.qbo if difference.qbo is not None else 'nothing'} ({difference.reason})",
-            source_type="order",
+            source_type=difference.source_type,
             source_id=difference.source_id,
             retryable=True,
         )
@@ -206,7 +166,7 @@ def _reconcile_payouts(ctx: engine.SyncContext, report: Reconciliation) -> None:
         except ledger.LedgerError as exc:
             report.payouts_shopify += payout.net.amount
             report.differences.append(
-                Difference(payout.id, f"payout {payout.number}", payout.net.amount, None, str(exc))
+                Difference(payout.id, f"payout {payout.number}", payout.net.amount, None, str(exc), "payout")
             )
             continue
         if ctx.rules.start_date and document.txn_date < ctx.rules.start_date:
@@ -214,27 +174,57 @@ def _reconcile_payouts(ctx: engine.SyncContext, report: Reconciliation) -> None:
         expected[payout.id] = document
         report.payouts_shopify += document.total
     report.payouts_expected = len(expected)
-    records = {
-        r.source_id: r
-        for r in SyncedRecord.objects.filter(shop=ctx.shop, source_type="payout", source_id__in=list(expected))
-        if r.qbo_id
-    }
-    rows = _read_back(ctx.qb, "Deposit", [r.qbo_id for r in records.values()])
+    found = _read_back_documents(ctx, expected, report, what="payout ")
+    report.payouts_found = len(found)
+    report.payouts_qbo = sum(found.values(), ZERO)
+
+
+def _read_back_documents(
+    ctx: engine.SyncContext, expected: dict[str, ledger.Document], report: Reconciliation, *, what: str
+) -> dict[str, Decimal]:
+    """QBO's TotalAmt of each expected document we wrote, read back from QuickBooks.
+
+    Missing documents and amounts that differ are added to ``report.differences``.
+    """
+    records: dict[str, SyncedRecord] = {}
+    for record in SyncedRecord.objects.filter(shop=ctx.shop, source_id__in=list(expected)).exclude(qbo_id=""):
+        document = expected[record.source_id]
+        if record.source_type == document.source_type and record.kind == document.entity:
+            records[record.source_id] = record
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity in {r.kind for r in records.values()}:
+        found = _read_back(ctx.qb, entity, [r.qbo_id for r in records.values() if r.kind == entity])
+        rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
+    amounts: dict[str, Decimal] = {}
     for source_id, document in expected.items():
         record = records.get(source_id)
-        row = rows.get(record.qbo_id) if record else None
+        row = rows.get((record.kind, record.qbo_id)) if record else None
         if row is None:
             report.differences.append(
-                Difference(source_id, document.source_name, document.total, None, "payout not in QuickBooks")
+                Difference(
+                    source_id,
+                    document.source_name,
+                    document.total,
+                    None,
+                    f"{what}not in QuickBooks",
+                    document.source_type,
+                )
             )
             continue
-        report.payouts_found += 1
         amount = Decimal(str(row.get("TotalAmt", "0")))
-        report.payouts_qbo += amount
+        amounts[source_id] = amount
         if amount != document.total:
             report.differences.append(
-                Difference(source_id, document.source_name, document.total, amount, "deposit differs from the payout")
+                Difference(
+                    source_id,
+                    document.source_name,
+                    document.total,
+                    amount,
+                    f"{what}amounts differ",
+                    document.source_type,
+                )
             )
+    return amounts
 
 
 def _read_back(qb: Any, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:
