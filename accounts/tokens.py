@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -59,20 +60,7 @@ def shopify_access_token(shop: Shop) -> str:
             except shopify_auth.ShopifyOAuthError as exc:
                 raise TokenRefreshFailed(str(exc)) from None
             else:
-                locked.access_token = grant.access_token
-                locked.access_token_expires_at = grant.expires_at
-                if grant.refresh_token:
-                    locked.refresh_token = grant.refresh_token
-                    locked.refresh_token_expires_at = grant.refresh_token_expires_at
-                locked.save(
-                    update_fields=[
-                        "access_token",
-                        "access_token_expires_at",
-                        "refresh_token",
-                        "refresh_token_expires_at",
-                        "updated_at",
-                    ]
-                )
+                _store_grant(locked, grant)
                 log.info("refreshed the Shopify token of %s", locked.domain)
         _copy_token_fields(locked, shop)
     if revoked:
@@ -87,6 +75,25 @@ def shopify_access_token(shop: Shop) -> str:
         log.warning("Shopify refused the refresh token of %s: sync paused", shop.domain)
         raise TokenRevoked(f"{shop.domain}: {SHOPIFY_REVOKED_REASON}")
     return shop.access_token
+
+
+def _store_grant(locked: Shop | QuickBooksConnection, grant: Any) -> None:
+    """Save a refreshed grant on the row we hold locked. Both providers may rotate the
+    refresh token: the newest one is always kept, in the same transaction."""
+    locked.access_token = grant.access_token
+    locked.access_token_expires_at = grant.expires_at
+    if grant.refresh_token:
+        locked.refresh_token = grant.refresh_token
+        locked.refresh_token_expires_at = grant.refresh_token_expires_at
+    locked.save(
+        update_fields=[
+            "access_token",
+            "access_token_expires_at",
+            "refresh_token",
+            "refresh_token_expires_at",
+            "updated_at",
+        ]
+    )
 
 
 def qbo_access_token(connection: QuickBooksConnection) -> str:
@@ -110,20 +117,7 @@ def qbo_access_token(connection: QuickBooksConnection) -> str:
             except quickbooks_auth.QBOOAuthError as exc:
                 raise TokenRefreshFailed(str(exc)) from None
             else:
-                # Intuit may or may not rotate the refresh token: always keep the newest.
-                locked.access_token = grant.access_token
-                locked.access_token_expires_at = grant.expires_at
-                locked.refresh_token = grant.refresh_token
-                locked.refresh_token_expires_at = grant.refresh_token_expires_at
-                locked.save(
-                    update_fields=[
-                        "access_token",
-                        "access_token_expires_at",
-                        "refresh_token",
-                        "refresh_token_expires_at",
-                        "updated_at",
-                    ]
-                )
+                _store_grant(locked, grant)
                 log.info("refreshed the QuickBooks token of realm %s", locked.realm_id)
         _copy_token_fields(locked, connection)
     if revoked:
