@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from urllib.parse import urlencode, urlparse
 
@@ -28,6 +29,12 @@ from accounts.models import Shop
 log = logging.getLogger(__name__)
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+# App Bridge mints tokens that live one minute (exp - iat): a longer-lived token was
+# not minted by it, and a short cap bounds how long a leaked token can be replayed.
+# Reference: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens#lifetime-of-a-session-token
+SESSION_TOKEN_MAX_LIFETIME = 60
+# Shopify's clock and ours may differ by this much (ShopifyAPI's leeway for exp/nbf).
+CLOCK_LEEWAY = timedelta(seconds=shopify_session_token.LEEWAY_SECONDS)
 
 
 class InvalidSessionToken(Exception):
@@ -39,10 +46,15 @@ class SessionClaims:
     shop_domain: str
     user_id: str
     session_id: str
+    issued_at: datetime
 
 
 def session_token_decode(token: str) -> SessionClaims:
-    """Verify signature, audience, expiry and issuer/destination; return who is asking."""
+    """Verify signature, audience, lifetime and issuer/destination; return who is asking.
+
+    ShopifyAPI checks ``exp``, ``nbf`` and ``iat`` only when present: a token without
+    them would never expire, so all three are required here.
+    """
     # Reference: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
     if not token or not settings.SHOPIFY_API_KEY or not settings.SHOPIFY_API_SECRET:
         raise InvalidSessionToken("no session token")
@@ -52,12 +64,32 @@ def session_token_decode(token: str) -> SessionClaims:
         )
     except shopify_session_token.SessionTokenError as exc:
         raise InvalidSessionToken(type(exc).__name__) from None
+    try:
+        expires, _, issued = (int(payload[claim]) for claim in ("exp", "nbf", "iat"))
+    except (KeyError, TypeError, ValueError):
+        raise InvalidSessionToken("exp, nbf and iat are required") from None
+    if not 0 < expires - issued <= SESSION_TOKEN_MAX_LIFETIME:
+        raise InvalidSessionToken(f"lifetime of {expires - issued} s is not within {SESSION_TOKEN_MAX_LIFETIME} s")
     domain = shopify_auth.valid_shop_domain(urlparse(str(payload.get("dest", ""))).hostname)
     if domain is None:
         raise InvalidSessionToken("dest is not a shop")
     return SessionClaims(
-        shop_domain=domain, user_id=str(payload.get("sub", "")), session_id=str(payload.get("sid", ""))
+        shop_domain=domain,
+        user_id=str(payload.get("sub", "")),
+        session_id=str(payload.get("sid", "")),
+        issued_at=datetime.fromtimestamp(issued, tz=UTC),
     )
+
+
+def session_token_predates_uninstall(claims: SessionClaims, shop: Shop | None) -> bool:
+    """A token minted before the shop uninstalled the app must not install it again.
+
+    The token would still pass every other check for up to a minute after the
+    ``app/uninstalled`` webhook; without this it reinstalled the shop by token exchange.
+    """
+    if shop is None or shop.is_installed or shop.uninstalled_at is None:
+        return False
+    return claims.issued_at <= shop.uninstalled_at + CLOCK_LEEWAY
 
 
 def _unauthorized_fetch() -> JsonResponse:
@@ -83,6 +115,9 @@ def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             token = ""
         try:
             claims = session_token_decode(token)
+            shop = Shop.objects.filter(domain=claims.shop_domain).first()
+            if session_token_predates_uninstall(claims, shop):
+                raise InvalidSessionToken("issued before the app was uninstalled")
         except InvalidSessionToken as exc:
             if token:
                 log.info("refused a session token: %s", exc)
@@ -90,7 +125,6 @@ def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
                 return _unauthorized_fetch()
             return _document_without_session(request)
 
-        shop = Shop.objects.filter(domain=claims.shop_domain).first()
         if shop is None or not shop.is_installed or not shop.access_token:
             try:
                 shop = services.shop_install_by_token_exchange(domain=claims.shop_domain, session_token=token)

@@ -77,9 +77,11 @@ class QuickBooksConnection(models.Model):
         CONNECTED = "connected"
         RECONNECT_NEEDED = "reconnect_needed"
         DISCONNECTED = "disconnected"
+        # Another store already uses this company: nothing is written until the merchant agrees.
+        CONFIRM_SHARED = "confirm_shared", "Waiting for the merchant to confirm a shared company"
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="qbo")
-    realm_id = models.CharField(max_length=64)
+    realm_id = models.CharField(max_length=64, db_index=True)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.CONNECTED)
     status_reason = models.CharField(max_length=500, blank=True)
     access_token = EncryptedTextField(blank=True, default="")
@@ -103,6 +105,16 @@ class QuickBooksConnection(models.Model):
     def is_connected(self) -> bool:
         return self.status == self.Status.CONNECTED
 
+    def shared_with(self) -> list["QuickBooksConnection"]:
+        """Other stores' live connections to the same company: their sales go into the same books."""
+        return list(
+            QuickBooksConnection.objects.filter(realm_id=self.realm_id)
+            .exclude(pk=self.pk)
+            .exclude(status=self.Status.DISCONNECTED)
+            .select_related("shop")
+            .order_by("shop__domain")
+        )
+
 
 class OAuthState(models.Model):
     """One OAuth round trip in flight (Shopify install or QuickBooks connect).
@@ -122,6 +134,9 @@ class OAuthState(models.Model):
     started_at = models.DateTimeField(null=True, blank=True, help_text="browser sent to the provider")
     consumed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=500, blank=True, help_text="shown to the merchant when it failed")
+    browser_digest = models.CharField(
+        max_length=64, blank=True, help_text="sha256 of the nonce in the cookie of the browser that started it"
+    )
     succeeded = models.BooleanField(default=False)
 
     class Meta:

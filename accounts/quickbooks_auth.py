@@ -29,6 +29,11 @@ class QBOGrantRevoked(QBOOAuthError):
     permanent = True
 
 
+class QBOAccessRefused(QBOGrantRevoked):
+    """A 401 on an API read: this access token is refused (expired early or revoked);
+    a refresh may still give a good one."""
+
+
 @dataclass(frozen=True)
 class QBOGrant:
     access_token: str = field(repr=False)
@@ -92,6 +97,18 @@ def revoke(*, token: str) -> None:
     _call(client.revoke, token=token)
 
 
+def connect_details(*, realm_id: str, grant: QBOGrant) -> tuple[QBOGrant, CompanyDetails]:
+    """The company details read with the grant the code exchange just gave, and the grant
+    to store. QuickBooks may refuse even a new access token (a clock apart from ours):
+    then one refresh and one more read; a second refusal is final."""
+    try:
+        return grant, company_details(realm_id=realm_id, access_token=grant.access_token)
+    except QBOAccessRefused:
+        # Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
+        grant = refresh(refresh_token=grant.refresh_token)
+        return grant, company_details(realm_id=realm_id, access_token=grant.access_token)
+
+
 def company_details(*, realm_id: str, access_token: str) -> CompanyDetails:
     """CompanyInfo and Preferences: what the sync must know about the books."""
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/companyinfo
@@ -121,7 +138,7 @@ def _get(path: str, realm_id: str, access_token: str) -> dict[str, Any]:
     except requests.RequestException as exc:
         raise QBOOAuthError(f"QuickBooks {path.split('/')[0]} unreachable ({type(exc).__name__})") from None
     if response.status_code == 401:
-        raise QBOGrantRevoked(f"QuickBooks refused the access token reading {path.split('/')[0]}")
+        raise QBOAccessRefused(f"QuickBooks refused the access token reading {path.split('/')[0]}")
     if response.status_code != 200:
         raise QBOOAuthError(f"QuickBooks answered HTTP {response.status_code} reading {path.split('/')[0]}")
     try:

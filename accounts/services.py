@@ -6,6 +6,7 @@ row locks where they can, and never with a token in a log line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -24,11 +26,13 @@ from accounts.crypto import encrypt
 from accounts.models import ComplianceRequest, OAuthState, PauseCode, QuickBooksConnection, Shop
 
 log = logging.getLogger(__name__)
+Status = QuickBooksConnection.Status
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(minutes=2)
 UNINSTALLED_REASON = "The app was uninstalled from the Shopify admin."
 QBO_DISCONNECTED_REASON = "QuickBooks is disconnected: connect a QuickBooks company to sync."
+QBO_SHARED_REASON = "Another store already uses this QuickBooks company: confirm before ShopQB writes to it."
 
 
 class InstallError(Exception):
@@ -108,6 +112,8 @@ def shop_details_refresh(shop: Shop) -> None:
             api_version=settings.SHOPIFY_API_VERSION,
             timeout=settings.SHOPIFY_HTTP_TIMEOUT,
             max_throttle_wait=5.0,  # the merchant is waiting for the page
+            # A 401 despite a fresh stored expiry: one single-flight refresh, one retry.
+            on_unauthorized=lambda refused: shopify_access_token(shop, refused=refused),
         )
         details = client.execute(load_query("shop")).get("shop")
     except (ShopifyError, TokenRevoked, TokenRefreshFailed) as exc:
@@ -129,17 +135,6 @@ def oauth_state_create(*, provider: str, shop_domain: str) -> OAuthState:
     return OAuthState.objects.create(provider=provider, shop_domain=shop_domain, state=secrets.token_urlsafe(32))
 
 
-def oauth_state_start(*, provider: str, state: str) -> OAuthState:
-    """Mark the state as handed to a browser; each state is handed out once."""
-    cutoff = timezone.now() - OAUTH_STATE_TTL
-    claimed = OAuthState.objects.filter(
-        provider=provider, state=state, started_at__isnull=True, consumed_at__isnull=True, created_at__gte=cutoff
-    ).update(started_at=timezone.now())
-    if claimed != 1:
-        raise InvalidState("this link has expired or was already used")
-    return OAuthState.objects.get(provider=provider, state=state)
-
-
 def oauth_state_consume(*, provider: str, state: str, cookie_state: str, shop_domain: str | None = None) -> OAuthState:
     """The callback's state must match the browser's cookie and a fresh, unused row: exactly once."""
     if not state or not cookie_state or not secrets.compare_digest(state.encode(), cookie_state.encode()):
@@ -159,6 +154,77 @@ def _state_outcome(row: OAuthState, *, succeeded: bool, outcome: str = "") -> No
 
 # --- QuickBooks ------------------------------------------------------------------------
 
+# The connect round trip, bound to the merchant at both ends:
+# 1. the embedded page (session token) gets a start ticket, signed and short-lived;
+# 2. the ticket, opened top-level, is consumed once; the browser gets a signed
+#    cookie (state, shop, nonce) and the row keeps the nonce's digest;
+# 3. the callback needs that cookie: same state, same shop, same browser, once.
+# A forwarded start link is spent or expired; a callback URL (code + state) opened
+# in another browser, or with the cookie of another round trip, connects nothing.
+# Reference: https://datatracker.ietf.org/doc/html/rfc6749#section-10.12
+# Reference: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
+QBO_START_TTL = timedelta(seconds=60)
+_QBO_START_SALT = "accounts.qbo_connect.start"
+_QBO_BROWSER_SALT = "accounts.qbo_connect.browser"
+
+
+def qbo_connect_ticket(*, shop: Shop) -> str:
+    """A start ticket for the merchant who just asked with a valid session token.
+
+    It is all a browser needs to begin, so it lives only as long as the page needs
+    to open it and is spent on first use.
+    """
+    row = oauth_state_create(provider=OAuthState.Provider.QUICKBOOKS, shop_domain=shop.domain)
+    return signing.dumps({"state": row.state, "shop": shop.domain}, salt=_QBO_START_SALT)
+
+
+def qbo_connect_start(*, ticket: str) -> tuple[OAuthState, str]:
+    """Spend the ticket and bind the round trip to this browser: the row and the cookie value."""
+    try:
+        claim = signing.loads(ticket, salt=_QBO_START_SALT, max_age=QBO_START_TTL)
+    except signing.BadSignature:  # also SignatureExpired
+        raise InvalidState("it has expired or did not come from ShopQB") from None
+    nonce = secrets.token_urlsafe(32)
+    claimed = OAuthState.objects.filter(
+        provider=OAuthState.Provider.QUICKBOOKS,
+        state=claim["state"],
+        shop_domain=claim["shop"],
+        started_at__isnull=True,
+        consumed_at__isnull=True,
+        created_at__gte=timezone.now() - OAUTH_STATE_TTL,
+    ).update(started_at=timezone.now(), browser_digest=_digest(nonce))
+    if claimed != 1:
+        raise InvalidState("it was already used")
+    row = OAuthState.objects.get(provider=OAuthState.Provider.QUICKBOOKS, state=claim["state"])
+    cookie = signing.dumps({"state": row.state, "shop": row.shop_domain, "nonce": nonce}, salt=_QBO_BROWSER_SALT)
+    return row, cookie
+
+
+def qbo_callback_verify(*, state: str, cookie: str) -> OAuthState:
+    """The callback must reach the browser that started this round trip, exactly once."""
+    try:
+        binding = signing.loads(cookie, salt=_QBO_BROWSER_SALT, max_age=OAUTH_STATE_TTL)
+    except signing.BadSignature:
+        raise InvalidState("the sign-in did not start in this browser") from None
+    if not secrets.compare_digest(state.encode(), binding["state"].encode()):
+        raise InvalidState("this browser started a different QuickBooks sign-in")
+    consumed = OAuthState.objects.filter(
+        provider=OAuthState.Provider.QUICKBOOKS,
+        state=state,
+        shop_domain=binding["shop"],
+        browser_digest=_digest(binding["nonce"]),
+        started_at__isnull=False,
+        consumed_at__isnull=True,
+        created_at__gte=timezone.now() - OAUTH_STATE_TTL,
+    ).update(consumed_at=timezone.now())
+    if consumed != 1:
+        raise InvalidState("the sign-in has expired or was already completed")
+    return OAuthState.objects.get(provider=OAuthState.Provider.QUICKBOOKS, state=state)
+
+
+def _digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
 
 def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: str) -> Shop:
     """Finish the QuickBooks authorization-code round trip for ``row.shop_domain``."""
@@ -171,7 +237,7 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         return shop
     try:
         grant = quickbooks_auth.exchange_code(code=code, realm_id=realm_id)
-        details = quickbooks_auth.company_details(realm_id=realm_id, access_token=grant.access_token)
+        grant, details = quickbooks_auth.connect_details(realm_id=realm_id, grant=grant)
     except quickbooks_auth.QBOOAuthError as exc:
         log.warning("QuickBooks connect for %s failed: %s", shop.domain, exc)
         _state_outcome(row, succeeded=False, outcome="QuickBooks did not complete the connection. Please try again.")
@@ -179,6 +245,7 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
 
     refused = ""
     old_grant = ""
+    shared: list[QuickBooksConnection] = []
     with transaction.atomic():
         connection = QuickBooksConnection.objects.select_for_update().filter(shop=shop).first()
         switching = connection is not None and connection.realm_id != realm_id
@@ -198,10 +265,15 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
                 old_grant = connection.refresh_token
                 AccountRoleMapping.objects.filter(shop=shop).delete()
                 log.info("switching %s from realm %s to %s", shop.domain, connection.realm_id, realm_id)
+            # Joining a company another store already uses waits for the merchant to agree
+            # (two stores' sales in one set of books); getting back the company this store
+            # already had does not ask again.
+            kept = not switching and connection is not None and connection.status != Status.CONFIRM_SHARED
             connection = connection or QuickBooksConnection(shop=shop)
             connection.realm_id = realm_id
-            connection.status = QuickBooksConnection.Status.CONNECTED
-            connection.status_reason = ""
+            shared = [] if kept else connection.shared_with()
+            connection.status = Status.CONFIRM_SHARED if shared else Status.CONNECTED
+            connection.status_reason = QBO_SHARED_REASON if shared else ""
             connection.access_token = grant.access_token
             connection.access_token_expires_at = grant.expires_at
             connection.refresh_token = grant.refresh_token
@@ -213,7 +285,8 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
             connection.multicurrency = details.multicurrency
             connection.connected_at = timezone.now()
             connection.save()
-            shop.resume_if(PauseCode.QBO_RECONNECT)
+            if not shared:
+                shop.resume_if(PauseCode.QBO_RECONNECT)
     if refused:
         _qbo_revoke_quietly(grant.refresh_token)
         _state_outcome(row, succeeded=False, outcome=refused)
@@ -222,8 +295,34 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         if old_grant:
             _qbo_revoke_quietly(old_grant)
         _state_outcome(row, succeeded=True)
-        log.info("connected %s to QuickBooks realm %s", shop.domain, realm_id)
+        if shared:
+            others = ", ".join(other.shop.domain for other in shared)
+            log.warning(
+                "%s connected QuickBooks realm %s, also used by %s: waiting for a confirmation",
+                shop.domain,
+                realm_id,
+                others,
+            )
+        else:
+            log.info("connected %s to QuickBooks realm %s", shop.domain, realm_id)
     return shop
+
+
+def qbo_shared_confirm(*, shop: Shop, realm_id: str) -> bool:
+    """The merchant agrees that this store's sales go into a company another store uses too.
+
+    ``realm_id`` is the company the page showed: a confirmation never applies to a
+    different company connected since.
+    """
+    with transaction.atomic():
+        confirmed = QuickBooksConnection.objects.filter(
+            shop=shop, realm_id=realm_id, status=Status.CONFIRM_SHARED
+        ).update(status=Status.CONNECTED, status_reason="", updated_at=timezone.now())
+        if confirmed:
+            shop.resume_if(PauseCode.QBO_RECONNECT)
+    if confirmed:
+        log.info("%s confirmed sharing QuickBooks realm %s", shop.domain, realm_id)
+    return bool(confirmed)
 
 
 def _has_synced_documents(shop: Shop) -> bool:
@@ -266,19 +365,81 @@ def _qbo_revoke_quietly(token: str) -> bool:
 # --- Uninstall and redaction -------------------------------------------------------
 
 
-def shop_uninstalled(*, shop: Shop, triggered_at: str = "") -> bool:
-    """``app/uninstalled``: idempotent; a late delivery after a reinstall changes nothing."""
+class UninstallNotConfirmed(Exception):
+    """Shopify still accepts the shop's access (or could not be asked): nothing was deleted."""
+
+
+def _event_time(triggered_at: str) -> datetime | None:
     try:
         when = parse_datetime(triggered_at) if triggered_at else None
     except ValueError:
-        when = None
+        return None
     if when is not None and timezone.is_naive(when):
         when = timezone.make_aware(when, timezone.utc)
+    return when
+
+
+def _reinstalled_since(shop: Shop, when: datetime | None) -> bool:
+    # Shopify's clock and ours differ by some seconds: only a reinstall clearly after
+    # the event makes it stale. The skew comes off installed_at (a real date), never
+    # onto ``when``, which may be as far out as year 9999.
+    return (
+        when is not None
+        and shop.is_installed
+        and shop.installed_at is not None
+        and shop.installed_at - CLOCK_SKEW > when
+    )
+
+
+def shop_access_works(*, shop: Shop) -> bool:
+    """Whether Shopify still accepts the shop's grant: the one proof of an uninstall that a
+    replayed webhook cannot forge (Shopify revokes every token before it sends
+    ``app/uninstalled``). An expired access token gets 401 too, so a refused token is
+    refreshed and tried again: only a refused refresh (or a 401 without a refresh
+    token) counts. Raises ``ShopifyUnavailable`` or ``TokenRefreshFailed`` when
+    Shopify cannot tell us now."""
+    from accounts.tokens import TokenRevoked, shopify_access_token
+    from syncing.shopify.client import ShopifyAuthError, ShopifyClient, load_query
+
+    try:
+        client = ShopifyClient(
+            shop_domain=shop.domain,
+            access_token=shopify_access_token(shop),
+            admin_base=settings.SHOPIFY_ADMIN_BASE,
+            api_version=settings.SHOPIFY_API_VERSION,
+            timeout=settings.SHOPIFY_HTTP_TIMEOUT,
+            max_throttle_wait=30.0,
+            on_unauthorized=lambda refused: shopify_access_token(shop, refused=refused),
+        )
+        # Reference: https://shopify.dev/docs/api/admin-graphql/latest/queries/shop
+        client.execute(load_query("shop"))
+    except (TokenRevoked, ShopifyAuthError):
+        return False
+    return True
+
+
+def shop_uninstall_confirm(*, shop: Shop, triggered_at: str = "") -> bool:
+    """``app/uninstalled`` as a webhook claims it: act only once Shopify refuses the shop's access.
+
+    The webhook's headers are not signed, so a body replayed under this shop's name
+    proves nothing. While the token still works the shop stays as it is and
+    ``UninstallNotConfirmed`` says so (a failed task support can see).
+    """
+    if _reinstalled_since(shop, _event_time(triggered_at)):
+        log.info("ignoring a stale app/uninstalled for %s (reinstalled since)", shop.domain)
+        return False
+    if shop.is_installed and shop_access_works(shop=shop):
+        log.warning("app/uninstalled for %s, but Shopify still accepts its token: nothing deleted", shop.domain)
+        raise UninstallNotConfirmed(f"{shop.domain}: Shopify still accepts the app's token; nothing was deleted")
+    return shop_uninstalled(shop=shop, triggered_at=triggered_at)
+
+
+def shop_uninstalled(*, shop: Shop, triggered_at: str = "") -> bool:
+    """The app is gone from the shop (confirmed): idempotent; a late event after a reinstall changes nothing."""
+    when = _event_time(triggered_at)
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=shop.pk)
-        # Shopify's clock and ours differ by some seconds: only a reinstall clearly
-        # after the uninstall event makes the event stale.
-        if when is not None and shop.is_installed and shop.installed_at and shop.installed_at > when + CLOCK_SKEW:
+        if _reinstalled_since(shop, when):
             log.info("ignoring a stale app/uninstalled for %s (reinstalled since)", shop.domain)
             return False
         shop.uninstalled_at = shop.uninstalled_at or timezone.now()
@@ -316,15 +477,30 @@ def shop_stop_work(*, shop: Shop) -> int:
 
 
 def shop_redact(*, domain: str, webhook_id: str) -> ComplianceRequest:
-    """``shop/redact``: delete everything we hold for the shop; keep a record that we did."""
+    """``shop/redact``: delete everything we hold for the shop; keep a record that we did.
+
+    Shopify sends it 48 hours after an uninstall. A shop that is installed here and whose
+    access Shopify still accepts is not deleted (reinstalled since, or a replayed body):
+    the request is recorded as refused. Installed here but refused by Shopify means we
+    missed the uninstall: the data goes.
+    """
     from django_q.models import Task
 
     from syncing.models import WebhookDelivery
 
+    probed = Shop.objects.filter(domain=domain).first()
+    alive = probed is not None and probed.is_installed and shop_access_works(shop=probed)
     summary = ""
     with transaction.atomic():
         shop = Shop.objects.select_for_update().filter(domain=domain).first()
-        if shop is not None and shop.is_installed:
+        if alive:
+            summary = "not deleted: ShopQB is installed on the store and Shopify accepts its access"
+            log.warning("shop/redact for %s, which is installed and whose token works: nothing deleted", domain)
+        elif (
+            shop is not None
+            and shop.is_installed
+            and (probed is None or (shop.installed_at, shop.access_token) != (probed.installed_at, probed.access_token))
+        ):
             summary = "not deleted: the store installed ShopQB again"
         else:
             counts: dict[str, int] = {}
@@ -374,8 +550,9 @@ def _customer_scope(shop_domain: str, customer_id: str, order_ids: list[str]):
     shop = Shop.objects.filter(domain=shop_domain).first()
     records = SyncedRecord.objects.filter(shop=shop, source_id__in=sources) if shop else SyncedRecord.objects.none()
     issues = SyncIssue.objects.filter(shop=shop, source_id__in=sources) if shop else SyncIssue.objects.none()
-    numeric_orders = [int(i) for i in order_ids if i.isdigit()]
-    mentions = Q(payload__customer__id=int(customer_id)) if customer_id.isdigit() else Q(pk__in=[])
+    # Both come from _id_text: ASCII digits only (str.isdigit() would also pass "١٢٣").
+    numeric_orders = [int(i) for i in order_ids]
+    mentions = Q(payload__customer__id=int(customer_id)) if customer_id else Q(pk__in=[])
     if numeric_orders:
         mentions |= Q(payload__id__in=numeric_orders, topic__startswith="orders/")
         mentions |= Q(payload__order_id__in=numeric_orders, topic__startswith="refunds/")

@@ -19,7 +19,9 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com\Z")
+# One DNS label before .myshopify.com: at most 63 characters (RFC 1035), which also
+# keeps every column that stores a domain (255) far from overflowing.
+SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com\Z")
 # Callbacks older than this are replays.
 MAX_CALLBACK_AGE = 24 * 60 * 60
 
@@ -47,7 +49,8 @@ class ShopifyGrant:
 
 def valid_shop_domain(value: object) -> str | None:
     """The shop's ``*.myshopify.com`` name, or None for anything else."""
-    if not isinstance(value, str):
+    # ASCII first: str.lower() folds some non-ASCII letters into ASCII ones (the Kelvin sign to "k").
+    if not isinstance(value, str) or not value.isascii():
         return None
     value = value.strip().lower()
     return value if SHOP_DOMAIN_RE.match(value) else None

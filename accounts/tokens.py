@@ -7,6 +7,12 @@ token the first one stored. The rotated refresh token is written in the same
 transaction as the access token. A refused refresh is final: the shop is paused
 (or the QuickBooks connection marked "reconnect needed") with a reason the
 merchant and support can see, and ``TokenRevoked`` is raised.
+
+The stored expiry is only our belief: a provider may refuse a token sooner (its
+clock, a revocation on its side, a lost refresh answer). A client that gets a 401
+passes the token it sent as ``refused=``: that token is replaced whatever its
+expiry says, again single-flight (only if it is still the stored one; a worker that
+finds a newer token stored uses it without calling the provider).
 """
 
 from __future__ import annotations
@@ -44,13 +50,18 @@ def _fresh(token: str, expires_at) -> bool:
     return expires_at > timezone.now() + timedelta(seconds=settings.TOKEN_REFRESH_MARGIN_SECONDS)
 
 
-def shopify_access_token(shop: Shop) -> str:
-    if _fresh(shop.access_token, shop.access_token_expires_at):
+def _usable(token: str, expires_at, refused: str) -> bool:
+    return token != refused and _fresh(token, expires_at)
+
+
+def shopify_access_token(shop: Shop, *, refused: str = "") -> str:
+    """A usable token; ``refused``: the one Shopify just answered 401 to (see above)."""
+    if _usable(shop.access_token, shop.access_token_expires_at, refused):
         return shop.access_token
     revoked = False
     with transaction.atomic():
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
-        if not _fresh(locked.access_token, locked.access_token_expires_at):
+        if not _usable(locked.access_token, locked.access_token_expires_at, refused):
             if not locked.refresh_token:
                 raise TokenRevoked(f"{locked.domain} has no usable Shopify token (not installed?)")
             try:
@@ -96,10 +107,11 @@ def _store_grant(locked: Shop | QuickBooksConnection, grant: Any) -> None:
     )
 
 
-def qbo_access_token(connection: QuickBooksConnection) -> str:
+def qbo_access_token(connection: QuickBooksConnection, *, refused: str = "") -> str:
+    """A usable token; ``refused``: the one QuickBooks just answered 401 to (see above)."""
     if connection.status != QuickBooksConnection.Status.CONNECTED:
         raise TokenRevoked(f"QuickBooks connection for {connection.shop.domain} needs reconnecting")
-    if _fresh(connection.access_token, connection.access_token_expires_at):
+    if _usable(connection.access_token, connection.access_token_expires_at, refused):
         return connection.access_token
     revoked = False
     with transaction.atomic():
@@ -107,7 +119,7 @@ def qbo_access_token(connection: QuickBooksConnection) -> str:
         if locked.status != QuickBooksConnection.Status.CONNECTED:
             _copy_token_fields(locked, connection, status=True)
             raise TokenRevoked(f"QuickBooks connection for {connection.shop.domain} needs reconnecting")
-        if not _fresh(locked.access_token, locked.access_token_expires_at):
+        if not _usable(locked.access_token, locked.access_token_expires_at, refused):
             try:
                 if not locked.refresh_token:
                     raise quickbooks_auth.QBOGrantRevoked("no refresh token stored")

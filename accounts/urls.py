@@ -13,6 +13,7 @@ urlpatterns = [
     path("qbo/connect/start", views.qbo_start, name="qbo_start"),
     path("qbo/callback", views.qbo_callback, name="qbo_callback"),
     path("qbo/disconnect", views.qbo_disconnect, name="qbo_disconnect"),
+    path("qbo/shared/confirm", views.qbo_shared_confirm, name="qbo_shared_confirm"),
     path("privacy/data-requests/<int:pk>.json", views.data_request_export, name="data_request_export"),
     path("webhooks", webhooks.receive, name="webhooks"),
 ]

@@ -17,13 +17,13 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import quickbooks_auth, services, shopify_auth
+from accounts import quickbooks_auth, ratelimit, services, shopify_auth
 from accounts.auth import shop_required
 from accounts.models import ComplianceRequest, OAuthState, QuickBooksConnection
 from syncing.dashboard import shop_summary
 
 SHOPIFY_STATE_COOKIE = "shopqb_shopify_state"
-QBO_STATE_COOKIE = "shopqb_qbo_state"
+QBO_BROWSER_COOKIE = "shopqb_qbo_browser"
 
 
 def _app_url(name: str) -> str:
@@ -98,7 +98,13 @@ def status(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def install(request: HttpRequest) -> HttpResponse:
+    """Start the code grant. Anyone may call this and each call writes a state row: rate-limited."""
     shop = shopify_auth.valid_shop_domain(request.GET.get("shop"))
+    wait = ratelimit.install_rate_limit_hit(client=ratelimit.client_address(request), shop_domain=shop)
+    if wait:
+        response = _problem(request, "Too many install attempts. Please try again in a few minutes.", 429)
+        response["Retry-After"] = str(wait)
+        return response
     if shop is None:
         return _problem(request, "Install ShopQB from your Shopify admin or the Shopify App Store.", 400)
     row = services.oauth_state_create(provider=OAuthState.Provider.SHOPIFY, shop_domain=shop)
@@ -138,24 +144,30 @@ def install_callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 @shop_required
 def qbo_connect(request: HttpRequest) -> JsonResponse:
-    """Step 1 (embedded fetch): a one-use link the page opens top-level."""
-    shop = request.shop  # type: ignore[attr-defined]
-    row = services.oauth_state_create(provider=OAuthState.Provider.QUICKBOOKS, shop_domain=shop.domain)
-    return JsonResponse({"url": _app_url("accounts:qbo_start") + "?" + urlencode({"state": row.state})})
+    """Step 1 (embedded fetch, session token): a start link for this merchant, to open at once."""
+    ticket = services.qbo_connect_ticket(shop=request.shop)  # type: ignore[attr-defined]
+    return JsonResponse({"url": _app_url("accounts:qbo_start") + "?" + urlencode({"ticket": ticket})})
 
 
 @require_GET
 def qbo_start(request: HttpRequest) -> HttpResponse:
-    """Step 2 (top-level): bind the state to this browser, then off to Intuit."""
+    """Step 2 (top-level, Intuit cannot be framed): spend the ticket, bind this browser, go to Intuit."""
     try:
-        row = services.oauth_state_start(provider=OAuthState.Provider.QUICKBOOKS, state=request.GET.get("state", ""))
+        row, binding = services.qbo_connect_start(ticket=request.GET.get("ticket", ""))
         url = quickbooks_auth.authorize_url(state=row.state)
     except services.InvalidState as exc:
-        return _problem(request, f"This QuickBooks link cannot be used: {exc}. Start again from ShopQB.", 400)
+        return _problem(
+            request,
+            f"This QuickBooks link cannot be used: {exc}. A connect link works once, within a minute of "
+            "clicking Connect QuickBooks. Open ShopQB in your Shopify admin and click Connect QuickBooks again.",
+            400,
+        )
     except quickbooks_auth.QBOOAuthError:
         return _problem(request, "QuickBooks cannot be reached right now. Please try again in a moment.", 502)
     response = redirect(url)
-    _set_state_cookie(response, QBO_STATE_COOKIE, row.state, reverse("accounts:qbo_callback"))
+    _set_state_cookie(response, QBO_BROWSER_COOKIE, binding, reverse("accounts:qbo_callback"))
+    if request.is_secure():
+        response.cookies[QBO_BROWSER_COOKIE]["secure"] = True
     add_never_cache_headers(response)
     return response
 
@@ -164,13 +176,17 @@ def qbo_start(request: HttpRequest) -> HttpResponse:
 def qbo_callback(request: HttpRequest) -> HttpResponse:
     """Step 3 (top-level): Intuit sends the merchant back with a code and the realm."""
     try:
-        row = services.oauth_state_consume(
-            provider=OAuthState.Provider.QUICKBOOKS,
-            state=request.GET.get("state", ""),
-            cookie_state=request.COOKIES.get(QBO_STATE_COOKIE, ""),
+        row = services.qbo_callback_verify(
+            state=request.GET.get("state", ""), cookie=request.COOKIES.get(QBO_BROWSER_COOKIE, "")
         )
     except services.InvalidState as exc:
-        return _problem(request, f"QuickBooks could not be connected: {exc}. Start again from ShopQB.", 400)
+        # The cookie stays: it may belong to this browser's own sign-in, still under way.
+        return _problem(
+            request,
+            f"QuickBooks was not connected: {exc}. Nothing was changed. "
+            "Open ShopQB in your Shopify admin and click Connect QuickBooks.",
+            400,
+        )
     shop = services.qbo_connect_complete(
         row=row,
         code=request.GET.get("code", ""),
@@ -178,8 +194,18 @@ def qbo_callback(request: HttpRequest) -> HttpResponse:
         error=request.GET.get("error", ""),
     )
     response = redirect(shopify_auth.admin_app_url(shop.domain))
-    response.delete_cookie(QBO_STATE_COOKIE, path=reverse("accounts:qbo_callback"))
+    response.delete_cookie(QBO_BROWSER_COOKIE, path=reverse("accounts:qbo_callback"))
     return response
+
+
+@require_POST
+@shop_required
+def qbo_shared_confirm(request: HttpRequest) -> JsonResponse:
+    """The merchant agrees that this store shares its QuickBooks company (``?realm=``, as shown)."""
+    shop = request.shop  # type: ignore[attr-defined]
+    if not services.qbo_shared_confirm(shop=shop, realm_id=request.GET.get("realm", "")):
+        return JsonResponse({"error": "The QuickBooks connection has changed: reload the page."}, status=409)
+    return JsonResponse({"ok": True})
 
 
 @require_POST

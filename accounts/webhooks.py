@@ -1,10 +1,16 @@
 """Shopify webhooks: one endpoint, verified first, recorded once, dispatched by topic.
 
 Order of work: size limit, HMAC over the raw body (401 and nothing stored when it
-is missing or wrong), then in one transaction the WebhookDelivery row (unique per
-``X-Shopify-Webhook-Id``: a duplicate answers 200 and does nothing) and the
-topic's handler, which only records and enqueues (ORM broker: the task commits
-with the row). Shopify wants an answer within 5 s.
+is missing or wrong), the headers, then the body against the headers. Only the
+body is signed: ``X-Shopify-Topic`` and ``X-Shopify-Shop-Domain`` could be swapped
+on a replayed body, so the body must have the topic's shape and name the same shop
+where the topic carries one (401 otherwise, as for a bad signature: the headers'
+claim is not backed by anything Shopify signed). Then, in one transaction, the
+WebhookDelivery row (unique per ``X-Shopify-Webhook-Id``: a duplicate answers 200
+and does nothing) and the topic's handler, which only records and enqueues (ORM
+broker: the task commits with the row). Destructive topics (``app/uninstalled``,
+``shop/redact``) act in a task, after Shopify confirms. Shopify wants an answer
+within 5 s; this path runs one insert, at most one lookup and one enqueue.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -31,9 +38,13 @@ from accounts.models import Shop
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any], dict[str, str]], None]
+Shape = Callable[[dict[str, Any], str], bool]
 
 TOPIC_RE = re.compile(r"^[a-z_]{1,30}/[a-z_]{1,30}\Z")
 WEBHOOK_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,255}\Z")
+ID_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also takes "١٢٣"
+# Shopify's clock and ours differ by seconds; a delivery from further in the future is forged.
+FUTURE_SKEW = timedelta(minutes=5)
 
 
 def signature_valid(body: bytes, header: str) -> bool:
@@ -45,34 +56,144 @@ def signature_valid(body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected, header.strip().encode("ascii", "replace"))
 
 
-def _installed_shop(domain: str) -> Shop | None:
-    return Shop.objects.filter(domain=domain, installed_at__isnull=False, uninstalled_at__isnull=True).first()
+def numeric_id(value: object) -> int | None:
+    """A Shopify numeric id from a JSON body (integer, or a string of ASCII digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < 10**18 else None
+    if isinstance(value, str) and ID_RE.fullmatch(value):
+        return int(value) or None
+    return None
 
 
-def _order_changed(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
-    _enqueue_order(domain, payload.get("id"))
+def triggered_at_parse(value: str) -> datetime | None:
+    """``X-Shopify-Triggered-At`` as an aware datetime, or None when it is not a timestamp."""
+    if not value or len(value) > 64:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _refund_created(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
-    _enqueue_order(domain, payload.get("order_id"))
+# --- What each topic's body looks like -------------------------------------------------
+# Reference: https://shopify.dev/docs/api/webhooks?reference=toml (topics and their payloads)
+# Reference: https://shopify.dev/docs/apps/build/compliance/privacy-law-compliance (compliance payloads)
 
 
-def _enqueue_order(domain: str, order_id: object) -> None:
-    from syncing.tasks import enqueue_order_sync
-
-    if isinstance(order_id, bool) or not isinstance(order_id, int | str) or not str(order_id).isdigit():
-        log.info("webhook for %s carries no order id", domain)
-        return
-    shop = _installed_shop(domain)
-    if shop is None:
-        return
-    enqueue_order_sync(shop_id=shop.pk, order_gid=f"gid://shopify/Order/{order_id}")
+def _same_shop(value: object, domain: str) -> bool:
+    return shopify_auth.valid_shop_domain(value) == domain
 
 
-def _app_uninstalled(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
-    shop = Shop.objects.filter(domain=domain).first()
-    if shop is not None:
-        services.shop_uninstalled(shop=shop, triggered_at=headers.get("triggered_at", ""))
+def _is_order(payload: dict[str, Any], domain: str) -> bool:  # noqa: ARG001 (an order does not name its shop)
+    order_id = numeric_id(payload.get("id"))
+    return order_id is not None and payload.get("admin_graphql_api_id") == f"gid://shopify/Order/{order_id}"
+
+
+def _is_order_edit(payload: dict[str, Any], domain: str) -> bool:  # noqa: ARG001
+    # orders/edited carries the edit, not the order: {"order_edit": {"id", "order_id", "line_items", ...}}
+    edit = payload.get("order_edit")
+    return isinstance(edit, dict) and numeric_id(edit.get("order_id")) is not None
+
+
+def _is_refund(payload: dict[str, Any], domain: str) -> bool:  # noqa: ARG001
+    refund_id = numeric_id(payload.get("id"))
+    return (
+        refund_id is not None
+        and numeric_id(payload.get("order_id")) is not None
+        and payload.get("admin_graphql_api_id") == f"gid://shopify/Refund/{refund_id}"
+    )
+
+
+def _is_shop(payload: dict[str, Any], domain: str) -> bool:
+    # app/uninstalled carries the shop; ``domain`` is its primary (maybe custom) domain.
+    return numeric_id(payload.get("id")) is not None and _same_shop(payload.get("myshopify_domain"), domain)
+
+
+def _names_shop(payload: dict[str, Any], domain: str) -> bool:
+    return numeric_id(payload.get("shop_id")) is not None and _same_shop(payload.get("shop_domain"), domain)
+
+
+def _is_shop_redact(payload: dict[str, Any], domain: str) -> bool:
+    # {"shop_id", "shop_domain"} only: a customers/* body names the shop too, and a customer.
+    return _names_shop(payload, domain) and "customer" not in payload
+
+
+def _is_customer_request(key: str) -> Shape:
+    def shape(payload: dict[str, Any], domain: str) -> bool:
+        customer = payload.get("customer")
+        if not isinstance(customer, dict) or not isinstance(payload.get(key, []), list):
+            return False
+        customer_id = customer.get("id")
+        known = numeric_id(customer_id) is not None or (type(customer_id) is int and customer_id == 0)
+        return known and _names_shop(payload, domain)
+
+    return shape
+
+
+SHAPES: dict[str, Shape] = {
+    "orders/create": _is_order,
+    "orders/updated": _is_order,
+    "orders/paid": _is_order,
+    "orders/cancelled": _is_order,
+    "orders/edited": _is_order_edit,
+    "refunds/create": _is_refund,
+    "app/uninstalled": _is_shop,
+    "customers/data_request": _is_customer_request("orders_requested"),
+    "customers/redact": _is_customer_request("orders_to_redact"),
+    "shop/redact": _is_shop_redact,
+}
+
+
+# --- What each topic does (inside the delivery's transaction) ----------------------------
+
+
+# Topics that only ask for an order's sync: where the body names the order. The shape
+# check above has made sure it does, with ASCII digits.
+ORDER_OF: dict[str, Callable[[dict[str, Any]], object]] = {
+    "orders/create": lambda p: p["id"],
+    "orders/updated": lambda p: p["id"],
+    "orders/paid": lambda p: p["id"],
+    "orders/cancelled": lambda p: p["id"],
+    "orders/edited": lambda p: p["order_edit"]["order_id"],
+    "refunds/create": lambda p: p["order_id"],
+}
+# A new order goes ahead of changes to older ones (a busy day's repeats and edits).
+NEW_ORDER_TOPICS = frozenset({"orders/create"})
+
+
+def _order_gid(topic: str, payload: dict[str, Any]) -> str:
+    return f"gid://shopify/Order/{numeric_id(ORDER_OF[topic](payload))}"
+
+
+def _order_changed(topic: str) -> Handler:
+    def handler(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
+        from syncing.tasks import enqueue_order_sync
+
+        shop_id = (
+            Shop.objects.filter(domain=domain, installed_at__isnull=False, uninstalled_at__isnull=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if shop_id is not None:
+            new = topic in NEW_ORDER_TOPICS
+            enqueue_order_sync(shop_id=shop_id, order_gid=_order_gid(topic, payload), new=new)
+
+    return handler
+
+
+def _confirm_in_task(func: str) -> Handler:
+    """Destructive topics: asking Shopify whether the app is really gone costs an HTTP call,
+    so a task does it (and stamps the delivery processed when it acted)."""
+
+    def handler(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
+        from django_q.tasks import async_task
+
+        async_task(func, headers["webhook_id"])
+
+    return handler
 
 
 def _customers_data_request(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
@@ -83,25 +204,34 @@ def _customers_redact(domain: str, payload: dict[str, Any], headers: dict[str, s
     services.customer_redact(shop_domain=domain, webhook_id=headers["webhook_id"], payload=payload)
 
 
-def _shop_redact(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
-    services.shop_redact(domain=domain, webhook_id=headers["webhook_id"])
-
-
 HANDLERS: dict[str, Handler] = {
-    "orders/create": _order_changed,
-    "orders/updated": _order_changed,
-    "orders/paid": _order_changed,
-    "orders/cancelled": _order_changed,
-    "orders/edited": _order_changed,
-    "refunds/create": _refund_created,
-    "app/uninstalled": _app_uninstalled,
+    **{topic: _order_changed(topic) for topic in ORDER_OF},
+    "app/uninstalled": _confirm_in_task("accounts.tasks.app_uninstalled"),
     "customers/data_request": _customers_data_request,
     "customers/redact": _customers_redact,
-    "shop/redact": _shop_redact,
+    "shop/redact": _confirm_in_task("accounts.tasks.shop_redact"),
 }
+# Their tasks mark the delivery processed; every other delivery is processed in the request.
+DEFERRED = frozenset({"app/uninstalled", "shop/redact"})
 
-# Compliance payloads name the customer (email, phone): the delivery row keeps ids only.
+
+def _order_ids(p: dict[str, Any]) -> dict[str, Any]:
+    customer = p.get("customer")
+    kept = {k: p[k] for k in ("id", "admin_graphql_api_id", "name", "updated_at") if k in p}
+    if isinstance(customer, dict) and "id" in customer:
+        kept["customer"] = {"id": customer["id"]}  # so a data request or redaction finds it
+    return kept
+
+
+# Order bodies name the customer (addresses, email, phone) and are never booked from
+# (the sync fetches the order by GraphQL): the delivery row keeps ids only. Compliance
+# payloads likewise.
 _MINIMISE: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    **dict.fromkeys(("orders/create", "orders/updated", "orders/paid", "orders/cancelled"), _order_ids),
+    "orders/edited": lambda p: {
+        "order_edit": {k: p["order_edit"][k] for k in ("id", "order_id") if k in p["order_edit"]}
+    },
+    "refunds/create": lambda p: {k: p[k] for k in ("id", "order_id", "admin_graphql_api_id") if k in p},
     "customers/data_request": lambda p: {
         "customer_id": services.customer_id_of(p),
         "orders_requested": services.order_ids_of(p, "orders_requested"),
@@ -131,6 +261,7 @@ def _text(response: str, status: int) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def receive(request: HttpRequest) -> HttpResponse:
+    # Reference: https://shopify.dev/docs/apps/build/webhooks/subscribe/https
     limit = settings.SHOPIFY_WEBHOOK_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -149,45 +280,99 @@ def receive(request: HttpRequest) -> HttpResponse:
     webhook_id = request.headers.get("X-Shopify-Webhook-Id", "").strip()
     if not TOPIC_RE.match(topic) or domain is None or not WEBHOOK_ID_RE.match(webhook_id):
         return _text("missing or malformed headers", 400)
+    triggered_at = triggered_at_parse(request.headers.get("X-Shopify-Triggered-At", ""))
+    if triggered_at is None:
+        return _text("missing or malformed X-Shopify-Triggered-At", 400)
+    # Shopify retries with the original timestamp; anything older than the window is a
+    # replay (or a retry so late that the sweep has long covered it).
+    now = timezone.now()
+    if not now - timedelta(seconds=settings.SHOPIFY_WEBHOOK_MAX_AGE_SECONDS) <= triggered_at <= now + FUTURE_SKEW:
+        log.warning("refused a %s webhook for %s triggered at %s", topic, domain, triggered_at.isoformat())
+        return _text("X-Shopify-Triggered-At is outside the accepted window", 400)
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _text("body is not JSON", 400)
     if not isinstance(payload, dict):
         return _text("body is not a JSON object", 400)
-    return _record_and_dispatch(request, topic, domain, webhook_id, payload)
+    shape = SHAPES.get(topic)
+    if shape is not None and not shape(payload, domain):
+        log.warning("refused a signed %s webhook for %s: the body does not match the headers", topic, domain)
+        return _text("the body does not match the topic or the shop", 401)
+    return _record_and_dispatch(request, body, topic, domain, webhook_id, payload)
 
 
 def _record_and_dispatch(
-    request: HttpRequest, topic: str, domain: str, webhook_id: str, payload: dict[str, Any]
+    request: HttpRequest, body: bytes, topic: str, domain: str, webhook_id: str, payload: dict[str, Any]
+) -> HttpResponse:
+    stored = _MINIMISE[topic](payload) if topic in _MINIMISE else payload
+    if b"\\u0000" in body:  # the only way a NUL gets into parsed JSON
+        try:
+            stored = _storable(stored)
+        except RecursionError:
+            return _text("body is nested too deeply", 400)
+    try:
+        return _record(request, topic, domain, webhook_id, payload, stored)
+    except RecursionError:  # json.dumps of a body nested almost as deep as json.loads allows
+        return _text("body is nested too deeply", 400)
+
+
+def _record(
+    request: HttpRequest, topic: str, domain: str, webhook_id: str, payload: dict[str, Any], stored: Any
 ) -> HttpResponse:
     from syncing.models import WebhookDelivery
 
-    headers = {
-        "webhook_id": webhook_id,
-        "triggered_at": _storable(request.headers.get("X-Shopify-Triggered-At", "")[:64]),
-    }
-    try:
-        stored = _storable(_MINIMISE.get(topic, lambda p: p)(payload))
-    except RecursionError:
-        return _text("body is nested too deeply", 400)
+    if topic in ORDER_OF and connection.vendor == "postgresql":
+        return _record_order_trigger(request, topic, domain, webhook_id, payload, stored)
+    handler = HANDLERS.get(topic)
     with transaction.atomic():
         try:
-            with transaction.atomic():
-                delivery = WebhookDelivery.objects.create(
-                    shop_domain=domain,
-                    webhook_id=webhook_id,
-                    event_id=_storable(request.headers.get("X-Shopify-Event-Id", "")[:255]),
-                    topic=topic,
-                    api_version=_storable(request.headers.get("X-Shopify-API-Version", "")[:16]),
-                    triggered_at=headers["triggered_at"],
-                    payload=stored,
-                )
+            WebhookDelivery.objects.create(
+                shop_domain=domain,
+                webhook_id=webhook_id,
+                event_id=_storable(request.headers.get("X-Shopify-Event-Id", "")[:255]),
+                topic=topic,
+                api_version=_storable(request.headers.get("X-Shopify-API-Version", "")[:16]),
+                triggered_at=request.headers.get("X-Shopify-Triggered-At", "").strip(),
+                payload=stored,
+                processed_at=None if topic in DEFERRED else timezone.now(),
+            )
         except IntegrityError:
+            # Seen before. The failed insert marked this transaction for rollback, and
+            # it is the first statement in it, so leaving the block undoes nothing else.
             log.info("duplicate webhook %s (%s) for %s", webhook_id, topic, domain)
             return _text("duplicate", 200)
-        handler = HANDLERS.get(topic)
         if handler is not None:
-            handler(domain, payload, headers)
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=timezone.now())
+            handler(domain, payload, {"webhook_id": webhook_id})
+    return _text("ok", 200)
+
+
+def _record_order_trigger(
+    request: HttpRequest, topic: str, domain: str, webhook_id: str, payload: dict[str, Any], stored: Any
+) -> HttpResponse:
+    """The busy path on PostgreSQL: the delivery row and the order's place in the queue in
+    one statement (syncing.pending.request_with_delivery); a drain task only when the
+    order was not waiting already. Same outcome as the general path above."""
+    from syncing import pending
+    from syncing.tasks import enqueue_drain
+
+    delivery = {
+        "domain": domain,
+        "webhook_id": webhook_id,
+        "event_id": _storable(request.headers.get("X-Shopify-Event-Id", "")[:255]),
+        "topic": topic,
+        "api_version": _storable(request.headers.get("X-Shopify-API-Version", "")[:16]),
+        "triggered_at": request.headers.get("X-Shopify-Triggered-At", "").strip(),
+        "payload": stored,
+    }
+    priority = pending.Priority.NEW if topic in NEW_ORDER_TOPICS else pending.Priority.CHANGED
+    with transaction.atomic():
+        new_delivery, drain_shop_id = pending.request_with_delivery(
+            delivery=delivery, order_gid=_order_gid(topic, payload), priority=priority
+        )
+        if drain_shop_id is not None:
+            enqueue_drain(shop_id=drain_shop_id)
+    if not new_delivery:
+        log.info("duplicate webhook %s (%s) for %s", webhook_id, topic, domain)
+        return _text("duplicate", 200)
     return _text("ok", 200)

@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +109,15 @@ def connect_demo_shop(info: dict[str, Any]) -> Any:
     Shop.objects.filter(pk=shop.pk).update(
         name=data["name"], currency=data["currencyCode"], iana_timezone=data["ianaTimezone"]
     )
+    # The sandbox's tokens live an hour, like Intuit's; a later run gets the same one
+    # back, perhaps expired by then: its expiry goes in too, so the app refreshes it.
+    expires_in = timedelta(seconds=int(company["access_token_expires_in"]))
     QuickBooksConnection.objects.update_or_create(
         shop=shop,
         defaults={
             "realm_id": company["realm_id"],
             "access_token": company["access_token"],
+            "access_token_expires_at": timezone.now() + expires_in,
             "refresh_token": company["refresh_token"],
             "status": QuickBooksConnection.Status.CONNECTED,
             "country": company.get("country", "US"),
@@ -198,8 +203,8 @@ def print_report(shop: Any, sweep: dict, report: Any) -> None:
 def serve(port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            *(sys.executable, "-m", "gunicorn", "shopqb_app.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"),
-            *("--threads", "4", "--access-logfile", str(state / "access.log")),
+            *(sys.executable, "-m", "gunicorn", "-c", "shopqb_app/gunicorn.conf.py", "shopqb_app.wsgi"),
+            *("-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4", "--access-logfile", str(state / "access.log")),
             *("--error-logfile", str(state / "gunicorn.log")),
         ],
         cwd=ROOT,

@@ -106,7 +106,12 @@ STORAGES = {
 
 # --- HTTPS / security (production sets SECURE_SSL_REDIRECT and friends) ---
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# Load balancers check health over plain http on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind a proxy: trust its X-Forwarded-Proto, and the last X-Forwarded-For entry (the
+# address that connected to it) as the client's address.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -161,6 +166,10 @@ Q_CLUSTER = {
 if env.str("Q_REDIS_URL", default=""):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")
+# A claim on a record or a queued order outlives any task (so an expired claim means
+# a dead worker) and expires before the broker runs the task again (so the rerun
+# finishes the work instead of finding it busy): Q_TIMEOUT < lease < Q_RETRY.
+SYNC_CLAIM_LEASE_SECONDS = env.int("SYNC_CLAIM_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 30)
 
 LOGGING = {
     "version": 1,
@@ -180,13 +189,27 @@ LOGGING = {
 # Empty: a key derived from SECRET_KEY (development only; check --deploy warns).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
+# --- Cache: the install rate limit's counters ---
+# The default (memory) is per process: with several gunicorn workers or hosts each
+# counts on its own. Production sets a shared one: dbcache://shopqb_cache (after
+# `manage.py createcachetable`) or redis://host:6379/1.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- Embedded app: install, session tokens, webhooks (accounts/) ---
+# /auth/install requests allowed per client address and per shop in 10 minutes;
+# each writes an OAuth state row.
+INSTALL_RATE_LIMIT_PER_IP = env.int("INSTALL_RATE_LIMIT_PER_IP", default=30)
+INSTALL_RATE_LIMIT_PER_SHOP = env.int("INSTALL_RATE_LIMIT_PER_SHOP", default=10)
 # App Bridge; Shopify requires the CDN copy. The sandbox serves a local stand-in.
 SHOPIFY_APP_BRIDGE_URL = env.str("SHOPIFY_APP_BRIDGE_URL", default="https://cdn.shopify.com/shopifycloud/app-bridge.js")
 # Where a shop's admin shows the app (after OAuth we send the merchant there).
 SHOPIFY_ADMIN_APP_URL = env.str("SHOPIFY_ADMIN_APP_URL", default=SHOPIFY_ADMIN_BASE + "/admin/apps/{api_key}")
 # Webhook bodies larger than this are refused (413) before anything is parsed.
 SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
+# Webhooks whose X-Shopify-Triggered-At is older than this are refused (400). Shopify
+# retries a failed delivery with its original timestamp for 4 hours (48 under its
+# older schedule) and a delivery can be a day late: 48 hours lets all of those in.
+SHOPIFY_WEBHOOK_MAX_AGE_SECONDS = env.int("SHOPIFY_WEBHOOK_MAX_AGE_SECONDS", default=48 * 60 * 60)
 # Access tokens are refreshed this many seconds before they expire.
 TOKEN_REFRESH_MARGIN_SECONDS = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)
 # requests-oauthlib and oauthlib log tokens, headers and request bodies at DEBUG:

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from syncing import engine
-from syncing.models import SyncedRecord, SyncIssue, SyncRun, WebhookDelivery
+from syncing.models import PendingSync, SyncedRecord, SyncIssue, SyncRun, WebhookDelivery
 
 
 @admin.register(SyncedRecord)
@@ -29,6 +29,17 @@ class SyncedRecordAdmin(admin.ModelAdmin):
         for record in failed:
             engine.record_retry(record=record)
         self.message_user(request, f"Queued {failed.count()} record(s) again.", messages.SUCCESS)
+
+
+@admin.register(PendingSync)
+class PendingSyncAdmin(admin.ModelAdmin):
+    """Orders waiting for a sync: a row that stays here long means the shop is paused,
+    QuickBooks or Shopify is unreachable, or its worker died (the sweep picks it up)."""
+
+    list_display = ("shop", "order_gid", "priority", "generation", "requested_at", "not_before", "claimed_at")
+    list_filter = ("priority",)
+    search_fields = ("shop__domain", "order_gid")
+    readonly_fields = [f.name for f in PendingSync._meta.fields]
 
 
 @admin.register(SyncIssue)

@@ -9,6 +9,7 @@ requestid, and a lost answer is found again by DocNumber + PrivateNote.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,20 +27,30 @@ from accounts import tokens
 from accounts.models import QuickBooksConnection, Shop
 from mappings import services as mapping_services
 from mappings.models import SyncSettings
-from syncing import ledger
-from syncing.models import SyncedRecord, SyncIssue, SyncRun
+from syncing import ledger, pending
+from syncing.models import PendingSync, SyncedRecord, SyncIssue, SyncRun
 from syncing.quickbooks import client as qbo
-from syncing.shopify.client import ShopifyClient, ShopifyError
+from syncing.shopify.client import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyUnavailable
 from syncing.shopify.fetch import all_orders, changed_order_ids, fetch_order
 from syncing.shopify.fetch import payouts as shopify_payouts
 from syncing.shopify.orders import Order, parse_datetime, parse_order, parse_payout
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(minutes=10)
 SWEEP_OVERLAP = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
+
+
+def claim_lease() -> timedelta:
+    """How long a claim on a record or a queued order holds.
+
+    Longer than a task may live (django-q2 kills it at Q_CLUSTER["timeout"]), so a
+    claim that old belongs to a dead worker; shorter than the broker's redelivery
+    (Q_CLUSTER["retry"]), so the redelivered task finds the claim expired and
+    finishes the work instead of seeing it busy (checked at startup: syncing/checks.py).
+    """
+    return timedelta(seconds=settings.SYNC_CLAIM_LEASE_SECONDS)
 
 
 class ShopNotReady(Exception):
@@ -69,17 +80,42 @@ def qbo_settings() -> qbo.QboSettings:
 
 
 def shopify_client(shop: Shop) -> ShopifyClient:
+    def renew(refused: str) -> str:
+        # A 401 despite a fresh stored expiry: one single-flight refresh (accounts.tokens).
+        try:
+            return tokens.shopify_access_token(shop, refused=refused)
+        except tokens.TokenRevoked as exc:
+            raise ShopifyAuthError(str(exc)) from exc
+        except tokens.TokenRefreshFailed as exc:
+            raise ShopifyUnavailable(f"Shopify token refresh failed: {exc}") from exc
+
     return ShopifyClient(
         shop_domain=shop.domain,
         access_token=tokens.shopify_access_token(shop),
         admin_base=settings.SHOPIFY_ADMIN_BASE,
         api_version=settings.SHOPIFY_API_VERSION,
         timeout=settings.SHOPIFY_HTTP_TIMEOUT,
+        on_unauthorized=renew,
     )
 
 
 def qbo_client(connection: QuickBooksConnection) -> Any:
-    return qbo.connect(qbo_settings(), realm_id=connection.realm_id, access_token=tokens.qbo_access_token(connection))
+    def renew(refused: str) -> str:
+        # A 401 despite a fresh stored expiry: one single-flight refresh (accounts.tokens);
+        # a refused refresh has marked the connection "reconnect needed" and paused the shop.
+        try:
+            return tokens.qbo_access_token(connection, refused=refused)
+        except tokens.TokenRevoked as exc:
+            raise qbo.QboAuthError(str(exc), 3200) from exc
+        except tokens.TokenRefreshFailed as exc:
+            raise qbo.QboUnavailable(f"QuickBooks token refresh failed: {exc}") from exc
+
+    return qbo.connect(
+        qbo_settings(),
+        realm_id=connection.realm_id,
+        access_token=tokens.qbo_access_token(connection),
+        on_unauthorized=renew,
+    )
 
 
 def context_open(shop_id: int) -> SyncContext:
@@ -99,7 +135,13 @@ def context_open(shop_id: int) -> SyncContext:
     except tokens.TokenRefreshFailed as exc:
         # Nothing changed; the next sweep (or the task's retry) tries again.
         raise ShopNotReady(f"token refresh failed for {shop.domain}, will retry: {exc}") from exc
-    mapping_services.mapping_ensure_defaults(shop=shop, qb=qb)
+    try:
+        mapping_services.mapping_ensure_defaults(shop=shop, qb=qb)
+    except qbo.QboAuthError as exc:
+        if connection.status == QuickBooksConnection.Status.CONNECTED:
+            raise
+        # The renewal after a 401 was refused: the connection is marked and the shop paused.
+        raise ShopNotReady(str(exc)) from exc
     mapping = mapping_services.mapping_snapshot(shop=shop, connection=connection)
     rules, _ = SyncSettings.objects.get_or_create(shop=shop)
     return SyncContext(shop=shop, connection=connection, shopify=shopify, qb=qb, mapping=mapping, rules=rules)
@@ -119,22 +161,31 @@ def issue_raise(
     retryable: bool = True,
     detail: dict[str, Any] | None = None,
 ) -> SyncIssue:
-    """One open issue per (shop, source, code): repeats count up instead of piling up."""
-    issue = SyncIssue.objects.filter(
+    """One open issue per (shop, source, code): repeats count up instead of piling up.
+
+    A partial unique constraint holds this when two workers raise the same issue at
+    once: the one whose INSERT loses counts its occurrence on the winner's row.
+    """
+    open_issue = SyncIssue.objects.filter(
         shop=shop, source_type=source_type, source_id=source_id, code=code, resolved_at__isnull=True
-    ).first()
+    )
+    issue = open_issue.first()
     if issue is None:
-        return SyncIssue.objects.create(
-            shop=shop,
-            record=record,
-            source_type=source_type,
-            source_id=source_id,
-            code=code,
-            message=message,
-            retryable=retryable,
-            detail=detail or {},
-        )
-    SyncIssue.objects.filter(pk=issue.pk).update(
+        try:
+            with transaction.atomic():
+                return SyncIssue.objects.create(
+                    shop=shop,
+                    record=record,
+                    source_type=source_type,
+                    source_id=source_id,
+                    code=code,
+                    message=message,
+                    retryable=retryable,
+                    detail=detail or {},
+                )
+        except IntegrityError:
+            issue = open_issue.get()
+    open_issue.filter(pk=issue.pk).update(
         occurrences=F("occurrences") + 1, message=message, retryable=retryable, updated_at=timezone.now()
     )
     return issue
@@ -168,6 +219,7 @@ def stable_request_id(shop: Shop, source_id: str, kind: str) -> str:
 def record_for(shop: Shop, document: ledger.Document) -> SyncedRecord:
     defaults = {
         "source_name": document.source_name,
+        "order_gid": document.order_id,
         "request_id": stable_request_id(shop, document.source_id, document.entity),
         "doc_number": document.doc_number,
     }
@@ -185,6 +237,10 @@ def record_for(shop: Shop, document: ledger.Document) -> SyncedRecord:
         record = SyncedRecord.objects.get(
             shop=shop, source_type=document.source_type, source_id=document.source_id, kind=document.entity
         )
+    if record.order_gid != document.order_id:
+        # Written before records knew their order: recovery finds it through the order.
+        SyncedRecord.objects.filter(pk=record.pk).update(order_gid=document.order_id)
+        record.order_gid = document.order_id
     return record
 
 
@@ -194,7 +250,7 @@ def record_claim(record: SyncedRecord, *, allow_synced: bool = True) -> bool:
     claimable = Q(status__in=[SyncedRecord.Status.PENDING, SyncedRecord.Status.FAILED, SyncedRecord.Status.SKIPPED])
     if allow_synced:
         claimable |= Q(status=SyncedRecord.Status.SYNCED)
-    claimable |= Q(status=SyncedRecord.Status.WRITING, claimed_at__lt=now - CLAIM_LEASE)
+    claimable |= Q(status=SyncedRecord.Status.WRITING, claimed_at__lt=now - claim_lease())
     changed = (
         SyncedRecord.objects.filter(pk=record.pk)
         .filter(claimable)
@@ -393,6 +449,7 @@ def _record_skipped(shop: Shop, order: Order, reason: str) -> None:
         kind="SalesReceipt",
         defaults={
             "source_name": order.name,
+            "order_gid": order.id,
             "status": SyncedRecord.Status.SKIPPED,
             "last_error": reason,
             "request_id": stable_request_id(shop, order.id, "SalesReceipt"),
@@ -539,17 +596,101 @@ def order_sync(*, shop_id: int, order_gid: str) -> str:
         return "not_ready"
     raw = fetch_order(ctx.shopify, order_gid)
     if raw is None:
-        shop = ctx.shop
-        issue_raise(
-            shop=shop,
-            code="order_not_found",
-            message=f"Shopify has no order {order_gid} (deleted?)",
-            source_type="order",
-            source_id=order_gid,
-            retryable=False,
-        )
+        _order_not_found(ctx.shop, order_gid)
         return "failed"
     return order_process(ctx, raw)
+
+
+# --- the queue of orders asked for by webhooks (syncing/pending.py) ------------------------
+
+DRAIN_RETRY_SECONDS = 30
+
+
+def _task_deadline() -> float:
+    """When a drain inside a task stops taking new orders: well before django-q2 kills the
+    task, so it never dies mid-write for lack of time; a follow-up drain continues."""
+    return time.monotonic() + settings.Q_CLUSTER["timeout"] / 2
+
+
+def shop_drain(*, shop_id: int) -> dict[str, int]:
+    """Sync the shop's queued orders, most urgent first, until the queue is empty."""
+    try:
+        ctx = context_open(shop_id)
+    except ShopNotReady as exc:
+        # The rows stay queued; the shop's sweep drains them once it is ready again.
+        log.info("queued orders of shop %s wait: %s", shop_id, exc)
+        return {"not_ready": pending.waiting(shop_id=shop_id)}
+    return _drain(ctx, deadline=_task_deadline())
+
+
+def _drain(ctx: SyncContext, *, deadline: float) -> dict[str, int]:
+    from syncing.tasks import enqueue_drain
+
+    outcomes: dict[str, int] = {}
+    while True:
+        if time.monotonic() > deadline:
+            if pending.waiting(shop_id=ctx.shop.pk):
+                enqueue_drain(shop_id=ctx.shop.pk)
+            break
+        rows = pending.claim(shop_id=ctx.shop.pk, limit=1, lease=claim_lease())
+        if not rows:
+            break
+        for n, row in enumerate(rows):
+            try:
+                outcome = _drain_one(ctx, row)
+            except (ShopifyError, qbo.QboError) as exc:
+                # Shopify or the company is unreachable or throttling: give the rows back
+                # and come back later instead of hammering it order by order.
+                pending.release(rows[n:], until=pending.retry_at(DRAIN_RETRY_SECONDS))
+                pending.drain_later(shop_id=ctx.shop.pk, at=pending.retry_at(DRAIN_RETRY_SECONDS))
+                log.warning("drain of %s stopped, will retry: %s", ctx.shop.domain, exc)
+                outcomes["deferred"] = outcomes.get("deferred", 0) + len(rows) - n
+                return outcomes
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def _drain_one(ctx: SyncContext, row: PendingSync) -> str:
+    if _order_claim_expires(ctx.shop, row.order_gid) is None:
+        raw = fetch_order(ctx.shopify, row.order_gid)
+        if raw is None:
+            _order_not_found(ctx.shop, row.order_gid)
+            outcome = "failed"
+        else:
+            outcome = order_process(ctx, raw)
+        if outcome != "busy":
+            pending.finish(row)
+            return outcome
+    # Another worker is writing this order's documents, or died doing so and its claim
+    # has not expired: come back when it has at the latest; never drop the request.
+    expires = _order_claim_expires(ctx.shop, row.order_gid) or timezone.now()
+    when = min(expires + timedelta(seconds=1), pending.retry_at(DRAIN_RETRY_SECONDS))
+    pending.release([row], until=when)
+    pending.drain_later(shop_id=ctx.shop.pk, at=when)
+    return "busy"
+
+
+def _order_claim_expires(shop: Shop, order_gid: str) -> datetime | None:
+    """When the newest live claim on one of the order's documents expires, or None."""
+    live = SyncedRecord.objects.filter(
+        shop=shop,
+        order_gid=order_gid,
+        status=SyncedRecord.Status.WRITING,
+        claimed_at__gte=timezone.now() - claim_lease(),
+    )
+    newest = live.order_by("-claimed_at").values_list("claimed_at", flat=True).first()
+    return newest + claim_lease() if newest else None
+
+
+def _order_not_found(shop: Shop, order_gid: str) -> None:
+    issue_raise(
+        shop=shop,
+        code="order_not_found",
+        message=f"Shopify has no order {order_gid} (deleted?)",
+        source_type="order",
+        source_id=order_gid,
+        retryable=False,
+    )
 
 
 @dataclass
@@ -579,8 +720,10 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
                 continue  # deleted between the listing and the fetch
             outcome = order_process(ctx, raw)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        for outcome in _retry_failed(ctx, before=run.started_at):
+        for outcome in _recover(ctx, before=run.started_at):
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        for outcome, count in _drain(ctx, deadline=_task_deadline()).items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
         for outcome in payouts_sync(ctx):
             key = f"payout {outcome}"
             outcomes[key] = outcomes.get(key, 0) + 1
@@ -626,18 +769,21 @@ def run_start(shop: Shop, *, kind: str) -> SyncRun:
         raise SweepBusy(f"another sync of {shop.domain} is running") from exc
 
 
-def _retry_failed(ctx: SyncContext, *, before: Any) -> list[str]:
-    """Orders whose last write failed before this run, fetched again, up to MAX_ATTEMPTS tries each."""
-    outcomes = []
-    failed = SyncedRecord.objects.filter(
-        shop=ctx.shop,
-        source_type="order",
-        status=SyncedRecord.Status.FAILED,
-        attempts__lt=MAX_ATTEMPTS,
-        updated_at__lt=before,
+def _recover(ctx: SyncContext, *, before: Any) -> list[str]:
+    """Orders left behind: a write that failed before this run (up to MAX_ATTEMPTS tries),
+    or a write whose worker died mid-way (its claim expired). Each is fetched again and
+    processed; the claim, the stable requestid and the DocNumber lookup keep it exactly once."""
+    failed = Q(status=SyncedRecord.Status.FAILED, attempts__lt=MAX_ATTEMPTS, updated_at__lt=before)
+    abandoned = Q(status=SyncedRecord.Status.WRITING, claimed_at__lt=timezone.now() - claim_lease())
+    order_gids = (
+        SyncedRecord.objects.filter(failed | abandoned, shop=ctx.shop)
+        .exclude(order_gid="")
+        .values_list("order_gid", flat=True)
+        .distinct()
     )
-    for record in failed:
-        raw = fetch_order(ctx.shopify, record.source_id)
+    outcomes = []
+    for gid in list(order_gids):
+        raw = fetch_order(ctx.shopify, gid)
         if raw is not None:
             outcomes.append(order_process(ctx, raw))
     return outcomes

@@ -123,6 +123,7 @@ class Document:
     private_note: str
     rounding: Decimal = ZERO
     links_to: str = ""  # the entity this document applies to (a Payment -> its Invoice)
+    order_id: str = ""  # the Shopify order it books (a refund's order); "" for payouts
 
     @property
     def flagged(self) -> bool:
@@ -356,6 +357,7 @@ def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
         entity=entity,
         source_type="order",
         source_id=order.id,
+        order_id=order.id,
         source_name=order.name,
         doc_number=doc_number(mapping.doc_number_prefix, order.name),
         txn_date=txn_date(order, mapping.timezone),
@@ -405,6 +407,7 @@ def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | No
         entity="Payment",
         source_type="order",
         source_id=order.id,
+        order_id=order.id,
         source_name=order.name,
         doc_number=doc_number(mapping.doc_number_prefix, order.name),
         txn_date=day,
@@ -505,6 +508,7 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
                 entity="RefundReceipt",
                 source_type="refund",
                 source_id=refund.id,
+                order_id=order.id,
                 source_name=f"{order.name} refund {number}",
                 doc_number=doc_number("R", f"{order.name}-{number}"),
                 txn_date=when.astimezone(ZoneInfo(mapping.timezone)).date(),

@@ -25,6 +25,9 @@ class SyncedRecord(models.Model):
     source_type = models.CharField(max_length=32, help_text="order, refund, payout, customer...")
     source_id = models.CharField(max_length=128, help_text="Shopify GID")
     source_name = models.CharField(max_length=64, blank=True, help_text="e.g. #1001")
+    order_gid = models.CharField(
+        max_length=128, blank=True, help_text="the Shopify order the document books (a refund's order); '' for payouts"
+    )
     kind = models.CharField(max_length=32, help_text="QBO entity: SalesReceipt, RefundReceipt, Deposit...")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
 
@@ -56,6 +59,38 @@ class SyncedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.source_type} {self.source_name or self.source_id} ({self.status})"
+
+
+class PendingSync(models.Model):
+    """One queued sync per order, however many webhooks asked for it.
+
+    Webhooks for an order that already waits only bump ``generation``; the worker
+    that drains the shop fetches the order as it is then, and deletes the row only
+    if no request came in while it worked (the generation it took is still the
+    row's). A worker that dies leaves its claim to expire; the next drain, or the
+    shop's sweep, takes the row again.
+    """
+
+    class Priority(models.IntegerChoices):
+        NEW = 0, "new order"
+        CHANGED = 1, "changed order"
+        RETRY = 2, "retry or catch-up"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="pending_syncs")
+    order_gid = models.CharField(max_length=128)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.CHANGED)
+    generation = models.PositiveIntegerField(default=1, help_text="bumped by every request for the order")
+    requested_at = models.DateTimeField(default=timezone.now, help_text="first request still waiting")
+    not_before = models.DateTimeField(null=True, blank=True, help_text="deferred: the order's record was busy")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=36, blank=True, help_text="the draining worker's claim token")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "order_gid"], name="one_pending_sync_per_order")]
+        indexes = [models.Index(fields=["shop", "priority", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_gid} for {self.shop_id} (generation {self.generation})"
 
 
 class SyncRun(models.Model):
@@ -110,6 +145,14 @@ class SyncIssue(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         indexes = [models.Index(fields=["shop", "resolved_at"])]
+        constraints = [
+            # One open issue per source and cause, even when two workers raise it at once.
+            models.UniqueConstraint(
+                fields=["shop", "source_type", "source_id", "code"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_issue_per_source_and_code",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message[:80]}"

@@ -9,19 +9,40 @@ from django_q.tasks import async_task
 log = logging.getLogger(__name__)
 
 
-def enqueue_order_sync(*, shop_id: int, order_gid: str) -> None:
-    """Queue one order's sync. Call inside the transaction that recorded why (ORM broker: outbox)."""
-    async_task("syncing.tasks.sync_order", shop_id, order_gid, group=f"shop-{shop_id}")
+def enqueue_order_sync(*, shop_id: int, order_gid: str, new: bool = False) -> None:
+    """Ask for one order's sync. Call inside the transaction that recorded why (ORM broker: outbox).
+
+    However many times an order is asked for, it waits in the queue once
+    (syncing/pending.py); a drain task is queued only when it was not waiting
+    already. ``new``: a just-created order, synced before changes to older ones.
+    """
+    from syncing import pending
+
+    priority = pending.Priority.NEW if new else pending.Priority.CHANGED
+    if pending.request(shop_id=shop_id, order_gid=order_gid, priority=priority):
+        enqueue_drain(shop_id=shop_id)
+
+
+def enqueue_drain(*, shop_id: int) -> None:
+    async_task("syncing.tasks.drain_shop", shop_id, group=f"shop-{shop_id}")
 
 
 def enqueue_sweep(*, shop_id: int, full: bool = False) -> str:
     return str(async_task("syncing.tasks.sweep_shop", shop_id, full, group=f"shop-{shop_id}"))
 
 
-def sync_order(shop_id: int, order_gid: str) -> str:
+def drain_shop(shop_id: int) -> dict[str, int]:
     from syncing import engine
 
-    return engine.order_sync(shop_id=shop_id, order_gid=order_gid)
+    return engine.shop_drain(shop_id=shop_id)
+
+
+def sync_order(shop_id: int, order_gid: str) -> str:
+    """Tasks queued before the per-order queue existed: queue the order and drain."""
+    from syncing import engine, pending
+
+    pending.request(shop_id=shop_id, order_gid=order_gid)
+    return str(engine.shop_drain(shop_id=shop_id))
 
 
 def sweep_shop(shop_id: int, full: bool = False) -> dict[str, object]:

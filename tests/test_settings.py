@@ -60,3 +60,18 @@ def test_database_url_switches_to_postgresql():
     )
     result = run_python(code, {"DATABASE_URL": "postgres://u:p@db.example.com:5432/shopqb"})
     assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr
+
+
+def test_health_check_over_http_is_not_redirected_in_production(tmp_path):
+    """The load balancer asks /healthz over plain http; everything else still goes to https."""
+    code = (
+        "import django; django.setup(); from django.test import Client; c = Client(); "
+        "h = c.get('/healthz', HTTP_HOST='shopqb.example.com'); "
+        "p = c.get('/?id_token=x', HTTP_HOST='shopqb.example.com'); "
+        "print(h.status_code, h.content.decode(), p.status_code, p.get('Location'))"
+    )
+    env = {**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = run_python(code, env)
+    assert result.stdout.split() == ["200", '{"ok":', "true}", "301", "https://shopqb.example.com/?id_token=x"], (
+        result.stdout + result.stderr
+    )

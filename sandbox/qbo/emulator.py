@@ -210,6 +210,9 @@ class QBOEmulator:
         self.limits = Limits(requests_per_minute, max_concurrent, batch_per_minute)
         self.fault_plan = FaultPlan(seed)
         self.closing = threading.Event()
+        # realm -> API requests still served before its access tokens expire (expire-tokens control)
+        self.expire_after: dict[str, int] = {}
+        self.expire_lock = threading.Lock()
         rng = random.Random(f"qbo-{seed}")
         self.tokens = TokenStore(
             seed=f"qbo-tokens-{seed}",
@@ -246,7 +249,10 @@ class QBOEmulator:
             self.journals[realm_id] = journal
         self._auth_path = self.state_dir / "auth.json" if self.state_dir else None
         if self._auth_path is not None and self._auth_path.exists():
-            self.tokens.load(json.loads(self._auth_path.read_text()))
+            saved = json.loads(self._auth_path.read_text())
+            self.tokens.load(saved)
+            # Token expiries are in the emulator's time: a restart keeps its clock.
+            self.clock_offset = float(saved.get("clock_offset", 0.0))
         for realm_id in self.companies:
             if self.tokens.current(realm_id) is None and not any(g.realm_id == realm_id for g in self.tokens.grants):
                 self.tokens.connect(realm_id, self.now())
@@ -263,13 +269,15 @@ class QBOEmulator:
         companies = []
         for realm_id, company in self.companies.items():
             grant = self.tokens.current(realm_id)
-            access = ""
+            access, expires_at = "", self.now()
             if grant is not None and grant.access:
-                access = max(grant.access.items(), key=lambda kv: kv[1])[0]
+                access, expires_at = max(grant.access.items(), key=lambda kv: kv[1])
             companies.append(
                 {
                     "realm_id": realm_id,
                     "access_token": access,
+                    # As a token answer's expires_in: seconds from now (negative once expired).
+                    "access_token_expires_in": int(expires_at - self.now()),
                     "refresh_token": grant.refresh_token if grant else "",
                     "country": company.preset.country,
                     "preset": company.preset_key,
@@ -311,7 +319,7 @@ class QBOEmulator:
             return
         self._auth_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._auth_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.tokens.to_dict()))
+        tmp.write_text(json.dumps({**self.tokens.to_dict(), "clock_offset": self.clock_offset}))
         os.replace(tmp, self._auth_path)
 
     # ---- WSGI -----------------------------------------------------------------------------------
@@ -498,6 +506,7 @@ class QBOEmulator:
         token = request.headers.get("Authorization", "")
         if not token.startswith("Bearer "):
             raise faults.auth_failed("Authorization header missing or not a Bearer token")
+        self._expire_when_due(realm_id)
         token_realm, why = self.tokens.check_access(token[7:].strip(), self.now())
         if token_realm is None:
             raise faults.auth_failed(why)
@@ -757,6 +766,7 @@ class QBOEmulator:
             return _json(self.fault_plan.state())
         elif parts[0] == "clock" and request.method == "POST":
             self.clock_offset += float(self._body(request).get("advance_seconds", 0))
+            self._save_tokens()
             return _json({"now": self.iso_now(), "offset_seconds": self.clock_offset})
         elif parts[0] in self.companies:
             return self.company_controls(request, self.companies[parts[0]], parts[1:])
@@ -767,7 +777,15 @@ class QBOEmulator:
         if request.method == "POST" and parts:
             action = parts[0]
             if action == "expire-tokens":
-                self.tokens.expire_access(realm_id, self.now())
+                after = self._body(request).get("after_requests")
+                if after is not None and (isinstance(after, bool) or not isinstance(after, int) or after < 0):
+                    raise QBOFault("2000", "Request could not be parsed", "after_requests must be a whole number >= 0")
+                with self.expire_lock:
+                    self.expire_after.pop(realm_id, None)
+                    if after is None:
+                        self.tokens.expire_access(realm_id, self.now())
+                    else:
+                        self.expire_after[realm_id] = after
             elif action == "revoke":
                 self.tokens.revoke_realm(realm_id)
             elif action == "connect":
@@ -791,6 +809,21 @@ class QBOEmulator:
                         return Response("Not found", status=404, mimetype="text/plain")
                     return Response(inspector.document_page(self, company, parts[0], obj), mimetype="text/html")
         return Response("Not found", status=404, mimetype="text/plain")
+
+    def _expire_when_due(self, realm_id: str) -> None:
+        """Count down a scheduled ``expire-tokens``: when it reaches zero, every access
+        token of the realm (the app's stored expiry still says fresh) is refused from
+        this request on, as QBO does with a token past its hour or revoked on its side."""
+        with self.expire_lock:
+            left = self.expire_after.get(realm_id)
+            if left is None:
+                return
+            if left > 0:
+                self.expire_after[realm_id] = left - 1
+                return
+            del self.expire_after[realm_id]
+            self.tokens.expire_access(realm_id, self.now())
+        self._save_tokens()
 
 
 class _Plain(QBOFault):

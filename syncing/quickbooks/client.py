@@ -69,15 +69,34 @@ class QboSettings:
 
 
 class TimeoutQuickBooks(QuickBooks):  # type: ignore[misc]
-    """python-quickbooks with a timeout and retries on every request."""
+    """python-quickbooks with a timeout and retries on every request, and one token
+    renewal when QuickBooks refuses the access token."""
 
     timeout: float = 60.0
+    # Given the access token QuickBooks answered 401 to, returns a usable one (or
+    # raises a QboError); set by connect(). Without it a 401 is final.
+    on_unauthorized: Callable[[str], str] | None = None
 
     def process_request(
         self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
     ) -> requests.Response:
         if self.session is None:
             raise QboAuthError("no QuickBooks session")
+        response = self._send(request_type, url, headers, params, data)
+        if response.status_code == 401 and self.on_unauthorized is not None:
+            # An access token lives an hour, but QuickBooks may refuse it before our
+            # stored expiry says so: renew it once and send the same request again.
+            # A second 401 is final (python-quickbooks raises it as AuthorizationException).
+            # Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
+            self.session.access_token = self.on_unauthorized(self.session.access_token)
+            response = self._send(request_type, url, headers, params, data)
+        if response.status_code == 429:
+            raise QboUnavailable("QuickBooks throttled the requests (429)", 3001)
+        if response.status_code >= 500:
+            raise QboUnavailable(f"QuickBooks answered HTTP {response.status_code}", response.status_code)
+        return response
+
+    def _send(self, request_type: str, url: str, headers: Any, params: Any, data: Any) -> requests.Response:
         headers = dict(headers or {})
         headers["Authorization"] = "Bearer " + self.session.access_token
         try:
@@ -87,15 +106,19 @@ class TimeoutQuickBooks(QuickBooks):  # type: ignore[misc]
             )
         except TransientHTTPError as exc:
             raise QboUnavailable(str(exc)) from exc
-        if response.status_code == 429:
-            raise QboUnavailable("QuickBooks throttled the requests (429)", 3001)
-        if response.status_code >= 500:
-            raise QboUnavailable(f"QuickBooks answered HTTP {response.status_code}", response.status_code)
         return response
 
 
-def connect(settings: QboSettings, *, realm_id: str, access_token: str, refresh_token: str = "") -> QuickBooks:
-    """A client for one company. The token must be fresh (accounts.tokens refreshes it)."""
+def connect(
+    settings: QboSettings,
+    *,
+    realm_id: str,
+    access_token: str,
+    refresh_token: str = "",
+    on_unauthorized: Callable[[str], str] | None = None,
+) -> QuickBooks:
+    """A client for one company. The token should be fresh (accounts.tokens refreshes
+    it); ``on_unauthorized`` renews it when QuickBooks refuses it anyway."""
     auth_client = AuthClient(
         settings.client_id,
         settings.client_secret,
@@ -115,6 +138,7 @@ def connect(settings: QboSettings, *, realm_id: str, access_token: str, refresh_
     qb.api_url_v3 = settings.api_base.rstrip("/")
     qb.sandbox = False
     qb.timeout = settings.timeout
+    qb.on_unauthorized = on_unauthorized
     return qb
 
 

@@ -81,6 +81,9 @@ class ShopifyClient:
     # Requested cost of each query text as Shopify computed it: we wait for that much
     # budget before sending the query again instead of being refused.
     known_costs: dict[str, float] = field(default_factory=dict)
+    # Given the access token Shopify answered 401 to, returns a usable one (or raises a
+    # ShopifyError). Without it a 401 is final.
+    on_unauthorized: Callable[[str], str] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -108,13 +111,14 @@ class ShopifyClient:
         raise ShopifyUnavailable(f"{self.shop_domain} kept throttling for {waited:.0f} s")
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
-        headers = {"X-Shopify-Access-Token": self.access_token, "Content-Type": "application/json"}
-        try:
-            response = request_with_retries(
-                self.session, "POST", self.endpoint, timeout=self.timeout, json=payload, headers=headers
-            )
-        except TransientHTTPError as exc:
-            raise ShopifyUnavailable(str(exc)) from exc
+        response = self._send(payload)
+        if response.status_code == 401 and self.on_unauthorized is not None:
+            # An expiring offline token may be refused before the expiry we stored: renew
+            # it once (refreshing "before or after the access token expires") and send the
+            # same request again; a second 401 is final.
+            # Reference: https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh
+            self.access_token = self.on_unauthorized(self.access_token)
+            response = self._send(payload)
         if response.status_code in (401, 403):
             raise ShopifyAuthError(f"{self.shop_domain} refused the access token (HTTP {response.status_code})")
         if response.status_code >= 500 or response.status_code == 429:
@@ -128,6 +132,15 @@ class ShopifyClient:
         if not isinstance(parsed, dict):
             raise ShopifyQueryError(f"{self.shop_domain} answered with a non-object")
         return parsed
+
+    def _send(self, payload: dict[str, Any]) -> requests.Response:
+        headers = {"X-Shopify-Access-Token": self.access_token, "Content-Type": "application/json"}
+        try:
+            return request_with_retries(
+                self.session, "POST", self.endpoint, timeout=self.timeout, json=payload, headers=headers
+            )
+        except TransientHTTPError as exc:
+            raise ShopifyUnavailable(str(exc)) from exc
 
     def _remember_cost(self, body: dict[str, Any], query: str) -> None:
         cost = (body.get("extensions") or {}).get("cost", {})

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import QuickBooksConnection, Shop
@@ -37,6 +38,7 @@ def _app_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.ALLOWED_HOSTS = ["testserver", "app.example.test", "127.0.0.1", "localhost"]
+    cache.clear()  # rate-limit counters (install) start from zero in every test
 
 
 def session_token(
@@ -48,15 +50,16 @@ def session_token(
     now: float | None = None,
     **overrides,
 ) -> str:
-    now = time.time() if now is None else now
+    # Like App Bridge's: issued and valid from now, expiring ``lifetime`` seconds later.
+    now = int(time.time() if now is None else now)
     claims = {
         "iss": f"https://{shop}/admin",
         "dest": f"https://{shop}",
         "aud": aud,
         "sub": "42",
-        "exp": int(now + lifetime),
-        "nbf": int(now - 1),
-        "iat": int(now - 1),
+        "exp": now + lifetime,
+        "nbf": now,
+        "iat": now,
         "jti": str(uuid.uuid4()),
         "sid": "session-" + uuid.uuid4().hex[:8],
         **overrides,
@@ -75,6 +78,20 @@ def webhook_headers(body: bytes, topic: str, shop: str, *, webhook_id: str | Non
         "HTTP_X_SHOPIFY_API_VERSION": "2025-04",
         "HTTP_X_SHOPIFY_TRIGGERED_AT": timezone.now().isoformat(),
     }
+
+
+def run_queued(prefix: str = "accounts.tasks.") -> list:
+    """Run (and dequeue) the queued tasks whose function starts with ``prefix``, as a worker would."""
+    from django.utils.module_loading import import_string
+    from django_q.models import OrmQ
+
+    results = []
+    for queued in OrmQ.objects.order_by("pk"):
+        task = queued.task
+        if str(task["func"]).startswith(prefix):
+            queued.delete()
+            results.append(import_string(task["func"])(*task["args"], **task["kwargs"]))
+    return results
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 SHOP = "demo-store.myshopify.com"
+SECOND_SHOP = "second-store.myshopify.com"
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,11 +34,13 @@ def sandboxes(live_server, settings, tmp_path, monkeypatch):
         from sandbox.runner import start_sandboxes
     except ImportError as exc:  # pragma: no cover
         pytest.skip(f"sandbox emulators are not available: {exc}")
+    from sandbox.shopify.emulator import DEFAULT_SHOP
+
     boxes = start_sandboxes(
         app_url=live_server.url,
         state_dir=tmp_path,
         seed=3,
-        shopify_options={"toml_path": ROOT / "shopify.app.toml"},
+        shopify_options={"toml_path": ROOT / "shopify.app.toml", "shops": [DEFAULT_SHOP, SECOND_SHOP]},
         qbo_options={"companies": ["US"]},
     )
     info = boxes.info
@@ -162,3 +165,105 @@ def test_install_land_in_admin_and_connect_quickbooks(sandboxes, browser, caplog
     app.get_by_role("button", name="Disconnect QuickBooks").click()
     expect(app.get_by_role("button", name="Reconnect QuickBooks")).to_be_visible()
     assert QuickBooksConnection.objects.get(shop=shop).status == "disconnected"
+
+
+def connect_in_admin(page, info, shop):
+    """The merchant of ``shop`` clicks Connect QuickBooks in the admin and approves at Intuit."""
+    page.goto(f"{info['shopify']}/{shop}/admin/apps/{info['app']['api_key']}")
+    app = page.frame_locator("#app-iframe")
+    app.get_by_role("button", name="Connect QuickBooks").click()
+    page.wait_for_url(f"{info['qbo']}/connect/oauth2**")
+    page.click("#connect")
+    page.wait_for_url(f"{info['shopify']}/{shop}/admin/apps/**")
+    return app
+
+
+def screenshots(page, name):
+    """The page at a desktop and a phone width, for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connect_links_work_only_in_the_browser_that_asked(sandboxes, browser, live_server):
+    import requests
+
+    info = sandboxes.info
+    shopify, qbo = info["shopify"], info["qbo"]
+    merchant = browser.new_context(viewport={"width": 1280, "height": 900})
+    someone_else = browser.new_context(viewport={"width": 1280, "height": 900})
+    page, other = merchant.new_page(), someone_else.new_page()
+    for p in (page, other):
+        p.set_default_timeout(20_000)
+    page.goto(f"{shopify}/{SHOP}/admin/apps/{info['app']['api_key']}")  # installs the shop
+    expect_ready = page.frame_locator("#app-iframe").get_by_role("button", name="Connect QuickBooks")
+    expect_ready.wait_for()
+
+    # A start link, as the page gets it (session token), opened by the merchant's browser...
+    token = requests.get(f"{shopify}/_sandbox/session-token", params={"shop": SHOP}, timeout=10).json()["id_token"]
+    link = requests.post(
+        f"{live_server.url}/qbo/connect", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()["url"]
+    page.goto(link)
+    page.wait_for_url(f"{qbo}/connect/oauth2**")
+    cookie = next(c for c in merchant.cookies() if c["name"] == "shopqb_qbo_browser")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/qbo/callback"
+
+    # ... and forwarded: spent.
+    other.goto(link)
+    assert "cannot be used" in other.locator("[data-testid=problem]").inner_text()
+    screenshots(other, "qbo-start-link-refused")
+
+    # Intuit's answer (code and state) opened in the other browser connects nothing.
+    callbacks = []
+
+    def keep_the_redirect(route):
+        answer = route.fetch(max_redirects=0)  # Intuit's 302 to /qbo/callback, held back
+        callbacks.append(answer.headers["location"])
+        route.fulfill(status=200, content_type="text/plain", body="held back by the test")
+
+    page.route(f"{qbo}/connect/oauth2**", keep_the_redirect)
+    page.click("#connect")
+    page.wait_for_load_state()
+    assert len(callbacks) == 1 and callbacks[0].startswith(f"{live_server.url}/qbo/callback?")
+    other.goto(callbacks[0])
+    assert "did not start in this browser" in other.locator("[data-testid=problem]").inner_text()
+    screenshots(other, "qbo-callback-refused")
+    assert not QuickBooksConnection.objects.exists()
+
+    # The merchant's own browser still completes it.
+    page.goto(callbacks[0])
+    page.wait_for_url(f"{shopify}/{SHOP}/admin/apps/**")
+    assert QuickBooksConnection.objects.get(shop__domain=SHOP).status == "connected"
+    merchant.close()
+    someone_else.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_store_on_the_same_company_asks_its_merchant_first(sandboxes, browser):
+    from playwright.sync_api import expect
+
+    info = sandboxes.info
+    company = info["qbo_companies"][0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+
+    connect_in_admin(page, info, SHOP)
+    app = connect_in_admin(page, info, SECOND_SHOP)
+    banner = app.locator("[data-testid=confirm-shared]")
+    expect(banner).to_contain_text(SHOP)
+    expect(banner).to_contain_text(company["name"])
+    assert QuickBooksConnection.objects.get(shop__domain=SECOND_SHOP).status == "confirm_shared"
+    screenshots(page, "qbo-confirm-shared")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    app.get_by_role("button", name="Use this company for this store too").click()
+    expect(app.locator("[data-testid=shared-realm]")).to_contain_text(SHOP)
+    assert QuickBooksConnection.objects.get(shop__domain=SECOND_SHOP).status == "connected"
+
+    page.goto(f"{info['shopify']}/{SHOP}/admin/apps/{info['app']['api_key']}")
+    app = page.frame_locator("#app-iframe")
+    expect(app.locator("[data-testid=shared-realm]")).to_contain_text(SECOND_SHOP)
+    screenshots(page, "qbo-shared-notice")

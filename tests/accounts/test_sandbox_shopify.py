@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import ComplianceRequest, PauseCode, Shop
+from tests.accounts.conftest import run_queued
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "demo-store.myshopify.com"
@@ -99,10 +100,12 @@ def test_uninstall_and_compliance_webhooks_from_the_emulator(client, shopify):
 
     requests.post(f"{base}/_sandbox/shops/uninstall", json={"shop": SHOP}, timeout=10)
     assert emulator.dispatcher.wait_idle(timeout=20)
+    assert run_queued("accounts.tasks.app_uninstalled") == ["uninstalled"]  # Shopify refuses the token now
     shop.refresh_from_db()
     assert not shop.is_installed and shop.access_token == "" and shop.paused_code == PauseCode.UNINSTALLED
 
     requests.post(f"{base}/_sandbox/webhooks/trigger", json={"shop": SHOP, "topic": "shop/redact"}, timeout=10)
     assert emulator.dispatcher.wait_idle(timeout=20)
+    run_queued("accounts.tasks.shop_redact")
     assert not Shop.objects.filter(domain=SHOP).exists()
     assert ComplianceRequest.objects.get(shop_domain=SHOP).topic == "shop/redact"

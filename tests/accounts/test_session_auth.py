@@ -1,11 +1,13 @@
 """Every embedded request proves its shop with a Shopify session token."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts import auth, services
-from accounts.models import Shop
+from accounts.models import PauseCode, Shop
 from tests.accounts.conftest import API_SECRET, make_connection, session_token
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +38,33 @@ def test_decode_returns_the_shop_from_dest(shop_a):
 def test_decode_refuses(token):
     with pytest.raises(auth.InvalidSessionToken):
         auth.session_token_decode(token)
+
+
+def signed_without(claim, token):
+    import jwt
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    del claims[claim]
+    return jwt.encode(claims, API_SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_decode_refuses_a_token_without_a_time_claim(shop_a, claim):
+    """ShopifyAPI checks these only when present: without ``exp`` a token would never expire."""
+    with pytest.raises(auth.InvalidSessionToken):
+        auth.session_token_decode(signed_without(claim, session_token(shop_a.domain)))
+
+
+@pytest.mark.parametrize("lifetime", [61, 3600, 10 * 365 * 86400])
+def test_decode_refuses_a_token_that_lives_longer_than_a_minute(shop_a, lifetime):
+    with pytest.raises(auth.InvalidSessionToken, match="lifetime"):
+        auth.session_token_decode(session_token(shop_a.domain, lifetime=lifetime))
+
+
+def test_decode_accepts_app_bridges_one_minute_and_says_when_it_was_issued(shop_a):
+    now = int(time.time())
+    claims = auth.session_token_decode(session_token(shop_a.domain, lifetime=60, now=now))
+    assert claims.issued_at.timestamp() == now
 
 
 def test_decode_refuses_alg_none(shop_a):
@@ -157,18 +186,52 @@ def test_token_exchange_failure_shows_a_problem_and_installs_nothing(client, mon
     assert response["Content-Security-Policy"].startswith("frame-ancestors https://charlie-co.myshopify.com ")
 
 
-def test_reopening_after_uninstall_reinstalls_and_lifts_the_uninstall_pause(client, shop_a, monkeypatch):
+def uninstalled_seconds_ago(shop, seconds):
+    services.shop_uninstalled(shop=shop)
+    Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now() - timedelta(seconds=seconds))
+    shop.refresh_from_db()
+    return shop.uninstalled_at
+
+
+@pytest.fixture
+def exchanges(monkeypatch):
+    """Shopify's token exchange, granting every token it is given."""
     from accounts.shopify_auth import ShopifyGrant
 
-    services.shop_uninstalled(shop=shop_a)
-    monkeypatch.setattr(
-        "accounts.shopify_auth.exchange_session_token",
-        lambda *, shop, session_token: ShopifyGrant("shpat_again", frozenset({"read_orders", "read_products"}), None),
-    )
+    calls = []
+
+    def exchange(*, shop, session_token):
+        calls.append(session_token)
+        return ShopifyGrant("shpat_again", frozenset({"read_orders", "read_products"}), None)
+
+    monkeypatch.setattr("accounts.shopify_auth.exchange_session_token", exchange)
     monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
+    return calls
+
+
+def test_reopening_after_uninstall_reinstalls_and_lifts_the_uninstall_pause(client, shop_a, exchanges):
+    uninstalled_seconds_ago(shop_a, 30)
     assert client.get("/", {"id_token": session_token(shop_a.domain)}).status_code == 200
     shop_a.refresh_from_db()
     assert shop_a.is_installed and not shop_a.sync_paused and shop_a.access_token == "shpat_again"
+    # Installed again: later tokens work, and no second exchange happens.
+    response = client.get("/api/status", HTTP_AUTHORIZATION="Bearer " + session_token(shop_a.domain))
+    assert response.status_code == 200 and len(exchanges) == 1
+
+
+@pytest.mark.parametrize("kind", ["document", "fetch"])
+def test_a_token_issued_before_the_uninstall_does_not_reinstall(client, shop_a, exchanges, kind):
+    """The webhook arrived; a token App Bridge minted a second earlier is still unexpired."""
+    uninstalled_at = uninstalled_seconds_ago(shop_a, 30)
+    stale = session_token(shop_a.domain, now=uninstalled_at.timestamp() - 1)
+    if kind == "document":
+        response = client.get("/", {"id_token": stale})
+    else:
+        response = client.get("/api/status", HTTP_AUTHORIZATION="Bearer " + stale)
+    assert response.status_code == 401
+    assert exchanges == []
+    shop_a.refresh_from_db()
+    assert not shop_a.is_installed and shop_a.access_token == "" and shop_a.paused_code == PauseCode.UNINSTALLED
 
 
 def test_bearer_fetches_need_no_csrf_cookie(shop_a):

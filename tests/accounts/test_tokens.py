@@ -248,3 +248,84 @@ def test_concurrent_qbo_refreshes_call_intuit_once(provider):
         t.join()
     assert results == ["qbo_at_1"] * 3
     assert len(provider.calls) == 1
+
+
+# --- a token refused (401) although its stored expiry says fresh -------------------------
+
+
+@pytest.mark.django_db
+def test_a_refused_qbo_token_is_replaced_although_its_expiry_says_fresh(provider, shop_a):
+    conn = make_connection(shop_a)  # expires in an hour, by our clock
+    refused = conn.access_token
+    assert tokens.qbo_access_token(conn) == refused and provider.calls == []
+    assert tokens.qbo_access_token(conn, refused=refused) == "qbo_at_1"
+    stored = QuickBooksConnection.objects.get(pk=conn.pk)
+    assert (stored.access_token, stored.refresh_token) == ("qbo_at_1", "qbo_rt_1")
+    assert provider.calls == [f"qbo_refresh_{shop_a.domain}"]
+
+
+@pytest.mark.django_db
+def test_a_refused_token_another_worker_already_replaced_is_not_refreshed_again(provider, shop_a):
+    conn = make_connection(shop_a)
+    stale_copy = QuickBooksConnection.objects.select_related("shop").get(pk=conn.pk)
+    refused = conn.access_token
+    assert tokens.qbo_access_token(conn, refused=refused) == "qbo_at_1"
+    # The other worker sent the same old token, got its 401 too, and finds the new one stored.
+    assert tokens.qbo_access_token(stale_copy, refused=refused) == "qbo_at_1"
+    assert len(provider.calls) == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_qbo_token_whose_refresh_is_refused_marks_reconnect_needed(provider, shop_a):
+    provider.revoked = True
+    conn = make_connection(shop_a)
+    with pytest.raises(tokens.TokenRevoked):
+        tokens.qbo_access_token(conn, refused=conn.access_token)
+    stored = QuickBooksConnection.objects.get(pk=conn.pk)
+    assert stored.status == QuickBooksConnection.Status.RECONNECT_NEEDED
+    assert Shop.objects.get(pk=shop_a.pk).paused_code == PauseCode.QBO_RECONNECT
+
+
+@pytest.mark.django_db
+def test_a_refused_shopify_token_is_replaced_although_its_expiry_says_fresh(provider):
+    shop = make_shop("mike-shop.myshopify.com")
+    assert tokens.shopify_access_token(shop, refused=shop.access_token) == "shpat_1"
+    assert Shop.objects.get(pk=shop.pk).refresh_token == "shprt_1"
+    assert provider.calls == ["shprt_mike-shop.myshopify.com_refresh"]
+
+
+@pytest.mark.django_db
+def test_a_refused_non_expiring_shopify_token_cannot_be_renewed(provider):
+    shop = make_shop("november-shop.myshopify.com", access_token_expires_at=None, refresh_token="")
+    with pytest.raises(tokens.TokenRevoked):
+        tokens.shopify_access_token(shop, refused=shop.access_token)
+    assert provider.calls == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_refused_the_same_token_refresh_it_once(provider):
+    """Three workers get a 401 for the same token (stored expiry: fresh): one refresh."""
+    _needs_row_locks()
+    provider.delay = 0.3
+    conn = make_connection(make_shop("oscar-shop.myshopify.com"))
+    refused = conn.access_token
+    start = threading.Barrier(3)
+    results = []
+
+    def worker():
+        try:
+            copy = QuickBooksConnection.objects.select_related("shop").get(pk=conn.pk)
+            start.wait()
+            results.append(tokens.qbo_access_token(copy, refused=refused))
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["qbo_at_1"] * 3
+    assert len(provider.calls) == 1
+    assert QuickBooksConnection.objects.get(pk=conn.pk).refresh_token == "qbo_rt_1"

@@ -71,7 +71,7 @@ def test_a_crash_after_the_qbo_write_is_recovered_without_a_duplicate(shop):
     # While the claim is fresh, another worker keeps its hands off.
     assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "busy"
     # After the lease, the record is taken over and the document found again.
-    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - engine.CLAIM_LEASE * 2)
+    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - engine.claim_lease() * 2)
     assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     assert len(qbo_receipts(shop)) == 1
     record.refresh_from_db()

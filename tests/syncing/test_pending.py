@@ -1,0 +1,256 @@
+"""Busy days and dead workers: one queued sync per order, new orders first, nothing stranded."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.core.checks import run_checks
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule
+
+from syncing import engine, pending, tasks
+from syncing.models import PendingSync, SyncedRecord, SyncIssue
+from syncing.shopify import fetch
+from tests.syncing.conftest import Store
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def queued_drains(shop):
+    return [t for t in (q.task for q in OrmQ.objects.all()) if t["func"] == "syncing.tasks.drain_shop"]
+
+
+def counting_fetches():
+    real = fetch.fetch_order
+    calls = []
+
+    def fetch_order(client, gid):
+        calls.append(gid)
+        return real(client, gid)
+
+    return calls, mock.patch.object(engine, "fetch_order", side_effect=fetch_order)
+
+
+def test_many_requests_for_one_order_queue_one_sync_and_one_drain(shop):
+    order = Store(shop).order()
+    for _ in range(20):
+        with transaction.atomic():
+            tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    row = PendingSync.objects.get(shop=shop)
+    assert row.generation == 20
+    assert len(queued_drains(shop)) == 1
+
+    calls, patch = counting_fetches()
+    with patch:
+        assert engine.shop_drain(shop_id=shop.pk) == {"written": 1}
+    assert calls == [order["id"]]  # one fetch for twenty webhooks
+    assert not PendingSync.objects.exists()
+    assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.SYNCED
+
+
+def test_a_request_arriving_while_the_order_is_synced_is_not_lost(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    real_process = engine.order_process
+    seen = []
+
+    def process_then_webhook(ctx, raw):
+        seen.append(raw["updatedAt"])
+        if len(seen) == 1:
+            # A webhook for the same order lands while the drain works on it.
+            tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+        return real_process(ctx, raw)
+
+    with mock.patch.object(engine, "order_process", side_effect=process_then_webhook):
+        outcomes = engine.shop_drain(shop_id=shop.pk)
+    assert len(seen) == 2, "the order must be fetched again for the request that came in meanwhile"
+    assert outcomes == {"written": 1, "unchanged": 1}
+    assert not PendingSync.objects.exists()
+
+
+def test_new_orders_are_synced_before_changes_to_older_ones(shop):
+    store = Store(shop)
+    old = [store.order(lines=[(f"OLD-{n}", 1, "5.00")]) for n in range(3)]
+    for order in old:
+        tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    new = store.order(lines=[("NEW", 1, "7.00")])
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=new["id"], new=True)
+
+    calls, patch = counting_fetches()
+    with patch:
+        engine.shop_drain(shop_id=shop.pk)
+    assert calls[0] == new["id"]
+    assert calls[1:] == [order["id"] for order in old]  # the rest first come, first served
+
+
+def test_a_later_change_keeps_a_new_order_urgent(shop):
+    order = Store(shop).order()
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], new=True)
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    assert PendingSync.objects.get().priority == PendingSync.Priority.NEW
+
+
+def test_an_order_busy_elsewhere_is_deferred_and_drained_later_not_dropped(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    with mock.patch.object(engine, "_record_synced", side_effect=RuntimeError("worker killed")):
+        with pytest.raises(RuntimeError):
+            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    record = SyncedRecord.objects.get(shop=shop)
+    assert record.status == SyncedRecord.Status.WRITING
+
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    assert engine.shop_drain(shop_id=shop.pk) == {"busy": 1}
+    row = PendingSync.objects.get()
+    assert row.claimed_at is None and row.not_before > timezone.now()
+    # Not before the dead worker's claim expires, and a drain is scheduled for then.
+    assert row.not_before <= record.claimed_at + engine.claim_lease() + timedelta(seconds=1)
+    later = Schedule.objects.get(name=f"shop-{shop.pk}-drain")
+    assert later.func == "syncing.tasks.drain_shop" and later.next_run == row.not_before
+
+    # The scheduled drain, once the claim has expired, finishes the order exactly once.
+    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - engine.claim_lease() * 2)
+    PendingSync.objects.update(not_before=timezone.now())
+    assert engine.shop_drain(shop_id=shop.pk) == {"recovered": 1}
+    record.refresh_from_db()
+    assert record.status == SyncedRecord.Status.SYNCED
+    assert not PendingSync.objects.exists()
+
+
+def test_a_drain_that_died_leaves_its_rows_to_the_next_one(shop):
+    order = Store(shop).order()
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    taken = pending.claim(shop_id=shop.pk, limit=5, lease=engine.claim_lease())
+    assert [row.order_gid for row in taken] == [order["id"]]
+    # The worker dies here. While its claim holds, nobody else takes the row...
+    assert pending.claim(shop_id=shop.pk, limit=5, lease=engine.claim_lease()) == []
+    # ...and once it has expired, the redelivered task does.
+    PendingSync.objects.update(claimed_at=timezone.now() - engine.claim_lease() * 2)
+    assert engine.shop_drain(shop_id=shop.pk) == {"written": 1}
+
+
+def test_the_sweep_recovers_writes_whose_worker_died(shop):
+    """The watermark has moved past the order and no task will come back: the sweep must."""
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    engine.shop_sweep(shop_id=shop.pk)
+    second = Store(shop).order(lines=[("B", 1, "12.00")])
+    with mock.patch.object(engine, "_record_synced", side_effect=RuntimeError("worker killed")):
+        with pytest.raises(RuntimeError):
+            engine.order_sync(shop_id=shop.pk, order_gid=second["id"])
+    engine.shop_sweep(shop_id=shop.pk)  # passes the order: its claim is still fresh
+    stuck = SyncedRecord.objects.get(shop=shop, order_gid=second["id"])
+    assert stuck.status == SyncedRecord.Status.WRITING
+
+    SyncedRecord.objects.filter(pk=stuck.pk).update(claimed_at=timezone.now() - engine.claim_lease() * 2)
+    result = engine.shop_sweep(shop_id=shop.pk)
+    assert result.outcomes.get("recovered") == 1
+    assert set(SyncedRecord.objects.filter(shop=shop).values_list("status", flat=True)) == {"synced"}
+    assert SyncedRecord.objects.get(order_gid=order["id"]).status == "synced"
+
+
+def test_a_refund_left_failed_is_retried_through_its_order(shop):
+    order = Store(shop).order(lines=[("A", 2, "10.00")])
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    Store(shop).client.execute(
+        """mutation R($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }""",
+        {
+            "input": {
+                "orderId": order["id"],
+                "transactions": [
+                    {"orderId": order["id"], "kind": "REFUND", "gateway": "shopify_payments", "amount": "10.00"}
+                ],
+            }
+        },
+    )
+    from syncing.quickbooks import client as qbo
+
+    with mock.patch.object(qbo, "create", side_effect=qbo.QboRejected("nope", "6000")):
+        engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    refund = SyncedRecord.objects.get(shop=shop, source_type="refund")
+    assert refund.status == SyncedRecord.Status.FAILED and refund.order_gid == order["id"]
+    SyncedRecord.objects.filter(pk=refund.pk).update(updated_at=timezone.now() - timedelta(minutes=1))
+    engine.shop_sweep(shop_id=shop.pk)
+    refund.refresh_from_db()
+    assert refund.status == SyncedRecord.Status.SYNCED
+
+
+def test_two_workers_raising_the_same_issue_leave_one_open_issue(shop):
+    engine.issue_raise(shop=shop, code="qbo_rejected", message="first", source_type="order", source_id="gid://1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SyncIssue.objects.create(shop=shop, code="qbo_rejected", message="x", source_type="order", source_id="gid://1")
+
+    # The second worker checked before the first one's row existed, then inserts: it
+    # must count its occurrence on the open issue instead of failing or duplicating.
+    SyncIssue.objects.all().delete()
+    real_first = type(SyncIssue.objects.all()).first
+    raced = []
+
+    def first_after_a_rival_inserted(queryset):
+        if queryset.model is SyncIssue and not raced:
+            raced.append(True)
+            SyncIssue.objects.create(
+                shop=shop, code="qbo_rejected", message="rival", source_type="order", source_id="gid://1"
+            )
+            return None
+        return real_first(queryset)
+
+    with mock.patch.object(type(SyncIssue.objects.all()), "first", first_after_a_rival_inserted):
+        engine.issue_raise(shop=shop, code="qbo_rejected", message="mine", source_type="order", source_id="gid://1")
+    issue = SyncIssue.objects.get()
+    assert issue.occurrences == 2 and issue.message == "mine"
+
+
+def test_the_claim_lease_must_lie_between_the_task_timeout_and_the_redelivery(settings):
+    settings.SYNC_CLAIM_LEASE_SECONDS = 600  # the old 10 minutes, beyond Q_RETRY's 360 s
+    assert [e.id for e in run_checks() if e.id.startswith("syncing.")] == ["syncing.E001"]
+    settings.SYNC_CLAIM_LEASE_SECONDS = settings.Q_CLUSTER["timeout"] + 30
+    assert [e.id for e in run_checks() if e.id.startswith("syncing.")] == []
+
+
+@pytest.mark.slow
+def test_a_worker_killed_at_any_step_of_a_write_heals_with_no_human_action():
+    """A real django-q2 cluster whose worker SIGKILLs itself after the claim, after the
+    send, after QuickBooks answered and after the commit, twice each: the broker's
+    redelivery, expired claims and the sweep must leave every order in QuickBooks
+    exactly once and every record synced (tests/syncing/crash_scenario.py)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.syncing.crash_scenario", "--runs", "2", "--orders", "3"],
+        cwd=ROOT,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stderr[-3000:]
+    result = json.loads(lines[-1])
+    runs = result["runs"]
+    assert [r["step"] for r in runs] == [
+        s for s in ("after_claim", "after_send", "after_answer", "after_commit") for _ in (1, 2)
+    ]
+    for run in runs:
+        assert run["killed"], run
+        assert run["documents_per_order"] == [1, 1, 1], run
+        assert run["records"] == {"synced": 3}, run
+        assert run["healed_in_s"] is not None, run
+    assert result["ok"] and done.returncode == 0
+
+
+def test_support_sees_the_queued_orders_in_the_admin(shop, client, django_user_model, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid="gid://shopify/Order/424242", new=True)
+    admin = django_user_model.objects.create_superuser("support", "support@example.com", "pw-long-enough-1")
+    client.force_login(admin)
+    page = client.get("/admin/syncing/pendingsync/")
+    assert page.status_code == 200
+    assert b"gid://shopify/Order/424242" in page.content and b"new order" in page.content
