@@ -168,6 +168,17 @@ def _order_gid(topic: str, payload: dict[str, Any]) -> str:
     return f"gid://shopify/Order/{numeric_id(ORDER_OF[topic](payload))}"
 
 
+def _announced(topic: str, payload: dict[str, Any]) -> datetime | None:
+    """The order version an order body carries (its updated_at): a drain that already
+    fetched that version or a newer one need not fetch the order again."""
+    value = payload.get("updated_at") if topic.startswith("orders/") and topic != "orders/edited" else None
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
+
+
 def _order_changed(topic: str) -> Handler:
     def handler(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
         from syncing.tasks import enqueue_order_sync
@@ -179,7 +190,8 @@ def _order_changed(topic: str) -> Handler:
         )
         if shop_id is not None:
             new = topic in NEW_ORDER_TOPICS
-            enqueue_order_sync(shop_id=shop_id, order_gid=_order_gid(topic, payload), new=new)
+            gid, announced = _order_gid(topic, payload), _announced(topic, payload)
+            enqueue_order_sync(shop_id=shop_id, order_gid=gid, new=new, announced=announced)
 
     return handler
 
@@ -368,7 +380,10 @@ def _record_order_trigger(
     priority = pending.Priority.NEW if topic in NEW_ORDER_TOPICS else pending.Priority.CHANGED
     with transaction.atomic():
         new_delivery, drain_shop_id = pending.request_with_delivery(
-            delivery=delivery, order_gid=_order_gid(topic, payload), priority=priority
+            delivery=delivery,
+            order_gid=_order_gid(topic, payload),
+            priority=priority,
+            announced=_announced(topic, payload),
         )
         if drain_shop_id is not None:
             enqueue_drain(shop_id=drain_shop_id)

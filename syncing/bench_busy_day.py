@@ -53,12 +53,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=100)
     parser.add_argument("--webhooks", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--versions",
+        choices=("repeat", "newer"),
+        default="repeat",
+        help="repeat: the bodies carry the orders' current updated_at (repeated events); newer: every "
+        "webhook announces a version newer than any before (the worst case for coalescing)",
+    )
     args = parser.parse_args(argv)
-    for line in bench_busy_day(args.orders, args.webhooks, args.concurrency):
+    for line in bench_busy_day(args.orders, args.webhooks, args.concurrency, args.versions):
         print(line, flush=True)
 
 
-def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int) -> list[str]:
+def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: str = "repeat") -> list[str]:
     from sandbox.demo import app_environment, free_port
     from sandbox.runner import start_sandboxes
     from tests.syncing.crash_scenario import _database_url, _drop_database
@@ -119,17 +126,23 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int) -> list[str
         from sandbox.shopify.rest import Renderer
 
         renderer = Renderer(shop_data)
-        bodies = [json.dumps(renderer.body("orders/updated", o)).encode() for o in orders]
+        bodies = [renderer.body("orders/updated", o) for o in orders]
+
+        def body(i: int) -> bytes:
+            order = bodies[i % len(bodies)]
+            if versions == "newer":
+                order = {**order, "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{i:06d}Z"}
+            return json.dumps(order).encode()
+
         secret = env["SHOPIFY_API_SECRET"]
 
         counter.graphql = 0
         started = time.monotonic()
         with requests.Session() as session, ThreadPoolExecutor(concurrency) as pool:
+            session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
             statuses = list(
                 pool.map(
-                    lambda i: _post(
-                        session, app_url, secret, shop.domain, TOPICS[i % len(TOPICS)], bodies[i % len(bodies)]
-                    ),
+                    lambda i: _post(session, app_url, secret, shop.domain, TOPICS[i % len(TOPICS)], body(i)),
                     range(n_webhooks),
                 )
             )
@@ -161,7 +174,7 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int) -> list[str
     accepted = sum(1 for s in statuses if s == 200)
     engine_name = "PostgreSQL" if pg_database else "SQLite"
     return [
-        f"busy day ({engine_name}): {n_webhooks} webhooks for {n_orders} orders posted by {concurrency} clients "
+        f"busy day ({engine_name}, {versions} versions): {n_webhooks} webhooks for {n_orders} orders posted by {concurrency} clients "
         f"in {burst_s:.1f} s ({n_webhooks / burst_s:,.0f}/s), {accepted} answered 200",
         f"busy day: new order's orders/create answered {new_status}; synced {latency:.2f} s after its webhook"
         if latency is not None

@@ -659,7 +659,7 @@ def _drain_one(ctx: SyncContext, row: PendingSync) -> str:
         else:
             outcome = order_process(ctx, raw)
         if outcome != "busy":
-            pending.finish(row)
+            pending.finish(row, fetched=parse_datetime(raw["updatedAt"]) if raw else None)
             return outcome
     # Another worker is writing this order's documents, or died doing so and its claim
     # has not expired: come back when it has at the latest; never drop the request.

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.db import models
 from django.utils import timezone
 
@@ -61,13 +63,19 @@ class SyncedRecord(models.Model):
         return f"{self.kind} for {self.source_type} {self.source_name or self.source_id} ({self.status})"
 
 
+# A request that does not say which version of the order it announces (a refund, a
+# retry): the order must be fetched again whatever was fetched before.
+UNKNOWN_VERSION = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 class PendingSync(models.Model):
     """One queued sync per order, however many webhooks asked for it.
 
-    Webhooks for an order that already waits only bump ``generation``; the worker
-    that drains the shop fetches the order as it is then, and deletes the row only
-    if no request came in while it worked (the generation it took is still the
-    row's). A worker that dies leaves its claim to expire; the next drain, or the
+    Webhooks for an order that already waits only bump ``generation`` (and raise
+    ``announced`` to the order version they carry); the worker that drains the shop
+    fetches the order as it is then, and deletes the row only if no request came in
+    while it worked, or if what it fetched is at least as new as every version
+    announced. A worker that dies leaves its claim to expire; the next drain, or the
     shop's sweep, takes the row again.
     """
 
@@ -80,6 +88,9 @@ class PendingSync(models.Model):
     order_gid = models.CharField(max_length=128)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.CHANGED)
     generation = models.PositiveIntegerField(default=1, help_text="bumped by every request for the order")
+    announced = models.DateTimeField(
+        default=UNKNOWN_VERSION, help_text="the newest order updatedAt a request announced (unknown: far future)"
+    )
     requested_at = models.DateTimeField(default=timezone.now, help_text="first request still waiting")
     not_before = models.DateTimeField(null=True, blank=True, help_text="deferred: the order's record was busy")
     claimed_at = models.DateTimeField(null=True, blank=True)

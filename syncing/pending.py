@@ -13,51 +13,78 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Value
-from django.db.models.functions import Least
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
-from syncing.models import PendingSync, WebhookDelivery
+from accounts.models import Shop
+from syncing.models import UNKNOWN_VERSION, PendingSync, WebhookDelivery
 
 Priority = PendingSync.Priority
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def request(*, shop_id: int, order_gid: str, priority: int = Priority.CHANGED) -> bool:
-    """Record that the order wants a sync. True when no request was waiting for it
-    (the caller queues a drain); False when the waiting one absorbed this one.
+def request(
+    *, shop_id: int, order_gid: str, priority: int = Priority.CHANGED, announced: datetime | None = None
+) -> bool:
+    """Record that the order wants a sync (``announced``: the order version the request
+    carries, if it says). True when no request was waiting for it (the caller queues a
+    drain); False when the waiting one absorbed this one.
 
     On the webhook's hot path: one INSERT ... ON CONFLICT DO UPDATE statement (an
     upsert, atomic under concurrent requests for the same order)."""
-    if connection.vendor == "postgresql" or (connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)):
-        least = "LEAST" if connection.vendor == "postgresql" else "MIN"
-        table = PendingSync._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (shop_id, order_gid, priority, generation, requested_at, claim) "  # noqa: S608
-                "VALUES (%s, %s, %s, 1, %s, '') ON CONFLICT (shop_id, order_gid) DO UPDATE SET "
-                f"generation = {table}.generation + 1, priority = {least}({table}.priority, excluded.priority) "
-                "RETURNING generation",
-                [shop_id, order_gid, priority, timezone.now()],
-            )
-            (generation,) = cursor.fetchone()
-        return bool(generation == 1)
-    if _bump(shop_id, order_gid, priority):
+    version = announced or UNKNOWN_VERSION
+    if not _upsert_returning():
+        return _request_orm(shop_id, order_gid, priority, version)
+    table, greatest, least = PendingSync._meta.db_table, *_max_min()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (shop_id, order_gid, priority, generation, announced, requested_at, claim) "  # noqa: S608
+            "VALUES (%s, %s, %s, 1, %s, %s, '') ON CONFLICT (shop_id, order_gid) DO UPDATE SET "
+            f"generation = {table}.generation + 1, priority = {least}({table}.priority, excluded.priority), "
+            f"announced = {greatest}({table}.announced, excluded.announced) RETURNING generation",
+            [shop_id, order_gid, priority, _db_time(version), _db_time(timezone.now())],
+        )
+        (generation,) = cursor.fetchone()
+    return bool(generation == 1)
+
+
+def _upsert_returning() -> bool:
+    """PostgreSQL, or SQLite 3.35+ (RETURNING); older SQLite takes the ORM way."""
+    return connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
+    )
+
+
+def _max_min() -> tuple[str, str]:
+    return ("GREATEST", "LEAST") if connection.vendor == "postgresql" else ("MAX", "MIN")
+
+
+def _db_time(value: datetime) -> Any:
+    # Raw SQL: store datetimes exactly as the ORM does (SQLite keeps naive UTC text).
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _request_orm(shop_id: int, order_gid: str, priority: int, version: datetime) -> bool:
+    if _bump(shop_id, order_gid, priority, version):
         return False
     try:
         with transaction.atomic():
-            PendingSync.objects.create(shop_id=shop_id, order_gid=order_gid, priority=priority)
+            PendingSync.objects.create(shop_id=shop_id, order_gid=order_gid, priority=priority, announced=version)
     except IntegrityError:
         # Another request for the same order inserted it a moment ago.
-        _bump(shop_id, order_gid, priority)
+        _bump(shop_id, order_gid, priority, version)
         return False
     return True
 
 
-def request_with_delivery(*, delivery: dict[str, Any], order_gid: str, priority: int) -> tuple[bool, int | None]:
+def request_with_delivery(
+    *, delivery: dict[str, Any], order_gid: str, priority: int, announced: datetime | None
+) -> tuple[bool, int | None]:
     """PostgreSQL, one statement for an order webhook: record the delivery (once per
     webhook id) and, when it is new and its shop installed, queue the order.
 
@@ -68,7 +95,7 @@ def request_with_delivery(*, delivery: dict[str, Any], order_gid: str, priority:
     (synchronous_commit off, for this transaction only): a database crash in the next
     fraction of a second costs a little latency, never a booking.
     """
-    table, deliveries = PendingSync._meta.db_table, WebhookDelivery._meta.db_table
+    table, deliveries, shops = PendingSync._meta.db_table, WebhookDelivery._meta.db_table, Shop._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -80,27 +107,30 @@ def request_with_delivery(*, delivery: dict[str, Any], order_gid: str, priority:
                 ON CONFLICT (webhook_id) DO NOTHING
                 RETURNING id
             ), queued AS (
-                INSERT INTO {table} (shop_id, order_gid, priority, generation, requested_at, claim)
-                SELECT shop.id, %(gid)s, %(priority)s, 1, %(now)s, '' FROM accounts_shop shop
+                INSERT INTO {table} (shop_id, order_gid, priority, generation, announced, requested_at, claim)
+                SELECT shop.id, %(gid)s, %(priority)s, 1, %(announced)s, %(now)s, '' FROM {shops} shop
                 WHERE shop.domain = %(domain)s AND shop.installed_at IS NOT NULL AND shop.uninstalled_at IS NULL
                   AND EXISTS (SELECT 1 FROM delivery)
                 ON CONFLICT (shop_id, order_gid) DO UPDATE
-                SET generation = {table}.generation + 1, priority = LEAST({table}.priority, excluded.priority)
+                SET generation = {table}.generation + 1, priority = LEAST({table}.priority, excluded.priority),
+                    announced = GREATEST({table}.announced, excluded.announced)
                 RETURNING shop_id, generation
             )
             SELECT EXISTS (SELECT 1 FROM delivery), (SELECT shop_id FROM queued WHERE generation = 1),
                    set_config('synchronous_commit', 'off', true)
             """,  # noqa: S608 (table names from the models; every value is a parameter)
             {**delivery, "payload": json.dumps(delivery["payload"]), "now": timezone.now()}
-            | {"gid": order_gid, "priority": priority},
+            | {"gid": order_gid, "priority": priority, "announced": announced or UNKNOWN_VERSION},
         )
         new_delivery, shop_id, _ = cursor.fetchone()
     return bool(new_delivery), shop_id
 
 
-def _bump(shop_id: int, order_gid: str, priority: int) -> int:
+def _bump(shop_id: int, order_gid: str, priority: int, version: datetime) -> int:
     return PendingSync.objects.filter(shop_id=shop_id, order_gid=order_gid).update(
-        generation=F("generation") + 1, priority=Least(F("priority"), Value(priority))
+        generation=F("generation") + 1,
+        priority=Least(F("priority"), Value(priority)),
+        announced=Greatest(F("announced"), Value(version)),
     )
 
 
@@ -116,7 +146,9 @@ def claim(*, shop_id: int, limit: int, lease: timedelta) -> list[PendingSync]:
         if not ids:
             return []
         token = uuid.uuid4().hex
-        PendingSync.objects.filter(available, pk__in=ids).update(claimed_at=now, claim=token)
+        # The fetch that follows answers every request made so far: only versions
+        # announced from now on can make the order worth fetching again.
+        PendingSync.objects.filter(available, pk__in=ids).update(claimed_at=now, claim=token, announced=EPOCH)
         taken = list(PendingSync.objects.filter(claim=token).order_by("priority", "requested_at", "pk"))
         if taken:
             return taken
@@ -124,10 +156,14 @@ def claim(*, shop_id: int, limit: int, lease: timedelta) -> list[PendingSync]:
     return []
 
 
-def finish(row: PendingSync) -> bool:
-    """Done with the order as fetched: delete the row, unless the order was asked for
-    again meanwhile, in which case the row goes back to the queue."""
-    deleted, _ = PendingSync.objects.filter(pk=row.pk, claim=row.claim, generation=row.generation).delete()
+def finish(row: PendingSync, *, fetched: datetime | None = None) -> bool:
+    """Done with the order as fetched (``fetched``: its updatedAt): delete the row,
+    unless the order was asked for again meanwhile with a version newer than what was
+    fetched (or an unknown one), in which case the row goes back to the queue."""
+    current = Q(generation=row.generation)
+    if fetched is not None:
+        current |= Q(announced__lte=fetched)
+    deleted, _ = PendingSync.objects.filter(current, pk=row.pk, claim=row.claim).delete()
     if not deleted:
         release([row])
     return bool(deleted)

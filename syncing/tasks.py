@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django_q.tasks import async_task
 
 log = logging.getLogger(__name__)
 
 
-def enqueue_order_sync(*, shop_id: int, order_gid: str, new: bool = False) -> None:
+def enqueue_order_sync(*, shop_id: int, order_gid: str, new: bool = False, announced: datetime | None = None) -> None:
     """Ask for one order's sync. Call inside the transaction that recorded why (ORM broker: outbox).
 
     However many times an order is asked for, it waits in the queue once
     (syncing/pending.py); a drain task is queued only when it was not waiting
     already. ``new``: a just-created order, synced before changes to older ones.
+    ``announced``: the order's updatedAt the request carries, if it says (a webhook).
     """
     from syncing import pending
 
     priority = pending.Priority.NEW if new else pending.Priority.CHANGED
-    if pending.request(shop_id=shop_id, order_gid=order_gid, priority=priority):
+    if pending.request(shop_id=shop_id, order_gid=order_gid, priority=priority, announced=announced):
         enqueue_drain(shop_id=shop_id)
 
 

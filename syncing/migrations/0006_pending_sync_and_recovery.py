@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import syncing.models
 from django.db import migrations, models
 
 
@@ -33,6 +34,7 @@ class Migration(migrations.Migration):
                 ('order_gid', models.CharField(max_length=128)),
                 ('priority', models.PositiveSmallIntegerField(choices=[(0, 'new order'), (1, 'changed order'), (2, 'retry or catch-up')], default=1)),
                 ('generation', models.PositiveIntegerField(default=1, help_text='bumped by every request for the order')),
+                ('announced', models.DateTimeField(default=syncing.models.UNKNOWN_VERSION, help_text='the newest order updatedAt a request announced (unknown: far future)')),
                 ('requested_at', models.DateTimeField(default=django.utils.timezone.now, help_text='first request still waiting')),
                 ('not_before', models.DateTimeField(blank=True, help_text="deferred: the order's record was busy", null=True)),
                 ('claimed_at', models.DateTimeField(blank=True, null=True)),

@@ -344,3 +344,36 @@ def test_signed_but_absurdly_nested_body_is_400_not_500(client, shop_a, depth):
     response = client.post("/webhooks", data=body, content_type="application/json", **headers)
     assert response.status_code in (200, 400)
     assert WebhookDelivery.objects.count() == (1 if response.status_code == 200 else 0)
+
+
+def test_order_webhooks_queue_the_order_once_with_the_newest_version_they_carry(post_webhook, shop_a):
+    """The same outcome on PostgreSQL's one-statement path and everywhere else."""
+    from datetime import UTC, datetime
+
+    gid = ORDER["admin_graphql_api_id"]
+    for topic, updated_at in (
+        ("orders/updated", "2026-11-30T10:00:00-05:00"),
+        ("orders/paid", "2026-11-30T10:05:00-05:00"),
+        ("orders/updated", "2026-11-30T09:00:00-05:00"),  # a late retry of an older version
+    ):
+        assert post_webhook(topic, shop_a.domain, {**ORDER, "updated_at": updated_at}).status_code == 200
+    row = PendingSync.objects.get(shop=shop_a, order_gid=gid)
+    assert row.generation == 3 and row.priority == PendingSync.Priority.CHANGED
+    assert row.announced == datetime(2026, 11, 30, 15, 5, tzinfo=UTC)
+    drains = [q.task for q in OrmQ.objects.all() if q.task["func"] == "syncing.tasks.drain_shop"]
+    assert [t["args"] for t in drains] == [(shop_a.pk,)]  # one drain for three webhooks
+
+    assert post_webhook("orders/create", shop_a.domain, {**ORDER, "updated_at": "bad"}).status_code == 200
+    row.refresh_from_db()
+    assert row.priority == PendingSync.Priority.NEW and row.generation == 4
+    # A body without a readable version asks for a fetch whatever was fetched before.
+    assert row.announced.year == 9999
+    # Ids and the version only; the customer by id, so a data request or redaction finds it.
+    stored = WebhookDelivery.objects.filter(topic="orders/paid").get().payload
+    assert stored == {
+        "id": ORDER["id"],
+        "admin_graphql_api_id": gid,
+        "name": "#1001",
+        "updated_at": "2026-11-30T10:05:00-05:00",
+        "customer": {"id": 207119551},
+    }
