@@ -17,6 +17,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import io
 import json
 import os
 import subprocess
@@ -40,11 +41,17 @@ class CountingApp:
 
     def __init__(self, app: Any) -> None:
         self.app, self.graphql, self.lock = app, 0, threading.Lock()
+        self.operations: dict[str, int] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if environ.get("PATH_INFO", "").endswith("/graphql.json"):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            words = json.loads(body or b"{}").get("query", "").split("(", 1)[0].split()
+            name = " ".join(words[:2]) or "?"
             with self.lock:
                 self.graphql += 1
+                self.operations[name] = self.operations.get(name, 0) + 1
         return self.app(environ, start_response)
 
 
@@ -136,7 +143,7 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
 
         secret = env["SHOPIFY_API_SECRET"]
 
-        counter.graphql = 0
+        counter.graphql, counter.operations = 0, {}
         started = time.monotonic()
         with requests.Session() as session, ThreadPoolExecutor(concurrency) as pool:
             session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
@@ -157,6 +164,7 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
         latency = _wait_synced(shop, placed["id"], posted, timeout=600)
         drained = _wait_drained(shop, started, timeout=1800)
         graphql = counter.graphql
+        operations = ", ".join(f"{n} {name}" for name, n in sorted(counter.operations.items(), key=lambda kv: -kv[1]))
     finally:
         for child in reversed(children):
             child.terminate()
@@ -180,7 +188,8 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
         if latency is not None
         else "busy day: the new order was NOT synced within 10 minutes",
         f"busy day: burst drained {drained:.1f} s after it began" if drained is not None else "busy day: NOT drained",
-        f"busy day: {graphql} Shopify Admin API requests for {n_webhooks + 1} webhooks and {n_orders + 1} orders",
+        f"busy day: {graphql} Shopify Admin API requests for {n_webhooks + 1} webhooks and {n_orders + 1} orders "
+        f"({operations})",
     ]
 
 

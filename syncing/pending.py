@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -25,7 +25,6 @@ from accounts.models import Shop
 from syncing.models import UNKNOWN_VERSION, PendingSync, WebhookDelivery
 
 Priority = PendingSync.Priority
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def request(
@@ -146,9 +145,7 @@ def claim(*, shop_id: int, limit: int, lease: timedelta) -> list[PendingSync]:
         if not ids:
             return []
         token = uuid.uuid4().hex
-        # The fetch that follows answers every request made so far: only versions
-        # announced from now on can make the order worth fetching again.
-        PendingSync.objects.filter(available, pk__in=ids).update(claimed_at=now, claim=token, announced=EPOCH)
+        PendingSync.objects.filter(available, pk__in=ids).update(claimed_at=now, claim=token)
         taken = list(PendingSync.objects.filter(claim=token).order_by("priority", "requested_at", "pk"))
         if taken:
             return taken

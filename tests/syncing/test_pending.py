@@ -80,7 +80,8 @@ def test_a_request_arriving_while_the_order_is_synced_is_not_lost(shop):
 @pytest.mark.parametrize("same_version", [True, False], ids=["same version", "newer version"])
 def test_a_request_for_a_version_already_fetched_costs_no_second_fetch(shop, same_version):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    # orders/create carries the order's version (a day old here: any version before now).
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=timezone.now() - timedelta(days=1))
     real_process = engine.order_process
     fetched = []
 
@@ -97,6 +98,24 @@ def test_a_request_for_a_version_already_fetched_costs_no_second_fetch(shop, sam
         engine.shop_drain(shop_id=shop.pk)
     assert len(fetched) == (1 if same_version else 2)
     assert not PendingSync.objects.exists()
+
+
+def test_late_repeats_of_a_version_already_booked_are_drained_without_a_fetch(shop):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    booked = SyncedRecord.objects.get(shop=shop).source_updated_at
+    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=booked)
+    calls, patch = counting_fetches()
+    with patch:
+        assert engine.shop_drain(shop_id=shop.pk) == {"unchanged": 1}
+    assert calls == [] and not PendingSync.objects.exists()
+
+    # A newer version, or a request that does not say, is fetched.
+    for announced in (booked + timedelta(seconds=1), None):
+        tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=announced)
+        with patch:
+            engine.shop_drain(shop_id=shop.pk)
+    assert calls == [order["id"], order["id"]]
 
 
 def test_without_returning_support_the_queue_takes_the_orm_way(shop):
