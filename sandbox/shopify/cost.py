@@ -15,7 +15,9 @@ from typing import Any
 
 from graphql import is_abstract_type
 
-from sandbox.shopify.executor import OBJECT, FieldPlan, RawJSON, Request
+from sandbox.shopify.encoding import RawJSON
+from sandbox.shopify.executor import OBJECT, FieldPlan, Request
+from sandbox.shopify.store import PLANS, ShopData
 
 MUTATION_COST = 10
 
@@ -196,3 +198,56 @@ class Throttle:
 
 def selection_actual(req: Request, plans: list[FieldPlan], value: dict[str, Any]) -> int:
     return _selection_actual(req, plans, value)
+
+
+def plan_limits(shop: ShopData) -> tuple[int, int]:
+    """(restore rate, bucket size) of the shop's plan."""
+    return PLANS.get(shop.config.plan, PLANS["Shopify"])
+
+
+def extension(
+    requested: int, actual: int | None, bucket: Bucket | None, maximum: float = 2000, restore: float = 100
+) -> dict[str, Any]:
+    """``extensions.cost`` of a response: the costs and the bucket as it is after the request."""
+    if bucket is not None:
+        maximum, available, restore = bucket.maximum, bucket.available, bucket.restore_rate
+    else:
+        available = maximum
+    return {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": {
+            "maximumAvailable": float(maximum),
+            "currentlyAvailable": int(available),
+            "restoreRate": float(restore),
+        },
+    }
+
+
+def max_cost_exceeded(requested: int, max_cost: int) -> dict[str, Any]:
+    return {
+        "errors": [
+            {
+                "message": (
+                    f"Query cost is {requested}, which exceeds the single query max cost limit "
+                    f"({max_cost}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits "
+                    "for more information on how the\ncost of a query is calculated.\n\nTo query larger "
+                    "amounts of data with fewer limits, bulk operations should be used instead.\nSee "
+                    "https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n"
+                ),
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": max_cost},
+            }
+        ]
+    }
+
+
+def throttled(requested: int, bucket: Bucket) -> dict[str, Any]:
+    return {
+        "errors": [
+            {
+                "message": "Throttled",
+                "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+            }
+        ],
+        "extensions": {"cost": extension(requested, None, bucket)},
+    }

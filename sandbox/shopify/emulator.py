@@ -15,32 +15,28 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from graphql import build_schema
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response
 
-from sandbox.shopify import api, cost, model, oauth, orders, payouts, webhooks
-from sandbox.shopify.executor import Executor, encode
-from sandbox.shopify.money import dec
-from sandbox.shopify.store import ShopConfig, ShopData, Store, parse_time, shop_id
+from sandbox.shopify import api, cost, model, oauth, webhooks
+from sandbox.shopify.controls import control
+from sandbox.shopify.controls import json_response as _json
+from sandbox.shopify.encoding import encode
+from sandbox.shopify.executor import Executor, Request
+from sandbox.shopify.installs import ALL_SCOPES, Installs
+from sandbox.shopify.store import ShopConfig, ShopData, Store
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 REPO_TOML = Path(__file__).resolve().parents[2] / "shopify.app.toml"
 API_VERSIONS = ("2024-10", "2025-01", "2025-04", "2025-07", "2025-10", "2026-01")
 DEFAULT_VERSION = "2025-04"
 DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
-ALL_SCOPES = (
-    "read_orders,write_orders,read_all_orders,read_products,write_products,read_inventory,write_inventory,"
-    "read_locations,read_customers,read_shopify_payments_payouts,read_shopify_payments_accounts"
-)
 
 DEFAULT_SHOP = {
     "domain": "demo-store.myshopify.com",
@@ -74,11 +70,9 @@ def _derive(seed: int, label: str, length: int = 32) -> str:
     return hmac.new(f"shopqb-sandbox-{seed}".encode(), label.encode(), hashlib.sha256).hexdigest()[:length]
 
 
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data), status=status, mimetype="application/json", headers=headers)
+class ShopifyEmulator(Installs):
+    """The WSGI app: routes each path to OAuth, the Admin GraphQL API or the ``/_sandbox`` controls."""
 
-
-class ShopifyEmulator:
     def __init__(
         self,
         state_dir: Path | None = None,
@@ -235,85 +229,6 @@ class ShopifyEmulator:
         self.events.append({"shop": shop.domain, "topic": topic, "deliveries": len(deliveries)})
         del self.events[:-1000]
 
-    # -- installs and tokens ----------------------------------------------------
-    def installed(self, shop: ShopData) -> bool:
-        return shop.domain not in self.store.meta.get("uninstalled", [])
-
-    def granted_scopes(self, shop: ShopData) -> str:
-        return str(self.store.meta.get("grants", {}).get(shop.domain, ALL_SCOPES))
-
-    def redirect_allowed(self, uri: str) -> bool:
-        if not self.app_url:
-            return True
-        allowed = urlsplit(self.app_url)
-        given = urlsplit(uri)
-        return (given.scheme, given.netloc) == (allowed.scheme, allowed.netloc)
-
-    def _install(self, shop: ShopData, scopes: str) -> None:
-        meta = self.store.meta
-        meta.setdefault("grants", {})[shop.domain] = scopes
-        meta["uninstalled"] = [d for d in meta.get("uninstalled", []) if d != shop.domain]
-        self.store.touch_meta()
-
-    def issue_offline(self, shop: ShopData, scopes: str, *, expiring: bool) -> dict[str, Any]:
-        self._install(shop, scopes)
-        token = "shpat_" + secrets.token_hex(16)
-        now = self.store.epoch()
-        entry: dict[str, Any] = {"shop": shop.domain, "scopes": scopes, "expires_at": None}
-        result: dict[str, Any] = {"access_token": token, "scope": scopes}
-        if expiring:
-            refresh = "shprt_" + secrets.token_hex(16)
-            entry["expires_at"] = now + oauth.ACCESS_TTL
-            self.store.meta.setdefault("refresh_tokens", {})[refresh] = {
-                "shop": shop.domain,
-                "scopes": scopes,
-                "expires_at": now + oauth.REFRESH_TTL,
-            }
-            result.update(
-                expires_in=oauth.ACCESS_TTL, refresh_token=refresh, refresh_token_expires_in=oauth.REFRESH_TTL
-            )
-        self.store.meta["tokens"][token] = entry
-        self.store.touch_meta()
-        return result
-
-    def issue_online(self, shop: ShopData, scopes: str) -> dict[str, Any]:
-        self._install(shop, scopes)
-        token = "shpua_" + secrets.token_hex(16)
-        self.store.meta["tokens"][token] = {
-            "shop": shop.domain,
-            "scopes": scopes,
-            "expires_at": self.store.epoch() + oauth.ONLINE_TTL,
-            "online": True,
-        }
-        self.store.touch_meta()
-        return {
-            "access_token": token,
-            "scope": scopes,
-            "expires_in": oauth.ONLINE_TTL,
-            "associated_user_scope": scopes,
-            "session": secrets.token_hex(16),
-            "account_number": 0,
-            "associated_user": oauth.STAFF_USER,
-        }
-
-    def uninstall(self, shop: ShopData) -> None:
-        """The merchant removes the app: every token is revoked, then app/uninstalled is sent."""
-        meta = self.store.meta
-        for entry in meta["tokens"].values():
-            if entry.get("shop") == shop.domain:
-                entry["revoked"] = True
-        for entry in meta.get("refresh_tokens", {}).values():
-            if entry.get("shop") == shop.domain:
-                entry["used"] = True
-        for sub in list(shop.tables["WebhookSubscription"].values()):
-            if sub.topic != "APP_UNINSTALLED":
-                self.store.delete(sub)
-        self.emit(shop, "app/uninstalled", None)
-        for sub in list(shop.tables["WebhookSubscription"].values()):
-            self.store.delete(sub)
-        meta.setdefault("uninstalled", []).append(shop.domain)
-        self.store.touch_meta()
-
     # -- WSGI ----------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = WRequest(environ)
@@ -326,7 +241,7 @@ class ShopifyEmulator:
     def dispatch(self, request: WRequest) -> Response:
         parts = [p for p in request.path.split("/") if p]
         if parts and parts[0] == "_sandbox":
-            return self.control(request, parts[1:])
+            return control(self, request, parts[1:])
         if len(parts) >= 2 and parts[1] == "admin":
             shop = self.store.shops.get(parts[0])
             if shop is None:
@@ -349,145 +264,7 @@ class ShopifyEmulator:
             return oauth.admin_frame(self, request, shop, "/".join(rest[2:]))
         raise NotFound()
 
-    def control(self, request: WRequest, parts: list[str]) -> Response:
-        """Emulator-only controls under /_sandbox (documented in README.md)."""
-        if parts == ["app-bridge.js"]:
-            return oauth.app_bridge_shim()
-        if len(parts) == 2 and parts[0] == "bulk":
-            data = self.load_bulk_file(parts[1])
-            if data is None:
-                raise NotFound()
-            return Response(data, mimetype="application/jsonl")
-        body = request.get_json(silent=True) if request.method == "POST" else None
-        body = body if isinstance(body, dict) else {}
-        args = {**request.args.to_dict(), **body}
-        shop = self.store.shops.get(args.get("shop") or "") if args.get("shop") else None
-        key = "/".join(parts)
-        if key == "describe":
-            # The contract line again, for scripts that did not see it (e.g. `sandbox seed`).
-            return _json(self.describe())
-        if key == "state":
-            with self.store.lock:
-                return _json(
-                    {
-                        "shops": {d: {k: len(v) for k, v in s.tables.items()} for d, s in self.store.shops.items()},
-                        "now": model.iso(self.store.now()),
-                        "webhooks_pending": self.dispatcher.pending(),
-                    }
-                )
-        if key == "session-token":
-            if shop is None:
-                return _json({"error": "unknown shop"}, 404)
-            return _json({"id_token": oauth.session_token(self, shop)})
-        if key == "clock" and request.method == "POST":
-            with self.store.lock:
-                if "advance_seconds" in args:
-                    self.store.advance_clock(float(args["advance_seconds"]))
-                if "set" in args:
-                    when = parse_time(args["set"])
-                    if when is None:
-                        raise BadRequest("set must be an ISO 8601 time")
-                    self.store.set_clock(when)
-                self.store.flush()
-                return _json({"now": model.iso(self.store.now())})
-        if key == "webhooks/attempts":
-            attempts = [
-                a
-                for a in list(self.dispatcher.attempts)
-                if (not args.get("shop") or a["shop"] == args["shop"])
-                and (not args.get("topic") or a["topic"] == args["topic"])
-            ]
-            return _json({"attempts": attempts})
-        if key == "webhooks/faults" and request.method == "POST":
-            faults = self.dispatcher.faults
-            for name in ("duplicate", "shuffle", "drop_percent", "delay"):
-                if name in body:
-                    setattr(faults, name, type(getattr(faults, name))(body[name]))
-            return _json({"faults": faults.as_dict()})
-        if key == "webhooks/release" and request.method == "POST":
-            return _json({"released": self.dispatcher.release()})
-        if key == "webhooks/flush" and request.method == "POST":
-            idle = self.dispatcher.wait_idle(float(args.get("timeout", 10)))
-            return _json({"idle": idle, "pending": self.dispatcher.pending()})
-        if shop is None:
-            if parts and parts[0] in ("webhooks", "orders", "payouts", "shops", "throttle"):
-                return _json({"error": "pass an existing shop"}, 404)
-            raise NotFound()
-        if request.method != "POST":
-            return _json({"error": "POST required"}, 405)
-        with self.store.lock:
-            try:
-                return self._shop_control(key, shop, args)
-            finally:
-                self.store.flush()
-
-    def _shop_control(self, key: str, shop: ShopData, args: dict[str, Any]) -> Response:
-        if key == "webhooks/trigger":
-            topic = args.get("topic", "")
-            if topic not in webhooks.COMPLIANCE:
-                return _json({"error": f"only {', '.join(webhooks.COMPLIANCE)} can be triggered"}, 400)
-            self.emit(shop, topic, args.get("payload") or self._compliance_body(shop, topic, args))
-            return _json({"ok": True})
-        if key == "shops/uninstall":
-            self.uninstall(shop)
-            return _json({"ok": True})
-        if key == "orders/edit":
-            order = shop.orders.get(model.parse_gid(args.get("order_id"), "Order") or -1)
-            if order is None:
-                return _json({"error": "order not found"}, 404)
-            errors = orders.edit_order(self.store, shop, order, args)
-            if errors:
-                return _json({"userErrors": errors}, 422)
-            self.emit(shop, "orders/edited", order)
-            self.emit(shop, "orders/updated", order)
-            return _json({"order": api.views.order_view(order)["id"], "updatedAt": model.iso(order.updated_at)})
-        if key == "payouts/run":
-            through = date.fromisoformat(args["through"]) if args.get("through") else None
-            made = payouts.run_payouts(self.store, shop, through, args.get("status", "PAID"))
-            return _json({"payouts": [api.payout_view(p) for p in made]})
-        if key == "payouts/adjustment":
-            adj = payouts.add_adjustment(self.store, shop, dec(args["amount"]), args.get("reason", "adjustment"))
-            return _json({"balanceTransaction": api.balance_view(adj)})
-        if key == "throttle":
-            if "available" in args:
-                maximum, restore = self._limits(shop)
-                bucket = self.throttle.bucket(f"{self.api_key}:{shop.domain}", maximum, restore)
-                bucket.available = float(args["available"])
-            return _json({"ok": True})
-        raise NotFound()
-
-    def _compliance_body(self, shop: ShopData, topic: str, args: dict[str, Any]) -> dict[str, Any]:
-        numeric_id = shop_id(shop.domain)
-        if topic == "shop/redact":
-            return {"shop_id": numeric_id, "shop_domain": shop.domain}
-        customer = shop.tables["Customer"].get(model.parse_gid(args.get("customer_id"), "Customer") or -1)
-        customer = customer or next(iter(shop.tables["Customer"].values()), None)
-        order_ids = [o.id for o in shop.orders.values() if customer and o.customer_id == customer.id]
-        body: dict[str, Any] = {
-            "shop_id": numeric_id,
-            "shop_domain": shop.domain,
-            "customer": {
-                "id": customer.id if customer else 0,
-                "email": customer.email if customer else None,
-                "phone": customer.phone if customer else None,
-            },
-            "orders_requested" if topic == "customers/data_request" else "orders_to_redact": order_ids,
-        }
-        if topic == "customers/data_request":
-            body["data_request"] = {"id": secrets.randbelow(10**9)}
-        return body
-
     # -- GraphQL ---------------------------------------------------------------
-    def authenticate(self, request: WRequest, shop: ShopData) -> dict[str, Any] | None:
-        token = request.headers.get("X-Shopify-Access-Token", "")
-        entry = self.store.meta["tokens"].get(token)
-        if not entry or entry.get("shop") != shop.domain or entry.get("revoked"):
-            return None
-        expires = entry.get("expires_at")
-        if expires is not None and self.store.epoch() >= expires:
-            return None
-        return entry
-
     def graphql(self, request: WRequest, shop: ShopData, version: str) -> Response:
         if not re.fullmatch(r"\d{4}-\d{2}|unstable", version):
             return _json({"errors": "Not Found"}, 404)
@@ -545,74 +322,33 @@ class ShopifyEmulator:
             mutation = req.operation.operation.value == "mutation"
             if self.executor.is_introspection(req):
                 return self.executor.run(req, {})
-            root_plans = req.plan(self.executor.root_type(req), [req.operation.selection_set])
-            requested = cost.requested_cost(req, root_plans, mutation)
-            maximum, restore = self._limits(shop)
-            key = f"{self.api_key}:{shop.domain}"
-            if self.max_query_cost is not None and requested > self.max_query_cost:
-                return {
-                    "errors": [
-                        {
-                            "message": (
-                                f"Query cost is {requested}, which exceeds the single query max cost limit "
-                                f"({self.max_query_cost}).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits "
-                                "for more information on how the\ncost of a query is calculated.\n\nTo query larger "
-                                "amounts of data with fewer limits, bulk operations should be used instead.\nSee "
-                                "https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n"
-                            ),
-                            "extensions": {
-                                "code": "MAX_COST_EXCEEDED",
-                                "cost": requested,
-                                "maxCost": self.max_query_cost,
-                            },
-                        }
-                    ]
-                }
-            if self.throttle_enabled:
-                ok, bucket = self.throttle.take(key, maximum, restore, requested)
-                if not ok:
-                    return {
-                        "errors": [
-                            {
-                                "message": "Throttled",
-                                "extensions": {
-                                    "code": "THROTTLED",
-                                    "documentation": "https://shopify.dev/api/usage/rate-limits",
-                                },
-                            }
-                        ],
-                        "extensions": {"cost": self._cost_ext(requested, None, bucket)},
-                    }
-            try:
-                result = self.executor.run(req, {})
-            finally:
-                self.store.flush()
-            actual = cost.actual_cost(req, root_plans, result.get("data"), mutation)
-            bucket = None
-            if self.throttle_enabled:
-                self.throttle.give_back(key, requested - actual)
-                bucket = self.throttle.status(key)
-            result["extensions"] = {"cost": self._cost_ext(requested, actual, bucket, maximum, restore)}
-            return result
+            return self._metered(req, shop, mutation)
 
-    def _limits(self, shop: ShopData) -> tuple[float, float]:
-        restore, maximum = api.plan_limits(shop)
+    def _metered(self, req: Request, shop: ShopData, mutation: bool) -> dict[str, Any]:
+        """Run a request against the shop's bucket: refused over the cost limit or when empty."""
+        root_plans = req.plan(self.executor.root_type(req), [req.operation.selection_set])
+        requested = cost.requested_cost(req, root_plans, mutation)
+        maximum, restore = self.limits(shop)
+        key = f"{self.api_key}:{shop.domain}"
+        if self.max_query_cost is not None and requested > self.max_query_cost:
+            return cost.max_cost_exceeded(requested, self.max_query_cost)
+        if self.throttle_enabled:
+            ok, bucket = self.throttle.take(key, maximum, restore, requested)
+            if not ok:
+                return cost.throttled(requested, bucket)
+        try:
+            result = self.executor.run(req, {})
+        finally:
+            self.store.flush()
+        actual = cost.actual_cost(req, root_plans, result.get("data"), mutation)
+        bucket = None
+        if self.throttle_enabled:
+            self.throttle.give_back(key, requested - actual)
+            bucket = self.throttle.status(key)
+        result["extensions"] = {"cost": cost.extension(requested, actual, bucket, maximum, restore)}
+        return result
+
+    def limits(self, shop: ShopData) -> tuple[float, float]:
+        """(bucket size, restore rate): the plan's unless the emulator was told otherwise."""
+        restore, maximum = cost.plan_limits(shop)
         return (self.bucket_size or maximum, self.restore_rate or restore)
-
-    @staticmethod
-    def _cost_ext(
-        requested: int, actual: int | None, bucket: cost.Bucket | None, maximum: float = 2000, restore: float = 100
-    ) -> dict[str, Any]:
-        if bucket is not None:
-            maximum, available, restore = bucket.maximum, bucket.available, bucket.restore_rate
-        else:
-            available = maximum
-        return {
-            "requestedQueryCost": requested,
-            "actualQueryCost": actual,
-            "throttleStatus": {
-                "maximumAvailable": float(maximum),
-                "currentlyAvailable": int(available),
-                "restoreRate": float(restore),
-            },
-        }

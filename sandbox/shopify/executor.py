@@ -16,7 +16,6 @@ and path. Introspection operations are handed to graphql-core unchanged.
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,62 +46,11 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 
+from sandbox.shopify.encoding import RawJSON, dumps, encode
+
 Resolver = Callable[[Any, dict[str, Any], Any], Any]
 
 LEAF, OBJECT = 0, 1
-
-
-class RawJSON(str):
-    """A subtree already rendered as JSON (from the render cache), with its actual query cost."""
-
-    __slots__ = ("cost",)
-
-
-def encode(value: Any) -> str:
-    """JSON text of a response that may contain RawJSON subtrees (compact, like Shopify)."""
-    parts: list[str] = []
-    _encode(value, parts.append)
-    return "".join(parts)
-
-
-def _encode(value: Any, write: Callable[[str], Any]) -> None:
-    cls = value.__class__
-    if cls is RawJSON:
-        write(value)
-    elif cls is dict:
-        write("{")
-        first = True
-        for k, v in value.items():
-            if not first:
-                write(",")
-            first = False
-            write(_dumps(k))
-            write(":")
-            _encode(v, write)
-        write("}")
-    elif cls is list:
-        write("[")
-        for i, v in enumerate(value):
-            if i:
-                write(",")
-            _encode(v, write)
-        write("]")
-    else:
-        write(_dumps(value))
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
-_dumps: Callable[[Any], str] = _ENCODER.encode
-try:
-    # orjson renders a 250-order page about 30% faster than the standard library (see
-    # BENCHMARKS.md); the output is the same compact JSON (UTF-8 rather than \u escapes).
-    import orjson
-
-    def _dumps(value: Any) -> str:
-        return orjson.dumps(value).decode()
-
-except ImportError:  # pragma: no cover - the pinned requirements install it
-    pass
 
 
 class FieldFailure(Exception):
@@ -385,7 +333,7 @@ class Request:
         if len(self.errors) != errors:
             return out
         # json.dumps (C) unless a cached subtree sits inside this one
-        raw = RawJSON(encode(out) if self.raw_count != nested else _dumps(out))
+        raw = RawJSON(encode(out) if self.raw_count != nested else dumps(out))
         self.raw_count += 1
         raw.cost = self.cost_of(self, plans, out) if self.cost_of else 0
         if len(cache) > 4:

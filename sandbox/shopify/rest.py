@@ -145,8 +145,20 @@ class Renderer:
 
     def order(self, o: model.Order) -> dict[str, Any]:
         sc, pc = o.cur()
-        customer = self.shop.tables["Customer"].get(o.customer_id) if o.customer_id else None
         discount_total = o.line_discounts() + o.shipping_discounts()
+        return {
+            **self._order_fields(o),
+            **self._order_totals(o, discount_total),
+            "tax_lines": [self.tax_line(t, sc, pc) for t in o.tax_lines()],
+            **self._order_discounts(o, discount_total),
+            "customer": self._order_customer(o),
+            "line_items": [self.line_item(o, li) for li in o.line_items],
+            "shipping_lines": [self.shipping_line(o, s) for s in o.shipping_lines],
+            "refunds": [self.refund(o, r) for r in o.refunds],
+            **_unmodelled(o),
+        }
+
+    def _order_fields(self, o: model.Order) -> dict[str, Any]:
         return {
             "id": o.id,
             "admin_graphql_api_id": gid("Order", o.id),
@@ -165,8 +177,8 @@ class Renderer:
             "closed_at": _ts(o.closed_at, self.tz),
             "confirmed": True,
             "test": o.test,
-            "currency": sc,
-            "presentment_currency": pc,
+            "currency": o.currency,
+            "presentment_currency": o.presentment_currency,
             "taxes_included": o.taxes_included,
             "financial_status": o.financial_status().lower(),
             "fulfillment_status": None,
@@ -176,6 +188,11 @@ class Renderer:
             "tags": ", ".join(o.tags),
             "gateway": (o.gateway_names() or [None])[0],
             "payment_gateway_names": o.gateway_names(),
+        }
+
+    def _order_totals(self, o: model.Order, discount_total: Pair) -> dict[str, Any]:
+        sc, pc = o.cur()
+        return {
             "total_price": rest_amount(o.total_price().shop, sc),
             "total_price_set": self.money_set(o.total_price(), sc, pc),
             "subtotal_price": rest_amount(o.subtotal().shop, sc),
@@ -195,11 +212,14 @@ class Renderer:
             "current_subtotal_price_set": self.money_set(o.current_subtotal(), sc, pc),
             "current_total_tax": rest_amount(o.current_tax().shop, sc),
             "current_total_tax_set": self.money_set(o.current_tax(), sc, pc),
-            "tax_lines": [self.tax_line(t, sc, pc) for t in o.tax_lines()],
+        }
+
+    def _order_discounts(self, o: model.Order, discount_total: Pair) -> dict[str, Any]:
+        return {
             "discount_codes": [
                 {
                     "code": d.code,
-                    "amount": rest_amount(discount_total.shop, sc),
+                    "amount": rest_amount(discount_total.shop, o.currency),
                     "type": d.value_type if d.target_type == "LINE_ITEM" else "shipping",
                 }
                 for d in o.discount_applications
@@ -217,51 +237,32 @@ class Renderer:
                 }
                 for d in o.discount_applications
             ],
-            "customer": {
-                "id": customer.id,
-                "admin_graphql_api_id": gid("Customer", customer.id),
-                "email": customer.email,
-                "first_name": customer.first_name,
-                "last_name": customer.last_name,
-            }
-            if customer
-            else None,
-            "line_items": [self.line_item(o, li) for li in o.line_items],
-            "shipping_lines": [
-                {
-                    "id": s.id,
-                    "title": s.title,
-                    "code": s.code,
-                    "source": s.source,
-                    "price": rest_amount(s.price.shop, sc),
-                    "price_set": self.money_set(s.price, sc, pc),
-                    "discounted_price": rest_amount(s.discounted_price.shop, sc),
-                    "discounted_price_set": self.money_set(s.discounted_price, sc, pc),
-                    "tax_lines": [self.tax_line(t, sc, pc) for t in s.tax_lines],
-                }
-                for s in o.shipping_lines
-            ],
-            "refunds": [self.refund(o, r) for r in o.refunds],
-            # Fields of Shopify's order resource the emulator does not model: present
-            # with the values Shopify sends when there is nothing to say, so a receiver
-            # parsing real bodies meets the same keys here.
-            "billing_address": None,
-            "shipping_address": None,
-            "client_details": None,
-            "browser_ip": None,
-            "buyer_accepts_marketing": False,
-            "cart_token": None,
-            "checkout_id": None,
-            "checkout_token": None,
-            "landing_site": None,
-            "landing_site_ref": None,
-            "referring_site": None,
-            "reference": None,
-            "token": model.gid("Order", o.id).encode().hex()[-32:],
-            "user_id": None,
-            "fulfillments": [],
-            "note_attributes": [],
-            "total_weight": 0,
+        }
+
+    def _order_customer(self, o: model.Order) -> dict[str, Any] | None:
+        customer = self.shop.tables["Customer"].get(o.customer_id) if o.customer_id else None
+        if customer is None:
+            return None
+        return {
+            "id": customer.id,
+            "admin_graphql_api_id": gid("Customer", customer.id),
+            "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+        }
+
+    def shipping_line(self, o: model.Order, s: model.ShippingLine) -> dict[str, Any]:
+        sc, pc = o.cur()
+        return {
+            "id": s.id,
+            "title": s.title,
+            "code": s.code,
+            "source": s.source,
+            "price": rest_amount(s.price.shop, sc),
+            "price_set": self.money_set(s.price, sc, pc),
+            "discounted_price": rest_amount(s.discounted_price.shop, sc),
+            "discounted_price_set": self.money_set(s.discounted_price, sc, pc),
+            "tax_lines": [self.tax_line(t, sc, pc) for t in s.tax_lines],
         }
 
     def product(self, p: model.Product) -> dict[str, Any]:
@@ -345,3 +346,28 @@ class Renderer:
         if isinstance(record, dict):
             return record
         raise ValueError(f"no REST body for {topic}")
+
+
+def _unmodelled(o: model.Order) -> dict[str, Any]:
+    """Fields of Shopify's order resource the emulator does not model: present with the
+    values Shopify sends when there is nothing to say, so a receiver parsing real bodies
+    meets the same keys here."""
+    return {
+        "billing_address": None,
+        "shipping_address": None,
+        "client_details": None,
+        "browser_ip": None,
+        "buyer_accepts_marketing": False,
+        "cart_token": None,
+        "checkout_id": None,
+        "checkout_token": None,
+        "landing_site": None,
+        "landing_site_ref": None,
+        "referring_site": None,
+        "reference": None,
+        "token": model.gid("Order", o.id).encode().hex()[-32:],
+        "user_id": None,
+        "fulfillments": [],
+        "note_attributes": [],
+        "total_weight": 0,
+    }

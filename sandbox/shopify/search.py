@@ -60,55 +60,67 @@ def compile_query(
             tokens.append(")")
         elif m.group("term"):
             tokens.append(m.group("term"))
-    pos = 0
+    return _Parser(tokens, fields, tz, now, text).parse_or()
 
-    def peek() -> str | None:
-        return tokens[pos] if pos < len(tokens) else None
 
-    def parse_or() -> Predicate:
-        nonlocal pos
-        parts = [parse_and()]
-        while peek() == "OR":
-            pos += 1
-            parts.append(parse_and())
+class _Parser:
+    """Recursive descent over the tokens: OR binds loosest, then (implicit) AND, then NOT."""
+
+    def __init__(
+        self, tokens: list[str], fields: Fields, tz: ZoneInfo, now: datetime, text: Callable[[Any], str]
+    ) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.fields = fields
+        self.tz = tz
+        self.now = now
+        self.text = text
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def parse_or(self) -> Predicate:
+        parts = [self.parse_and()]
+        while self.peek() == "OR":
+            self.pos += 1
+            parts.append(self.parse_and())
         return parts[0] if len(parts) == 1 else (lambda o, ps=parts: any(p(o) for p in ps))
 
-    def parse_and() -> Predicate:
-        nonlocal pos
+    def parse_and(self) -> Predicate:
         parts = []
         while True:
-            tok = peek()
+            tok = self.peek()
             if tok is None or tok in (")", "OR"):
                 break
             if tok == "AND":
-                pos += 1
+                self.pos += 1
                 continue
-            parts.append(parse_not())
+            parts.append(self.parse_not())
         if not parts:
             return lambda _o: True
         return parts[0] if len(parts) == 1 else (lambda o, ps=parts: all(p(o) for p in ps))
 
-    def parse_not() -> Predicate:
-        nonlocal pos
-        tok = peek()
+    def parse_not(self) -> Predicate:
+        tok = self.peek()
         if tok == "NOT":
-            pos += 1
-            inner = parse_not()
+            self.pos += 1
+            inner = self.parse_not()
             return lambda o: not inner(o)
         if tok == "(":
-            pos += 1
-            inner = parse_or()
-            if peek() == ")":
-                pos += 1
+            self.pos += 1
+            inner = self.parse_or()
+            if self.peek() == ")":
+                self.pos += 1
             return inner
-        pos += 1
-        return term(tok or "")
+        self.pos += 1
+        return self.term(tok or "")
 
-    def term(tok: str) -> Predicate:
+    def term(self, tok: str) -> Predicate:
         m = TERM.match(tok)
         if not m:
             word = _unquote(tok.lstrip("-")).lower()
             negate = tok.startswith("-") and len(tok) > 1
+            text = self.text
             pred = lambda o: word in text(o).lower()  # noqa: E731
             return (lambda o: not pred(o)) if negate else pred
         name = m.group("field").lower()
@@ -117,15 +129,12 @@ def compile_query(
         if name == "name":
             raw = raw.lstrip("#")  # Shopify matches an order name with or without its "#"
         negate = bool(m.group("neg"))
-        spec = fields.get(name)
+        spec = self.fields.get(name)
         if spec is None:
             return lambda _o: True
         getter, kind = spec
-        pred = _comparison(getter, kind, op, raw, tz, now)
+        pred = _comparison(getter, kind, op, raw, self.tz, self.now)
         return (lambda o: not pred(o)) if negate else pred
-
-    predicate = parse_or()
-    return predicate
 
 
 def _comparison(getter: Callable[[Any], Any], kind: str, op: str, raw: str, tz: ZoneInfo, now: datetime) -> Predicate:

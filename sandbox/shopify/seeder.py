@@ -199,17 +199,19 @@ def _bag(shop_amount: Decimal, shop_currency: str, pres: tuple[Decimal, str] | N
 
 
 class OrderPlan:
-    """One order's input, with its total computed exactly as Shopify does."""
+    """One order's input, with its total computed exactly as Shopify does.
+
+    Every draw from ``rng`` happens in a fixed order, so a seed always plans the same orders.
+    """
 
     def __init__(self, rng: random.Random, n: int, kind: str, catalog: dict[str, Any], ctx: dict[str, Any]) -> None:
         self.kind = kind
         self.n = n
-        cur = ctx["currency"]
-        seed = ctx["seed"]
+        self.cur = ctx["currency"]
         fx = {"CAD": Decimal("1.35"), "EUR": Decimal("0.92"), "GBP": Decimal("0.79")}
-        pres_cur = rng.choice(["CAD", "EUR", "GBP"]) if kind == "presentment" else None
-        rate = fx[pres_cur] if pres_cur else None
-        inclusive = kind == "vat"
+        self.pres_cur = rng.choice(["CAD", "EUR", "GBP"]) if kind == "presentment" else None
+        self.rate = fx[self.pres_cur] if self.pres_cur else None
+        self.inclusive = kind == "vat"
         products = [catalog[sku] for _t, sku, *_ in CATALOG]
         count = rng.choice([1, 1, 1, 2, 2, 3, 4])
         chosen = rng.sample(products, count)
@@ -219,144 +221,164 @@ class OrderPlan:
             lines.append({"variant": catalog[GIFT_CARD[1]], "qty": 1, "unit": d(GIFT_CARD[2]), "gift": True})
         for v in chosen:
             lines.append({"variant": v, "qty": rng.choice([1, 1, 1, 2, 3]), "unit": d(v["price"]), "gift": False})
-        pct = Decimal(rng.choice([10, 15, 20])) if kind == "discount" else None
-        pos = kind == "pos"
+        self.pct = Decimal(rng.choice([10, 15, 20])) if kind == "discount" else None
+        self.pos = kind == "pos"
         shipping = None
-        if not pos and kind not in ("gift_card_sale",) and rng.random() < 0.8:
+        if not self.pos and kind not in ("gift_card_sale",) and rng.random() < 0.8:
             shipping = d(rng.choice(["4.99", "7.50", "12.00"]))
-        taxes = [(t, d(r)) for t, r in rng.choice(US_TAXES)] if not inclusive else [rng.choice(VAT)]
-        taxes = [(t, d(r)) for t, r in taxes]
-        tip = d(rng.choice(["1.00", "2.50", "5.00"])) if pos and rng.random() < 0.4 else None
+        taxes = [(t, d(r)) for t, r in rng.choice(US_TAXES)] if not self.inclusive else [rng.choice(VAT)]
+        self.taxes = [(t, d(r)) for t, r in taxes]
+        tip = d(rng.choice(["1.00", "2.50", "5.00"])) if self.pos and rng.random() < 0.4 else None
 
-        def pres(amount: Decimal) -> tuple[Decimal, str] | None:
-            return (r2(amount * rate), pres_cur) if rate else None
-
-        total = Decimal(0)
-        pres_total = Decimal(0)
-        line_inputs = []
-        for li in lines:
-            gross = li["unit"] * li["qty"]
-            disc = r2(gross * pct / 100) if pct and not li["gift"] else Decimal(0)
-            base = gross - disc
-            tax_inputs = []
-            tax_sum = Decimal(0)
-            pres_tax_sum = Decimal(0)
-            if not li["gift"]:
-                for title, rate_ in taxes:
-                    amount = r2(base - base / (1 + rate_)) if inclusive else r2(base * rate_)
-                    p_amount = None
-                    if rate:
-                        pbase = r2(li["unit"] * rate) * li["qty"] - (
-                            r2(r2(li["unit"] * rate) * li["qty"] * pct / 100) if pct else 0
-                        )
-                        p_amount = r2(pbase - pbase / (1 + rate_)) if inclusive else r2(pbase * rate_)
-                        pres_tax_sum += p_amount
-                    tax_inputs.append(
-                        {
-                            "title": title,
-                            "rate": str(rate_),
-                            "priceSet": _bag(amount, cur, (p_amount, pres_cur) if rate else None),
-                        }
-                    )
-                    tax_sum += amount
-            total += base + (Decimal(0) if inclusive else tax_sum)
-            if rate:
-                pgross = r2(li["unit"] * rate) * li["qty"]
-                pdisc = r2(pgross * pct / 100) if pct and not li["gift"] else Decimal(0)
-                pres_total += pgross - pdisc + (Decimal(0) if inclusive else pres_tax_sum)
-            item = {
-                "variantId": li["variant"]["id"],
-                "quantity": li["qty"],
-                "priceSet": _bag(li["unit"], cur, pres(li["unit"])),
-                "taxLines": tax_inputs,
-            }
-            if li["gift"]:
-                item["giftCard"] = True
-            line_inputs.append(item)
+        self.total = Decimal(0)
+        self.pres_total = Decimal(0)
+        line_inputs = [self._line_input(li) for li in lines]
         if tip:
             line_inputs.append(
-                {"title": "Tip", "quantity": 1, "priceSet": _bag(tip, cur), "taxable": False, "requiresShipping": False}
-            )
-            total += tip
-        shipping_inputs = []
-        if shipping:
-            ship_tax = [(t, r) for t, r in taxes][:1]
-            tax_inputs = []
-            for title, rate_ in ship_tax:
-                amount = r2(shipping - shipping / (1 + rate_)) if inclusive else r2(shipping * rate_)
-                p_amount = None
-                if rate:
-                    ps = r2(shipping * rate)
-                    p_amount = r2(ps - ps / (1 + rate_)) if inclusive else r2(ps * rate_)
-                    pres_total += ps + (Decimal(0) if inclusive else p_amount)
-                tax_inputs.append(
-                    {
-                        "title": title,
-                        "rate": str(rate_),
-                        "priceSet": _bag(amount, cur, (p_amount, pres_cur) if rate else None),
-                    }
-                )
-                total += shipping + (Decimal(0) if inclusive else amount)
-            shipping_inputs.append(
                 {
-                    "title": "Standard Shipping",
-                    "code": "STANDARD",
-                    "source": "shopify",
-                    "priceSet": _bag(shipping, cur, pres(shipping)),
-                    "taxLines": tax_inputs,
+                    "title": "Tip",
+                    "quantity": 1,
+                    "priceSet": _bag(tip, self.cur),
+                    "taxable": False,
+                    "requiresShipping": False,
                 }
             )
-        self.total = total
+            self.total += tip
+        shipping_inputs = [self._shipping_input(shipping)] if shipping else []
+        self.input = self._order_input(rng, ctx, line_inputs, shipping_inputs)
+
+    def _pres(self, amount: Decimal) -> tuple[Decimal, str] | None:
+        return (r2(amount * self.rate), self.pres_cur) if self.rate and self.pres_cur else None
+
+    def _tax_input(self, title: str, rate_: Decimal, amount: Decimal, p_amount: Decimal | None) -> dict[str, Any]:
+        pres = (p_amount, self.pres_cur) if self.rate and p_amount is not None and self.pres_cur else None
+        return {"title": title, "rate": str(rate_), "priceSet": _bag(amount, self.cur, pres)}
+
+    def _line_input(self, li: dict[str, Any]) -> dict[str, Any]:
+        """A line with its taxes (in both currencies); adds its total to the order's."""
+        rate, pct, inclusive = self.rate, self.pct, self.inclusive
+        gross = li["unit"] * li["qty"]
+        disc = r2(gross * pct / 100) if pct and not li["gift"] else Decimal(0)
+        base = gross - disc
+        tax_inputs = []
+        tax_sum = Decimal(0)
+        pres_tax_sum = Decimal(0)
+        if not li["gift"]:
+            for title, rate_ in self.taxes:
+                amount = r2(base - base / (1 + rate_)) if inclusive else r2(base * rate_)
+                p_amount = None
+                if rate:
+                    pbase = r2(li["unit"] * rate) * li["qty"] - (
+                        r2(r2(li["unit"] * rate) * li["qty"] * pct / 100) if pct else 0
+                    )
+                    p_amount = r2(pbase - pbase / (1 + rate_)) if inclusive else r2(pbase * rate_)
+                    pres_tax_sum += p_amount
+                tax_inputs.append(self._tax_input(title, rate_, amount, p_amount))
+                tax_sum += amount
+        self.total += base + (Decimal(0) if inclusive else tax_sum)
+        if rate:
+            pgross = r2(li["unit"] * rate) * li["qty"]
+            pdisc = r2(pgross * pct / 100) if pct and not li["gift"] else Decimal(0)
+            self.pres_total += pgross - pdisc + (Decimal(0) if inclusive else pres_tax_sum)
+        item = {
+            "variantId": li["variant"]["id"],
+            "quantity": li["qty"],
+            "priceSet": _bag(li["unit"], self.cur, self._pres(li["unit"])),
+            "taxLines": tax_inputs,
+        }
+        if li["gift"]:
+            item["giftCard"] = True
+        return item
+
+    def _shipping_input(self, shipping: Decimal) -> dict[str, Any]:
+        """Standard shipping, taxed at the first tax rate; adds its total to the order's."""
+        rate, inclusive = self.rate, self.inclusive
+        tax_inputs = []
+        for title, rate_ in self.taxes[:1]:
+            amount = r2(shipping - shipping / (1 + rate_)) if inclusive else r2(shipping * rate_)
+            p_amount = None
+            if rate:
+                ps = r2(shipping * rate)
+                p_amount = r2(ps - ps / (1 + rate_)) if inclusive else r2(ps * rate_)
+                self.pres_total += ps + (Decimal(0) if inclusive else p_amount)
+            tax_inputs.append(self._tax_input(title, rate_, amount, p_amount))
+            self.total += shipping + (Decimal(0) if inclusive else amount)
+        return {
+            "title": "Standard Shipping",
+            "code": "STANDARD",
+            "source": "shopify",
+            "priceSet": _bag(shipping, self.cur, self._pres(shipping)),
+            "taxLines": tax_inputs,
+        }
+
+    def _order_input(
+        self,
+        rng: random.Random,
+        ctx: dict[str, Any],
+        line_inputs: list[dict[str, Any]],
+        shipping_inputs: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        kind, n, seed = self.kind, self.n, ctx["seed"]
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first.lower()}.{last.lower()}{rng.randint(1, 40)}@example.com"
         days_ago = rng.uniform(0.05, 30)
         processed = ctx["anchor"] - timedelta(days=days_ago)
         order: dict[str, Any] = {
-            "currency": cur,
+            "currency": self.cur,
             "lineItems": line_inputs,
             "shippingLines": shipping_inputs,
-            "taxesIncluded": inclusive,
+            "taxesIncluded": self.inclusive,
             "processedAt": processed.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "sourceName": "pos" if pos else "web",
+            "sourceName": "pos" if self.pos else "web",
             "sourceIdentifier": f"seed-{seed}-{n}",
             "tags": [f"shopqb-seed-{seed}", f"seed-{kind}"],
             "test": kind == "test",
             "customer": {"toUpsert": {"email": email, "firstName": first, "lastName": last}},
             "email": email,
         }
-        if rate:
-            order["presentmentCurrency"] = pres_cur
-        if pct:
+        if self.rate:
+            order["presentmentCurrency"] = self.pres_cur
+        if self.pct:
+            pct = self.pct
             order["discountCode"] = {"itemPercentageDiscountCode": {"code": f"SAVE{pct}", "percentage": float(pct)}}
-        gateway = {"paypal": "paypal", "manual": "manual"}.get(kind, "shopify_payments")
         if kind in AFTERWARDS:
             order["tags"].append("seed-paid")
-        pres_amount = (pres_total, pres_cur) if rate else None
-        tx: list[dict[str, Any]] = []
         if kind == "net_terms":
             order["financialStatus"] = "PENDING"
             order["tags"].append("net-30")
             order["poNumber"] = f"PO-{seed}-{n}"
-        elif kind == "authorized":
-            tx.append(
+        tx = self._transactions(rng, ctx)
+        if tx:
+            order["transactions"] = tx
+        return order
+
+    def _transactions(self, rng: random.Random, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+        """How the order was paid: by kind (none for net terms)."""
+        kind, total, cur = self.kind, self.total, self.cur
+        gateway = {"paypal": "paypal", "manual": "manual"}.get(kind, "shopify_payments")
+        pres_amount = (self.pres_total, self.pres_cur) if self.rate and self.pres_cur else None
+        if kind == "net_terms":
+            return []
+        if kind == "authorized":
+            return [
                 {
                     "kind": "AUTHORIZATION",
                     "status": "SUCCESS",
                     "gateway": gateway,
                     "amountSet": _bag(total, cur, pres_amount),
                 }
-            )
-        elif kind == "gift_card_redeem":
+            ]
+        if kind == "gift_card_redeem":
             part = min(r2(total * d(rng.choice(["0.3", "0.5", "1"]))), total)
-            tx.append(
+            tx = [
                 {
                     "kind": "SALE",
                     "status": "SUCCESS",
                     "gateway": "gift_card",
-                    "giftCardId": f"gid://shopify/GiftCard/{seed}{n}",
+                    "giftCardId": f"gid://shopify/GiftCard/{ctx['seed']}{self.n}",
                     "amountSet": _bag(part, cur),
                 }
-            )
+            ]
             if total - part > 0:
                 tx.append(
                     {
@@ -366,10 +388,11 @@ class OrderPlan:
                         "amountSet": _bag(total - part, cur),
                     }
                 )
-        elif pos:
-            location = ctx["locations"][n % len(ctx["locations"])]
+            return tx
+        if self.pos:
+            location = ctx["locations"][self.n % len(ctx["locations"])]
             pos_gateway = rng.choice(["shopify_payments", "cash"])
-            tx.append(
+            return [
                 {
                     "kind": "SALE",
                     "status": "SUCCESS",
@@ -377,20 +400,16 @@ class OrderPlan:
                     "locationId": location["id"],
                     "amountSet": _bag(total, cur),
                 }
-            )
-        else:
-            tx.append(
-                {
-                    "kind": "SALE",
-                    "status": "SUCCESS",
-                    "gateway": gateway,
-                    "amountSet": _bag(total, cur, pres_amount),
-                    "test": kind == "test",
-                }
-            )
-        if tx:
-            order["transactions"] = tx
-        self.input = order
+            ]
+        return [
+            {
+                "kind": "SALE",
+                "status": "SUCCESS",
+                "gateway": gateway,
+                "amountSet": _bag(total, cur, pres_amount),
+                "test": kind == "test",
+            }
+        ]
 
 
 def _existing(client: Client, seed: int) -> set[str]:

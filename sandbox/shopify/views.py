@@ -1,12 +1,13 @@
 """GraphQL-shaped views of records, built once per change and walked by the executor.
 
 Keys are the schema's field names. Fields that take arguments or point at other
-records are resolved in ``api.py``; their raw material sits under ``_``-prefixed
+records are resolved in ``api/``; their raw material sits under ``_``-prefixed
 keys here.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sandbox.shopify import model
@@ -59,134 +60,157 @@ def order_view(o: model.Order) -> dict[str, Any]:
 
 def _order_view(o: model.Order) -> dict[str, Any]:
     sc, pc = o.currency, o.presentment_currency
-
-    def b(p: Pair) -> dict[str, Any]:
-        return bag(p.shop, p.pres, sc, pc)
-
     apps = {d.index: _discount_application(d, sc) for d in o.discount_applications}
-
-    def allocs(items: list[model.DiscountAllocation]) -> list[dict[str, Any]]:
-        return [
-            {"allocatedAmountSet": b(a.amount), "discountApplication": apps.get(a.application_index)} for a in items
-        ]
-
-    lines = []
-    line_views: dict[int, dict[str, Any]] = {}
-    for li in o.line_items:
-        q = li.quantity
-        cq = li.current_quantity
-        unit = li.unit_price
-        original_total = Pair(unit.shop * q, unit.pres * q)
-        disc = li.discount_total
-        after = original_total - disc
-        per_unit_after = Pair(after.shop / q, after.pres / q) if q else Pair()
-        view = {
-            "__typename": "LineItem",
-            "id": gid("LineItem", li.id),
-            "name": f"{li.title} - {li.variant_title}" if li.variant_title else li.title,
-            "title": li.title,
-            "variantTitle": li.variant_title,
-            "vendor": li.vendor,
-            "sku": li.sku,
-            "quantity": q,
-            "currentQuantity": cq,
-            "refundableQuantity": cq,
-            "unfulfilledQuantity": max(cq - li.fulfilled_quantity, 0),
-            "nonFulfillableQuantity": li.refunded_quantity + li.removed_quantity,
-            "isGiftCard": li.gift_card,
-            "requiresShipping": li.requires_shipping,
-            "taxable": li.taxable,
-            "restockable": li.variant_id is not None and cq > 0,
-            "originalUnitPriceSet": b(unit),
-            "originalTotalSet": b(original_total),
-            "discountedUnitPriceSet": b(unit),
-            "_discountedTotalSet": b(original_total),
-            "_discountedTotalWithCodesSet": b(after),
-            "discountedUnitPriceAfterAllDiscountsSet": b(
-                Pair(per_unit_after.shop.quantize(ZERO.scaleb(-2)), per_unit_after.pres.quantize(ZERO.scaleb(-2)))
-            ),
-            "totalDiscountSet": b(disc),
-            "discountAllocations": allocs(li.discounts),
-            "_taxLines": [_tax_line(t, sc, pc) for t in li.tax_lines],
-            "_variantId": li.variant_id,
-            "_productId": li.product_id,
-        }
-        lines.append(view)
-        line_views[li.id] = view
-    shipping = []
-    shipping_views: dict[int, dict[str, Any]] = {}
-    for s in o.shipping_lines:
-        view = {
-            "__typename": "ShippingLine",
-            "id": gid("ShippingLine", s.id),
-            "title": s.title,
-            "code": s.code,
-            "source": s.source,
-            "custom": s.source in (None, "shopify", "custom"),
-            "isRemoved": False,
-            "originalPriceSet": b(s.price),
-            "discountedPriceSet": b(s.discounted_price),
-            "currentDiscountedPriceSet": b(s.discounted_price - s.refunded),
-            "discountAllocations": allocs(s.discounts),
-            "taxLines": [_tax_line(t, sc, pc) for t in s.tax_lines],
-        }
-        shipping.append(view)
-        shipping_views[s.id] = view
-    txs = []
-    tx_views: dict[int, dict[str, Any]] = {}
-    for t in o.transactions:
-        view = transaction_view(o, t)
-        txs.append(view)
-        tx_views[t.id] = view
+    lines = [_line_item_view(li, sc, pc, apps) for li in o.line_items]
+    shipping = [_shipping_line_view(s, sc, pc, apps) for s in o.shipping_lines]
+    txs = [transaction_view(o, t) for t in o.transactions]
+    tx_views = {t.id: view for t, view in zip(o.transactions, txs, strict=True)}
     for view in txs:
         parent = view.pop("_parentId", None)
         view["parentTransaction"] = tx_views.get(parent) if parent else None
-    refunds = []
-    for r in o.refunds:
-        rlis = []
-        for rli in r.line_items:
-            rlis.append(
-                {
-                    "id": gid("RefundLineItem", rli.id),
-                    "lineItem": line_views.get(rli.line_item_id),
-                    "quantity": rli.quantity,
-                    "restockType": rli.restock_type,
-                    "restocked": rli.restock_type in ("RETURN", "CANCEL", "LEGACY_RESTOCK"),
-                    "priceSet": b(rli.price),
-                    "subtotalSet": b(rli.subtotal),
-                    "totalTaxSet": b(rli.tax),
-                    "_locationId": rli.location_id,
-                }
-            )
-        rsls = [
-            {
-                "__typename": "RefundShippingLine",
-                "id": gid("RefundShippingLine", rs.id),
-                "shippingLine": shipping_views.get(rs.shipping_line_id),
-                "subtotalAmountSet": b(rs.subtotal),
-                "taxAmountSet": b(rs.tax),
-            }
-            for rs in r.shipping
-        ]
-        rtx = [tx_views[i] for i in r.transaction_ids if i in tx_views]
-        refunded = psum_views(o, r)
-        refunds.append(
-            {
-                "__typename": "Refund",
-                "id": gid("Refund", r.id),
-                "legacyResourceId": str(r.id),
-                "createdAt": iso(r.created_at),
-                "updatedAt": iso(r.created_at),
-                "note": r.note,
-                "totalRefundedSet": b(refunded),
-                "_refundLineItems": rlis,
-                "_refundShippingLines": rsls,
-                "_transactions": rtx,
-                "_orderId": o.id,
-            }
-        )
-    status = o.financial_status()
+    line_views = {li.id: view for li, view in zip(o.line_items, lines, strict=True)}
+    shipping_views = {s.id: view for s, view in zip(o.shipping_lines, shipping, strict=True)}
+    refunds = [_refund_view(o, r, line_views, shipping_views, tx_views) for r in o.refunds]
     view = {
+        **_order_fields(o),
+        **_order_totals(o, sc, pc),
+        "_lineItems": lines,
+        "_shippingLines": shipping,
+        "_transactions": txs,
+        "_refunds": refunds,
+        "_customerId": o.customer_id,
+        "_locationId": o.location_id,
+        "_cache": {},
+    }
+    for r in refunds:
+        r["order"] = view
+    for t in txs:
+        t["order"] = view
+    o._view = view
+    return view
+
+
+def _bag(p: Pair, sc: str, pc: str) -> dict[str, Any]:
+    return bag(p.shop, p.pres, sc, pc)
+
+
+def _allocations(
+    items: list[model.DiscountAllocation], sc: str, pc: str, apps: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [
+        {"allocatedAmountSet": _bag(a.amount, sc, pc), "discountApplication": apps.get(a.application_index)}
+        for a in items
+    ]
+
+
+def _line_item_view(li: model.LineItem, sc: str, pc: str, apps: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    q = li.quantity
+    cq = li.current_quantity
+    unit = li.unit_price
+    original_total = Pair(unit.shop * q, unit.pres * q)
+    disc = li.discount_total
+    after = original_total - disc
+    per_unit_after = Pair(after.shop / q, after.pres / q) if q else Pair()
+    return {
+        "__typename": "LineItem",
+        "id": gid("LineItem", li.id),
+        "name": f"{li.title} - {li.variant_title}" if li.variant_title else li.title,
+        "title": li.title,
+        "variantTitle": li.variant_title,
+        "vendor": li.vendor,
+        "sku": li.sku,
+        "quantity": q,
+        "currentQuantity": cq,
+        "refundableQuantity": cq,
+        "unfulfilledQuantity": max(cq - li.fulfilled_quantity, 0),
+        "nonFulfillableQuantity": li.refunded_quantity + li.removed_quantity,
+        "isGiftCard": li.gift_card,
+        "requiresShipping": li.requires_shipping,
+        "taxable": li.taxable,
+        "restockable": li.variant_id is not None and cq > 0,
+        "originalUnitPriceSet": _bag(unit, sc, pc),
+        "originalTotalSet": _bag(original_total, sc, pc),
+        "discountedUnitPriceSet": _bag(unit, sc, pc),
+        "_discountedTotalSet": _bag(original_total, sc, pc),
+        "_discountedTotalWithCodesSet": _bag(after, sc, pc),
+        "discountedUnitPriceAfterAllDiscountsSet": _bag(
+            Pair(per_unit_after.shop.quantize(ZERO.scaleb(-2)), per_unit_after.pres.quantize(ZERO.scaleb(-2))), sc, pc
+        ),
+        "totalDiscountSet": _bag(disc, sc, pc),
+        "discountAllocations": _allocations(li.discounts, sc, pc, apps),
+        "_taxLines": [_tax_line(t, sc, pc) for t in li.tax_lines],
+        "_variantId": li.variant_id,
+        "_productId": li.product_id,
+    }
+
+
+def _shipping_line_view(s: model.ShippingLine, sc: str, pc: str, apps: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "__typename": "ShippingLine",
+        "id": gid("ShippingLine", s.id),
+        "title": s.title,
+        "code": s.code,
+        "source": s.source,
+        "custom": s.source in (None, "shopify", "custom"),
+        "isRemoved": False,
+        "originalPriceSet": _bag(s.price, sc, pc),
+        "discountedPriceSet": _bag(s.discounted_price, sc, pc),
+        "currentDiscountedPriceSet": _bag(s.discounted_price - s.refunded, sc, pc),
+        "discountAllocations": _allocations(s.discounts, sc, pc, apps),
+        "taxLines": [_tax_line(t, sc, pc) for t in s.tax_lines],
+    }
+
+
+def _refund_view(
+    o: model.Order,
+    r: model.Refund,
+    line_views: dict[int, dict[str, Any]],
+    shipping_views: dict[int, dict[str, Any]],
+    tx_views: dict[int, dict[str, Any]],
+) -> dict[str, Any]:
+    sc, pc = o.currency, o.presentment_currency
+    rlis = [
+        {
+            "id": gid("RefundLineItem", rli.id),
+            "lineItem": line_views.get(rli.line_item_id),
+            "quantity": rli.quantity,
+            "restockType": rli.restock_type,
+            "restocked": rli.restock_type in ("RETURN", "CANCEL", "LEGACY_RESTOCK"),
+            "priceSet": _bag(rli.price, sc, pc),
+            "subtotalSet": _bag(rli.subtotal, sc, pc),
+            "totalTaxSet": _bag(rli.tax, sc, pc),
+            "_locationId": rli.location_id,
+        }
+        for rli in r.line_items
+    ]
+    rsls = [
+        {
+            "__typename": "RefundShippingLine",
+            "id": gid("RefundShippingLine", rs.id),
+            "shippingLine": shipping_views.get(rs.shipping_line_id),
+            "subtotalAmountSet": _bag(rs.subtotal, sc, pc),
+            "taxAmountSet": _bag(rs.tax, sc, pc),
+        }
+        for rs in r.shipping
+    ]
+    return {
+        "__typename": "Refund",
+        "id": gid("Refund", r.id),
+        "legacyResourceId": str(r.id),
+        "createdAt": iso(r.created_at),
+        "updatedAt": iso(r.created_at),
+        "note": r.note,
+        "totalRefundedSet": _bag(psum_views(o, r), sc, pc),
+        "_refundLineItems": rlis,
+        "_refundShippingLines": rsls,
+        "_transactions": [tx_views[i] for i in r.transaction_ids if i in tx_views],
+        "_orderId": o.id,
+    }
+
+
+def _order_fields(o: model.Order) -> dict[str, Any]:
+    """The order's own fields (its money is in ``_order_totals``)."""
+    return {
         "__typename": "Order",
         "id": gid("Order", o.id),
         "legacyResourceId": str(o.id),
@@ -204,8 +228,8 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         "closedAt": iso(o.closed_at),
         "confirmed": True,
         "test": o.test,
-        "currencyCode": sc,
-        "presentmentCurrencyCode": pc,
+        "currencyCode": o.currency,
+        "presentmentCurrencyCode": o.presentment_currency,
         "taxesIncluded": o.taxes_included,
         "taxExempt": False,
         "sourceName": o.source_name,
@@ -214,7 +238,7 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         "discountCode": next((d.code for d in o.discount_applications if d.code), None),
         "discountCodes": [d.code for d in o.discount_applications if d.code],
         "paymentGatewayNames": o.gateway_names(),
-        "displayFinancialStatus": status,
+        "displayFinancialStatus": o.financial_status(),
         "displayFulfillmentStatus": "FULFILLED"
         if o.line_items and all(li.fulfilled_quantity >= li.current_quantity for li in o.line_items)
         else "UNFULFILLED",
@@ -223,6 +247,14 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         "edited": o.edited,
         "subtotalLineItemsQuantity": sum(li.quantity for li in o.line_items),
         "currentSubtotalLineItemsQuantity": sum(li.current_quantity for li in o.line_items),
+    }
+
+
+def _order_totals(o: model.Order, sc: str, pc: str) -> dict[str, Any]:
+    def b(p: Pair) -> dict[str, Any]:
+        return bag(p.shop, p.pres, sc, pc)
+
+    return {
         "totalPriceSet": b(o.total_price()),
         "subtotalPriceSet": b(o.subtotal()),
         "totalTaxSet": b(o.total_tax()),
@@ -245,20 +277,7 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         "currentCartDiscountAmountSet": b(Pair()),
         "taxLines": [_tax_line(t, sc, pc) for t in o.tax_lines()],
         "currentTaxLines": [_tax_line(t, sc, pc) for t in o.current_tax_lines()],
-        "_lineItems": lines,
-        "_shippingLines": shipping,
-        "_transactions": txs,
-        "_refunds": refunds,
-        "_customerId": o.customer_id,
-        "_locationId": o.location_id,
-        "_cache": {},
     }
-    for r in refunds:
-        r["order"] = view
-    for t in txs:
-        t["order"] = view
-    o._view = view
-    return view
 
 
 def psum_pairs(pairs: Any) -> Pair:
@@ -427,3 +446,72 @@ def level_view(lv: model.InventoryLevel) -> dict[str, Any]:
             "_level": lv,
         }
     return lv._view
+
+
+def payout_view(p: model.Payout) -> dict[str, Any]:
+    if p._view is None:
+        cur = p.currency
+        summary = {}
+        names = {"charges": "charges", "refunds": "refunds", "adjustments": "adjustments", "reservedFunds": "reservedFunds",
+                 "retriedPayouts": "retriedPayouts", "advance": "advance"}  # fmt: skip
+        for key, prefix in names.items():
+            gross, fee = p.summary.get(key, (Decimal(0), Decimal(0)))
+            gross_name = "refundsFeeGross" if key == "refunds" else f"{prefix}Gross"
+            summary[gross_name] = money(gross, cur)
+            # Shopify's own spelling: every *Fee, but advanceFees
+            summary["advanceFees" if key == "advance" else f"{prefix}Fee"] = money(fee, cur)
+        p._view = {
+            "__typename": "ShopifyPaymentsPayout",
+            "id": gid("ShopifyPaymentsPayout", p.id),
+            "legacyResourceId": str(p.id),
+            "issuedAt": iso(p.issued_at),
+            "net": money(p.net, cur),
+            "status": p.status,
+            "transactionType": p.transaction_type,
+            "summary": summary,
+        }
+    return p._view
+
+
+def balance_view(b: model.BalanceTransaction) -> dict[str, Any]:
+    if b._view is None:
+        b._view = {
+            "__typename": "ShopifyPaymentsBalanceTransaction",
+            "id": gid("ShopifyPaymentsBalanceTransaction", b.id),
+            "amount": money(b.amount, b.currency),
+            "fee": money(b.fee, b.currency),
+            "net": money(b.net, b.currency),
+            "transactionDate": iso(b.transaction_date),
+            "type": b.type,
+            "sourceType": b.source_type,
+            "sourceId": str(b.source_id) if b.source_id is not None else None,
+            "sourceOrderTransactionId": str(b.source_order_transaction_id)
+            if b.source_order_transaction_id is not None
+            else None,
+            "associatedOrder": {"id": gid("Order", b.order_id), "name": b.order_name} if b.order_id else None,
+            "associatedPayout": {
+                "id": gid("ShopifyPaymentsPayout", b.payout_id) if b.payout_id else None,
+                "status": b.payout_status,
+            },
+            "test": b.test,
+            "adjustmentReason": b.adjustment_reason,
+        }
+    return b._view
+
+
+def subscription_view(s: model.WebhookSubscription) -> dict[str, Any]:
+    if s._view is None:
+        s._view = {
+            "__typename": "WebhookSubscription",
+            "id": gid("WebhookSubscription", s.id),
+            "legacyResourceId": str(s.id),
+            "topic": s.topic,
+            "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": s.callback_url},
+            "format": s.format,
+            "includeFields": list(s.include_fields),
+            "filter": s.filter,
+            "apiVersion": {"handle": s.api_version, "displayName": s.api_version, "supported": True},
+            "createdAt": iso(s.created_at),
+            "updatedAt": iso(s.updated_at),
+        }
+    return s._view

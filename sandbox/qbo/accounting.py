@@ -1,0 +1,248 @@
+"""The v3 Accounting API of the QBO emulator: reads, writes, queries, batches and change data capture.
+
+Each request is authenticated, counted against the realm's limits, may meet an
+injected fault, and (a POST with a ``requestid``) is answered from its first answer
+when repeated, as QBO does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from . import faults
+from .books import ENTITIES, Company
+from .controls import expire_when_due
+from .fault_plan import inject
+from .faults import QBOFault
+from .query import MAX_RESULTS
+from .query import parse as parse_query
+from .query import run as run_query
+from .responses import json_response, request_body
+
+if TYPE_CHECKING:
+    from .emulator import QBOEmulator
+
+PATH_NAMES = {name.lower(): name for name in ENTITIES}
+QUERY_NAMES = {**PATH_NAMES, "companyinfo": "CompanyInfo", "preferences": "Preferences"}
+CDC_LOOKBACK_DAYS = 30
+VOID_STYLE = {"Invoice": "operation=void", "SalesReceipt": "include=void", "Payment": "include=void"}
+
+
+def api(emulator: QBOEmulator, request: Request, realm_id: str, rest: list[str]) -> Response:
+    """One request to ``/v3/company/{realm_id}/...``."""
+    token = request.headers.get("Authorization", "")
+    if not token.startswith("Bearer "):
+        raise faults.auth_failed("Authorization header missing or not a Bearer token")
+    expire_when_due(emulator, realm_id)
+    token_realm, why = emulator.tokens.check_access(token[7:].strip(), emulator.now())
+    if token_realm is None:
+        raise faults.auth_failed(why)
+    company = emulator.companies.get(realm_id)
+    if company is None or token_realm != realm_id:
+        raise QBOFault(
+            "3100",
+            "message=AuthorizationFailed; errorCode=003100; statusCode=403",
+            "The token does not grant access to this company",
+            status=403,
+            fault_type="SERVICE",
+        )
+    emulator.limits.enter(realm_id, emulator.now(), batch=rest[0] == "batch")
+    try:
+        # Injected latency and hangs hold a slot, as slow requests on QBO do.
+        inject(emulator.fault_plan, realm_id, emulator.closing)
+        return _replayable(emulator, request, company, rest)
+    finally:
+        emulator.limits.leave(realm_id)
+
+
+def _replayable(emulator: QBOEmulator, request: Request, company: Company, rest: list[str]) -> Response:
+    """A POST with a ``requestid`` is answered from its first answer when repeated (as QBO does)."""
+    request_id = request.args.get("requestid")
+    if request.method == "POST" and request_id:
+        if len(request_id) > 50:
+            raise QBOFault(
+                faults.INVALID_PROPERTY,
+                "Request has invalid or unsupported property",
+                "requestid must be 50 characters or fewer",
+                element="requestid",
+            )
+        with company.lock:
+            replay = company.request_ids.get(request_id)
+            if replay is not None:
+                return Response(replay[1], status=replay[0], mimetype="application/json")
+            response = _handle(emulator, request, company, rest)
+            if response.status_code == 200:
+                body = response.get_data(as_text=True)
+                company.request_ids[request_id] = (200, body)
+                emulator.journals[company.realm_id].append({"op": "rid", "k": request_id, "s": 200, "b": body})
+            return response
+    return _handle(emulator, request, company, rest)
+
+
+def _handle(emulator: QBOEmulator, request: Request, company: Company, rest: list[str]) -> Response:
+    head = rest[0].lower()
+    if head == "query":
+        text = request.args.get("query") or request.get_data(as_text=True)
+        return json_response({"QueryResponse": query_response(company, text), "time": emulator.iso_now()})
+    if head == "companyinfo":
+        return json_response({"CompanyInfo": company.company_info(), "time": emulator.iso_now()})
+    if head == "preferences":
+        return json_response({"Preferences": company.preferences(), "time": emulator.iso_now()})
+    if head == "batch" and request.method == "POST":
+        return json_response(batch(emulator, company, request_body(request)))
+    if head == "cdc":
+        return json_response(
+            cdc(emulator, company, request.args.get("entities", ""), request.args.get("changedSince", ""))
+        )
+    entity = PATH_NAMES.get(head)
+    if entity is None:
+        raise QBOFault(
+            faults.UNSUPPORTED_OPERATION,
+            "Unsupported Operation",
+            f"Operation Could not find resource for relative : /{'/'.join(rest)} is not supported.",
+        )
+    if request.method == "GET" and len(rest) == 2:
+        with company.lock:
+            return json_response({entity: company.get(entity, rest[1]), "time": emulator.iso_now()})
+    if request.method == "POST" and len(rest) == 1:
+        payload = request_body(request)
+        result = write(company, entity, payload, request.args.get("operation", ""), request.args.get("include", ""))
+        return json_response({entity: result, "time": emulator.iso_now()})
+    raise QBOFault(
+        faults.UNSUPPORTED_OPERATION,
+        "Unsupported Operation",
+        f"Operation {request.method} /{'/'.join(rest)} is not supported.",
+    )
+
+
+def write(company: Company, entity: str, payload: dict[str, Any], operation: str, include: str) -> Any:
+    allow_duplicate = "allowduplicatedocnum" in include.lower()
+    operation = operation.lower()
+    if operation == "delete":
+        return company.delete(entity, payload)
+    include_void = "void" in include.lower().split(",")
+    if operation == "void" or include_void:
+        # QBO is inconsistent here: an Invoice is voided with operation=void, a SalesReceipt or a
+        # Payment with operation=update&include=void; nothing else can be voided.
+        style = "operation=void" if operation == "void" else "include=void"
+        allowed = VOID_STYLE.get(entity)
+        if allowed is None or (style != allowed) or (include_void and operation not in ("", "update")):
+            hint = f" (use {allowed})" if allowed else ""
+            raise QBOFault(
+                faults.UNSUPPORTED_OPERATION,
+                "Unsupported Operation",
+                f"Operation {style} is not supported for {entity}{hint}",
+            )
+        return company.void(entity, payload)
+    if operation not in ("", "create", "update"):
+        raise QBOFault(
+            faults.UNSUPPORTED_OPERATION, "Unsupported Operation", f"Operation {operation} is not supported."
+        )
+    if payload.get("Id") not in (None, ""):
+        return company.update(entity, payload, allow_duplicate_doc=allow_duplicate)
+    return company.create(entity, payload, allow_duplicate_doc=allow_duplicate)
+
+
+def query_response(company: Company, text: str) -> dict[str, Any]:
+    if not text:
+        raise QBOFault(faults.QUERY_PARSER, "Error parsing query", "QueryParserError: the query is empty")
+    query = parse_query(text, QUERY_NAMES)
+    with company.lock:
+        if query.entity == "CompanyInfo":
+            objects = [company.company_info()]
+        elif query.entity == "Preferences":
+            objects = [company.preferences()]
+        else:
+            objects = company.live(query.entity)
+        return run_query(query, objects)
+
+
+def batch(emulator: QBOEmulator, company: Company, payload: dict[str, Any]) -> dict[str, Any]:
+    items = payload.get("BatchItemRequest")
+    if not isinstance(items, list) or not items:
+        raise faults.required("BatchItemRequest")
+    if len(items) > emulator.batch_max_items:
+        raise QBOFault(
+            faults.BATCH_LIMIT,
+            "Batch request size exceeded",
+            f"The batch has {len(items)} items; the maximum is {emulator.batch_max_items}.",
+        )
+    responses = []
+    for item in items:
+        bid = item.get("bId")
+        try:
+            if "Query" in item:
+                responses.append({"bId": bid, "QueryResponse": query_response(company, item["Query"])})
+                continue
+            entity = next((k for k in item if k in PATH_NAMES.values()), None)
+            if entity is None:
+                raise faults.required("BatchItemRequest entity")
+            operation = str(item.get("operation", "create")).lower()
+            if operation not in ("create", "update", "delete", "void"):
+                raise QBOFault(
+                    faults.UNSUPPORTED_OPERATION,
+                    "Unsupported Operation",
+                    f"Batch operation {operation} is not supported.",
+                )
+            result = write(
+                company,
+                entity,
+                item[entity],
+                operation if operation in ("delete", "void") else "",
+                str(item.get("optionsData", "")),
+            )
+            responses.append({"bId": bid, entity: result})
+        except QBOFault as fault:
+            responses.append({"bId": bid, "Fault": fault.fault()})
+    return {"BatchItemResponse": responses, "time": emulator.iso_now()}
+
+
+def cdc(emulator: QBOEmulator, company: Company, entities: str, changed_since: str) -> dict[str, Any]:
+    names = [PATH_NAMES.get(e.strip().lower()) for e in entities.split(",") if e.strip()]
+    if not names or None in names:
+        raise QBOFault(
+            faults.INVALID_PROPERTY,
+            "Request has invalid or unsupported property",
+            f"Invalid entities for change data capture: {entities!r}",
+            element="entities",
+        )
+    try:
+        since = datetime.fromisoformat(changed_since.replace("Z", "+00:00"))
+    except ValueError:
+        raise QBOFault(
+            faults.INVALID_PROPERTY,
+            "Request has invalid or unsupported property",
+            f"changedSince must be an ISO date-time, got {changed_since!r}",
+            element="changedSince",
+        ) from None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    now = datetime.fromtimestamp(emulator.now(), UTC)
+    if since < now - timedelta(days=CDC_LOOKBACK_DAYS):
+        raise QBOFault(
+            faults.INVALID_PROPERTY,
+            "Request has invalid or unsupported property",
+            f"changedSince can be at most {CDC_LOOKBACK_DAYS} days in the past",
+            element="changedSince",
+        )
+    groups = []
+    total = 0
+    with company.lock:
+        for name in names:
+            assert name is not None
+            changed = [
+                o
+                for o in company.objects[name].values()
+                if datetime.fromisoformat(o["MetaData"]["LastUpdatedTime"]) >= since
+            ]
+            changed.sort(key=lambda o: o["MetaData"]["LastUpdatedTime"])
+            changed = changed[: max(0, MAX_RESULTS - total)]
+            total += len(changed)
+            group: dict[str, Any] = {"startPosition": 1, "maxResults": len(changed)}
+            if changed:
+                group[name] = changed
+            groups.append(group)
+    return {"CDCResponse": [{"QueryResponse": groups}], "time": emulator.iso_now()}

@@ -1,0 +1,29 @@
+"""One emulated QBO company: its objects, QBO's validations, and totals as QBO computes them.
+
+Pure bookkeeping: no HTTP. Every rejection is a QBOFault with QBO's code. Money is
+Decimal, rounded half-up to the cent per line, then summed (as QBO does).
+
+``Company`` is built from one mixin per family of entities, as moto builds a
+service's backend from per-resource ones: ``core.Books`` keeps the objects and does
+the writes, ``checks.Checks`` adds the checks all families share, and each family
+builds and checks its own entities on top of it: ``sales`` (SalesReceipt, Invoice,
+RefundReceipt, CreditMemo), ``payments``, ``deposits``, ``journal`` (JournalEntry)
+and ``names`` (accounts, items, customers, classes...); ``seed`` is what a new
+company starts with. ``rules`` holds the entity lists and value helpers.
+"""
+
+from __future__ import annotations
+
+from .deposits import Deposits
+from .journal import Journal
+from .names import NameLists
+from .payments import Payments
+from .rules import ENTITIES, NAME_LISTS, SALES_DOCS, TRANSACTIONS
+from .sales import SalesDocuments
+from .seed import Seed
+
+__all__ = ["ENTITIES", "NAME_LISTS", "SALES_DOCS", "TRANSACTIONS", "Company"]
+
+
+class Company(Seed, SalesDocuments, Payments, Deposits, Journal, NameLists):
+    """A realm: objects by entity and Id, plus the bookkeeping rules that guard them."""

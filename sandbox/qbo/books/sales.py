@@ -1,0 +1,345 @@
+"""Sales documents: SalesReceipt, Invoice, RefundReceipt and CreditMemo.
+
+Lines are priced and taxed as QBO does (per line, rounded half-up to the cent,
+then summed); a subtotal line is appended; US companies tax the taxable lines
+with the transaction's tax code, the others per line with each line's code.
+Sales take stock out of inventory items, refunds and credit memos put it back.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .. import faults
+from ..faults import QBOFault
+from .checks import Checks
+from .rules import DEPOSIT_TO_TYPES, UNIT, ZERO, dec, line_amount, money, ref_to, ref_value
+
+
+@dataclass
+class Totals:
+    """What a document's lines add up to, as they are read."""
+
+    subtotal: Decimal = ZERO  # net of tax, before discounts
+    discount: Decimal = ZERO
+    us_taxable: Decimal = ZERO
+    per_rate: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # tax rate id -> tax, base, rate
+
+
+class SalesDocuments(Checks):
+    def _build_salesreceipt(self, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        return self._sales_doc("SalesReceipt", data, existing)
+
+    def _build_refundreceipt(self, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        return self._sales_doc("RefundReceipt", data, existing)
+
+    def _build_creditmemo(self, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        return self._sales_doc("CreditMemo", data, existing)
+
+    def _build_invoice(self, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        return self._sales_doc("Invoice", data, existing)
+
+    def _sales_doc(self, entity: str, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+        self._sales_parties(entity, data)
+        # QBO computes subtotal lines itself (and appends one): an incoming one is recomputed.
+        lines = [line for line in data.get("Line") or [] if line.get("DetailType") != "SubTotalLineDetail"]
+        if not lines:
+            raise faults.required("Line")
+        calc = self._tax_calculation(data, lines)
+        totals = Totals()
+        out_lines = [self._sales_line(entity, raw, index, calc, totals) for index, raw in enumerate(lines, start=1)]
+        # QBO appends the computed subtotal line.
+        out_lines.append(
+            {"Amount": money(totals.subtotal), "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+        )
+        data["Line"] = out_lines
+        tax_detail = data.get("TxnTaxDetail") or {}
+        if self.us:
+            total_tax = self._us_tax(data, tax_detail, totals.us_taxable)
+        else:
+            total_tax = self._rate_tax(data, totals.per_rate)
+        total = money(totals.subtotal - totals.discount + total_tax)
+        if total < 0:
+            raise faults.business(f"The transaction total can't be negative ({total}).", "TotalAmt")
+        data["TotalAmt"] = total
+        self._sales_balance(entity, data, existing, total)
+        return data
+
+    def _sales_parties(self, entity: str, data: dict[str, Any]) -> None:
+        """Customer, payment method and where the money goes (SalesReceipt: Undeposited Funds by default)."""
+        self._customer_for(data, required=entity in ("Invoice", "CreditMemo"))
+        self._ref(data, "PaymentMethodRef", "PaymentMethod")
+        if entity == "RefundReceipt":
+            self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES, required=True)
+        elif entity == "SalesReceipt":
+            if ref_value(data, "DepositToAccountRef") is None:
+                data["DepositToAccountRef"] = ref_to(self.account_by_name("Undeposited Funds"))
+            self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES)
+        else:
+            data.pop("DepositToAccountRef", None)
+        if entity == "Invoice":
+            data.setdefault("DueDate", data["TxnDate"])
+
+    def _tax_calculation(self, data: dict[str, Any], lines: list[dict[str, Any]]) -> str:
+        calc: str = data.get("GlobalTaxCalculation") or ("NotApplicable" if self.us else "TaxExcluded")
+        if self.us:
+            data.pop("GlobalTaxCalculation", None)
+        else:
+            data["GlobalTaxCalculation"] = calc
+        if data.get("ApplyTaxAfterDiscount") in (True, "true") and any(
+            line.get("DetailType") == "DiscountLineDetail" for line in lines
+        ):
+            raise faults.business(
+                "The emulator does not compute tax after a DiscountLineDetail; use negative "
+                "SalesItemLineDetail lines with their own tax code.",
+                "ApplyTaxAfterDiscount",
+            )
+        return calc
+
+    def _sales_line(self, entity: str, raw: dict[str, Any], index: int, calc: str, totals: Totals) -> dict[str, Any]:
+        line = copy.deepcopy(raw)
+        where = f"Line[{index}]"
+        detail_type = line.get("DetailType")
+        if not detail_type:
+            raise faults.required(f"{where}.DetailType")
+        line["Id"] = str(index)
+        line["LineNum"] = index
+        if detail_type == "SalesItemLineDetail":
+            amount = self._item_line(line, where, calc, totals)
+            line["Amount"] = amount
+            totals.subtotal += amount
+        elif detail_type == "DiscountLineDetail":
+            detail = line.get("DiscountLineDetail") or {}
+            if detail.get("PercentBased") in (True, "true") and "DiscountPercent" in detail:
+                amount = money(totals.subtotal * dec(detail["DiscountPercent"], "DiscountPercent") / 100)
+            else:
+                amount = line_amount(line, where)
+            if ref_value(detail, "DiscountAccountRef") is None:
+                detail["DiscountAccountRef"] = ref_to(self.account_by_name("Discounts given"))
+            self._account_ref(detail, "DiscountAccountRef", None)
+            line["DiscountLineDetail"] = detail
+            line["Amount"] = amount
+            totals.discount += amount
+        elif detail_type == "DescriptionOnly":
+            line.pop("Amount", None)
+            line.setdefault("DescriptionLineDetail", {})
+        else:
+            raise QBOFault(
+                faults.INVALID_ENUM,
+                "Invalid Enumeration",
+                f"Invalid Enumeration : DetailType {detail_type} is not valid on {entity}",
+                element=f"{where}.DetailType",
+            )
+        return line
+
+    def _item_line(self, line: dict[str, Any], where: str, calc: str, totals: Totals) -> Decimal:
+        """Checks and completes a SalesItemLineDetail line; returns its amount net of tax."""
+        detail = line.get("SalesItemLineDetail")
+        if not isinstance(detail, dict):
+            raise faults.required(f"{where}.SalesItemLineDetail")
+        amount = line_amount(line, where)
+        item = self._ref(detail, "ItemRef", "Item", required=True, where=f"{where}.SalesItemLineDetail.ItemRef")
+        assert item is not None
+        gross = _price(detail, amount, where)
+        self._check_date(detail, "ServiceDate")
+        self._ref(detail, "ClassRef", "Class", where=f"{where}.SalesItemLineDetail.ClassRef")
+        if "ItemAccountRef" not in detail and item.get("IncomeAccountRef"):
+            detail["ItemAccountRef"] = dict(item["IncomeAccountRef"])
+        self._ref(detail, "ItemAccountRef", "Account")
+        line_tax = self._line_tax(detail, amount, gross, calc, where, totals.per_rate, item)
+        if self.us:
+            if detail["TaxCodeRef"]["value"] == "TAX":
+                totals.us_taxable += amount
+        elif gross is not None and calc == "TaxInclusive":
+            amount = gross - line_tax
+            detail["TaxInclusiveAmt"] = gross
+        elif calc != "NotApplicable":
+            detail["TaxInclusiveAmt"] = amount + line_tax
+        return amount
+
+    def _line_tax(
+        self,
+        detail: dict[str, Any],
+        amount: Decimal,
+        gross: Decimal | None,
+        calc: str,
+        where: str,
+        per_rate: dict[str, dict[str, Any]],
+        item: dict[str, Any],
+    ) -> Decimal:
+        field = f"{where}.SalesItemLineDetail.TaxCodeRef"
+        if self.us:
+            code = ref_value(detail, "TaxCodeRef") or ("TAX" if item.get("Taxable") else "NON")
+            if code not in ("TAX", "NON"):
+                raise faults.invalid_reference(field, code, "TaxCode")
+            detail["TaxCodeRef"] = {"value": code}
+            return ZERO
+        if calc == "NotApplicable":
+            self._ref(detail, "TaxCodeRef", "TaxCode", where=field)
+            return ZERO
+        if ref_value(detail, "TaxCodeRef") is None:
+            raise faults.business(
+                "Make sure all your transactions have a tax code (VAT/GST rate) before you save.", field
+            )
+        code = self._ref(detail, "TaxCodeRef", "TaxCode", where=field)
+        assert code is not None
+        rates = [
+            (d["TaxRateRef"]["value"], self.objects["TaxRate"][d["TaxRateRef"]["value"]]["RateValue"])
+            for d in code.get("SalesTaxRateList", {}).get("TaxRateDetail", [])
+        ]
+        if not rates:
+            return ZERO
+        total_rate = sum((r for _, r in rates), ZERO)
+        if calc == "TaxInclusive" and gross is not None:
+            line_tax = money(gross * total_rate / (100 + total_rate))
+            net = gross - line_tax
+            parts = [money(net * r / 100) for _, r in rates]
+            # Keep the gross exact: any cent of difference goes to the largest rate.
+            biggest = max(range(len(rates)), key=lambda i: rates[i][1])
+            parts[biggest] += line_tax - sum(parts, ZERO)
+        else:
+            net = amount
+            parts = [money(net * r / 100) for _, r in rates]
+            line_tax = sum(parts, ZERO)
+        for (rate_id, rate), part in zip(rates, parts, strict=True):
+            slot = per_rate.setdefault(rate_id, {"tax": ZERO, "base": ZERO, "rate": rate})
+            slot["tax"] += part
+            slot["base"] += net
+        return line_tax
+
+    def _us_tax(self, data: dict[str, Any], tax_detail: dict[str, Any], taxable: Decimal) -> Decimal:
+        code_id = ref_value(tax_detail, "TxnTaxCodeRef")
+        if code_id is None:
+            code = next(c for c in self.live("TaxCode") if c["Name"] == self.preset.default_tax_code)
+        else:
+            code = self.objects["TaxCode"].get(code_id)
+            if code is None or code_id in ("TAX", "NON"):
+                raise faults.invalid_reference("TxnTaxDetail.TxnTaxCodeRef", code_id, "TaxCode")
+        lines = []
+        computed = ZERO
+        for d in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
+            rate = self.objects["TaxRate"][d["TaxRateRef"]["value"]]["RateValue"]
+            amount = money(taxable * rate / 100)
+            computed += amount
+            lines.append(
+                {
+                    "Amount": amount,
+                    "DetailType": "TaxLineDetail",
+                    "TaxLineDetail": {
+                        "TaxRateRef": {"value": d["TaxRateRef"]["value"]},
+                        "PercentBased": True,
+                        "TaxPercent": rate,
+                        "NetAmountTaxable": money(taxable),
+                    },
+                }
+            )
+        total = computed
+        if "TotalTax" in tax_detail:
+            # Automated sales tax: an explicit TotalTax overrides the computed amount.
+            total = money(dec(tax_detail["TotalTax"], "TxnTaxDetail.TotalTax"))
+            if lines and total != computed:
+                lines[0]["TaxLineDetail"]["OverrideDeltaAmount"] = total - computed
+                lines[0]["Amount"] = lines[0]["Amount"] + total - computed
+        data["TxnTaxDetail"] = {
+            "TxnTaxCodeRef": {"value": code["Id"], "name": code["Name"]},
+            "TotalTax": total,
+            "TaxLine": lines,
+        }
+        return total
+
+    def _rate_tax(self, data: dict[str, Any], per_rate: dict[str, dict[str, Any]]) -> Decimal:
+        """Outside the US: one tax line per rate the lines used."""
+        tax_lines = [
+            {
+                "Amount": money(v["tax"]),
+                "DetailType": "TaxLineDetail",
+                "TaxLineDetail": {
+                    "TaxRateRef": {"value": rid},
+                    "PercentBased": True,
+                    "TaxPercent": v["rate"],
+                    "NetAmountTaxable": money(v["base"]),
+                },
+            }
+            for rid, v in per_rate.items()
+        ]
+        total_tax = money(sum((v["tax"] for v in per_rate.values()), ZERO))
+        data["TxnTaxDetail"] = {"TotalTax": total_tax, "TaxLine": tax_lines}
+        return total_tax
+
+    def _sales_balance(
+        self, entity: str, data: dict[str, Any], existing: dict[str, Any] | None, total: Decimal
+    ) -> None:
+        """An invoice is owed what payments and its deposit have not covered; a credit memo, all of it."""
+        if entity == "Invoice":
+            paid = self._invoice_paid((existing or {}).get("Id"))
+            deposit = money(dec(data.get("Deposit", 0), "Deposit"))
+            if deposit:
+                data["Deposit"] = deposit
+            data["Balance"] = money(total - paid - deposit)
+            if data["Balance"] < 0:
+                raise faults.business(
+                    f"Invoice total {total} is less than the payments already applied ({paid}).", "TotalAmt"
+                )
+        elif entity == "CreditMemo":
+            data["RemainingCredit"] = total
+            data["Balance"] = total
+        else:
+            data["Balance"] = money(ZERO)
+
+    def _move_inventory(self, entity: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        """Sales take their quantities out of inventory items, refunds put them back (old undone, new applied)."""
+        sign = Decimal(-1) if entity in ("SalesReceipt", "Invoice") else Decimal(1)
+        changes: dict[str, Decimal] = {}
+        for doc, factor in ((old, -sign), (new, sign)):
+            if doc is None or doc.get("status") == "Deleted":
+                continue
+            for line in doc.get("Line", []):
+                detail = line.get("SalesItemLineDetail")
+                if detail and "Qty" in detail:
+                    item_id = detail["ItemRef"]["value"]
+                    changes[item_id] = changes.get(item_id, ZERO) + factor * detail["Qty"]
+        for item_id, delta in changes.items():
+            item = self.objects["Item"].get(item_id)
+            if item and item.get("Type") == "Inventory" and delta:
+                updated = {
+                    **item,
+                    "QtyOnHand": item.get("QtyOnHand", ZERO) + delta,
+                    "SyncToken": str(int(item["SyncToken"]) + 1),
+                    "MetaData": {**item["MetaData"], "LastUpdatedTime": self.timestamp()},
+                }
+                self._store("Item", updated)
+
+
+def _price(detail: dict[str, Any], amount: Decimal, where: str) -> Decimal | None:
+    """Reconciles Qty x UnitPrice with the amount (deriving the one missing); returns TaxInclusiveAmt if given."""
+    # python-quickbooks sends Qty, UnitPrice and TaxInclusiveAmt as 0 when they were never set:
+    # on a line with an amount, a zero there means "not given".
+    for field in ("Qty", "UnitPrice", "TaxInclusiveAmt"):
+        if field in detail and amount != 0 and dec(detail[field], field) == 0:
+            del detail[field]
+    qty = dec(detail["Qty"], "Qty") if "Qty" in detail else None
+    price = dec(detail["UnitPrice"], "UnitPrice") if "UnitPrice" in detail else None
+    gross = None
+    if "TaxInclusiveAmt" in detail:
+        gross = money(dec(detail["TaxInclusiveAmt"], "TaxInclusiveAmt"))
+    if qty is not None and price is not None:
+        expected = money(qty * price)
+        if expected != amount and not (gross is not None and expected == gross):
+            raise QBOFault(
+                faults.AMOUNT_MISMATCH,
+                "Amount is not equal to UnitPrice * Qty",
+                f"Amount is not equal to UnitPrice * Qty. Supplied value:{amount}, expected: {expected} ({where})",
+                element=f"{where}.Amount",
+            )
+    elif qty is not None:
+        detail["UnitPrice"] = (amount / qty).quantize(UNIT, rounding=ROUND_HALF_UP)
+    elif price is not None:
+        detail["Qty"] = (amount / price).quantize(UNIT, rounding=ROUND_HALF_UP)
+    for field in ("Qty", "UnitPrice"):
+        if field in detail:
+            detail[field] = dec(detail[field], field)
+    return gross
