@@ -329,7 +329,32 @@ class Renderer:
             "type": b.type.lower(),
         }
 
+    def order_edit(self, o: model.Order) -> dict[str, Any]:
+        """orders/edited carries the edit, not the order (Shopify's webhook reference; since
+        2024-07 with ``committed_at``). The edit control records no per-line delta: the
+        additions and removals lists stay empty, like other unmodelled keys."""
+        # Reference: https://shopify.dev/changelog/new-committed_at-timestamp-added-to-orders-edited-webhook-payload
+        edited = _ts(o.updated_at, self.tz)
+        empty = {"additions": [], "removals": []}
+        return {
+            "order_edit": {
+                "id": o.id * 1000 + int(o.updated_at.timestamp()) % 1000,
+                "app_id": None,
+                "created_at": edited,
+                "committed_at": edited,
+                "notify_customer": False,
+                "order_id": o.id,
+                "staff_note": "",
+                "user_id": None,
+                "line_items": dict(empty),
+                "discounts": {"line_item": dict(empty)},
+                "shipping_lines": dict(empty),
+            }
+        }
+
     def body(self, topic: str, record: Any) -> dict[str, Any]:
+        if topic == "orders/edited":
+            return self.order_edit(record)
         if topic.startswith("orders/"):
             return self.order(record)
         if topic == "refunds/create":

@@ -219,6 +219,10 @@ def test_cancel_refund_edit_inventory_and_bulk_topics(make_emulator, receiver):
         refund["transactions"][0]["kind"] == "refund" and refund["transactions"][0]["amount"] == "27.50"
     )  # what was paid, not the edited total
     assert bodies["orders/cancelled"]["cancel_reason"] == "customer"
+    # orders/edited carries the edit, not the order, as Shopify sends it.
+    edit = bodies["orders/edited"]["order_edit"]
+    assert edit["order_id"] == int(placed["id"].rsplit("/", 1)[1]) and edit["committed_at"]
+    assert set(edit["line_items"]) == {"additions", "removals"} and "total_price" not in bodies["orders/edited"]
     assert bodies["bulk_operations/finish"]["status"] == "completed"
     assert bodies["inventory_levels/update"]["available"] == 21  # 20 - 2 sold + 2 restocked + 1
 
