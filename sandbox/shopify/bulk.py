@@ -1,10 +1,17 @@
 """Bulk operations: run a query over every record and serve the result as JSONL.
 
-Like Shopify: the query has one top-level connection; pagination arguments are
-ignored; each node is a line, and the nodes of nested connections are lines of
-their own with ``__parentId`` (the parent's ``id``, which must be selected).
-Status goes CREATED -> RUNNING -> COMPLETED (or CANCELED / FAILED) in a
-background thread, and ``bulk_operations/finish`` is sent at the end.
+Like Shopify: the query has one top-level connection, at most five connections
+in all and at most two levels of them; pagination arguments are ignored; each
+node is a line, and the nodes of nested connections are lines of their own with
+``__parentId`` (the parent's ``id``, which must be selected). Up to API 2025-10
+children follow their parent (``groupObjects: true`` was the default); from
+2026-01 the output is ungrouped, so here every parent line comes first and the
+children after all of them. Status goes CREATED -> RUNNING -> COMPLETED (or
+CANCELED / FAILED) in a background thread, and ``bulk_operations/finish`` is
+sent at the end.
+
+Reference: https://shopify.dev/docs/api/usage/bulk-operations/queries#operation-restrictions
+Reference: https://shopify.dev/changelog/bulk-operations-group-objects-default-changed-to-false
 """
 
 from __future__ import annotations
@@ -14,10 +21,23 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from graphql import FieldNode, OperationDefinitionNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+)
 
 from sandbox.shopify import model
 from sandbox.shopify.store import ShopData
+
+MAX_CONNECTIONS = 5
+MAX_DEPTH = 2
+UNGROUPED_FROM = "2026-01"  # first API version where groupObjects defaults to false
 
 if TYPE_CHECKING:
     from sandbox.shopify.emulator import ShopifyEmulator
@@ -36,7 +56,66 @@ def check_query(emulator: ShopifyEmulator, query: str) -> str | None:
     conns = [r for r in roots if str(schema.query_type.fields[r.name.value].type).rstrip("!").endswith("Connection")]
     if len(conns) != 1 or len(roots) != 1:
         return "Bulk queries must contain exactly one top-level connection field."
+    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
+    found: list[tuple[str, int]] = []
+    missing_id: list[str] = []
+    _walk(schema, fragments, ops[0].selection_set, schema.query_type.name, 0, found, missing_id)
+    if len(found) > MAX_CONNECTIONS:
+        return f"Bulk queries cannot contain more than {MAX_CONNECTIONS} connections."
+    if max(depth for _name, depth in found) > MAX_DEPTH:
+        return f"Bulk queries cannot contain connections nested more than {MAX_DEPTH} levels deep."
+    if missing_id:
+        return (
+            "The parent 'node' field for a nested connection must select the 'id' field without an alias."
+            f" Connection fields without 'id': {', '.join(missing_id)}."
+        )
     return None
+
+
+def _fields(fragments: dict[str, FragmentDefinitionNode], selection_set: SelectionSetNode | None) -> list[FieldNode]:
+    """The fields of a selection set with its fragments spread out."""
+    out: list[FieldNode] = []
+    for sel in selection_set.selections if selection_set else ():
+        if isinstance(sel, FieldNode):
+            out.append(sel)
+        elif isinstance(sel, InlineFragmentNode):
+            out.extend(_fields(fragments, sel.selection_set))
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value in fragments:
+            out.extend(_fields(fragments, fragments[sel.name.value].selection_set))
+    return out
+
+
+def _walk(
+    schema: GraphQLSchema,
+    fragments: dict[str, FragmentDefinitionNode],
+    selection_set: SelectionSetNode | None,
+    type_name: str,
+    depth: int,
+    found: list[tuple[str, int]],
+    missing_id: list[str],
+) -> None:
+    """Collect (connection, nesting level) pairs and nested connections whose parent node lacks ``id``."""
+    fields = _fields(fragments, selection_set)
+    parent_type = schema.get_type(type_name)
+    has_id = any(f.name.value == "id" and f.alias is None for f in fields)
+    for f in fields:
+        defn = getattr(parent_type, "fields", {}).get(f.name.value)
+        if defn is None:
+            continue
+        target = get_named_type(defn.type)
+        if target.name.endswith("Connection"):
+            found.append((f.name.value, depth + 1))
+            if depth > 0 and not has_id:
+                missing_id.append(f.name.value)
+            node = get_named_type(target.fields["nodes"].type).name
+            inner = _fields(fragments, f.selection_set)
+            nodes = [n for n in inner if n.name.value == "nodes"]
+            nodes += [n for e in inner if e.name.value == "edges" for n in _fields(fragments, e.selection_set)]
+            for n in nodes:
+                if n.name.value in ("nodes", "node"):
+                    _walk(schema, fragments, n.selection_set, node, depth + 1, found, missing_id)
+        elif f.selection_set is not None:
+            _walk(schema, fragments, f.selection_set, target.name, depth, found, missing_id)
 
 
 def _is_connection(value: Any) -> bool:
@@ -49,9 +128,19 @@ def _nodes(conn: dict[str, Any]) -> list[Any]:
     return [e.get("node") for e in conn.get("edges") or [] if isinstance(e, dict)]
 
 
-def to_jsonl(data: dict[str, Any]) -> tuple[list[str], int]:
-    """Flatten the result into JSONL lines; returns (lines, root object count)."""
+def grouped_by_default(version: str) -> bool:
+    """``groupObjects`` defaulted to true before 2026-01 (and the 2025-04 schema has no such argument)."""
+    return version != "unstable" and version < UNGROUPED_FROM
+
+
+def to_jsonl(data: dict[str, Any], *, grouped: bool = True) -> tuple[list[str], int]:
+    """Flatten the result into JSONL lines; returns (lines, root object count).
+
+    Grouped: each node's children right after it. Ungrouped: Shopify promises no
+    order, so all parents come first and their children after them.
+    """
     lines: list[str] = []
+    later: list[str] = []
     root = next(iter(data.values()))
     roots = _nodes(root) if _is_connection(root) else []
 
@@ -65,7 +154,7 @@ def to_jsonl(data: dict[str, Any]) -> tuple[list[str], int]:
                 flat[key] = value
         if parent is not None:
             flat["__parentId"] = parent
-        lines.append(json.dumps(flat, separators=(",", ":")))
+        (lines if grouped or parent is None else later).append(json.dumps(flat, separators=(",", ":")))
         for conn in children:
             for child in _nodes(conn):
                 if child is not None:
@@ -74,13 +163,18 @@ def to_jsonl(data: dict[str, Any]) -> tuple[list[str], int]:
     for node in roots:
         if node is not None:
             emit(node, None)
-    return lines, len(roots)
+    return lines + later, len(roots)
 
 
-def start(emulator: ShopifyEmulator, shop: ShopData, query: str) -> model.BulkOperation:
+def start(emulator: ShopifyEmulator, shop: ShopData, query: str, *, version: str) -> model.BulkOperation:
     store = emulator.store
     op = model.BulkOperation(
-        shop=shop.domain, id=store.next_id("BulkOperation"), query=query, status="CREATED", created_at=store.now()
+        shop=shop.domain,
+        id=store.next_id("BulkOperation"),
+        query=query,
+        status="CREATED",
+        created_at=store.now(),
+        grouped=grouped_by_default(version),
     )
     store.put(op)
     thread = threading.Thread(target=_run, args=(emulator, shop, op.id), name=f"bulk-{op.id}", daemon=True)
@@ -109,7 +203,7 @@ def _run(emulator: ShopifyEmulator, shop: ShopData, op_id: int) -> None:
             op.status = "FAILED"
             op.error_code = "INTERNAL_SERVER_ERROR"
         else:
-            lines, roots = to_jsonl(result["data"])
+            lines, roots = to_jsonl(result["data"], grouped=op.grouped)
             text = "\n".join(lines) + ("\n" if lines else "")
             op.file_name = f"{op.id}.jsonl" if lines else None
             if lines:

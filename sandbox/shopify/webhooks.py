@@ -36,6 +36,10 @@ from sandbox.shopify.model import iso
 from sandbox.shopify.rest import Renderer
 from sandbox.shopify.store import ShopData
 
+# Since September 2024 Shopify retries a failed delivery 8 times over 4 hours with
+# exponential backoff (the exact delays are not published). Tests run the same shape
+# compressed into about a minute: the first try, then 7 retries doubling from 0.5 s.
+# Reference: https://shopify.dev/changelog/updates-to-webhook-retry-mechanism
 DEFAULT_SCHEDULE = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]  # 8 tries
 TOPICS = {
     "orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/edited", "refunds/create",
@@ -43,6 +47,20 @@ TOPICS = {
     "customers/data_request", "customers/redact", "shop/redact",
 }  # fmt: skip
 COMPLIANCE = ("customers/data_request", "customers/redact", "shop/redact")
+
+
+# Shopify's bodies (Rails JSON): compact, non-ASCII as raw UTF-8, and HTML-safe escapes
+# for < > & / and the JavaScript line separators, as real payloads show.
+# Reference: https://github.com/Shopify/shopify-api-js/issues/320
+# Reference: https://github.com/Shopify/shopify-express/pull/15
+_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "/": "\\/", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def serialise(payload: Any) -> bytes:
+    """A webhook body byte for byte as Shopify writes it (apps must sign the raw bytes, not a re-encoding)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).translate(_ESCAPES).encode()
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -202,7 +220,11 @@ class Dispatcher:
         }
         status, error = None, None
         try:
-            response = self._session.post(d.url, data=d.body, headers=headers, timeout=(1.0, self.timeout))
+            # Shopify does not follow redirects: a 3xx is a failed delivery like any non-2xx.
+            # Reference: https://shopify.dev/docs/apps/build/webhooks/troubleshooting-webhooks
+            response = self._session.post(
+                d.url, data=d.body, headers=headers, timeout=(1.0, self.timeout), allow_redirects=False
+            )
             status = response.status_code
             ok = 200 <= status < 300
             if not ok:
@@ -303,7 +325,7 @@ class WebhookHub:
                     shop=shop.domain,
                     topic=topic,
                     url=url,
-                    body=json.dumps(payload).encode(),
+                    body=serialise(payload),
                     api_version=version,
                     triggered_at=triggered,
                     subscription_id=sub_id,

@@ -38,3 +38,4 @@ class BulkOperation(Record):
     file_size: int | None = None
     file_name: str | None = None
     type: str = "QUERY"
+    grouped: bool = True  # children right after their parent (groupObjects), by the API version's default
