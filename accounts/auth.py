@@ -1,8 +1,9 @@
 """Session-token authentication for every embedded request.
 
-App Bridge gives the page a short-lived JWT signed with the app secret. Document
-loads carry it as ``?id_token=``, fetches as ``Authorization: Bearer``. The shop is
-the token's ``dest``; nothing else (no cookie, no query parameter) decides it.
+App Bridge gives the page a short-lived JWT signed with the app secret
+(shopqb_app/integrations/shopify/session_token.py checks it). Document loads carry
+it as ``?id_token=``, fetches as ``Authorization: Bearer``. The shop is the token's
+``dest``; nothing else (no cookie, no query parameter) decides it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import wraps
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,64 +20,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
-from shopify import session_token as shopify_session_token
 
-from accounts import services, shopify_auth
+from accounts import services
 from accounts.models import Shop
+from shopqb_app.integrations.shopify import oauth as shopify_oauth
+from shopqb_app.integrations.shopify.errors import InvalidSessionToken
+from shopqb_app.integrations.shopify.session_token import CLOCK_LEEWAY, SessionClaims, session_token_decode
 
 log = logging.getLogger(__name__)
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
-# App Bridge mints tokens that live one minute (exp - iat): a longer-lived token was
-# not minted by it, and a short cap bounds how long a leaked token can be replayed.
-# Reference: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens#lifetime-of-a-session-token
-SESSION_TOKEN_MAX_LIFETIME = 60
-# Shopify's clock and ours may differ by this much (ShopifyAPI's leeway for exp/nbf).
-CLOCK_LEEWAY = timedelta(seconds=shopify_session_token.LEEWAY_SECONDS)
-
-
-class InvalidSessionToken(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class SessionClaims:
-    shop_domain: str
-    user_id: str
-    session_id: str
-    issued_at: datetime
-
-
-def session_token_decode(token: str) -> SessionClaims:
-    """Verify signature, audience, lifetime and issuer/destination; return who is asking.
-
-    ShopifyAPI checks ``exp``, ``nbf`` and ``iat`` only when present: a token without
-    them would never expire, so all three are required here.
-    """
-    # Reference: https://shopify.dev/docs/apps/build/authentication-authorization/session-tokens
-    if not token or not settings.SHOPIFY_API_KEY or not settings.SHOPIFY_API_SECRET:
-        raise InvalidSessionToken("no session token")
-    try:
-        payload = shopify_session_token.decode_from_header(
-            f"Bearer {token}", api_key=settings.SHOPIFY_API_KEY, secret=settings.SHOPIFY_API_SECRET
-        )
-    except shopify_session_token.SessionTokenError as exc:
-        raise InvalidSessionToken(type(exc).__name__) from None
-    try:
-        expires, _, issued = (int(payload[claim]) for claim in ("exp", "nbf", "iat"))
-    except (KeyError, TypeError, ValueError):
-        raise InvalidSessionToken("exp, nbf and iat are required") from None
-    if not 0 < expires - issued <= SESSION_TOKEN_MAX_LIFETIME:
-        raise InvalidSessionToken(f"lifetime of {expires - issued} s is not within {SESSION_TOKEN_MAX_LIFETIME} s")
-    domain = shopify_auth.valid_shop_domain(urlparse(str(payload.get("dest", ""))).hostname)
-    if domain is None:
-        raise InvalidSessionToken("dest is not a shop")
-    return SessionClaims(
-        shop_domain=domain,
-        user_id=str(payload.get("sub", "")),
-        session_id=str(payload.get("sid", "")),
-        issued_at=datetime.fromtimestamp(issued, tz=UTC),
-    )
 
 
 def session_token_predates_uninstall(claims: SessionClaims, shop: Shop | None) -> bool:
@@ -148,8 +99,8 @@ def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 def _document_without_session(request: HttpRequest) -> HttpResponse:
     """A page load without a valid id_token: get one, install, or explain."""
     params = request.GET.dict()
-    shop = shopify_auth.valid_shop_domain(params.get("shop"))
-    if shop and shopify_auth.query_is_signed(params):
+    shop = shopify_oauth.valid_shop_domain(params.get("shop"))
+    if shop and shopify_oauth.query_is_signed(params):
         installed = Shop.objects.filter(domain=shop, installed_at__isnull=False, uninstalled_at__isnull=True)
         if not installed.exclude(access_token="").exists():
             # Non-managed install: authorization code grant, outside the admin's iframe.
@@ -159,7 +110,7 @@ def _document_without_session(request: HttpRequest) -> HttpResponse:
                 return _no_store(render(request, "accounts/exit_iframe.html", {"target": target}))
             return redirect(target)
         if params.get("embedded") != "1":
-            return redirect(shopify_auth.admin_app_url(shop))
+            return redirect(shopify_oauth.admin_app_url(shop))
     if shop and params.get("embedded") == "1" and not _bounced_recently(params.get("shopqb_bounce", "")):
         # Inside the admin: App Bridge gets a fresh token and the page reloads with it.
         # The page holds no data, so the shop named in the query may frame it.

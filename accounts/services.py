@@ -1,4 +1,4 @@
-"""Tenant lifecycle: install, QuickBooks connect/disconnect, uninstall, GDPR requests.
+"""Tenant lifecycle: install, QuickBooks connect/disconnect, uninstall.
 
 Views and webhook handlers stay thin and call these. Provider calls happen outside
 row locks where they can, and never with a token in a log line.
@@ -7,12 +7,10 @@ row locks where they can, and never with a token in a log line.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -20,10 +18,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_q.models import OrmQ, Schedule
+from django_q.signing import BadSignature
 
-from accounts import quickbooks_auth, shopify_auth
-from accounts.crypto import encrypt
-from accounts.models import ComplianceRequest, OAuthState, PauseCode, QuickBooksConnection, Shop
+from accounts.models import OAuthState, PauseCode, QuickBooksConnection, Shop
+from accounts.tokens import TokenRefreshFailed, TokenRevoked, shopify_access_token
+from shopqb_app.integrations.quickbooks import company as qbo_company
+from shopqb_app.integrations.quickbooks import oauth as qbo_oauth
+from shopqb_app.integrations.quickbooks.errors import QBOGrantRevoked, QBOOAuthError
+from shopqb_app.integrations.shopify import oauth as shopify_oauth
+from shopqb_app.integrations.shopify.client import ShopifyClient, load_query
+from shopqb_app.integrations.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyOAuthError
 
 log = logging.getLogger(__name__)
 Status = QuickBooksConnection.Status
@@ -56,8 +61,8 @@ def shop_install_by_token_exchange(*, domain: str, session_token: str) -> Shop:
         if shop.is_installed and shop.access_token:
             return shop
         try:
-            grant = shopify_auth.exchange_session_token(shop=domain, session_token=session_token)
-        except shopify_auth.ShopifyOAuthError as exc:
+            grant = shopify_oauth.exchange_session_token(shop=domain, session_token=session_token)
+        except ShopifyOAuthError as exc:
             log.warning("token exchange for %s failed: %s", domain, exc)
             raise InstallError("Shopify did not grant ShopQB access to this store. Please try again.") from None
         _apply_grant(shop, grant)
@@ -68,8 +73,8 @@ def shop_install_by_token_exchange(*, domain: str, session_token: str) -> Shop:
 def shop_install_by_code(*, domain: str, code: str) -> Shop:
     """Authorization code grant (non-managed installs): the callback already checked HMAC and state."""
     try:
-        grant = shopify_auth.exchange_code(shop=domain, code=code)
-    except shopify_auth.ShopifyOAuthError as exc:
+        grant = shopify_oauth.exchange_code(shop=domain, code=code)
+    except ShopifyOAuthError as exc:
         log.warning("code exchange for %s failed: %s", domain, exc)
         raise InstallError("Shopify did not grant ShopQB access to this store. Please install again.") from None
     Shop.objects.get_or_create(domain=domain)
@@ -80,8 +85,8 @@ def shop_install_by_code(*, domain: str, code: str) -> Shop:
     return shop
 
 
-def _apply_grant(shop: Shop, grant: shopify_auth.ShopifyGrant) -> None:
-    missing = shopify_auth.missing_scopes(grant.scopes)
+def _apply_grant(shop: Shop, grant: shopify_oauth.ShopifyGrant) -> None:
+    missing = shopify_oauth.missing_scopes(grant.scopes)
     if missing:
         log.warning("%s granted too few scopes, missing %s", shop.domain, ",".join(missing))
         raise InstallError(f"The store did not grant the access ShopQB needs ({', '.join(missing)}).")
@@ -101,9 +106,6 @@ def _apply_grant(shop: Shop, grant: shopify_auth.ShopifyGrant) -> None:
 
 def shop_details_refresh(shop: Shop) -> None:
     """Name, currency and time zone from the Admin API; best effort (the sync reads them too)."""
-    from accounts.tokens import TokenRefreshFailed, TokenRevoked, shopify_access_token
-    from syncing.shopify.client import ShopifyClient, ShopifyError, load_query
-
     try:
         client = ShopifyClient(
             shop_domain=shop.domain,
@@ -236,9 +238,9 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         _state_outcome(row, succeeded=False, outcome="QuickBooks sent an invalid company id.")
         return shop
     try:
-        grant = quickbooks_auth.exchange_code(code=code, realm_id=realm_id)
-        grant, details = quickbooks_auth.connect_details(realm_id=realm_id, grant=grant)
-    except quickbooks_auth.QBOOAuthError as exc:
+        grant = qbo_oauth.exchange_code(code=code, realm_id=realm_id)
+        grant, details = qbo_company.connect_details(realm_id=realm_id, grant=grant)
+    except QBOOAuthError as exc:
         log.warning("QuickBooks connect for %s failed: %s", shop.domain, exc)
         _state_outcome(row, succeeded=False, outcome="QuickBooks did not complete the connection. Please try again.")
         return shop
@@ -259,11 +261,10 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         else:
             if switching:
                 # Nothing was written to the old company yet: let it go, with the choices
-                # the merchant mapped to its items and accounts (ids of that company only).
-                from mappings.models import AccountRoleMapping
-
+                # the merchant mapped to its items and accounts (ids of that company only;
+                # mappings' rows, reached through their foreign key to the shop).
                 old_grant = connection.refresh_token
-                AccountRoleMapping.objects.filter(shop=shop).delete()
+                shop.role_mappings.all().delete()
                 log.info("switching %s from realm %s to %s", shop.domain, connection.realm_id, realm_id)
             # Joining a company another store already uses waits for the merchant to agree
             # (two stores' sales in one set of books); getting back the company this store
@@ -326,9 +327,9 @@ def qbo_shared_confirm(*, shop: Shop, realm_id: str) -> bool:
 
 
 def _has_synced_documents(shop: Shop) -> bool:
-    from syncing.models import SyncedRecord
-
-    return SyncedRecord.objects.filter(shop=shop).exclude(qbo_id="").exists()
+    # The sync's records, reached through their foreign key to the shop: accounts sits
+    # below syncing and imports none of it.
+    return shop.synced_records.exclude(qbo_id="").exists()
 
 
 def qbo_disconnect(*, shop: Shop) -> None:
@@ -353,10 +354,10 @@ def qbo_disconnect(*, shop: Shop) -> None:
 
 def _qbo_revoke_quietly(token: str) -> bool:
     try:
-        quickbooks_auth.revoke(token=token)
-    except quickbooks_auth.QBOGrantRevoked:
+        qbo_oauth.revoke(token=token)
+    except QBOGrantRevoked:
         return True  # already dead
-    except quickbooks_auth.QBOOAuthError as exc:
+    except QBOOAuthError as exc:
         log.warning("could not revoke a QuickBooks token: %s", exc)
         return False
     return True
@@ -398,9 +399,6 @@ def shop_access_works(*, shop: Shop) -> bool:
     refreshed and tried again: only a refused refresh (or a 401 without a refresh
     token) counts. Raises ``ShopifyUnavailable`` or ``TokenRefreshFailed`` when
     Shopify cannot tell us now."""
-    from accounts.tokens import TokenRevoked, shopify_access_token
-    from syncing.shopify.client import ShopifyAuthError, ShopifyClient, load_query
-
     try:
         client = ShopifyClient(
             shop_domain=shop.domain,
@@ -457,9 +455,6 @@ SHOP_GROUP = "shop-{id}"
 
 def shop_stop_work(*, shop: Shop) -> int:
     """Drop the shop's queued tasks (group ``shop-<id>``) and schedules (named ``shop-<id>...``)."""
-    from django_q.models import OrmQ, Schedule
-    from django_q.signing import BadSignature
-
     group = SHOP_GROUP.format(id=shop.pk)
     doomed = []
     for queued in OrmQ.objects.all().only("id", "payload"):
@@ -474,190 +469,6 @@ def shop_stop_work(*, shop: Shop) -> int:
     pattern = rf"^{re.escape(group)}([^0-9]|$)"
     deleted += Schedule.objects.filter(name__regex=pattern).delete()[0]
     return deleted
-
-
-def shop_redact(*, domain: str, webhook_id: str) -> ComplianceRequest:
-    """``shop/redact``: delete everything we hold for the shop; keep a record that we did.
-
-    Shopify sends it 48 hours after an uninstall. A shop that is installed here and whose
-    access Shopify still accepts is not deleted (reinstalled since, or a replayed body):
-    the request is recorded as refused. Installed here but refused by Shopify means we
-    missed the uninstall: the data goes.
-    """
-    from django_q.models import Task
-
-    from syncing.models import WebhookDelivery
-
-    probed = Shop.objects.filter(domain=domain).first()
-    alive = probed is not None and probed.is_installed and shop_access_works(shop=probed)
-    summary = ""
-    with transaction.atomic():
-        shop = Shop.objects.select_for_update().filter(domain=domain).first()
-        if alive:
-            summary = "not deleted: ShopQB is installed on the store and Shopify accepts its access"
-            log.warning("shop/redact for %s, which is installed and whose token works: nothing deleted", domain)
-        elif (
-            shop is not None
-            and shop.is_installed
-            and (probed is None or (shop.installed_at, shop.access_token) != (probed.installed_at, probed.access_token))
-        ):
-            summary = "not deleted: the store installed ShopQB again"
-        else:
-            counts: dict[str, int] = {}
-            if shop is not None:
-                connection = QuickBooksConnection.objects.filter(shop=shop).first()
-                if connection and connection.refresh_token:
-                    _qbo_revoke_later(connection.refresh_token)
-                counts["queued tasks"] = shop_stop_work(shop=shop)
-                counts["task results"] = Task.objects.filter(group=SHOP_GROUP.format(id=shop.pk)).delete()[0]
-                counts["shop rows"] = shop.delete()[0]
-            counts["webhooks"] = (
-                WebhookDelivery.objects.filter(shop_domain=domain).exclude(webhook_id=webhook_id).delete()[0]
-            )
-            counts["compliance records"] = (
-                ComplianceRequest.objects.filter(shop_domain=domain).exclude(topic="shop/redact").delete()[0]
-            )
-            counts["oauth states"] = OAuthState.objects.filter(shop_domain=domain).delete()[0]
-            summary = "deleted " + ", ".join(f"{n} {what}" for what, n in counts.items())
-        record, _ = ComplianceRequest.objects.get_or_create(
-            webhook_id=webhook_id,
-            defaults={
-                "topic": "shop/redact",
-                "shop_domain": domain,
-                "summary": summary,
-                "completed_at": timezone.now(),
-            },
-        )
-    log.info("shop/redact for %s: %s", domain, summary)
-    return record
-
-
-def _qbo_revoke_later(token: str) -> None:
-    # The task row holds only ciphertext: the token is encrypted before it is queued.
-    from django_q.tasks import async_task
-
-    ciphertext = encrypt(token)
-    transaction.on_commit(lambda: async_task("accounts.tasks.qbo_revoke_encrypted", ciphertext))
-
-
-def _customer_scope(shop_domain: str, customer_id: str, order_ids: list[str]):
-    from syncing.models import SyncedRecord, SyncIssue, WebhookDelivery
-
-    order_ids = [i for i in order_ids if i]
-    sources = [f"gid://shopify/Order/{i}" for i in order_ids]
-    if customer_id:
-        sources.append(f"gid://shopify/Customer/{customer_id}")
-    shop = Shop.objects.filter(domain=shop_domain).first()
-    records = SyncedRecord.objects.filter(shop=shop, source_id__in=sources) if shop else SyncedRecord.objects.none()
-    issues = SyncIssue.objects.filter(shop=shop, source_id__in=sources) if shop else SyncIssue.objects.none()
-    # Both come from _id_text: ASCII digits only (str.isdigit() would also pass "١٢٣").
-    numeric_orders = [int(i) for i in order_ids]
-    mentions = Q(payload__customer__id=int(customer_id)) if customer_id else Q(pk__in=[])
-    if numeric_orders:
-        mentions |= Q(payload__id__in=numeric_orders, topic__startswith="orders/")
-        mentions |= Q(payload__order_id__in=numeric_orders, topic__startswith="refunds/")
-    deliveries = WebhookDelivery.objects.filter(shop_domain=shop_domain).filter(mentions)
-    deliveries = deliveries.exclude(topic__startswith="customers/").exclude(topic="shop/redact")
-    return records, issues, deliveries
-
-
-def customer_data_request(*, shop_domain: str, webhook_id: str, payload: dict[str, Any]) -> ComplianceRequest:
-    """``customers/data_request``: gather what we hold about the customer for the merchant."""
-    customer_id = customer_id_of(payload)
-    order_ids = order_ids_of(payload, "orders_requested")
-    records, issues, deliveries = _customer_scope(shop_domain, customer_id, order_ids)
-    export = {
-        "shop": shop_domain,
-        "customer_id": customer_id,
-        "orders_requested": order_ids,
-        "generated_at": timezone.now().isoformat(),
-        "note": (
-            "ShopQB keeps only links between Shopify objects and the QuickBooks documents it wrote. "
-            "The documents themselves are in the merchant's QuickBooks company."
-        ),
-        "synced_records": [
-            {
-                "source_type": r.source_type,
-                "source_id": r.source_id,
-                "source_name": r.source_name,
-                "quickbooks_document": r.kind,
-                "quickbooks_id": r.qbo_id,
-                "doc_number": r.doc_number,
-                "amount": str(r.amount) if r.amount is not None else None,
-                "currency": r.currency,
-                "date": r.txn_date.isoformat() if r.txn_date else None,
-                "status": r.status,
-            }
-            for r in records
-        ],
-        "sync_issues": [
-            {"source_id": i.source_id, "code": i.code, "message": i.message, "detail": i.detail} for i in issues
-        ],
-        "webhook_payloads": [
-            {"topic": d.topic, "received_at": d.received_at.isoformat(), "payload": d.payload} for d in deliveries
-        ],
-    }
-    record, _ = ComplianceRequest.objects.get_or_create(
-        webhook_id=webhook_id,
-        defaults={
-            "topic": "customers/data_request",
-            "shop_domain": shop_domain,
-            "customer_id": customer_id,
-            "export": json.dumps(export, default=str),
-            "summary": (
-                f"{len(export['synced_records'])} synced records, {len(export['sync_issues'])} issues, "
-                f"{len(export['webhook_payloads'])} webhook payloads"
-            ),
-            "completed_at": timezone.now(),
-        },
-    )
-    return record
-
-
-def customer_redact(*, shop_domain: str, webhook_id: str, payload: dict[str, Any]) -> ComplianceRequest:
-    """``customers/redact``: erase the personal data; keep amounts and document links (bookkeeping)."""
-    customer_id = customer_id_of(payload)
-    order_ids = order_ids_of(payload, "orders_to_redact")
-    records, issues, deliveries = _customer_scope(shop_domain, customer_id, order_ids)
-    scrubbed = deliveries.update(payload={"redacted": True})
-    anonymised = issues.update(message="[redacted at the customer's request]", detail={})
-    customer_links = records.filter(source_type="customer").delete()[0]
-    # Order records (amounts, document numbers) are bookkeeping, not personal data: they stay.
-    exports = ComplianceRequest.objects.filter(
-        shop_domain=shop_domain, topic="customers/data_request", customer_id=customer_id
-    ).update(export="", summary="export erased after a redaction request")
-    record, _ = ComplianceRequest.objects.get_or_create(
-        webhook_id=webhook_id,
-        defaults={
-            "topic": "customers/redact",
-            "shop_domain": shop_domain,
-            "customer_id": customer_id,
-            "summary": (
-                f"scrubbed {scrubbed} webhook payloads, anonymised {anonymised} issues, "
-                f"deleted {customer_links} customer links, erased {exports} exports"
-            ),
-            "completed_at": timezone.now(),
-        },
-    )
-    return record
-
-
-def customer_id_of(payload: dict[str, Any]) -> str:
-    """The customer id of a compliance payload, or "" when the body is not shaped as documented."""
-    customer = payload.get("customer")
-    return _id_text(customer.get("id")) if isinstance(customer, dict) else ""
-
-
-def order_ids_of(payload: dict[str, Any], key: str) -> list[str]:
-    values = payload.get(key)
-    if not isinstance(values, list):
-        return []
-    return [text for text in (_id_text(v) for v in values if not isinstance(v, bool)) if text]
-
-
-def _id_text(value: object) -> str:
-    text = str(value if value is not None else "")
-    return text if re.fullmatch(r"[0-9]{1,18}", text) else ""
 
 
 def qbo_connect_outcome(*, shop: Shop, since: datetime | None = None) -> OAuthState | None:

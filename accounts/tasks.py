@@ -2,12 +2,14 @@
 
 import logging
 
-from django.utils import timezone
-
-from accounts import quickbooks_auth, services
 from accounts.crypto import decrypt
-from accounts.models import Shop
-from syncing.models import WebhookDelivery
+from shopqb_app.integrations.quickbooks import oauth as qbo_oauth
+from shopqb_app.integrations.quickbooks.errors import QBOGrantRevoked, QBOOAuthError
+
+# The compliance tasks moved above the sync (they read its webhook deliveries); ones
+# queued before that still name this module. The one import from accounts into the
+# sync, listed in pyproject.toml's import contracts: drop both once no queue holds these names.
+from syncing.tasks import app_uninstalled, shop_redact  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -15,35 +17,9 @@ log = logging.getLogger(__name__)
 def qbo_revoke_encrypted(ciphertext: str) -> None:
     """Revoke a QuickBooks token of a deleted shop; the queue only ever saw ciphertext."""
     try:
-        quickbooks_auth.revoke(token=decrypt(ciphertext))
-    except quickbooks_auth.QBOGrantRevoked:
+        qbo_oauth.revoke(token=decrypt(ciphertext))
+    except QBOGrantRevoked:
         return
-    except quickbooks_auth.QBOOAuthError as exc:
+    except QBOOAuthError as exc:
         log.warning("could not revoke a deleted shop's QuickBooks token: %s", exc)
         raise
-
-
-def app_uninstalled(webhook_id: str) -> str:
-    """``app/uninstalled`` delivered as ``webhook_id``: act once Shopify confirms it.
-
-    Raises ``UninstallNotConfirmed`` while Shopify still accepts the shop's token, and
-    Shopify's own errors when it cannot be asked: the delivery stays unprocessed and
-    the failed task shows in the admin for support (re-run it from there).
-    """
-    delivery = WebhookDelivery.objects.filter(webhook_id=webhook_id, processed_at__isnull=True).first()
-    if delivery is None:
-        return "already processed"
-    shop = Shop.objects.filter(domain=delivery.shop_domain).first()
-    acted = shop is not None and services.shop_uninstall_confirm(shop=shop, triggered_at=delivery.triggered_at)
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=timezone.now())
-    return "uninstalled" if acted else "nothing to do"
-
-
-def shop_redact(webhook_id: str) -> str:
-    """``shop/redact`` delivered as ``webhook_id`` (may ask Shopify, may delete a lot of rows)."""
-    delivery = WebhookDelivery.objects.filter(webhook_id=webhook_id, processed_at__isnull=True).first()
-    if delivery is None:
-        return "already processed"
-    record = services.shop_redact(domain=delivery.shop_domain, webhook_id=webhook_id)
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=timezone.now())
-    return record.summary

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import quickbooks_auth, shopify_auth
 from accounts.models import PauseCode, QuickBooksConnection, Shop
+from shopqb_app.integrations.quickbooks import oauth as qbo_oauth
+from shopqb_app.integrations.quickbooks.errors import QBOGrantRevoked, QBOOAuthError
+from shopqb_app.integrations.shopify import oauth as shopify_oauth
+from shopqb_app.integrations.shopify.errors import ShopifyGrantRevoked, ShopifyOAuthError
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,10 @@ def shopify_access_token(shop: Shop, *, refused: str = "") -> str:
             if not locked.refresh_token:
                 raise TokenRevoked(f"{locked.domain} has no usable Shopify token (not installed?)")
             try:
-                grant = shopify_auth.refresh(shop=locked.domain, refresh_token=locked.refresh_token)
-            except shopify_auth.ShopifyGrantRevoked:
+                grant = shopify_oauth.refresh(shop=locked.domain, refresh_token=locked.refresh_token)
+            except ShopifyGrantRevoked:
                 revoked = True
-            except shopify_auth.ShopifyOAuthError as exc:
+            except ShopifyOAuthError as exc:
                 raise TokenRefreshFailed(str(exc)) from None
             else:
                 _store_grant(locked, grant)
@@ -88,7 +90,7 @@ def shopify_access_token(shop: Shop, *, refused: str = "") -> str:
     return shop.access_token
 
 
-def _store_grant(locked: Shop | QuickBooksConnection, grant: Any) -> None:
+def _store_grant(locked: Shop | QuickBooksConnection, grant: shopify_oauth.ShopifyGrant | qbo_oauth.QBOGrant) -> None:
     """Save a refreshed grant on the row we hold locked. Both providers may rotate the
     refresh token: the newest one is always kept, in the same transaction."""
     locked.access_token = grant.access_token
@@ -122,11 +124,11 @@ def qbo_access_token(connection: QuickBooksConnection, *, refused: str = "") -> 
         if not _usable(locked.access_token, locked.access_token_expires_at, refused):
             try:
                 if not locked.refresh_token:
-                    raise quickbooks_auth.QBOGrantRevoked("no refresh token stored")
-                grant = quickbooks_auth.refresh(refresh_token=locked.refresh_token)
-            except quickbooks_auth.QBOGrantRevoked:
+                    raise QBOGrantRevoked("no refresh token stored")
+                grant = qbo_oauth.refresh(refresh_token=locked.refresh_token)
+            except QBOGrantRevoked:
                 revoked = True
-            except quickbooks_auth.QBOOAuthError as exc:
+            except QBOOAuthError as exc:
                 raise TokenRefreshFailed(str(exc)) from None
             else:
                 _store_grant(locked, grant)

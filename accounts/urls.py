@@ -1,11 +1,10 @@
 from django.urls import path
 
-from accounts import views, webhooks
+from accounts import views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("api/status", views.status, name="status"),
     path("auth/install", views.install, name="install"),
     path("auth/callback", views.install_callback, name="install_callback"),
@@ -15,5 +14,4 @@ urlpatterns = [
     path("qbo/disconnect", views.qbo_disconnect, name="qbo_disconnect"),
     path("qbo/shared/confirm", views.qbo_shared_confirm, name="qbo_shared_confirm"),
     path("privacy/data-requests/<int:pk>.json", views.data_request_export, name="data_request_export"),
-    path("webhooks", webhooks.receive, name="webhooks"),
 ]

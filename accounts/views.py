@@ -1,5 +1,6 @@
-"""Embedded pages, the Shopify install round trip and QuickBooks connect/disconnect.
+"""The Shopify install round trip, QuickBooks connect/disconnect and the shop's own data.
 
+The embedded home page, which shows the sync too, is ``syncing/views.py``.
 Embedded views take their shop from ``accounts.auth.shop_required`` only. The
 OAuth callbacks run top-level (outside the admin's iframe) and are bound to the
 browser that started them by a first-party cookie holding the state.
@@ -17,10 +18,12 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import quickbooks_auth, ratelimit, services, shopify_auth
+from accounts import ratelimit, services
 from accounts.auth import shop_required
 from accounts.models import ComplianceRequest, OAuthState, QuickBooksConnection
-from syncing.dashboard import shop_summary
+from shopqb_app.integrations.quickbooks import oauth as qbo_oauth
+from shopqb_app.integrations.quickbooks.errors import QBOOAuthError
+from shopqb_app.integrations.shopify import oauth as shopify_oauth
 
 SHOPIFY_STATE_COOKIE = "shopqb_shopify_state"
 QBO_BROWSER_COOKIE = "shopqb_qbo_browser"
@@ -46,22 +49,6 @@ def _set_state_cookie(response: HttpResponse, name: str, state: str, path: str) 
         httponly=True,
         samesite="Lax",
     )
-
-
-@require_GET
-@shop_required
-def home(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
-    context = {
-        "shop": shop,
-        "connection": QuickBooksConnection.objects.filter(shop=shop).first(),
-        "connect_problem": services.qbo_connect_outcome(shop=shop),
-        "data_requests": ComplianceRequest.objects.filter(
-            shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
-        ).exclude(export="")[:20],
-        "sync": shop_summary(shop),
-    }
-    return render(request, "accounts/home.html", context)
 
 
 @require_GET
@@ -99,7 +86,7 @@ def status(request: HttpRequest) -> JsonResponse:
 @require_GET
 def install(request: HttpRequest) -> HttpResponse:
     """Start the code grant. Anyone may call this and each call writes a state row: rate-limited."""
-    shop = shopify_auth.valid_shop_domain(request.GET.get("shop"))
+    shop = shopify_oauth.valid_shop_domain(request.GET.get("shop"))
     wait = ratelimit.install_rate_limit_hit(client=ratelimit.client_address(request), shop_domain=shop)
     if wait:
         response = _problem(request, "Too many install attempts. Please try again in a few minutes.", 429)
@@ -108,7 +95,7 @@ def install(request: HttpRequest) -> HttpResponse:
     if shop is None:
         return _problem(request, "Install ShopQB from your Shopify admin or the Shopify App Store.", 400)
     row = services.oauth_state_create(provider=OAuthState.Provider.SHOPIFY, shop_domain=shop)
-    url = shopify_auth.authorize_url(shop=shop, state=row.state, redirect_uri=_app_url("accounts:install_callback"))
+    url = shopify_oauth.authorize_url(shop=shop, state=row.state, redirect_uri=_app_url("accounts:install_callback"))
     response = redirect(url)
     _set_state_cookie(response, SHOPIFY_STATE_COOKIE, row.state, reverse("accounts:install_callback"))
     add_never_cache_headers(response)
@@ -118,8 +105,8 @@ def install(request: HttpRequest) -> HttpResponse:
 @require_GET
 def install_callback(request: HttpRequest) -> HttpResponse:
     params = request.GET.dict()
-    shop = shopify_auth.valid_shop_domain(params.get("shop"))
-    if shop is None or not shopify_auth.query_is_signed(params):
+    shop = shopify_oauth.valid_shop_domain(params.get("shop"))
+    if shop is None or not shopify_oauth.query_is_signed(params):
         return _problem(request, "This install link is not valid. Install ShopQB again from Shopify.", 400)
     try:
         services.oauth_state_consume(
@@ -133,7 +120,7 @@ def install_callback(request: HttpRequest) -> HttpResponse:
         return _problem(request, f"The install could not be completed: {exc}. Please install again.", 400)
     except services.InstallError as exc:
         return _problem(request, str(exc), 403)
-    response = redirect(shopify_auth.admin_app_url(shop))
+    response = redirect(shopify_oauth.admin_app_url(shop))
     response.delete_cookie(SHOPIFY_STATE_COOKIE, path=reverse("accounts:install_callback"))
     return response
 
@@ -154,7 +141,7 @@ def qbo_start(request: HttpRequest) -> HttpResponse:
     """Step 2 (top-level, Intuit cannot be framed): spend the ticket, bind this browser, go to Intuit."""
     try:
         row, binding = services.qbo_connect_start(ticket=request.GET.get("ticket", ""))
-        url = quickbooks_auth.authorize_url(state=row.state)
+        url = qbo_oauth.authorize_url(state=row.state)
     except services.InvalidState as exc:
         return _problem(
             request,
@@ -162,7 +149,7 @@ def qbo_start(request: HttpRequest) -> HttpResponse:
             "clicking Connect QuickBooks. Open ShopQB in your Shopify admin and click Connect QuickBooks again.",
             400,
         )
-    except quickbooks_auth.QBOOAuthError:
+    except QBOOAuthError:
         return _problem(request, "QuickBooks cannot be reached right now. Please try again in a moment.", 502)
     response = redirect(url)
     _set_state_cookie(response, QBO_BROWSER_COOKIE, binding, reverse("accounts:qbo_callback"))
@@ -193,7 +180,7 @@ def qbo_callback(request: HttpRequest) -> HttpResponse:
         realm_id=request.GET.get("realmId", ""),
         error=request.GET.get("error", ""),
     )
-    response = redirect(shopify_auth.admin_app_url(shop.domain))
+    response = redirect(shopify_oauth.admin_app_url(shop.domain))
     response.delete_cookie(QBO_BROWSER_COOKIE, path=reverse("accounts:qbo_callback"))
     return response
 

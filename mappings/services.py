@@ -8,8 +8,8 @@ from typing import Any
 
 from accounts.models import QuickBooksConnection, Shop
 from mappings.models import AccountRole, AccountRoleMapping, SyncSettings
+from shopqb_app.integrations.quickbooks import client as qbo
 from syncing import ledger
-from syncing.quickbooks import client as qbo
 
 log = logging.getLogger(__name__)
 

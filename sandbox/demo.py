@@ -94,7 +94,7 @@ def connect_demo_shop(info: dict[str, Any]) -> Any:
     from django.utils import timezone
 
     from accounts.models import QuickBooksConnection, Shop
-    from syncing.shopify.client import load_query
+    from shopqb_app.integrations.shopify.client import load_query
 
     shop_info = info["shops"][0]
     company = info["qbo_companies"][0]
@@ -148,7 +148,7 @@ def seed_if_empty(info: dict[str, Any], shop: Any) -> None:
 def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict]:
     from django_q.tasks import result
 
-    from syncing.tasks import enqueue_sweep
+    from syncing.pending import enqueue_sweep
 
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],

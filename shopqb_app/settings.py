@@ -195,7 +195,7 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # `manage.py createcachetable`) or redis://host:6379/1.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
-# --- Embedded app: install, session tokens, webhooks (accounts/) ---
+# --- Embedded app: install, session tokens (accounts/), webhooks (syncing/webhooks.py) ---
 # /auth/install requests allowed per client address and per shop in 10 minutes;
 # each writes an OAuth state row.
 INSTALL_RATE_LIMIT_PER_IP = env.int("INSTALL_RATE_LIMIT_PER_IP", default=30)

@@ -27,13 +27,14 @@ from accounts import tokens
 from accounts.models import QuickBooksConnection, Shop
 from mappings import services as mapping_services
 from mappings.models import SyncSettings
+from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.shopify.client import ShopifyClient
+from shopqb_app.integrations.shopify.errors import ShopifyAuthError, ShopifyError, ShopifyUnavailable
+from shopqb_app.integrations.shopify.fetch import all_orders, changed_order_ids, fetch_order
+from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
+from shopqb_app.integrations.shopify.parse import Order, parse_datetime, parse_order, parse_payout
 from syncing import ledger, pending
 from syncing.models import UNKNOWN_VERSION, PendingSync, SyncedRecord, SyncIssue, SyncRun
-from syncing.quickbooks import client as qbo
-from syncing.shopify.client import ShopifyAuthError, ShopifyClient, ShopifyError, ShopifyUnavailable
-from syncing.shopify.fetch import all_orders, changed_order_ids, fetch_order
-from syncing.shopify.fetch import payouts as shopify_payouts
-from syncing.shopify.orders import Order, parse_datetime, parse_order, parse_payout
 
 log = logging.getLogger(__name__)
 
@@ -624,13 +625,11 @@ def shop_drain(*, shop_id: int) -> dict[str, int]:
 
 
 def _drain(ctx: SyncContext, *, deadline: float) -> dict[str, int]:
-    from syncing.tasks import enqueue_drain
-
     outcomes: dict[str, int] = {}
     while True:
         if time.monotonic() > deadline:
             if pending.waiting(shop_id=ctx.shop.pk):
-                enqueue_drain(shop_id=ctx.shop.pk)
+                pending.enqueue_drain(shop_id=ctx.shop.pk)
             break
         rows = pending.claim(shop_id=ctx.shop.pk, limit=1, lease=claim_lease())
         if not rows:
@@ -845,8 +844,6 @@ def payouts_sync(ctx: SyncContext) -> list[str]:
 
 def issue_retry(*, issue: SyncIssue) -> bool:
     """Queue the work behind an issue again; False when there is nothing to redo."""
-    from syncing.tasks import enqueue_order_sync, enqueue_sweep
-
     if issue.source_type == "order" and issue.source_id:
         record = SyncedRecord.objects.filter(
             shop=issue.shop, source_id=issue.source_id, status=SyncedRecord.Status.FAILED
@@ -854,17 +851,15 @@ def issue_retry(*, issue: SyncIssue) -> bool:
         if record is not None:
             record_retry(record=record)
         else:
-            enqueue_order_sync(shop_id=issue.shop_id, order_gid=issue.source_id)
+            pending.enqueue_order_sync(shop_id=issue.shop_id, order_gid=issue.source_id)
         return True
     if issue.code == "sweep_failed":
-        enqueue_sweep(shop_id=issue.shop_id)
+        pending.enqueue_sweep(shop_id=issue.shop_id)
         return True
     return False
 
 
 def record_retry(*, record: SyncedRecord) -> None:
     """Support / merchant retry: give a failed record its attempts back and queue it."""
-    from syncing.tasks import enqueue_order_sync
-
     SyncedRecord.objects.filter(pk=record.pk, status=SyncedRecord.Status.FAILED).update(attempts=0)
-    enqueue_order_sync(shop_id=record.shop_id, order_gid=record.source_id)
+    pending.enqueue_order_sync(shop_id=record.shop_id, order_gid=record.source_id)

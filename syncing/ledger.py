@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncing.shopify.orders import LineItem, Order, Payout, TaxLine
+from shopqb_app.integrations.shopify.parse import LineItem, Order, Payout, TaxLine
 
 CENT = Decimal("0.01")
 UNIT_PRICE = Decimal("0.0000001")  # QBO keeps unit prices to 7 decimals

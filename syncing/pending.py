@@ -6,6 +6,9 @@ takes rows in priority order (new orders first), fetches each order once as it
 is then, and ``finish`` deletes the row unless another request arrived while it
 worked. Every step is a single conditional UPDATE or DELETE, so requests, drains
 and crashed drains can interleave in any order without losing or doubling work.
+
+The django-q2 tasks that work the queue off are queued here too (by name: the
+entry points in syncing/tasks.py call the engine, which calls this module).
 """
 
 from __future__ import annotations
@@ -20,11 +23,36 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task
 
 from accounts.models import Shop
 from syncing.models import UNKNOWN_VERSION, PendingSync, WebhookDelivery
 
 Priority = PendingSync.Priority
+
+
+def enqueue_order_sync(*, shop_id: int, order_gid: str, new: bool = False, announced: datetime | None = None) -> None:
+    """Ask for one order's sync. Call inside the transaction that recorded why (ORM broker: outbox).
+
+    However many times an order is asked for, it waits in the queue once; a drain
+    task is queued only when it was not waiting already. ``new``: a just-created
+    order, synced before changes to older ones. ``announced``: the order's updatedAt
+    the request carries, if it says (a webhook).
+    """
+    priority = Priority.NEW if new else Priority.CHANGED
+    if request(shop_id=shop_id, order_gid=order_gid, priority=priority, announced=announced):
+        enqueue_drain(shop_id=shop_id)
+
+
+def enqueue_drain(*, shop_id: int) -> None:
+    async_task("syncing.tasks.drain_shop", shop_id, group=f"shop-{shop_id}")
+
+
+def enqueue_sweep(*, shop_id: int, full: bool = False) -> str:
+    """A pass over the shop's changed orders; it also drains what waits here for a shop
+    that was paused or unreachable."""
+    return str(async_task("syncing.tasks.sweep_shop", shop_id, full, group=f"shop-{shop_id}"))
 
 
 def request(
@@ -178,8 +206,6 @@ def waiting(*, shop_id: int) -> int:
 
 def drain_later(*, shop_id: int, at: datetime) -> None:
     """Make sure a drain of the shop runs at ``at`` (one django-q2 schedule per shop)."""
-    from django_q.models import Schedule
-
     name = f"shop-{shop_id}-drain"  # shop_stop_work drops schedules named shop-<id>...
     if Schedule.objects.filter(name=name).exists():
         Schedule.objects.filter(name=name, next_run__gt=at).update(next_run=at)

@@ -13,12 +13,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.shopify.fetch import all_orders
+from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
+from shopqb_app.integrations.shopify.parse import parse_order, parse_payout
 from syncing import engine, ledger
 from syncing.models import SyncedRecord
-from syncing.quickbooks import client as qbo
-from syncing.shopify.fetch import all_orders
-from syncing.shopify.fetch import payouts as shopify_payouts
-from syncing.shopify.orders import parse_order, parse_payout
 
 ZERO = Decimal("0.00")
 ID_CHUNK = 100

@@ -1,9 +1,16 @@
-from django.db import connection
-from django.http import Http404, HttpRequest, JsonResponse
-from django.views.decorators.http import require_POST
+"""The embedded home page (the shop, its QuickBooks company and the sync at a glance)
+and the merchant's sync actions; the load balancer's health check."""
 
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import services
 from accounts.auth import shop_required
-from syncing import engine, tasks
+from accounts.models import ComplianceRequest, QuickBooksConnection
+from syncing import engine, pending
+from syncing.dashboard import shop_summary
 from syncing.models import SyncIssue
 
 
@@ -14,6 +21,22 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
     return JsonResponse({"ok": True})
 
 
+@require_GET
+@shop_required
+def home(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    context = {
+        "shop": shop,
+        "connection": QuickBooksConnection.objects.filter(shop=shop).first(),
+        "connect_problem": services.qbo_connect_outcome(shop=shop),
+        "data_requests": ComplianceRequest.objects.filter(
+            shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
+        ).exclude(export="")[:20],
+        "sync": shop_summary(shop),
+    }
+    return render(request, "syncing/home.html", context)
+
+
 @require_POST
 @shop_required
 def sync_now(request: HttpRequest) -> JsonResponse:
@@ -21,7 +44,7 @@ def sync_now(request: HttpRequest) -> JsonResponse:
     shop = request.shop  # type: ignore[attr-defined]
     if shop.sync_paused:
         return JsonResponse({"error": f"Syncing is paused: {shop.paused_reason}"}, status=409)
-    task_id = tasks.enqueue_sweep(shop_id=shop.pk)
+    task_id = pending.enqueue_sweep(shop_id=shop.pk)
     return JsonResponse({"queued": task_id})
 
 

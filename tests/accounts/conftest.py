@@ -80,7 +80,11 @@ def webhook_headers(body: bytes, topic: str, shop: str, *, webhook_id: str | Non
     }
 
 
-def run_queued(prefix: str = "accounts.tasks.") -> list:
+# What account and compliance flows queue; the sync's own tasks run where a test asks for them.
+ACCOUNT_TASKS = ("accounts.tasks.", "syncing.tasks.app_uninstalled", "syncing.tasks.shop_redact")
+
+
+def run_queued(prefix: str | tuple[str, ...] = ACCOUNT_TASKS) -> list:
     """Run (and dequeue) the queued tasks whose function starts with ``prefix``, as a worker would."""
     from django.utils.module_loading import import_string
     from django_q.models import OrmQ

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from accounts.webhooks import HANDLERS
+from syncing.webhooks import HANDLERS
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = tomllib.loads((ROOT / "shopify.app.toml").read_text())

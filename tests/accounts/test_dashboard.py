@@ -53,7 +53,7 @@ def test_no_issues_says_so(client, shop_a, books):
 
 
 def test_sync_now_queues_a_pass_for_this_shop(client, shop_a, books):
-    with mock.patch("syncing.tasks.enqueue_sweep", return_value="t1") as enqueue:
+    with mock.patch("syncing.pending.enqueue_sweep", return_value="t1") as enqueue:
         response = client.post("/sync/run", HTTP_AUTHORIZATION="Bearer " + session_token(shop_a.domain))
     assert response.status_code == 200
     enqueue.assert_called_once_with(shop_id=shop_a.pk)
@@ -68,7 +68,7 @@ def test_sync_now_refuses_while_paused(client, shop_a, books):
 def test_retry_works_on_this_shops_issues_and_never_on_another_shops(client, shop_a, books):
     mine, theirs = books
     auth = {"HTTP_AUTHORIZATION": "Bearer " + session_token(shop_a.domain)}
-    with mock.patch("syncing.tasks.enqueue_order_sync") as enqueue:
+    with mock.patch("syncing.pending.enqueue_order_sync") as enqueue:
         assert client.post(f"/sync/issues/{theirs.pk}/retry", **auth).status_code == 404
         enqueue.assert_not_called()
         assert client.post(f"/sync/issues/{mine.pk}/retry", **auth).json() == {"queued": True}

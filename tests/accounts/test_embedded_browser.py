@@ -41,7 +41,7 @@ def sandboxes(live_server, settings, tmp_path, monkeypatch):
         state_dir=tmp_path,
         seed=3,
         shopify_options={"toml_path": ROOT / "shopify.app.toml", "shops": [DEFAULT_SHOP, SECOND_SHOP]},
-        qbo_options={"companies": ["US"]},
+        qbo_options={"companies": ["US"], "rotate_refresh_tokens": True},
     )
     info = boxes.info
     shopify, qbo = info["shopify"], info["qbo"]

@@ -5,8 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from accounts import services, shopify_auth
+from accounts import services
 from accounts.models import OAuthState, Shop
+from shopqb_app.integrations.shopify import oauth as shopify_auth
 from tests.accounts.conftest import API_SECRET
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,9 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from accounts import quickbooks_auth
 from accounts.models import OAuthState, PauseCode, QuickBooksConnection, Shop
+from shopqb_app.integrations.quickbooks import company as qbo_company
+from shopqb_app.integrations.quickbooks import oauth as quickbooks_auth
 from syncing.models import SyncedRecord
 from tests.accounts.conftest import make_connection, session_token
 
@@ -31,8 +32,8 @@ class FakeIntuit:
         self.revoked = []
         self.codes = []
         self.companies = {
-            "4620816365": quickbooks_auth.CompanyDetails("Maple Leaf Books", "CA", "CAD", False, True),
-            "9341453": quickbooks_auth.CompanyDetails("Other Company LLC", "US", "USD", True, False),
+            "4620816365": qbo_company.CompanyDetails("Maple Leaf Books", "CA", "CAD", False, True),
+            "9341453": qbo_company.CompanyDetails("Other Company LLC", "US", "USD", True, False),
         }
 
     def authorize_url(self, *, state):
@@ -59,8 +60,9 @@ class FakeIntuit:
 @pytest.fixture
 def intuit(monkeypatch):
     fake = FakeIntuit()
-    for name in ("authorize_url", "exchange_code", "company_details", "revoke"):
+    for name in ("authorize_url", "exchange_code", "revoke"):
         monkeypatch.setattr(quickbooks_auth, name, getattr(fake, name))
+    monkeypatch.setattr(qbo_company, "company_details", fake.company_details)
     return fake
 
 
@@ -322,7 +324,7 @@ def test_queued_revoke_decrypts_only_when_it_runs(intuit):
 def test_a_second_store_on_a_company_in_use_writes_nothing_until_its_merchant_confirms(
     client, shop_a, shop_b, intuit, monkeypatch
 ):
-    from syncing import engine, tasks
+    from syncing import engine, pending, tasks
 
     connect(Client(), shop_a, code="a1")
     assert connect(client, shop_b, code="b1").status_code == 302
@@ -334,7 +336,7 @@ def test_a_second_store_on_a_company_in_use_writes_nothing_until_its_merchant_co
     with pytest.raises(engine.ShopNotReady):
         engine.context_open(shop_b.pk)
     swept = []
-    monkeypatch.setattr(tasks, "enqueue_sweep", lambda *, shop_id, **kw: swept.append(shop_id))
+    monkeypatch.setattr(pending, "enqueue_sweep", lambda *, shop_id, **kw: swept.append(shop_id))
     tasks.sweep_all_shops()
     assert swept == [shop_a.pk]
 

@@ -22,7 +22,7 @@ def qbo(settings):
         pytest.skip(f"QBO emulator not available: {exc}")
     from sandbox.runner import serve_in_thread
 
-    emulator = QBOEmulator(seed=7, companies=["CA", "US"], multicurrency=["CA"])
+    emulator = QBOEmulator(seed=7, companies=["CA", "US"], multicurrency=["CA"], rotate_refresh_tokens=True)
     running = serve_in_thread(emulator)
     emulator.set_base_url(running.base_url)
     info = emulator.describe()
@@ -99,7 +99,7 @@ def test_connect_refresh_disconnect_against_the_emulator(client, shop_a, qbo):
     assert (
         client.post("/qbo/disconnect", HTTP_AUTHORIZATION="Bearer " + session_token(shop_a.domain)).status_code == 200
     )
-    from accounts import quickbooks_auth
+    from shopqb_app.integrations.quickbooks import oauth as quickbooks_auth
 
     with pytest.raises(quickbooks_auth.QBOGrantRevoked):
         quickbooks_auth.refresh(refresh_token=refresh_token)

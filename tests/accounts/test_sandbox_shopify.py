@@ -100,12 +100,12 @@ def test_uninstall_and_compliance_webhooks_from_the_emulator(client, shopify):
 
     requests.post(f"{base}/_sandbox/shops/uninstall", json={"shop": SHOP}, timeout=10)
     assert emulator.dispatcher.wait_idle(timeout=20)
-    assert run_queued("accounts.tasks.app_uninstalled") == ["uninstalled"]  # Shopify refuses the token now
+    assert run_queued("syncing.tasks.app_uninstalled") == ["uninstalled"]  # Shopify refuses the token now
     shop.refresh_from_db()
     assert not shop.is_installed and shop.access_token == "" and shop.paused_code == PauseCode.UNINSTALLED
 
     requests.post(f"{base}/_sandbox/webhooks/trigger", json={"shop": SHOP, "topic": "shop/redact"}, timeout=10)
     assert emulator.dispatcher.wait_idle(timeout=20)
-    run_queued("accounts.tasks.shop_redact")
+    run_queued("syncing.tasks.shop_redact")
     assert not Shop.objects.filter(domain=SHOP).exists()
     assert ComplianceRequest.objects.get(shop_domain=SHOP).topic == "shop/redact"

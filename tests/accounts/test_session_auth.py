@@ -6,15 +6,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import auth, services
+from accounts import services
 from accounts.models import PauseCode, Shop
+from shopqb_app.integrations.shopify.errors import InvalidSessionToken
+from shopqb_app.integrations.shopify.session_token import session_token_decode
 from tests.accounts.conftest import API_SECRET, make_connection, session_token
 
 pytestmark = pytest.mark.django_db
 
 
 def test_decode_returns_the_shop_from_dest(shop_a):
-    claims = auth.session_token_decode(session_token(shop_a.domain))
+    claims = session_token_decode(session_token(shop_a.domain))
     assert claims.shop_domain == shop_a.domain
     assert claims.user_id == "42"
 
@@ -36,8 +38,8 @@ def test_decode_returns_the_shop_from_dest(shop_a):
     ids=["empty", "garbage", "expired", "wrong-aud", "bad-signature", "dest-mismatch", "not-a-shop", "future-nbf"],
 )
 def test_decode_refuses(token):
-    with pytest.raises(auth.InvalidSessionToken):
-        auth.session_token_decode(token)
+    with pytest.raises(InvalidSessionToken):
+        session_token_decode(token)
 
 
 def signed_without(claim, token):
@@ -51,19 +53,19 @@ def signed_without(claim, token):
 @pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
 def test_decode_refuses_a_token_without_a_time_claim(shop_a, claim):
     """ShopifyAPI checks these only when present: without ``exp`` a token would never expire."""
-    with pytest.raises(auth.InvalidSessionToken):
-        auth.session_token_decode(signed_without(claim, session_token(shop_a.domain)))
+    with pytest.raises(InvalidSessionToken):
+        session_token_decode(signed_without(claim, session_token(shop_a.domain)))
 
 
 @pytest.mark.parametrize("lifetime", [61, 3600, 10 * 365 * 86400])
 def test_decode_refuses_a_token_that_lives_longer_than_a_minute(shop_a, lifetime):
-    with pytest.raises(auth.InvalidSessionToken, match="lifetime"):
-        auth.session_token_decode(session_token(shop_a.domain, lifetime=lifetime))
+    with pytest.raises(InvalidSessionToken, match="lifetime"):
+        session_token_decode(session_token(shop_a.domain, lifetime=lifetime))
 
 
 def test_decode_accepts_app_bridges_one_minute_and_says_when_it_was_issued(shop_a):
     now = int(time.time())
-    claims = auth.session_token_decode(session_token(shop_a.domain, lifetime=60, now=now))
+    claims = session_token_decode(session_token(shop_a.domain, lifetime=60, now=now))
     assert claims.issued_at.timestamp() == now
 
 
@@ -71,8 +73,8 @@ def test_decode_refuses_alg_none(shop_a):
     import jwt
 
     token = jwt.encode({"dest": f"https://{shop_a.domain}"}, key=None, algorithm="none")
-    with pytest.raises(auth.InvalidSessionToken):
-        auth.session_token_decode(token)
+    with pytest.raises(InvalidSessionToken):
+        session_token_decode(token)
 
 
 def test_home_shows_the_tokens_shop_and_its_company_only(client, shop_a, shop_b):
@@ -153,13 +155,13 @@ def test_first_load_of_a_new_shop_installs_by_token_exchange(client, monkeypatch
 
     def exchange(*, shop, session_token):
         calls.append((shop, session_token))
-        from accounts.shopify_auth import ShopifyGrant
+        from shopqb_app.integrations.shopify.oauth import ShopifyGrant
 
         return ShopifyGrant(
             access_token="shpat_new", scopes=frozenset({"read_orders", "read_products"}), expires_at=None
         )
 
-    monkeypatch.setattr("accounts.shopify_auth.exchange_session_token", exchange)
+    monkeypatch.setattr("shopqb_app.integrations.shopify.oauth.exchange_session_token", exchange)
     monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
     token = session_token("charlie-co.myshopify.com")
     response = client.get("/", {"id_token": token})
@@ -173,12 +175,12 @@ def test_first_load_of_a_new_shop_installs_by_token_exchange(client, monkeypatch
 
 
 def test_token_exchange_failure_shows_a_problem_and_installs_nothing(client, monkeypatch):
-    from accounts.shopify_auth import ShopifyGrantRevoked
+    from shopqb_app.integrations.shopify.errors import ShopifyGrantRevoked
 
     def exchange(*, shop, session_token):
         raise ShopifyGrantRevoked("invalid_subject_token")
 
-    monkeypatch.setattr("accounts.shopify_auth.exchange_session_token", exchange)
+    monkeypatch.setattr("shopqb_app.integrations.shopify.oauth.exchange_session_token", exchange)
     response = client.get("/", {"id_token": session_token("charlie-co.myshopify.com")})
     assert response.status_code == 403
     assert not Shop.objects.filter(domain="charlie-co.myshopify.com", installed_at__isnull=False).exists()
@@ -196,7 +198,7 @@ def uninstalled_seconds_ago(shop, seconds):
 @pytest.fixture
 def exchanges(monkeypatch):
     """Shopify's token exchange, granting every token it is given."""
-    from accounts.shopify_auth import ShopifyGrant
+    from shopqb_app.integrations.shopify.oauth import ShopifyGrant
 
     calls = []
 
@@ -204,7 +206,7 @@ def exchanges(monkeypatch):
         calls.append(session_token)
         return ShopifyGrant("shpat_again", frozenset({"read_orders", "read_products"}), None)
 
-    monkeypatch.setattr("accounts.shopify_auth.exchange_session_token", exchange)
+    monkeypatch.setattr("shopqb_app.integrations.shopify.oauth.exchange_session_token", exchange)
     monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
     return calls
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 # (method, url name, kwargs, kind): "document" pages also take ?id_token=; "fetch" only Bearer.
 EMBEDDED = [
-    ("get", "accounts:home", {}, "document"),
+    ("get", "home", {}, "document"),
     ("get", "accounts:status", {}, "fetch"),
     ("post", "accounts:qbo_connect", {}, "fetch"),
     ("post", "accounts:qbo_disconnect", {}, "fetch"),

@@ -8,8 +8,10 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from accounts import quickbooks_auth, shopify_auth, tokens
+from accounts import tokens
 from accounts.models import PauseCode, QuickBooksConnection, Shop
+from shopqb_app.integrations.quickbooks import oauth as quickbooks_auth
+from shopqb_app.integrations.shopify import oauth as shopify_auth
 from tests.accounts.conftest import make_connection, make_shop
 
 

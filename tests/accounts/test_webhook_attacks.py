@@ -15,10 +15,11 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from accounts import services, shopify_auth
+from accounts import services
 from accounts.models import ComplianceRequest, OAuthState, PauseCode, Shop
-from accounts.webhooks import numeric_id
+from shopqb_app.integrations.shopify import oauth as shopify_auth
 from syncing.models import PendingSync, SyncedRecord, WebhookDelivery
+from syncing.webhooks import numeric_id
 from tests.accounts.conftest import run_queued, session_token, webhook_headers
 from tests.syncing.conftest import connect_shop, use_sandboxes
 
@@ -186,7 +187,7 @@ def test_an_uninstall_whose_token_still_works_deletes_nothing(client, shop_a, mo
 
 
 def test_an_uninstall_shopify_cannot_confirm_now_deletes_nothing(client, shop_a, monkeypatch):
-    from syncing.shopify.client import ShopifyUnavailable
+    from shopqb_app.integrations.shopify.errors import ShopifyUnavailable
 
     def unreachable(*, shop):
         raise ShopifyUnavailable("HTTP 503")
@@ -205,8 +206,8 @@ def test_the_request_itself_never_deletes(client, shop_a, monkeypatch):
     assert post(client, "shop/redact", shop_a.domain, redact_body(shop_a)).status_code == 200
     assert Shop.objects.get(pk=shop_a.pk).is_installed
     assert [q.task["func"] for q in OrmQ.objects.order_by("pk")] == [
-        "accounts.tasks.app_uninstalled",
-        "accounts.tasks.shop_redact",
+        "syncing.tasks.app_uninstalled",
+        "syncing.tasks.shop_redact",
     ]
 
 
@@ -243,7 +244,7 @@ def test_uninstall_end_to_end_against_the_shopify_sandbox(client, sandbox_shop):
     assert not shop.is_installed and shop.access_token == "" and shop.paused_code == PauseCode.UNINSTALLED
 
     assert post(client, "shop/redact", shop.domain, redact_body(shop)).status_code == 200
-    [summary] = run_queued("accounts.tasks.shop_redact")
+    [summary] = run_queued("syncing.tasks.shop_redact")
     assert summary.startswith("deleted ") and not Shop.objects.filter(pk=shop.pk).exists()
 
 
@@ -251,7 +252,7 @@ def test_shop_redact_for_a_shop_installed_here_whose_token_shopify_refuses_delet
     """We missed the uninstall: Shopify's refusal is the proof, the data goes."""
     monkeypatch.setattr(services, "shop_access_works", lambda *, shop: False)
     post(client, "shop/redact", shop_a.domain, redact_body(shop_a))
-    [summary] = run_queued("accounts.tasks.shop_redact")
+    [summary] = run_queued("syncing.tasks.shop_redact")
     assert summary.startswith("deleted ") and not Shop.objects.filter(pk=shop_a.pk).exists()
 
 
@@ -259,7 +260,7 @@ class FakeShopify:
     """Shopify's side of a probe: which access token it accepts, and whether it renews the grant."""
 
     def __init__(self, monkeypatch, *, accepts: str, refresh_works: bool):
-        from syncing.shopify.client import ShopifyClient
+        from shopqb_app.integrations.shopify.client import ShopifyClient
 
         self.sent = []
         self.accepts = accepts

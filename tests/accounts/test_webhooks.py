@@ -43,7 +43,7 @@ def queued_for(shop):
 
 
 def requested(shop):
-    """Orders waiting for a sync (syncing.tasks.enqueue_order_sync keeps one row per order)."""
+    """Orders waiting for a sync (syncing.pending.enqueue_order_sync keeps one row per order)."""
     return list(PendingSync.objects.filter(shop=shop).values_list("order_gid", flat=True))
 
 
@@ -164,6 +164,21 @@ def test_late_app_uninstalled_after_a_reinstall_changes_nothing(client, shop_a, 
     assert run_queued() == ["nothing to do"]  # stale: Shopify is not even asked (no answer is set)
     shop_a.refresh_from_db()
     assert shop_a.is_installed and shop_a.access_token
+
+
+def test_compliance_tasks_queued_under_their_old_names_still_run(post_webhook, shop_a, shopify_access):
+    """A queue in production may still hold accounts.tasks.app_uninstalled and shop_redact,
+    queued before these tasks moved to syncing/tasks.py."""
+    shopify_access[shop_a.domain] = False
+    post_webhook("app/uninstalled", shop_a.domain, shop_body(shop_a), webhook_id="old-1")
+    post_webhook("shop/redact", shop_a.domain, {"shop_id": 1, "shop_domain": shop_a.domain}, webhook_id="old-2")
+    OrmQ.objects.all().delete()  # queued as the previous release named them:
+    async_task("accounts.tasks.app_uninstalled", "old-1")
+    async_task("accounts.tasks.shop_redact", "old-2")
+    uninstalled, redacted = run_queued("accounts.tasks.")
+    assert uninstalled == "uninstalled" and redacted.startswith("deleted ")
+    assert not Shop.objects.filter(pk=shop_a.pk).exists()
+    assert not WebhookDelivery.objects.filter(processed_at__isnull=True).exists()
 
 
 def _customer_data(shop, order_id=450789469, customer_id=207119551):
@@ -314,7 +329,7 @@ def test_shop_redact_deletes_everything_of_that_shop_only(
     # A duplicate delivery is a no-op.
     redact = {"shop_id": 1, "shop_domain": shop_a.domain}
     assert post_webhook("shop/redact", shop_a.domain, redact, webhook_id="sr-1").status_code == 200
-    assert run_queued("accounts.tasks.shop_redact") == []
+    assert run_queued("syncing.tasks.shop_redact") == []
 
 
 def test_shop_redact_for_an_installed_shop_whose_token_works_deletes_nothing(post_webhook, shop_a, shopify_access):

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import ComplianceRequest, Shop
-from accounts.webhooks import HANDLERS
 from syncing.models import WebhookDelivery
+from syncing.webhooks import HANDLERS
 from tests.accounts.conftest import API_SECRET, make_shop
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ from sandbox.shopify.emulator import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference" / "shopify" / "admin-2025-04.graphql"
-QUERIES = ROOT / "syncing" / "shopify" / "queries"
+QUERIES = ROOT / "shopqb_app" / "integrations" / "shopify" / "queries"
 
 
 @pytest.fixture(scope="module")

@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 def _run(shop: Any, step: str, nth: int, orders: int, plan: Path, wait: float) -> dict[str, Any]:
     from django.db import transaction
 
+    from shopqb_app.integrations.quickbooks import client as qbo
     from syncing import engine
     from syncing.models import PendingSync, SyncedRecord
-    from syncing.quickbooks import client as qbo
-    from syncing.tasks import enqueue_order_sync
+    from syncing.pending import enqueue_order_sync
     from tests.syncing.conftest import Store
 
     for suffix in (".done", ".hits"):

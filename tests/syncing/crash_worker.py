@@ -39,8 +39,8 @@ def _reached(step: str) -> None:
 
 
 def install() -> None:
+    from shopqb_app.integrations.quickbooks import client as qbo
     from syncing import engine
-    from syncing.quickbooks import client as qbo
 
     record_claim, record_synced = engine.record_claim, engine._record_synced
     create, process_request = qbo.create, qbo.TimeoutQuickBooks.process_request

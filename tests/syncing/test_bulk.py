@@ -2,10 +2,11 @@
 
 import pytest
 
-from syncing.shopify.bulk import assemble_orders, orders_query
-from syncing.shopify.client import ShopifyClient, ShopifyQueryError
-from syncing.shopify.fetch import all_orders, fetch_order
-from syncing.shopify.orders import parse_order
+from shopqb_app.integrations.shopify.bulk import assemble_orders, orders_query
+from shopqb_app.integrations.shopify.client import ShopifyClient
+from shopqb_app.integrations.shopify.errors import ShopifyQueryError
+from shopqb_app.integrations.shopify.fetch import all_orders, fetch_order
+from shopqb_app.integrations.shopify.parse import parse_order
 from tests.syncing.conftest import Store
 
 

@@ -8,11 +8,11 @@ import pytest
 import requests
 from django.utils import timezone
 
-from syncing import engine, tasks
+from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.shopify.fetch import fetch_order
+from syncing import engine, pending, tasks
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
-from syncing.quickbooks import client as qbo
 from syncing.reconcile import reconcile_shop
-from syncing.shopify.fetch import fetch_order
 from tests.syncing.conftest import Store
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +47,7 @@ def test_sweep_books_each_paid_order_once_and_a_second_sweep_writes_nothing(shop
 def test_the_sweep_runs_through_django_q(shop):
     Store(shop).order()
     with mock.patch("django_q.conf.Conf.SYNC", True):
-        tasks.enqueue_sweep(shop_id=shop.pk)
+        pending.enqueue_sweep(shop_id=shop.pk)
     assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.SYNCED
 
 

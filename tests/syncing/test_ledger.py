@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shopqb_app.integrations.shopify.parse import parse_order
 from syncing import ledger
-from syncing.shopify.orders import parse_order
 from tests.syncing.factories import bag, mapping, order_node
 
 
@@ -291,7 +291,7 @@ def test_refunded_shipping_and_tax_inclusive_refunds_are_booked_net():
 
 
 def payout(**summary):
-    from syncing.shopify.orders import parse_payout
+    from shopqb_app.integrations.shopify.parse import parse_payout
 
     fields = {k: {"amount": v} for k, v in summary.items()}
     gross = sum((Decimal(v) for k, v in summary.items() if k.endswith("Gross")), Decimal(0))

@@ -8,8 +8,8 @@ from unittest import mock
 import pytest
 
 from sandbox.runner import start_sandboxes
+from shopqb_app.integrations.quickbooks import client as qbo
 from syncing.models import SyncedRecord, WebhookDelivery
-from syncing.quickbooks import client as qbo
 from tests.syncing.conftest import Store, connect_shop, use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 
-from syncing import engine, pending, tasks
+from shopqb_app.integrations.shopify import fetch
+from shopqb_app.integrations.shopify.parse import parse_datetime
+from syncing import engine, pending
 from syncing.models import UNKNOWN_VERSION, PendingSync, SyncedRecord, SyncIssue
-from syncing.shopify import fetch
-from syncing.shopify.orders import parse_datetime
 from tests.syncing.conftest import Store
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +44,7 @@ def test_many_requests_for_one_order_queue_one_sync_and_one_drain(shop):
     order = Store(shop).order()
     for _ in range(20):
         with transaction.atomic():
-            tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+            pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
     row = PendingSync.objects.get(shop=shop)
     assert row.generation == 20
     assert len(queued_drains(shop)) == 1
@@ -59,7 +59,7 @@ def test_many_requests_for_one_order_queue_one_sync_and_one_drain(shop):
 
 def test_a_request_arriving_while_the_order_is_synced_is_not_lost(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
     real_process = engine.order_process
     seen = []
 
@@ -67,7 +67,7 @@ def test_a_request_arriving_while_the_order_is_synced_is_not_lost(shop):
         seen.append(raw["updatedAt"])
         if len(seen) == 1:
             # A webhook for the same order lands while the drain works on it.
-            tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+            pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
         return real_process(ctx, raw)
 
     with mock.patch.object(engine, "order_process", side_effect=process_then_webhook):
@@ -81,7 +81,7 @@ def test_a_request_arriving_while_the_order_is_synced_is_not_lost(shop):
 def test_a_request_for_a_version_already_fetched_costs_no_second_fetch(shop, same_version):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     # orders/create carries the order's version (a day old here: any version before now).
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=timezone.now() - timedelta(days=1))
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=timezone.now() - timedelta(days=1))
     real_process = engine.order_process
     fetched = []
 
@@ -91,7 +91,7 @@ def test_a_request_for_a_version_already_fetched_costs_no_second_fetch(shop, sam
             # Another webhook lands while the drain works: for the version just fetched
             # (a busy day's repeats), or for a newer one.
             version = parse_datetime(raw["updatedAt"]) + (timedelta(0) if same_version else timedelta(seconds=1))
-            tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=version)
+            pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=version)
         return real_process(ctx, raw)
 
     with mock.patch.object(engine, "order_process", side_effect=process_then_webhook):
@@ -104,7 +104,7 @@ def test_late_repeats_of_a_version_already_booked_are_drained_without_a_fetch(sh
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
     booked = SyncedRecord.objects.get(shop=shop).source_updated_at
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=booked)
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=booked)
     calls, patch = counting_fetches()
     with patch:
         assert engine.shop_drain(shop_id=shop.pk) == {"unchanged": 1}
@@ -112,7 +112,7 @@ def test_late_repeats_of_a_version_already_booked_are_drained_without_a_fetch(sh
 
     # A newer version, or a request that does not say, is fetched.
     for announced in (booked + timedelta(seconds=1), None):
-        tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=announced)
+        pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=announced)
         with patch:
             engine.shop_drain(shop_id=shop.pk)
     assert calls == [order["id"], order["id"]]
@@ -144,9 +144,9 @@ def test_new_orders_are_synced_before_changes_to_older_ones(shop):
     store = Store(shop)
     old = [store.order(lines=[(f"OLD-{n}", 1, "5.00")]) for n in range(3)]
     for order in old:
-        tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+        pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
     new = store.order(lines=[("NEW", 1, "7.00")])
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=new["id"], new=True)
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=new["id"], new=True)
 
     calls, patch = counting_fetches()
     with patch:
@@ -157,8 +157,8 @@ def test_new_orders_are_synced_before_changes_to_older_ones(shop):
 
 def test_a_later_change_keeps_a_new_order_urgent(shop):
     order = Store(shop).order()
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], new=True)
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], new=True)
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
     assert PendingSync.objects.get().priority == PendingSync.Priority.NEW
 
 
@@ -170,7 +170,7 @@ def test_an_order_busy_elsewhere_is_deferred_and_drained_later_not_dropped(shop)
     record = SyncedRecord.objects.get(shop=shop)
     assert record.status == SyncedRecord.Status.WRITING
 
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
     assert engine.shop_drain(shop_id=shop.pk) == {"busy": 1}
     row = PendingSync.objects.get()
     assert row.claimed_at is None and row.not_before > timezone.now()
@@ -190,7 +190,7 @@ def test_an_order_busy_elsewhere_is_deferred_and_drained_later_not_dropped(shop)
 
 def test_a_drain_that_died_leaves_its_rows_to_the_next_one(shop):
     order = Store(shop).order()
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
     taken = pending.claim(shop_id=shop.pk, limit=5, lease=engine.claim_lease())
     assert [row.order_gid for row in taken] == [order["id"]]
     # The worker dies here. While its claim holds, nobody else takes the row...
@@ -233,7 +233,7 @@ def test_a_refund_left_failed_is_retried_through_its_order(shop):
             }
         },
     )
-    from syncing.quickbooks import client as qbo
+    from shopqb_app.integrations.quickbooks import client as qbo
 
     with mock.patch.object(qbo, "create", side_effect=qbo.QboRejected("nope", "6000")):
         engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
@@ -312,7 +312,7 @@ def test_support_sees_the_queued_orders_in_the_admin(shop, client, django_user_m
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    tasks.enqueue_order_sync(shop_id=shop.pk, order_gid="gid://shopify/Order/424242", new=True)
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid="gid://shopify/Order/424242", new=True)
     admin = django_user_model.objects.create_superuser("support", "support@example.com", "pw-long-enough-1")
     client.force_login(admin)
     page = client.get("/admin/syncing/pendingsync/")

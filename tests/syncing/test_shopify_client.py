@@ -2,7 +2,8 @@
 
 import pytest
 
-from syncing.shopify.client import ShopifyAuthError, ShopifyClient, ShopifyQueryError, load_query
+from shopqb_app.integrations.shopify.client import ShopifyClient, load_query
+from shopqb_app.integrations.shopify.errors import ShopifyAuthError, ShopifyQueryError
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_a_throttled_query_waits_for_the_bucket_and_succeeds(client):
 
 
 def test_a_query_that_keeps_being_throttled_gives_up_as_unavailable(client):
-    from syncing.shopify.client import ShopifyUnavailable
+    from shopqb_app.integrations.shopify.errors import ShopifyUnavailable
 
     client.sleep = lambda s: None
     client.max_throttle_wait = 10

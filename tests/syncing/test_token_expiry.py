@@ -20,13 +20,16 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from accounts import quickbooks_auth, services, shopify_auth
+from accounts import services
 from accounts.models import OAuthState, PauseCode, QuickBooksConnection, Shop
+from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.quickbooks import oauth as quickbooks_auth
+from shopqb_app.integrations.shopify import oauth as shopify_auth
+from shopqb_app.integrations.shopify.client import ShopifyClient
+from shopqb_app.integrations.shopify.errors import ShopifyAuthError
 from syncing import engine, tasks
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
-from syncing.quickbooks import client as qbo
 from syncing.reconcile import reconcile_shop
-from syncing.shopify.client import ShopifyAuthError, ShopifyClient
 from tests.syncing.conftest import Store
 
 ROOT = Path(__file__).resolve().parents[2]

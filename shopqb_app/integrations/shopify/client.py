@@ -17,7 +17,8 @@ from typing import Any
 
 import requests
 
-from syncing.http import TransientHTTPError, request_with_retries
+from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
+from shopqb_app.integrations.shopify.errors import ShopifyAuthError, ShopifyQueryError, ShopifyUnavailable
 
 QUERY_DIR = Path(__file__).parent / "queries"
 FRAGMENT_FILES = {
@@ -26,24 +27,6 @@ FRAGMENT_FILES = {
     "LineItemFields": "line_item_fields.graphql",
     "OrderFields": "order_fields.graphql",
 }
-
-
-class ShopifyError(Exception):
-    permanent = True
-
-
-class ShopifyAuthError(ShopifyError):
-    """401/403: the token is invalid or revoked. Permanent until reinstall."""
-
-
-class ShopifyQueryError(ShopifyError):
-    """The API rejected the query (a bug on our side, or a missing scope)."""
-
-
-class ShopifyUnavailable(ShopifyError):
-    """Network trouble, 5xx or throttling that outlasted our retries: try later."""
-
-    permanent = False
 
 
 @cache

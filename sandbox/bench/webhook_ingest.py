@@ -4,10 +4,10 @@ Serves the app with gunicorn as deployed (docs/deployment.md) on PostgreSQL, and
 drives it from a separate load-generator process: ``--clients`` concurrent
 keep-alive connections, each sending signed ``orders/create`` deliveries (a new
 webhook id and order id every time, as Shopify would) for ``--seconds``. The same
-run measures a bare Django view (accounts.bench_urls, same middleware) as the
+run measures a bare Django view (sandbox.bench.urls, same middleware) as the
 yardstick, and reports deliveries/s, p50 and p99 for both and their ratio.
 
-    python -m accounts.bench [--clients 16] [--seconds 15] [--workers 3] [--threads 4]
+    python -m sandbox.bench.webhook_ingest [--clients 16] [--seconds 15] [--workers 3] [--threads 4]
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/shopqb_bench (created
 if missing). The bench shop's rows are reset before each run.
@@ -31,7 +31,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/shopqb_bench"
 SECRET = "bench-webhook-secret-0123456789abcdef"
 SHOP = "bench-shop.myshopify.com"
@@ -217,7 +217,7 @@ def _wait_until_serving(port: int, server: subprocess.Popen, timeout: float = 30
 def _measure(port: int, path: str, topic: str, args: argparse.Namespace, first_id: int) -> dict:
     load = [str(port), path, topic, str(args.clients), str(args.seconds), str(args.warmup), str(first_id)]
     result = subprocess.run(
-        [sys.executable, "-m", "accounts.bench", "--load", *load],
+        [sys.executable, "-m", "sandbox.bench.webhook_ingest", "--load", *load],
         capture_output=True,
         text=True,
         check=True,
@@ -242,7 +242,7 @@ def main() -> None:
     os.environ.setdefault("CONN_MAX_AGE", "60")  # as docs/deployment.md tells operators to set
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "accounts.bench_settings",
+        "DJANGO_SETTINGS_MODULE": "sandbox.bench.settings",
         "SHOPIFY_API_SECRET": SECRET,
         "ALLOWED_HOSTS": "127.0.0.1",
     }

@@ -15,8 +15,8 @@ from decimal import Decimal
 
 
 def bench_ledger(n: int) -> str:
+    from shopqb_app.integrations.shopify.parse import parse_order
     from syncing import ledger
-    from syncing.shopify.orders import parse_order
     from tests.syncing.factories import mapping, order_node
 
     nodes = [

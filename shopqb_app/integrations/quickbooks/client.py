@@ -19,42 +19,17 @@ from intuitlib.client import AuthClient
 from quickbooks import QuickBooks, objects
 from quickbooks import exceptions as qb_exceptions
 
-from syncing.http import TransientHTTPError, request_with_retries
+from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
+from shopqb_app.integrations.quickbooks.errors import (
+    DocNumberTaken,
+    QboAuthError,
+    QboError,
+    QboRejected,
+    QboStaleObject,
+    QboUnavailable,
+)
 
 T = TypeVar("T")
-
-
-class QboError(Exception):
-    permanent = True
-
-    def __init__(self, message: str, code: int | str = "", detail: str = "") -> None:
-        super().__init__(message)
-        self.code = str(code)
-        self.detail = detail
-
-
-class QboAuthError(QboError):
-    """401 / 3200 / invalid_grant: the connection needs a fresh token or a reconnect."""
-
-
-class QboUnavailable(QboError):
-    """Throttled, 5xx or network trouble: try again later."""
-
-    permanent = False
-
-
-class QboRejected(QboError):
-    """QBO refused the document (validation fault): retrying unchanged will not help."""
-
-
-class QboStaleObject(QboError):
-    """5010: someone changed the object since we read its SyncToken."""
-
-    permanent = False
-
-
-class DocNumberTaken(QboError):
-    """A document with our DocNumber exists in QBO and is not ours: never touch it."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from typing import Any
 
 import requests
 
-from syncing.shopify.client import ShopifyClient, ShopifyQueryError, ShopifyUnavailable, load_query
+from shopqb_app.integrations.shopify.client import ShopifyClient, load_query
+from shopqb_app.integrations.shopify.errors import ShopifyQueryError, ShopifyUnavailable
 
 RUN = """
 mutation RunBulk($query: String!) {

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from syncing.shopify.bulk import bulk_orders
-from syncing.shopify.client import ShopifyClient, load_query
+from shopqb_app.integrations.shopify.bulk import bulk_orders
+from shopqb_app.integrations.shopify.client import ShopifyClient, load_query
 
 ID_PAGE_SIZE = 100
 

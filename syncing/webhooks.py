@@ -15,9 +15,6 @@ within 5 s; this path runs one insert, at most one lookup and one enqueue.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -31,9 +28,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
 
-from accounts import services, shopify_auth
 from accounts.models import Shop
+from shopqb_app.integrations.shopify.oauth import valid_shop_domain
+from shopqb_app.integrations.shopify.webhook_signature import signature_valid
+from syncing import compliance, pending
+from syncing.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,6 @@ WEBHOOK_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,255}\Z")
 ID_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also takes "١٢٣"
 # Shopify's clock and ours differ by seconds; a delivery from further in the future is forged.
 FUTURE_SKEW = timedelta(minutes=5)
-
-
-def signature_valid(body: bytes, header: str) -> bool:
-    # Reference: https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook
-    secret = settings.SHOPIFY_API_SECRET
-    if not secret or not header:
-        return False
-    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
-    return hmac.compare_digest(expected, header.strip().encode("ascii", "replace"))
 
 
 def numeric_id(value: object) -> int | None:
@@ -84,7 +76,7 @@ def triggered_at_parse(value: str) -> datetime | None:
 
 
 def _same_shop(value: object, domain: str) -> bool:
-    return shopify_auth.valid_shop_domain(value) == domain
+    return valid_shop_domain(value) == domain
 
 
 def _is_order(payload: dict[str, Any], domain: str) -> bool:  # noqa: ARG001 (an order does not name its shop)
@@ -181,8 +173,6 @@ def _announced(topic: str, payload: dict[str, Any]) -> datetime | None:
 
 def _order_changed(topic: str) -> Handler:
     def handler(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
-        from syncing.tasks import enqueue_order_sync
-
         shop_id = (
             Shop.objects.filter(domain=domain, installed_at__isnull=False, uninstalled_at__isnull=True)
             .values_list("pk", flat=True)
@@ -191,7 +181,7 @@ def _order_changed(topic: str) -> Handler:
         if shop_id is not None:
             new = topic in NEW_ORDER_TOPICS
             gid, announced = _order_gid(topic, payload), _announced(topic, payload)
-            enqueue_order_sync(shop_id=shop_id, order_gid=gid, new=new, announced=announced)
+            pending.enqueue_order_sync(shop_id=shop_id, order_gid=gid, new=new, announced=announced)
 
     return handler
 
@@ -201,27 +191,25 @@ def _confirm_in_task(func: str) -> Handler:
     so a task does it (and stamps the delivery processed when it acted)."""
 
     def handler(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:  # noqa: ARG001
-        from django_q.tasks import async_task
-
         async_task(func, headers["webhook_id"])
 
     return handler
 
 
 def _customers_data_request(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
-    services.customer_data_request(shop_domain=domain, webhook_id=headers["webhook_id"], payload=payload)
+    compliance.customer_data_request(shop_domain=domain, webhook_id=headers["webhook_id"], payload=payload)
 
 
 def _customers_redact(domain: str, payload: dict[str, Any], headers: dict[str, str]) -> None:
-    services.customer_redact(shop_domain=domain, webhook_id=headers["webhook_id"], payload=payload)
+    compliance.customer_redact(shop_domain=domain, webhook_id=headers["webhook_id"], payload=payload)
 
 
 HANDLERS: dict[str, Handler] = {
     **{topic: _order_changed(topic) for topic in ORDER_OF},
-    "app/uninstalled": _confirm_in_task("accounts.tasks.app_uninstalled"),
+    "app/uninstalled": _confirm_in_task("syncing.tasks.app_uninstalled"),
     "customers/data_request": _customers_data_request,
     "customers/redact": _customers_redact,
-    "shop/redact": _confirm_in_task("accounts.tasks.shop_redact"),
+    "shop/redact": _confirm_in_task("syncing.tasks.shop_redact"),
 }
 # Their tasks mark the delivery processed; every other delivery is processed in the request.
 DEFERRED = frozenset({"app/uninstalled", "shop/redact"})
@@ -245,12 +233,12 @@ _MINIMISE: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "refunds/create": lambda p: {k: p[k] for k in ("id", "order_id", "admin_graphql_api_id") if k in p},
     "customers/data_request": lambda p: {
-        "customer_id": services.customer_id_of(p),
-        "orders_requested": services.order_ids_of(p, "orders_requested"),
+        "customer_id": compliance.customer_id_of(p),
+        "orders_requested": compliance.order_ids_of(p, "orders_requested"),
     },
     "customers/redact": lambda p: {
-        "customer_id": services.customer_id_of(p),
-        "orders_to_redact": services.order_ids_of(p, "orders_to_redact"),
+        "customer_id": compliance.customer_id_of(p),
+        "orders_to_redact": compliance.order_ids_of(p, "orders_to_redact"),
     },
 }
 
@@ -288,7 +276,7 @@ def receive(request: HttpRequest) -> HttpResponse:
         return _text("invalid signature", 401)
 
     topic = request.headers.get("X-Shopify-Topic", "").strip()
-    domain = shopify_auth.valid_shop_domain(request.headers.get("X-Shopify-Shop-Domain"))
+    domain = valid_shop_domain(request.headers.get("X-Shopify-Shop-Domain"))
     webhook_id = request.headers.get("X-Shopify-Webhook-Id", "").strip()
     if not TOPIC_RE.match(topic) or domain is None or not WEBHOOK_ID_RE.match(webhook_id):
         return _text("missing or malformed headers", 400)
@@ -332,8 +320,6 @@ def _record_and_dispatch(
 def _record(
     request: HttpRequest, topic: str, domain: str, webhook_id: str, payload: dict[str, Any], stored: Any
 ) -> HttpResponse:
-    from syncing.models import WebhookDelivery
-
     if topic in ORDER_OF and connection.vendor == "postgresql":
         return _record_order_trigger(request, topic, domain, webhook_id, payload, stored)
     handler = HANDLERS.get(topic)
@@ -365,9 +351,6 @@ def _record_order_trigger(
     """The busy path on PostgreSQL: the delivery row and the order's place in the queue in
     one statement (syncing.pending.request_with_delivery); a drain task only when the
     order was not waiting already. Same outcome as the general path above."""
-    from syncing import pending
-    from syncing.tasks import enqueue_drain
-
     delivery = {
         "domain": domain,
         "webhook_id": webhook_id,
@@ -386,7 +369,7 @@ def _record_order_trigger(
             announced=_announced(topic, payload),
         )
         if drain_shop_id is not None:
-            enqueue_drain(shop_id=drain_shop_id)
+            pending.enqueue_drain(shop_id=drain_shop_id)
     if not new_delivery:
         log.info("duplicate webhook %s (%s) for %s", webhook_id, topic, domain)
         return _text("duplicate", 200)

@@ -1,7 +1,7 @@
 """Shopify's OAuth endpoints: authorization code grant, token exchange, refresh.
 
 Everything that produces or renews a shop's offline access token lives here; the
-Admin GraphQL API itself is ``syncing/shopify/client.py``.
+Admin GraphQL API itself is ``client.py``.
 """
 
 from __future__ import annotations
@@ -19,23 +19,13 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
+from shopqb_app.integrations.shopify.errors import ShopifyGrantRevoked, ShopifyOAuthError
+
 # One DNS label before .myshopify.com: at most 63 characters (RFC 1035), which also
 # keeps every column that stores a domain (255) far from overflowing.
 SHOP_DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com\Z")
 # Callbacks older than this are replays.
 MAX_CALLBACK_AGE = 24 * 60 * 60
-
-
-class ShopifyOAuthError(Exception):
-    """Shopify did not give us a token; may pass on a later try."""
-
-    permanent = False
-
-
-class ShopifyGrantRevoked(ShopifyOAuthError):
-    """The grant (code, session token or refresh token) is no good any more."""
-
-    permanent = True
 
 
 @dataclass(frozen=True)

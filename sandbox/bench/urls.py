@@ -1,5 +1,5 @@
 """The production URLs plus ``/_bench/bare``, a view that does nothing: the webhook
-benchmark's yardstick. Mounted only by accounts.bench_settings, never in production."""
+benchmark's yardstick. Mounted only by sandbox.bench.settings, never in production."""
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path

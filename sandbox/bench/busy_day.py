@@ -1,6 +1,6 @@
 """Busy day: a burst of webhooks for a few orders, then one new order (run by bin/bench).
 
-``python -m syncing.bench_busy_day [--orders 100] [--webhooks 2000]``: a shop with
+``python -m sandbox.bench.busy_day [--orders 100] [--webhooks 2000]``: a shop with
 N synced orders; the app (gunicorn, 2 workers x 4 threads) and a django-q2 cluster
 (2 workers) run against a fresh database (a temporary SQLite file, or a temporary
 database on the PostgreSQL server DATABASE_URL names). 16 clients post the burst
@@ -32,7 +32,7 @@ from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 TOPICS = ("orders/updated", "orders/paid", "orders/updated", "orders/updated")
 
 
