@@ -66,6 +66,9 @@ class SyncContext:
     qb: Any
     mapping: ledger.Mapping
     rules: SyncSettings
+    # The company refuses a second document with the same DocNumber (6140): a first
+    # attempt may then create without looking first. Read once per context.
+    refuses_duplicate_numbers: bool = False
 
 
 def qbo_settings() -> qbo.QboSettings:
@@ -145,7 +148,15 @@ def context_open(shop_id: int) -> SyncContext:
         raise ShopNotReady(str(exc)) from exc
     mapping = mapping_services.mapping_snapshot(shop=shop, connection=connection)
     rules, _ = SyncSettings.objects.get_or_create(shop=shop)
-    return SyncContext(shop=shop, connection=connection, shopify=shopify, qb=qb, mapping=mapping, rules=rules)
+    return SyncContext(
+        shop=shop,
+        connection=connection,
+        shopify=shopify,
+        qb=qb,
+        mapping=mapping,
+        rules=rules,
+        refuses_duplicate_numbers=qbo.refuses_duplicate_doc_numbers(qb),
+    )
 
 
 # --- issues -----------------------------------------------------------------------------
@@ -363,17 +374,20 @@ def _create_once(
 ) -> tuple[qbo.Written, str]:
     """Create the document, or find the one an earlier attempt already created.
 
-    A first attempt cannot have left a document behind, so it goes straight to the
-    create (saving QBO's per-company request budget); a later attempt (a lost answer,
-    a crashed worker) looks for its DocNumber first. The stable requestid makes QBO
-    replay a create it already did, and a duplicate-number refusal (6140) is checked
-    against PrivateNote: ours is recovered, anyone else's is never touched.
+    A later attempt (a lost answer, a crashed worker) looks for its DocNumber first.
+    A first attempt goes straight to the create (saving QBO's per-company request
+    budget) only where the company refuses duplicate numbers (6140), which then
+    catches a document of ours whose record was lost or anyone else's with the
+    number; a company that accepts duplicates (custom transaction numbers off, as a
+    new company has it) gets the lookup on every attempt. The stable requestid makes
+    QBO replay a create it already did, but is not a permanent guarantee. Ours is
+    recovered, anyone else's is never touched.
     """
 
     def ours() -> dict[str, Any] | None:
         return qbo.find_owned_document(ctx.qb, document.entity, document.doc_number, document.source_id)
 
-    if record.attempts > 1:
+    if record.attempts > 1 or not ctx.refuses_duplicate_numbers:
         existing = ours()
         if existing is not None:
             return qbo.written_from_dict(existing), "recovered"

@@ -90,7 +90,12 @@ def _handle(emulator: QBOEmulator, request: Request, company: Company, rest: lis
     if head == "companyinfo":
         return json_response({"CompanyInfo": company.company_info(), "time": emulator.iso_now()})
     if head == "preferences":
-        return json_response({"Preferences": company.preferences(), "time": emulator.iso_now()})
+        if request.method == "POST":
+            prefs = company.update_preferences(request_body(request))
+        else:
+            with company.lock:
+                prefs = company.preferences()
+        return json_response({"Preferences": prefs, "time": emulator.iso_now()})
     if head == "batch" and request.method == "POST":
         return json_response(batch(emulator, company, request_body(request)))
     if head == "cdc":

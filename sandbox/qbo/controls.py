@@ -60,7 +60,10 @@ def _company_control(emulator: QBOEmulator, request: Request, company: Company, 
         elif action == "connect":
             emulator.tokens.connect(realm_id, emulator.now())
         elif action == "throttle":
-            emulator.fault_plan.configure({"storm": request_body(request).get("requests", 10), "realm": realm_id})
+            body = request_body(request)
+            emulator.fault_plan.configure(
+                {"storm": body.get("requests", 10), "storm_status": body.get("status", 429), "realm": realm_id}
+            )
         elif action == "multicurrency":
             company.multicurrency = bool(request_body(request).get("enabled", True))
             emulator.journals[realm_id].append({"op": "prefs", "multicurrency": company.multicurrency})

@@ -15,13 +15,14 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from . import accounting, connect, controls
+from . import accounting, connect, controls, faults
 from .books import Company
 from .fault_plan import FaultPlan, PlainFault
 from .faults import QBOFault
@@ -36,9 +37,11 @@ class QBOEmulator:
     """WSGI app: ``QBOEmulator(state_dir, seed, companies=["US", "UK"], ...)``.
 
     Options (all keyword): companies (preset names: US, CA, UK, AU, or "US,UK"; default ["US"]), multicurrency
-    (bool, or a list of preset names to turn it on for), requests_per_minute (500), max_concurrent (10),
+    (bool, or a list of preset names to turn it on for), requests_per_minute (500),
+    requests_per_second (None: off; QBO documents 10), max_concurrent (10),
     batch_per_minute (40), batch_max_items (30), access_token_ttl (3600 s), refresh_token_ttl (100 days),
-    rotate_refresh_tokens (True), clock (a callable returning epoch seconds, for tests).
+    rotate_refresh_tokens (False: the same refresh token for a day, the previous one still valid, as
+    Intuit documents; True: the strict knob, a new one on every refresh and the old one dead at once), clock (a callable returning epoch seconds, for tests).
     """
 
     def __init__(
@@ -49,12 +52,13 @@ class QBOEmulator:
         companies: list[str] | tuple[str, ...] | str = ("US",),
         multicurrency: bool | list[str] = False,
         requests_per_minute: int = 500,
+        requests_per_second: int | None = None,
         max_concurrent: int = 10,
         batch_per_minute: int = 40,
         batch_max_items: int = 30,
         access_token_ttl: float = 3600,
         refresh_token_ttl: float = 100 * 86400,
-        rotate_refresh_tokens: bool = True,
+        rotate_refresh_tokens: bool = False,
         clock: Callable[[], float] | None = None,
     ):
         self.seed = seed
@@ -63,7 +67,7 @@ class QBOEmulator:
         self._clock = clock or time.time
         self.clock_offset = 0.0
         self.batch_max_items = batch_max_items
-        self.limits = Limits(requests_per_minute, max_concurrent, batch_per_minute)
+        self.limits = Limits(requests_per_minute, max_concurrent, batch_per_minute, requests_per_second)
         self.fault_plan = FaultPlan(seed)
         self.closing = threading.Event()
         # realm -> API requests still served before its access tokens expire (expire-tokens control)
@@ -228,10 +232,29 @@ class QBOEmulator:
             response = json_response(body, status=401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="Intuit", error="invalid_token"'
             return response
-        response = json_response({"Fault": fault.fault(), "time": stamp}, status=fault.status)
+        if fault.code == faults.THROTTLE:
+            response = throttle_xml(fault, stamp)
+        else:
+            response = json_response({"Fault": fault.fault(), "time": stamp}, status=fault.status)
         if fault.status == 429:
             response.headers["Retry-After"] = "60"
         return response
+
+
+def throttle_xml(fault: QBOFault, stamp: str) -> Response:
+    """QBO's gateway answers a throttle in XML whatever the Accept header asked for."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<IntuitResponse time="{stamp}" xmlns="http://schema.intuit.com/finance/v3">\n'
+        f'    <Fault type="{fault.fault_type}">\n'
+        f'        <Error code="{fault.code}">\n'
+        f"            <Message>{escape(fault.message)}</Message>\n"
+        f"            <Detail>{escape(fault.detail)}</Detail>\n"
+        "        </Error>\n"
+        "    </Fault>\n"
+        "</IntuitResponse>"
+    )
+    return Response(body, status=fault.status, mimetype="application/xml")
 
 
 def _zone(name: str) -> Any:

@@ -27,7 +27,8 @@ class FaultPlan:
         self.latency = 0.0
         self.hang_rate = 0.0
         self.hang_seconds = 130.0
-        self.storm = 0  # the next N API requests answer 429
+        self.storm = 0  # the next N API requests are throttled
+        self.storm_status = 429  # or 403, as QBO has also answered ThrottleExceeded
         self.realm: str | None = None  # None: every realm
 
     def configure(self, values: dict[str, Any]) -> None:
@@ -39,6 +40,10 @@ class FaultPlan:
                 self.error_statuses = [int(s) for s in values["error_statuses"]]
             if "storm" in values:
                 self.storm = int(values["storm"])
+            if "storm_status" in values:
+                if int(values["storm_status"]) not in (403, 429):
+                    raise QBOFault("2000", "Request could not be parsed", "storm_status must be 429 or 403")
+                self.storm_status = int(values["storm_status"])
             if "realm" in values:
                 self.realm = values["realm"]
 
@@ -50,6 +55,7 @@ class FaultPlan:
             "hang_rate": self.hang_rate,
             "hang_seconds": self.hang_seconds,
             "storm": self.storm,
+            "storm_status": self.storm_status,
             "realm": self.realm,
         }
 
@@ -84,7 +90,7 @@ def inject(plan: FaultPlan, realm_id: str, closing: threading.Event) -> None:
     if outcome is None:
         return
     if outcome == "storm":
-        raise faults.throttled("Injected throttle storm (sandbox control).")
+        raise faults.throttled("The request limit was reached.  Try again later", plan.storm_status)
     if outcome == "hang":
         closing.wait(plan.hang_seconds)
         raise QBOFault(

@@ -85,6 +85,17 @@ def required(field: str) -> QBOFault:
     )
 
 
+def stale(entity: str, object_id: str, current: str, given: Any) -> QBOFault:
+    return QBOFault(
+        STALE_OBJECT,
+        "Stale Object Error",
+        f"Stale Object Error : You and sandbox@example.com were working on this at the same time. "
+        f"sandbox@example.com finished before you did, so your work was not saved. "
+        f"({entity} Id {object_id} is at SyncToken {current}, request had {given})",
+        element="SyncToken",
+    )
+
+
 def business(detail: str, element: str | None = None) -> QBOFault:
     return QBOFault(
         BUSINESS_VALIDATION,
@@ -105,11 +116,12 @@ def auth_failed(detail: str) -> QBOFault:
     )
 
 
-def throttled(detail: str) -> QBOFault:
+def throttled(detail: str, status: int = 429) -> QBOFault:
+    """QBO's throttle fault; the emulator renders it as XML, as QBO does even when JSON was asked for."""
     return QBOFault(
         THROTTLE,
-        "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        f"message=ThrottleExceeded; errorCode=003001; statusCode={status}",
         detail,
-        status=429,
+        status=status,
         fault_type="SERVICE",
     )

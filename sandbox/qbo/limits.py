@@ -11,8 +11,9 @@ from . import faults
 class Limits:
     """Per-realm request accounting: requests and batches per minute, requests in flight."""
 
-    def __init__(self, per_minute: int, concurrent: int, batch_per_minute: int):
+    def __init__(self, per_minute: int, concurrent: int, batch_per_minute: int, per_second: int | None = None):
         self.per_minute = per_minute
+        self.per_second = per_second
         self.concurrent = concurrent
         self.batch_per_minute = batch_per_minute
         self.lock = threading.Lock()
@@ -30,6 +31,8 @@ class Limits:
                     f"The request limit of {self.per_minute} requests per minute for this "
                     "realm was exceeded. Wait 60 seconds and retry."
                 )
+            if self.per_second is not None and sum(1 for t in recent if t > now - 1) >= self.per_second:
+                raise faults.throttled(f"More than {self.per_second} requests in one second for this realm.")
             if self.in_flight.get(realm, 0) >= self.concurrent:
                 raise faults.throttled(f"More than {self.concurrent} concurrent requests for this realm.")
             if batch:

@@ -1,9 +1,12 @@
 """Intuit's OAuth 2 server, emulated: app credentials, codes, access and rotating refresh tokens.
 
 Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0
-Access tokens live an hour; every refresh returns a new refresh token and the one
-used becomes superseded (using it again: ``invalid_grant``). Revoking a token ends
-the whole connection (grant) of that realm.
+Access tokens live an hour. A refresh answers the same refresh token for about a day
+(ROTATE_AFTER), then a new one; the previous one keeps working until the next rotation,
+as Intuit documents (an app must still store whatever comes back). ``rotate=True`` is the
+strict knob: every refresh rotates and the token used is dead at once (``invalid_grant``).
+Revoking a token ends the whole connection (grant) of that realm.
+Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import random
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+ROTATE_AFTER = 24 * 3600  # seconds a refresh token is answered again before a new one
 
 
 @dataclass
@@ -22,6 +27,7 @@ class Grant:
     superseded: list[str] = field(default_factory=list)
     access: dict[str, float] = field(default_factory=dict)  # access token -> expires at
     revoked: bool = False
+    refresh_issued_at: float = 0.0
 
 
 @dataclass
@@ -40,7 +46,7 @@ class OAuthError(Exception):
 
 
 class TokenStore:
-    def __init__(self, *, seed: str, access_ttl: float, refresh_ttl: float, rotate: bool = True):
+    def __init__(self, *, seed: str, access_ttl: float, refresh_ttl: float, rotate: bool = False):
         self.seed = seed
         self.issued = 0  # persisted: tokens made after a restart never repeat earlier ones
         self.access_ttl = access_ttl
@@ -80,7 +86,10 @@ class TokenStore:
         """A new grant for the realm (consent given): returns (access token, refresh token)."""
         with self.lock:
             grant = Grant(
-                realm_id=realm_id, refresh_token="RT1-" + self._token(40), refresh_expires_at=now + self.refresh_ttl
+                realm_id=realm_id,
+                refresh_token="RT1-" + self._token(40),
+                refresh_expires_at=now + self.refresh_ttl,
+                refresh_issued_at=now,
             )
             access = "eyJsYW5kYm94Ijoi" + self._token(60)
             grant.access[access] = now + self.access_ttl
@@ -114,6 +123,9 @@ class TokenStore:
             for grant in self.grants:
                 if refresh_token == grant.refresh_token:
                     break
+                # The previous token still works unless every refresh must rotate (strict knob).
+                if not self.rotate and grant.superseded and refresh_token == grant.superseded[-1]:
+                    break
                 if refresh_token in grant.superseded:
                     raise OAuthError("invalid_grant", description="refresh token was already used (superseded)")
             else:
@@ -122,10 +134,11 @@ class TokenStore:
                 raise OAuthError("invalid_grant", description="the connection was revoked")
             if grant.refresh_expires_at < now:
                 raise OAuthError("invalid_grant", description="refresh token expired")
-            if self.rotate:
+            if self.rotate or now - grant.refresh_issued_at >= ROTATE_AFTER:
                 grant.superseded.append(grant.refresh_token)
                 grant.refresh_token = "RT1-" + self._token(40)
-                grant.refresh_expires_at = now + self.refresh_ttl
+                grant.refresh_issued_at = now
+            grant.refresh_expires_at = now + self.refresh_ttl
             access = "eyJsYW5kYm94Ijoi" + self._token(60)
             grant.access = {t: exp for t, exp in grant.access.items() if exp > now}
             grant.access[access] = now + self.access_ttl

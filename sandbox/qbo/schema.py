@@ -136,6 +136,74 @@ TYPES: dict[str, dict[str, str]] = {
     "CustomField": _fields("DefinitionId:id Name:string Type:CustomFieldTypeEnum StringValue:string"),
     "ModificationMetaData": _fields("CreateTime:dateTime LastUpdatedTime:dateTime"),
     "CashBackInfo": _fields("AccountRef:ReferenceType Amount:decimal Memo:string"),
+    # Preferences: every section of the XSD (reads answer all of them; writes are checked against them).
+    "Preferences": _fields(
+        _ENTITY + " AccountingInfoPrefs:CompanyAccountingPrefs AdvancedInventoryPrefs:AdvancedInventoryPrefs"
+        " ProductAndServicesPrefs:ProductAndServicesPrefs SalesFormsPrefs:SalesFormsPrefs"
+        " EmailMessagesPrefs:EmailMessagesPrefs PrintDocumentPrefs:PrintDocumentPrefs"
+        " VendorAndPurchasesPrefs:VendorAndPurchasesPrefs TimeTrackingPrefs:TimeTrackingPrefs TaxPrefs:TaxPrefs"
+        " FinanceChargesPrefs:FinanceChargePrefs CurrencyPrefs:CurrencyPrefs ReportPrefs:ReportPrefs"
+        " OtherPrefs:OtherPrefs"
+    ),
+    "CompanyAccountingPrefs": _fields(
+        "UseAccountNumbers:boolean DefaultARAccount:ReferenceType DefaultAPAccount:ReferenceType"
+        " RequiresAccounts:boolean TrackDepartments:boolean DepartmentTerminology:string ClassTrackingPerTxn:boolean"
+        " ClassTrackingPerTxnLine:boolean AutoJournalEntryNumber:boolean FirstMonthOfFiscalYear:MonthEnum"
+        " TaxYearMonth:MonthEnum TaxForm:string BookCloseDate:date CustomerTerminology:string"
+    ),
+    "AdvancedInventoryPrefs": _fields(
+        "MLIAvailable:boolean MLIEnabled:boolean EnhancedInventoryReceivingEnabled:boolean"
+        " TrackingSerialOrLotNumber:boolean TrackingOnSalesTransactionsEnabled:boolean"
+        " TrackingOnPurchaseTransactionsEnabled:boolean TrackingOnInventoryAdjustmentEnabled:boolean"
+        " TrackingOnBuildAssemblyEnabled:boolean FIFOEnabled:boolean FIFOEffectiveDate:date"
+        " RowShelfBinEnabled:boolean BarcodeEnabled:boolean"
+    ),
+    "ProductAndServicesPrefs": _fields(
+        "ForSales:boolean ForPurchase:boolean InventoryAndPurchaseOrder:boolean QuantityWithPriceAndRate:boolean"
+        " QuantityOnHand:boolean UOM:UOMFeatureTypeEnum RevenueRecognition:boolean RevenueRecognitionFrequency:string"
+    ),
+    "SalesFormsPrefs": _fields(
+        "UsingProgressInvoicing:boolean CustomTxnNumbers:boolean DelayedCharges:boolean SalesEmailCc:EmailAddress"
+        " SalesEmailBcc:EmailAddress EmailCopyToCompany:boolean AllowDeposit:boolean AllowDiscount:boolean"
+        " DefaultDiscountAccount:string AllowEstimates:boolean EstimateMessage:string"
+        " ETransactionEnabledStatus:ETransactionEnabledStatusEnum ETransactionAttachPDF:boolean"
+        " ETransactionPaymentEnabled:boolean IPNSupportEnabled:boolean InvoiceMessage:string AllowServiceDate:boolean"
+        " AllowShipping:boolean DefaultShippingAccount:string DefaultItem:ReferenceType DefaultTerms:ReferenceType"
+        " DefaultDeliveryMethod:string AutoApplyCredit:boolean AutoApplyPayments:boolean"
+        " PrintItemWithZeroAmount:boolean DefaultShipMethodRef:ReferenceType DefaultMarkup:decimal"
+        " TrackReimbursableExpensesAsIncome:boolean UsingSalesOrders:boolean UsingPriceLevels:boolean"
+        " DefaultFOB:string DefaultCustomerMessage:string"
+    ),
+    "EmailMessagesPrefs": _fields(
+        "NameValue:NameValue[] InvoiceMessage:EmailMessage EstimateMessage:EmailMessage"
+        " SalesReceiptMessage:EmailMessage StatementMessage:EmailMessage"
+    ),
+    "EmailMessage": _fields("Subject:string Message:string"),
+    "PrintDocumentPrefs": _fields("NameValue:NameValue[]"),
+    "VendorAndPurchasesPrefs": _fields(
+        "EnableBills:boolean TrackingByCustomer:boolean BillableExpenseTracking:boolean DefaultTerms:ReferenceType"
+        " DefaultMarkup:decimal DefaultMarkupAccount:ReferenceType AutomaticBillPayment:boolean TPAREnabled:boolean"
+        " MsgToVendors:string UsingInventory:boolean UsingMultiLocationInventory:boolean DaysBillsAreDue:int"
+        " DiscountAccountRef:ReferenceType"
+    ),
+    "TimeTrackingPrefs": _fields(
+        "UseServices:boolean DefaultTimeItem:ReferenceType BillCustomers:boolean ShowBillRateToAll:boolean"
+        " WorkWeekStartDate:WeekEnum TimeTrackingEnabled:boolean MarkTimeEntriesBillable:boolean"
+        " MarkExpensesAsBillable:boolean"
+    ),
+    "TaxPrefs": _fields(
+        "UsingSalesTax:boolean PartnerTaxEnabled:boolean HideTaxManagement:boolean TaxGroupCodeRef:ReferenceType"
+        " TaxRateRef:ReferenceType PaySalesTax:PaySalesTaxEnum NonTaxableSalesTaxCodeRef:ReferenceType"
+        " TaxableSalesTaxCodeRef:ReferenceType"
+    ),
+    "FinanceChargePrefs": _fields(
+        "AnnualInterestRate:decimal MinFinChrg:decimal GracePeriod:positiveInteger CalcFinChrgFromTxnDate:boolean"
+        " AssessFinChrgForOverdueCharges:boolean FinChrgAccountRef:ReferenceType"
+    ),
+    "CurrencyPrefs": _fields("MultiCurrencyEnabled:boolean HomeCurrency:ReferenceType"),
+    "ReportPrefs": _fields("ReportBasis:ReportBasisEnum CalcAgingReportFromTxnDate:boolean"),
+    "OtherPrefs": _fields("NameValue:NameValue[]"),
+    "NameValue": _fields("Name:string Value:string"),
 }
 
 # Enumerations the emulator checks (each a subset of the XSD's).
@@ -178,6 +246,25 @@ ENUMS: dict[str, set[str]] = {
     "TxnTypeEnum": {"ReceivePayment", "SalesReceipt", "CreditMemo", "JournalEntry", "Deposit", "Transfer", "Invoice"},
     "TaxApplicableOnEnum": {"Sales", "Purchase"},
     "CustomFieldTypeEnum": {"StringType", "BooleanType", "NumberType", "DateType"},
+    "ReportBasisEnum": {"Accrual", "Cash"},
+    "MonthEnum": {
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    },
+    "UOMFeatureTypeEnum": {"Disabled", "SinglePerItem", "MultiplePerItem"},
+    "PaySalesTaxEnum": {"Annually", "Monthly", "Quarterly"},
+    "ETransactionEnabledStatusEnum": {"Enabled", "NotApplicable"},
+    "WeekEnum": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
 }
 
 

@@ -62,3 +62,6 @@ def replay(company: Company, entries: list[dict[str, Any]]) -> None:
             company.request_ids[entry["k"]] = (entry["s"], entry["b"])
         elif entry["op"] == "prefs":
             company.multicurrency = entry["multicurrency"]
+        elif entry["op"] == "preferences":
+            company.prefs = entry["o"]
+            company.multicurrency = entry["multicurrency"]

@@ -54,3 +54,10 @@ def line(
 def ok(response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def custom_numbers(sandbox, preset: str = "US", *, on: bool = True) -> dict[str, Any]:
+    """Turns the company's custom transaction numbers on (or off) through the preferences endpoint."""
+    current = ok(sandbox.get("preferences", preset))["Preferences"]
+    body = {"SyncToken": current["SyncToken"], "SalesFormsPrefs": {"CustomTxnNumbers": on}}
+    return ok(sandbox.post("preferences", body, preset))["Preferences"]

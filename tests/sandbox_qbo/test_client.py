@@ -22,6 +22,8 @@ from quickbooks.objects.salesreceipt import SalesReceipt
 from quickbooks.objects.tax import TxnTaxDetail
 from quickbooks.objects.taxcode import TaxCode
 
+from .helpers import custom_numbers
+
 
 def ref(obj) -> Ref:
     r = Ref()
@@ -237,9 +239,10 @@ def test_queries_count_order_paging_and_last_updated(sandbox):
     assert Customer.where("Metadata.LastUpdatedTime < '2026-06-01T00:00:00-07:00'", qb=qb)
 
 
-def test_refresh_rotates_and_superseded_token_is_invalid_grant(sandbox):
+def test_strict_knob_rotates_and_superseded_token_is_invalid_grant(make_sandbox):
     from intuitlib.exceptions import AuthClientError
 
+    sandbox = make_sandbox(rotate_refresh_tokens=True)
     auth = sandbox.auth_client()
     first = auth.refresh_token
     auth.refresh()
@@ -277,6 +280,7 @@ def test_amount_must_equal_qty_times_price(sandbox):
 
 
 def test_duplicate_doc_number_is_6140(sandbox):
+    custom_numbers(sandbox)
     qb = sandbox.client()
     sales = Item.filter(Name="Sales", qb=qb)[0]
     for attempt in range(2):

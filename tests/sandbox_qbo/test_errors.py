@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from .conftest import fault_of
-from .helpers import ids, line, ok
+from .helpers import custom_numbers, ids, line, ok
 
 
 def assert_fault(response, code: str, status: int = 400) -> dict:
@@ -87,6 +87,7 @@ def test_doc_number_longer_than_21_is_rejected(sandbox):
 
 
 def test_duplicate_doc_number_6140_unless_allowed(sandbox):
+    custom_numbers(sandbox)
     i = ids(sandbox, "US")
     body = {"DocNumber": "#1001", "Line": [line(i["Sales"], "1", "1", "NON")]}
     ok(sandbox.post("invoice", {**body, "CustomerRef": {"value": i["customer"]}}))

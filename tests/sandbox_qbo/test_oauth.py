@@ -121,7 +121,9 @@ def test_refresh_token_expiry_is_configurable(make_sandbox):
         auth.refresh()
 
 
-def test_two_workers_refreshing_at_once_one_gets_invalid_grant(sandbox):
+def test_two_workers_refreshing_at_once_one_gets_invalid_grant(make_sandbox):
+    """Under the strict knob (rotation on every refresh), the loser of a refresh race is refused."""
+    sandbox = make_sandbox(rotate_refresh_tokens=True)
     first = sandbox.auth_client()
     second = sandbox.auth_client()
     first.refresh()

@@ -9,7 +9,7 @@ from .helpers import ids, line, ok, one
 
 
 def test_documents_tokens_and_request_ids_survive_a_restart(make_sandbox, tmp_path):
-    first = make_sandbox(state_dir=tmp_path, seed=3, companies=["US", "CA"])
+    first = make_sandbox(state_dir=tmp_path, seed=3, companies=["US", "CA"], rotate_refresh_tokens=True)
     i = ids(first, "US")
     sale = ok(
         first.post(
@@ -25,7 +25,7 @@ def test_documents_tokens_and_request_ids_survive_a_restart(make_sandbox, tmp_pa
     first.emulator.close()
     first.server.stop()
 
-    second = make_sandbox(state_dir=tmp_path, seed=3, companies=["US", "CA"])
+    second = make_sandbox(state_dir=tmp_path, seed=3, companies=["US", "CA"], rotate_refresh_tokens=True)
     assert second.info["app"] == info["app"]
     company = second.company()
     assert company["realm_id"] == info["companies"][0]["realm_id"]

@@ -1,5 +1,6 @@
 """The engine against both emulators over HTTP: exactly once, exact totals, no silent failure."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -350,13 +351,46 @@ def test_our_document_is_recognised_even_after_our_records_were_lost(shop):
     engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
     assert len(qbo_receipts(shop)) == 1
     assert SyncedRecord.objects.get(shop=shop).qbo_id == qbo_receipts(shop)[0]["Id"]
-    # Even when QBO no longer remembers the requestid, its duplicate-number refusal
-    # (6140) leads to the document, whose PrivateNote shows it is ours.
+    # Even when QBO no longer remembers the requestid, the lookup by DocNumber (a new
+    # company accepts duplicate numbers) finds the document, whose PrivateNote shows it is ours.
     SyncedRecord.objects.all().delete()
     with mock.patch.object(engine, "stable_request_id", return_value="a-request-id-qbo-never-saw"):
         assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     assert len(qbo_receipts(shop)) == 1
     assert SyncedRecord.objects.get(shop=shop).qbo_id == qbo_receipts(shop)[0]["Id"]
+
+
+def custom_transaction_numbers(shop, *, on: bool) -> None:
+    """The company's preference that makes QBO refuse a duplicate DocNumber (6140)."""
+    qb = engine.context_open(shop.pk).qb
+    url = f"{qb.api_url}/company/{qb.company_id}/preferences"
+    token = qb.get(url)["Preferences"]["SyncToken"]
+    qb.post(url, json.dumps({"SyncToken": token, "SalesFormsPrefs": {"CustomTxnNumbers": on}}))
+
+
+@pytest.mark.parametrize("refuses", [False, True], ids=["duplicates accepted", "duplicates refused"])
+def test_exactly_once_whether_or_not_the_company_refuses_duplicate_numbers(shop, refuses):
+    """A new company accepts a second document with the same number: then every create
+    looks first. Where QBO refuses duplicates, a first attempt saves that query and the
+    6140 refusal leads to our document instead."""
+    custom_transaction_numbers(shop, on=refuses)
+    assert engine.context_open(shop.pk).refuses_duplicate_numbers is refuses
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    lookups = []
+    real_find = qbo.find_owned_document
+
+    def find(*args, **kwargs):
+        lookups.append(args[2])
+        return real_find(*args, **kwargs)
+
+    with mock.patch.object(qbo, "find_owned_document", side_effect=find):
+        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+        assert len(lookups) == (0 if refuses else 1)
+        # Records lost and the requestid forgotten: still one document.
+        SyncedRecord.objects.all().delete()
+        with mock.patch.object(engine, "stable_request_id", return_value="a-request-id-qbo-never-saw"):
+            assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    assert len(qbo_receipts(shop)) == 1
 
 
 def test_a_payout_becomes_one_deposit_into_the_bank_equal_to_the_payout(shop, sandboxes):

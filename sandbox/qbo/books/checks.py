@@ -148,7 +148,10 @@ class Checks(Books):
         self._ref(data, "DepartmentRef", "Department")
         self._ref(data, "ClassRef", "Class")
         self._currency(data)
+        # QBO refuses a duplicate number only where the company enters its own (custom transaction numbers).
         if entity not in DOC_NUMBER_UNIQUE or not data.get("DocNumber") or allow_duplicate_doc:
+            return
+        if self.prefs["SalesFormsPrefs"].get("CustomTxnNumbers") not in (True, "true"):
             return
         for other in self.live(entity):
             if other["Id"] != (existing or {}).get("Id") and other.get("DocNumber") == data["DocNumber"]:

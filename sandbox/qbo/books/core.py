@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from .. import faults
-from ..faults import QBOFault
 from ..presets import Preset
 from ..schema import check_fields
 from .rules import (
@@ -55,6 +54,7 @@ class Books:
         self.counters: dict[str, int] = dict.fromkeys(ENTITIES, 0)
         self.request_ids: dict[str, tuple[int, str]] = {}
         self.multicurrency = multicurrency
+        self.prefs: dict[str, Any] = {}
         self.record = record or (lambda _entry: None)
         self._seed()
 
@@ -64,6 +64,7 @@ class Books:
     _check_not_deposited: Callable[[str, dict[str, Any]], None]
     _move_inventory: Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]
     _rebalance_invoices: Callable[[dict[str, Any] | None, dict[str, Any] | None], None]
+    _invoice_links: Callable[[str | None, list[dict[str, Any]]], list[dict[str, Any]]]
 
     @property
     def us(self) -> bool:
@@ -106,8 +107,8 @@ class Books:
             stamp = self.timestamp()
             obj["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
             obj = {"Id": obj.pop("Id"), **obj, "domain": "QBO", "sparse": False}
-            self._apply_effects(entity, None, obj)
             self._store(entity, obj)
+            self._apply_effects(entity, None, obj)
             return obj
 
     def update(self, entity: str, payload: dict[str, Any], *, allow_duplicate_doc: bool = False) -> dict[str, Any]:
@@ -130,8 +131,8 @@ class Books:
             obj = {"Id": existing["Id"], **obj, "domain": "QBO", "sparse": False}
             obj["SyncToken"] = str(int(existing["SyncToken"]) + 1)
             obj["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": self.timestamp()}
-            self._apply_effects(entity, existing, obj)
             self._store(entity, obj)
+            self._apply_effects(entity, existing, obj)
             return obj
 
     def delete(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +141,6 @@ class Books:
         with self.lock:
             existing = self._current(entity, payload)
             self._check_not_deposited(entity, existing)
-            self._apply_effects(entity, existing, None)
             tombstone = {
                 "Id": existing["Id"],
                 "domain": "QBO",
@@ -148,6 +148,7 @@ class Books:
                 "MetaData": {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": self.timestamp()},
             }
             self._store(entity, tombstone)
+            self._apply_effects(entity, existing, None)
             return {"Id": existing["Id"], "domain": "QBO", "status": "Deleted"}
 
     def void(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -175,8 +176,8 @@ class Books:
             obj["TxnStatus"] = "Voided"
             obj["SyncToken"] = str(int(existing["SyncToken"]) + 1)
             obj["MetaData"] = {**existing["MetaData"], "LastUpdatedTime": self.timestamp()}
-            self._apply_effects(entity, existing, obj)
             self._store(entity, obj)
+            self._apply_effects(entity, existing, obj)
             return obj
 
     # ---- helpers ---------------------------------------------------------------------------------
@@ -206,14 +207,7 @@ class Books:
         if token in (None, ""):
             raise faults.required("SyncToken")
         if str(token) != existing["SyncToken"]:
-            raise QBOFault(
-                faults.STALE_OBJECT,
-                "Stale Object Error",
-                f"Stale Object Error : You and sandbox@example.com were working on this at the same time. "
-                f"sandbox@example.com finished before you did, so your work was not saved. "
-                f"({entity} Id {existing['Id']} is at SyncToken {existing['SyncToken']}, request had {token})",
-                element="SyncToken",
-            )
+            raise faults.stale(entity, existing["Id"], existing["SyncToken"], token)
         return existing
 
     def _build(
@@ -228,7 +222,7 @@ class Books:
         return obj
 
     def _apply_effects(self, entity: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        """What a write changes elsewhere: stock for sales documents, balances for invoices a payment pays."""
+        """What a write (already stored) changes elsewhere: stock for sales documents, the invoices a payment pays."""
         if entity in SALES_DOCS:
             self._move_inventory(entity, old, new)
         if entity == "Payment":

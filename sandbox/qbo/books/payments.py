@@ -75,25 +75,40 @@ class Payments(Checks):
             )
 
     def _rebalance_invoices(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        """Recomputes the balance of every invoice the payment pays, before or after the change."""
+        """Every invoice the payment pays, before or after the change, gets its new balance and payment links.
+
+        QBO records that as a change of the invoice: its SyncToken moves on, so a write made
+        from the version read before the payment is refused as stale (5010).
+        """
         invoice_ids = set()
         for doc in (old, new):
             for line in (doc or {}).get("Line", []):
                 for link in line.get("LinkedTxn", []):
                     invoice_ids.add(str(link.get("TxnId")))
-        pending = {new["Id"]: new} if new is not None else {}
-        removed = old["Id"] if (old is not None and new is None) else None
-        for invoice_id in invoice_ids:
+        for invoice_id in sorted(invoice_ids):
             invoice = self.objects["Invoice"].get(invoice_id)
             if invoice is None or invoice.get("status") == "Deleted":
                 continue
-            paid = ZERO
-            for payment in self.live("Payment"):
-                if payment["Id"] in pending or payment["Id"] == removed:
-                    continue
-                paid += applied_to(payment, invoice_id)
-            for payment in pending.values():
-                paid += applied_to(payment, invoice_id)
-            balance = money(invoice["TotalAmt"] - paid - invoice.get("Deposit", ZERO))
-            if balance != invoice.get("Balance"):
-                self._store("Invoice", {**invoice, "Balance": balance})
+            balance = money(invoice["TotalAmt"] - self._invoice_paid(invoice_id) - invoice.get("Deposit", ZERO))
+            links = self._invoice_links(invoice_id, invoice.get("LinkedTxn") or [])
+            if balance == invoice.get("Balance") and links == (invoice.get("LinkedTxn") or []):
+                continue
+            updated = {
+                **invoice,
+                "Balance": balance,
+                "SyncToken": str(int(invoice["SyncToken"]) + 1),
+                "MetaData": {**invoice["MetaData"], "LastUpdatedTime": self.timestamp()},
+            }
+            updated.pop("LinkedTxn", None)
+            if links:
+                updated["LinkedTxn"] = links
+            self._store("Invoice", updated)
+
+    def _invoice_links(self, invoice_id: str | None, links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """An invoice's LinkedTxn: its other links as given, then one per live payment applying money to it."""
+        kept = [link for link in links if link.get("TxnType") != "Payment"]
+        if invoice_id is None:
+            return kept
+        paying = [p for p in self.live("Payment") if applied_to(p, invoice_id) != ZERO]
+        paying.sort(key=lambda p: int(p["Id"]))
+        return kept + [{"TxnId": p["Id"], "TxnType": "Payment"} for p in paying]

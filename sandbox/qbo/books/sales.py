@@ -280,6 +280,11 @@ class SalesDocuments(Checks):
             if deposit:
                 data["Deposit"] = deposit
             data["Balance"] = money(total - paid - deposit)
+            # The payments linked to an invoice are QBO's to list, whatever the request said.
+            links = self._invoice_links((existing or {}).get("Id"), data.get("LinkedTxn") or [])
+            data.pop("LinkedTxn", None)
+            if links:
+                data["LinkedTxn"] = links
             if data["Balance"] < 0:
                 raise faults.business(
                     f"Invoice total {total} is less than the payments already applied ({paid}).", "TotalAmt"

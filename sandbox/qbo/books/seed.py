@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 from typing import Any
 
+from .. import faults
 from ..presets import PAYMENT_METHODS
+from ..schema import check_fields
 from .core import Books
-from .rules import CLASSIFICATION, ZERO, ref_to
+from .rules import CLASSIFICATION, COMPUTED, ZERO, clean, ref_to, ref_value
 
 SEEDED = "2026-01-01T00:00:00-08:00"  # every preset object's CreateTime and LastUpdatedTime
 
@@ -29,6 +32,7 @@ class Seed(Books):
             self._put_seeded("PaymentMethod", {"Name": name, "Active": True, "Type": kind})
         self._seed_items()
         self._seed_customers()
+        self._seed_preferences()
 
     def _put_seeded(self, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
         self.counters[entity] += 1
@@ -169,24 +173,103 @@ class Seed(Books):
             "MetaData": _meta(),
         }
 
-    def preferences(self) -> dict[str, Any]:
+    def _seed_preferences(self) -> None:
+        """Every section of the XSD's Preferences, as a new company of the preset has them."""
         p = self.preset
         tax: dict[str, Any] = {"UsingSalesTax": True}
         if self.us:
             tax["PartnerTaxEnabled"] = True
-        return {
+        self.prefs = {
             "Id": "1",
             "SyncToken": "0",
             "domain": "QBO",
             "sparse": False,
             "AccountingInfoPrefs": {
+                "UseAccountNumbers": False,
                 "TrackDepartments": True,
+                "ClassTrackingPerTxn": False,
                 "ClassTrackingPerTxnLine": True,
+                "FirstMonthOfFiscalYear": "January",
+                "TaxYearMonth": "January",
                 "CustomerTerminology": "Customers",
             },
-            "ProductAndServicesPrefs": {"ForSales": True, "QuantityOnHand": True},
-            "SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowDiscount": True, "AllowShipping": False},
+            "AdvancedInventoryPrefs": {"MLIAvailable": False, "MLIEnabled": False, "FIFOEnabled": True},
+            "ProductAndServicesPrefs": {
+                "ForSales": True,
+                "ForPurchase": True,
+                "QuantityWithPriceAndRate": True,
+                "QuantityOnHand": True,
+            },
+            # A new company numbers its sales forms itself: custom numbers (and the
+            # duplicate-number refusal that comes with them) are off until turned on.
+            "SalesFormsPrefs": {
+                "CustomTxnNumbers": False,
+                "AllowDeposit": False,
+                "AllowDiscount": True,
+                "AllowEstimates": True,
+                "AllowServiceDate": False,
+                "AllowShipping": False,
+                "AutoApplyCredit": True,
+                "ETransactionEnabledStatus": "NotApplicable",
+                "ETransactionPaymentEnabled": False,
+                "IPNSupportEnabled": False,
+                "UsingPriceLevels": False,
+                "UsingProgressInvoicing": False,
+                "EmailCopyToCompany": False,
+            },
+            "EmailMessagesPrefs": {
+                "InvoiceMessage": {"Subject": "Invoice from " + p.company_name, "Message": "Your invoice is attached."},
+                "SalesReceiptMessage": {"Subject": "Sales Receipt from " + p.company_name, "Message": "Thank you."},
+            },
+            "PrintDocumentPrefs": {"NameValue": [{"Name": "PageOrientation", "Value": "Portrait"}]},
+            "VendorAndPurchasesPrefs": {
+                "TrackingByCustomer": False,
+                "BillableExpenseTracking": False,
+                "DefaultMarkup": Decimal("0"),
+            },
+            "TimeTrackingPrefs": {
+                "UseServices": True,
+                "BillCustomers": True,
+                "ShowBillRateToAll": False,
+                "WorkWeekStartDate": "Monday",
+                "MarkTimeEntriesBillable": True,
+            },
             "TaxPrefs": tax,
+            "FinanceChargesPrefs": {"GracePeriod": 30, "CalcFinChrgFromTxnDate": False},
             "CurrencyPrefs": {"MultiCurrencyEnabled": self.multicurrency, "HomeCurrency": {"value": p.currency}},
+            "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
+            "OtherPrefs": {"NameValue": [{"Name": "SalesFormsPrefs.UseCustomerMessage", "Value": "false"}]},
             "MetaData": _meta(),
         }
+
+    def preferences(self) -> dict[str, Any]:
+        prefs = copy.deepcopy(self.prefs)
+        prefs["CurrencyPrefs"]["MultiCurrencyEnabled"] = self.multicurrency
+        return prefs
+
+    def update_preferences(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Applies a Preferences write as QBO does any entity's: current SyncToken, XSD fields, then merged."""
+        check_fields("Preferences", payload)
+        with self.lock:
+            token = payload.get("SyncToken")
+            if token in (None, ""):
+                raise faults.required("SyncToken")
+            if str(token) != self.prefs["SyncToken"]:
+                raise faults.stale("Preferences", "1", self.prefs["SyncToken"], token)
+            incoming = {k: v for k, v in clean(payload).items() if k not in COMPUTED}
+            currency = incoming.get("CurrencyPrefs", {})
+            home = ref_value(currency, "HomeCurrency")
+            if home is not None and home != self.preset.currency:
+                raise faults.business("The home currency can't be changed.", "CurrencyPrefs.HomeCurrency")
+            if currency.get("MultiCurrencyEnabled") in (False, "false") and self.multicurrency:
+                raise faults.business("Multicurrency can't be turned off once it is on.", "CurrencyPrefs")
+            prefs = copy.deepcopy(self.prefs)
+            for section, values in incoming.items():
+                prefs[section] = {**prefs.get(section, {}), **values}
+            if currency.get("MultiCurrencyEnabled") in (True, "true"):
+                self.multicurrency = True
+            prefs["SyncToken"] = str(int(self.prefs["SyncToken"]) + 1)
+            prefs["MetaData"] = {**self.prefs["MetaData"], "LastUpdatedTime": self.timestamp()}
+            self.prefs = prefs
+            self.record({"op": "preferences", "o": prefs, "multicurrency": self.multicurrency})
+            return self.preferences()

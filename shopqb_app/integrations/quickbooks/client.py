@@ -227,6 +227,17 @@ def delete(qb: QuickBooks, entity: str, *, qbo_id: str, sync_token: str, request
     call(lambda: qb.post(url, json.dumps(payload), params={"operation": "delete"}, request_id=request_id))
 
 
+def refuses_duplicate_doc_numbers(qb: QuickBooks) -> bool:
+    """Whether the company refuses a second sales document with the same DocNumber
+    (fault 6140): only with custom transaction numbers on (SalesFormsPrefs), which a
+    new company has off."""
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/preferences
+    url = f"{qb.api_url}/company/{qb.company_id}/preferences"
+    result: dict[str, Any] = call(lambda: qb.get(url))
+    sales_forms = (result.get("Preferences") or {}).get("SalesFormsPrefs") or {}
+    return bool(sales_forms.get("CustomTxnNumbers"))
+
+
 def read(qb: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
     url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}/{qbo_id}"
     result: dict[str, Any] = call(lambda: qb.get(url))
