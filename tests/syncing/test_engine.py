@@ -232,6 +232,19 @@ def test_a_throttled_company_stops_the_sweep_and_the_next_one_catches_up(shop):
     assert not SyncIssue.objects.filter(shop=shop, resolved_at__isnull=True).exists()
 
 
+def test_a_throttle_answered_as_a_403_xml_fault_is_temporary(shop, sandboxes):
+    """QBO sometimes throttles with 403 and an XML ThrottleExceeded fault even when JSON
+    was asked for: that is a reason to stop and come back, not a rejected document."""
+    ctx = engine.context_open(shop.pk)
+    storm = requests.post(
+        sandboxes.info["qbo"] + "/_sandbox/qbo/faults", json={"storm": 3, "storm_status": 403}, timeout=10
+    )
+    storm.raise_for_status()
+    with pytest.raises(qbo.QboUnavailable) as refused:
+        qbo.create(ctx.qb, "SalesReceipt", {"Line": []}, request_id="throttled-403")
+    assert refused.value.code == "3001" and not refused.value.permanent
+
+
 def test_an_edited_order_updates_its_receipt_in_place(shop, sandboxes):
     order = Store(shop).order(lines=[("A", 2, "10.00"), ("B", 1, "5.00")])
     engine.order_sync(shop_id=shop.pk, order_gid=order["id"])

@@ -67,6 +67,10 @@ class TimeoutQuickBooks(QuickBooks):  # type: ignore[misc]
             response = self._send(request_type, url, headers, params, data)
         if response.status_code == 429:
             raise QboUnavailable("QuickBooks throttled the requests (429)", 3001)
+        if response.status_code == 403 and ("ThrottleExceeded" in response.text or 'code="3001"' in response.text):
+            # QBO also throttles with a 403 and an XML fault, whatever format was asked for.
+            # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles
+            raise QboUnavailable("QuickBooks throttled the requests (403 ThrottleExceeded)", 3001)
         if response.status_code >= 500:
             raise QboUnavailable(f"QuickBooks answered HTTP {response.status_code}", response.status_code)
         return response
