@@ -141,6 +141,7 @@ def context_open(shop_id: int) -> SyncContext:
         raise ShopNotReady(f"token refresh failed for {shop.domain}, will retry: {exc}") from exc
     try:
         mapping_services.mapping_ensure_defaults(shop=shop, qb=qb)
+        refuses_duplicate_numbers = qbo.refuses_duplicate_doc_numbers(qb)
     except qbo.QboAuthError as exc:
         if connection.status == QuickBooksConnection.Status.CONNECTED:
             raise
@@ -155,7 +156,7 @@ def context_open(shop_id: int) -> SyncContext:
         qb=qb,
         mapping=mapping,
         rules=rules,
-        refuses_duplicate_numbers=qbo.refuses_duplicate_doc_numbers(qb),
+        refuses_duplicate_numbers=refuses_duplicate_numbers,
     )
 
 

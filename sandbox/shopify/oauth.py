@@ -81,7 +81,7 @@ def _error(message: str, status: int = 400, error: str = "invalid_request") -> R
 
 def _page(title: str, body: str, status: int = 200) -> Response:
     doc = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>"
         + html.escape(title)
         + "</title><style>body{font-family:system-ui,sans-serif;margin:0;background:#f1f1f1}"
         "header{background:#1a1a1a;color:#fff;padding:10px 16px;font-size:14px}"

@@ -13,6 +13,7 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import requests
@@ -93,7 +94,8 @@ def test_a_sweep_survives_a_token_refused_mid_run(fresh, sandbox_settings, qbo_r
     run_payouts(sandbox_settings, fresh)
     old_token = QuickBooksConnection.objects.get(shop=fresh).access_token
 
-    expire_qbo_tokens(sandbox_settings, after_requests=1)
+    # Served: the preferences read, the first order's DocNumber lookup and its create.
+    expire_qbo_tokens(sandbox_settings, after_requests=3)
     result = engine.shop_sweep(shop_id=fresh.pk)
 
     assert result.outcomes.get("written") == 3 and result.outcomes.get("payout written") == 1
@@ -142,10 +144,16 @@ def test_a_refused_refresh_after_a_401_pauses_the_shop_and_ends_the_sweep(fresh,
     store.order(lines=[("A", 1, "10.00")])
     engine.shop_sweep(shop_id=fresh.pk)
     order = store.order(lines=[("B", 1, "11.00")])
-    qbo_control(sandbox_settings, "revoke")  # the merchant disconnected us inside QuickBooks
+    real_preference = qbo.refuses_duplicate_doc_numbers
 
-    with pytest.raises(qbo.QboAuthError):
-        engine.shop_sweep(shop_id=fresh.pk)
+    def read_then_revoke(qb):
+        answer = real_preference(qb)
+        qbo_control(sandbox_settings, "revoke")  # the merchant disconnected us inside QuickBooks, mid-pass
+        return answer
+
+    with mock.patch.object(qbo, "refuses_duplicate_doc_numbers", side_effect=read_then_revoke):
+        with pytest.raises(qbo.QboAuthError):
+            engine.shop_sweep(shop_id=fresh.pk)
 
     assert len(qbo_refreshes) == 1  # one try, no loop
     connection = QuickBooksConnection.objects.get(shop=fresh)
