@@ -3,8 +3,8 @@
 A busy day sends many webhooks per order (created, updated, paid, edited...).
 Each one only records that the order wants a sync (``request``); a drain task
 takes rows in priority order (new orders first), fetches each order once as it
-is then, and ``finish`` deletes the row unless another request arrived while it
-worked. Every step is a single conditional UPDATE or DELETE, so requests, drains
+is then, and ``finish`` deletes the row unless a request announcing a newer (or
+an unknown) version of the order arrived while it worked. Every step is a single conditional UPDATE or DELETE, so requests, drains
 and crashed drains can interleave in any order without losing or doubling work.
 
 The django-q2 tasks that work the queue off are queued here too (by name: the
