@@ -69,6 +69,8 @@ def _replayable(emulator: QBOEmulator, request: Request, company: Company, rest:
                 "requestid must be 50 characters or fewer",
                 element="requestid",
             )
+        if emulator.fault_plan.ignore_request_ids:
+            return _handle(emulator, request, company, rest)
         with company.lock:
             replay = company.request_ids.get(request_id)
             if replay is not None:

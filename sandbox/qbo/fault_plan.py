@@ -29,6 +29,9 @@ class FaultPlan:
         self.hang_seconds = 130.0
         self.storm = 0  # the next N API requests are throttled
         self.storm_status = 429  # or 403, as QBO has also answered ThrottleExceeded
+        # requestid replay is not a permanent guarantee (duplicates reported despite the
+        # same id, retention undocumented): on, a repeated requestid is processed again.
+        self.ignore_request_ids = False
         self.realm: str | None = None  # None: every realm
 
     def configure(self, values: dict[str, Any]) -> None:
@@ -44,6 +47,8 @@ class FaultPlan:
                 if int(values["storm_status"]) not in (403, 429):
                     raise QBOFault("2000", "Request could not be parsed", "storm_status must be 429 or 403")
                 self.storm_status = int(values["storm_status"])
+            if "ignore_request_ids" in values:
+                self.ignore_request_ids = bool(values["ignore_request_ids"])
             if "realm" in values:
                 self.realm = values["realm"]
 
@@ -56,6 +61,7 @@ class FaultPlan:
             "hang_seconds": self.hang_seconds,
             "storm": self.storm,
             "storm_status": self.storm_status,
+            "ignore_request_ids": self.ignore_request_ids,
             "realm": self.realm,
         }
 

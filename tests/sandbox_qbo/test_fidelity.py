@@ -221,3 +221,17 @@ def test_per_second_limit(make_sandbox):
     assert [sandbox.get("item/1").status_code for _ in range(4)] == [200, 200, 200, 429]
     sandbox.control("clock", {"advance_seconds": 1.5})
     assert sandbox.get("item/1").status_code == 200
+
+
+def test_request_ids_can_be_ignored_as_qbo_does_not_promise_replay(sandbox):
+    """Replay by requestid is the default; with ``ignore_request_ids`` a repeated requestid
+    is processed again, as public reports show QBO sometimes does."""
+    i = ids(sandbox, "US")
+    body = {"Line": [line(i["Sales"], "1", "1", "NON")]}
+    first = ok(sandbox.post("salesreceipt", body, requestid="rid-1"))["SalesReceipt"]
+    assert ok(sandbox.post("salesreceipt", body, requestid="rid-1"))["SalesReceipt"]["Id"] == first["Id"]
+    ok(sandbox.control("faults", {"ignore_request_ids": True}))
+    again = ok(sandbox.post("salesreceipt", body, requestid="rid-1"))["SalesReceipt"]
+    assert again["Id"] != first["Id"]
+    ok(sandbox.control("faults", {"reset": True}))
+    assert ok(sandbox.post("salesreceipt", body, requestid="rid-1"))["SalesReceipt"]["Id"] == first["Id"]

@@ -406,6 +406,30 @@ def test_exactly_once_whether_or_not_the_company_refuses_duplicate_numbers(shop,
     assert len(qbo_receipts(shop)) == 1
 
 
+@pytest.mark.parametrize("refuses", [False, True], ids=["duplicates accepted", "duplicates refused"])
+def test_exactly_once_when_qbo_forgets_request_ids(shop, sandboxes, refuses):
+    """QBO processes a repeated requestid again (the sandbox's ignore_request_ids): the
+    engine's own claim and DocNumber lookup must carry exactly-once after a lost answer."""
+    custom_transaction_numbers(shop, on=refuses)
+    forget = requests.post(
+        sandboxes.info["qbo"] + "/_sandbox/qbo/faults", json={"ignore_request_ids": True}, timeout=10
+    )
+    forget.raise_for_status()
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    real_create = qbo.create
+
+    def create_then_lose_answer(*args, **kwargs):
+        real_create(*args, **kwargs)
+        raise qbo.QboUnavailable("connection reset after write")
+
+    with mock.patch.object(qbo, "create", side_effect=create_then_lose_answer):
+        with pytest.raises(qbo.QboUnavailable):
+            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert len(qbo_receipts(shop)) == 1
+
+
 def test_a_payout_becomes_one_deposit_into_the_bank_equal_to_the_payout(shop, sandboxes):
     Store(shop).order(lines=[("A", 2, "10.00")], tax="1.60")
     Store(shop).order(lines=[("B", 1, "30.00")])
