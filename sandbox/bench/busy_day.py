@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
 def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: str = "repeat") -> list[str]:
     from sandbox.demo import app_environment, free_port
     from sandbox.runner import start_sandboxes
-    from tests.syncing.crash_scenario import _database_url, _drop_database
+    from tests.syncing.crash_scenario import _database_url, scratch_finish
 
     scratch = Path(tempfile.mkdtemp(prefix="shopqb-busy-"))
     server_url = os.environ.get("DATABASE_URL", "")
@@ -166,19 +166,7 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
         graphql = counter.graphql
         operations = ", ".join(f"{n} {name}" for name, n in sorted(counter.operations.items(), key=lambda kv: -kv[1]))
     finally:
-        for child in reversed(children):
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        sandboxes.stop()
-        if pg_database:
-            from django.db import connections
-
-            connections.close_all()
-            _drop_database(server_url, pg_database)
+        scratch_finish(children, sandboxes, server_url=server_url, pg_database=pg_database)
     accepted = sum(1 for s in statuses if s == 200)
     engine_name = "PostgreSQL" if pg_database else "SQLite"
     return [

@@ -201,6 +201,27 @@ def _needs_row_locks():
         pytest.skip("row locks across threads need PostgreSQL (the test SQLite database is in memory)")
 
 
+def in_threads(work, n: int) -> list:
+    """Run ``work`` in ``n`` threads at once (each with its own database connection);
+    what each returned, or the exception it raised."""
+    results = []
+
+    def worker():
+        try:
+            results.append(work())
+        except Exception as exc:
+            results.append(exc)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_call_the_provider_once(provider):
@@ -208,22 +229,7 @@ def test_concurrent_refreshes_call_the_provider_once(provider):
     _needs_row_locks()
     provider.delay = 0.3
     shop = make_shop("kilo-shop.myshopify.com", **expired())
-    results, errors = [], []
-
-    def worker():
-        try:
-            results.append(tokens.shopify_access_token(Shop.objects.get(pk=shop.pk)))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            db_connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = in_threads(lambda: tokens.shopify_access_token(Shop.objects.get(pk=shop.pk)), 4)
     assert results == ["shpat_1"] * 4
     assert len(provider.calls) == 1
     assert Shop.objects.get(pk=shop.pk).refresh_token == "shprt_1"
@@ -235,19 +241,9 @@ def test_concurrent_qbo_refreshes_call_intuit_once(provider):
     _needs_row_locks()
     provider.delay = 0.3
     conn = make_connection(make_shop("lima-shop.myshopify.com"), **expired())
-    results = []
-
-    def worker():
-        try:
-            results.append(tokens.qbo_access_token(QuickBooksConnection.objects.select_related("shop").get(pk=conn.pk)))
-        finally:
-            db_connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = in_threads(
+        lambda: tokens.qbo_access_token(QuickBooksConnection.objects.select_related("shop").get(pk=conn.pk)), 3
+    )
     assert results == ["qbo_at_1"] * 3
     assert len(provider.calls) == 1
 
@@ -313,21 +309,13 @@ def test_workers_refused_the_same_token_refresh_it_once(provider):
     conn = make_connection(make_shop("oscar-shop.myshopify.com"))
     refused = conn.access_token
     start = threading.Barrier(3)
-    results = []
 
-    def worker():
-        try:
-            copy = QuickBooksConnection.objects.select_related("shop").get(pk=conn.pk)
-            start.wait()
-            results.append(tokens.qbo_access_token(copy, refused=refused))
-        finally:
-            db_connection.close()
+    def work():
+        copy = QuickBooksConnection.objects.select_related("shop").get(pk=conn.pk)
+        start.wait()
+        return tokens.qbo_access_token(copy, refused=refused)
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = in_threads(work, 3)
     assert results == ["qbo_at_1"] * 3
     assert len(provider.calls) == 1
     assert QuickBooksConnection.objects.get(pk=conn.pk).refresh_token == "qbo_rt_1"

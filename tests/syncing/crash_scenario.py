@@ -111,18 +111,27 @@ def main(argv: list[str] | None = None) -> int:
             print((scratch / "qcluster.log").read_text()[-4000:], file=sys.stderr)
         return 0 if ok else 1
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        sandboxes.stop()
-        if pg_database:
-            from django.db import connections
+        scratch_finish(
+            [worker] if worker is not None else [], sandboxes, server_url=server_url, pg_database=pg_database
+        )
 
-            connections.close_all()
-            _drop_database(server_url, pg_database)
+
+def scratch_finish(processes: list[Any], sandboxes: Any, *, server_url: str, pg_database: str | None) -> None:
+    """Stop what a scratch run started (newest first), the sandboxes, and drop its database."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    sandboxes.stop()
+    if pg_database:
+        from django.db import connections
+
+        connections.close_all()
+        _drop_database(server_url, pg_database)
 
 
 def _run(shop: Any, step: str, nth: int, orders: int, plan: Path, wait: float) -> dict[str, Any]:
