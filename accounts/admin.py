@@ -1,12 +1,28 @@
 """Support staff's view of tenants. Tokens are never rendered: only their expiry."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import ComplianceRequest, PauseCode, QuickBooksConnection, Shop
 
+if TYPE_CHECKING:
+    # django-stubs makes the admin classes generic over their models; Django's own
+    # classes are not subscriptable at run time.
+    _ConnectionInline = admin.StackedInline[QuickBooksConnection, Shop]
+    _ShopAdmin = admin.ModelAdmin[Shop]
+    _ComplianceRequestAdmin = admin.ModelAdmin[ComplianceRequest]
+else:
+    _ConnectionInline = admin.StackedInline
+    _ShopAdmin = _ComplianceRequestAdmin = admin.ModelAdmin
 
-class QuickBooksInline(admin.StackedInline):
+
+class QuickBooksInline(_ConnectionInline):
     model = QuickBooksConnection
     can_delete = False
     extra = 0
@@ -25,7 +41,7 @@ class QuickBooksInline(admin.StackedInline):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):  # noqa: ARG002
+    def has_add_permission(self, request: HttpRequest, obj: Shop | None = None) -> bool:  # noqa: ARG002
         return False
 
 
@@ -33,10 +49,14 @@ class QBOStateFilter(admin.SimpleListFilter):
     title = "QuickBooks"
     parameter_name = "qbo"
 
-    def lookups(self, request, model_admin):  # noqa: ARG002
+    def lookups(
+        self,
+        request: HttpRequest,  # noqa: ARG002
+        model_admin: admin.ModelAdmin[Any],  # noqa: ARG002
+    ) -> list[tuple[str, str]]:
         return [*QuickBooksConnection.Status.choices, ("none", "Not connected")]
 
-    def queryset(self, request, queryset):  # noqa: ARG002
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Shop]) -> QuerySet[Shop]:  # noqa: ARG002
         if self.value() == "none":
             return queryset.filter(qbo__isnull=True)
         if self.value():
@@ -45,7 +65,7 @@ class QBOStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(_ShopAdmin):
     list_display = (
         "domain",
         "name",
@@ -87,7 +107,7 @@ class ShopAdmin(admin.ModelAdmin):
     inlines = [QuickBooksInline]
     actions = ["pause_sync", "resume_sync"]
 
-    def has_add_permission(self, request):  # noqa: ARG002
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002
         return False  # shops come from installs only
 
     @admin.display(boolean=True, description="Installed")
@@ -104,13 +124,13 @@ class ShopAdmin(admin.ModelAdmin):
         return f"{conn.get_status_display()}: {conn.company_name or conn.realm_id}"
 
     @admin.action(description="Pause sync")
-    def pause_sync(self, request, queryset):
+    def pause_sync(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         for shop in queryset:
             shop.pause(f"Paused by support ({request.user}) on {timezone.now():%Y-%m-%d}.", code=PauseCode.SUPPORT)
         self.message_user(request, f"Paused {queryset.count()} shop(s).", messages.SUCCESS)
 
     @admin.action(description="Resume sync")
-    def resume_sync(self, request, queryset):
+    def resume_sync(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         blocked = 0
         for shop in queryset:
             if shop.paused_code in (PauseCode.UNINSTALLED, PauseCode.SHOPIFY_REVOKED, PauseCode.QBO_RECONNECT):
@@ -127,7 +147,7 @@ class ShopAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComplianceRequest)
-class ComplianceRequestAdmin(admin.ModelAdmin):
+class ComplianceRequestAdmin(_ComplianceRequestAdmin):
     """What Shopify asked and when we did it; the export itself is for the merchant only."""
 
     list_display = ("topic", "shop_domain", "customer_id", "received_at", "completed_at", "downloaded_at", "summary")
@@ -145,8 +165,8 @@ class ComplianceRequestAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request):  # noqa: ARG002
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ARG002
+    def has_change_permission(self, request: HttpRequest, obj: ComplianceRequest | None = None) -> bool:  # noqa: ARG002
         return False

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import services
+from accounts.install import InstallError, shop_install_by_token_exchange
 from accounts.models import Shop
 from shopqb_app.integrations.shopify import oauth as shopify_oauth
 from shopqb_app.integrations.shopify.errors import InvalidSessionToken
@@ -30,6 +31,16 @@ from shopqb_app.integrations.shopify.session_token import CLOCK_LEEWAY, SessionC
 log = logging.getLogger(__name__)
 
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
+
+P = ParamSpec("P")
+
+
+class ShopRequest(HttpRequest):
+    """What a view behind ``shop_required`` receives. Only a type: the request is still
+    Django's own, with these two attributes set on it by the decorator."""
+
+    shop: Shop
+    session_claims: SessionClaims
 
 
 def session_token_predates_uninstall(claims: SessionClaims, shop: Shop | None) -> bool:
@@ -49,7 +60,9 @@ def _unauthorized_fetch() -> JsonResponse:
     return response
 
 
-def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def shop_required(
+    view: Callable[Concatenate[ShopRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """The one gate for embedded views: sets ``request.shop`` or refuses.
 
     Unsafe methods must come as fetches with a Bearer token (which a cross-site
@@ -58,7 +71,7 @@ def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     @csrf_exempt
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         header = request.headers.get("Authorization", "")
         is_document = not header and request.method in ("GET", "HEAD")
         token = request.GET.get("id_token", "") if is_document else header.removeprefix("Bearer ").strip()
@@ -78,17 +91,18 @@ def shop_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
         if shop is None or not shop.is_installed or not shop.access_token:
             try:
-                shop = services.shop_install_by_token_exchange(domain=claims.shop_domain, session_token=token)
-            except services.InstallError as exc:
+                shop = shop_install_by_token_exchange(domain=claims.shop_domain, session_token=token)
+            except InstallError as exc:
                 if not is_document:
                     return JsonResponse({"error": str(exc)}, status=403)
                 request.frame_shop_domain = claims.shop_domain  # type: ignore[attr-defined] # shown in its admin
                 response = render(request, "accounts/problem.html", {"message": str(exc)}, status=403)
                 add_never_cache_headers(response)
                 return response
-        request.shop = shop  # type: ignore[attr-defined]
-        request.session_claims = claims  # type: ignore[attr-defined]
-        response = view(request, *args, **kwargs)
+        shop_request = cast(ShopRequest, request)
+        shop_request.shop = shop
+        shop_request.session_claims = claims
+        response = view(shop_request, *args, **kwargs)
         add_never_cache_headers(response)
         return response
 

@@ -1,15 +1,18 @@
 """Deploy checks for the embedded app's secrets and URLs (``manage.py check --deploy``)."""
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def embedded_app_settings(app_configs, **kwargs):  # noqa: ARG001
-    problems = []
+def embedded_app_settings(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:  # noqa: ARG001
+    problems: list[CheckMessage] = []
     if not settings.FIELD_ENCRYPTION_KEYS:
         problems.append(
             Warning(

@@ -3,10 +3,13 @@
 import base64
 import hashlib
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Combinable, Expression
 
 
 @cache
@@ -37,18 +40,31 @@ def rotate(token: str) -> str:
     return _fernet().rotate(token.encode()).decode()
 
 
-class EncryptedTextField(models.TextField):
+if TYPE_CHECKING:
+    # django-stubs makes fields generic (set type, get type); Django's own class is not
+    # subscriptable at run time.
+    _TextField = models.TextField[str | Combinable, str]
+else:
+    _TextField = models.TextField
+
+
+class EncryptedTextField(_TextField):
     """A text column whose value is a Fernet token; Python sees the plain text.
 
     Empty strings are stored as empty strings so "no token" stays queryable.
     """
 
-    def from_db_value(self, value, expression, connection):  # noqa: ARG002
+    def from_db_value(
+        self,
+        value: str | None,
+        expression: Expression,  # noqa: ARG002
+        connection: BaseDatabaseWrapper,  # noqa: ARG002
+    ) -> str | None:
         if value in (None, ""):
             return value
         return decrypt(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value in (None, ""):
             return value

@@ -9,11 +9,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import OAuthState
-from accounts.services import OAUTH_STATE_TTL
+from accounts.oauth_state import OAUTH_STATE_TTL
 
 log = logging.getLogger(__name__)
 
-# services.qbo_connect_outcome shows a failed QuickBooks connect on the home page for an hour.
+# quickbooks_connect.qbo_connect_outcome shows a failed QuickBooks connect on the home page for an hour.
 QBO_OUTCOME_SHOWN_FOR = timedelta(hours=1)
 
 

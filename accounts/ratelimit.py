@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from accounts.services import OAUTH_STATE_TTL
+from accounts.oauth_state import OAUTH_STATE_TTL
 
 
 def client_address(request: HttpRequest) -> str:

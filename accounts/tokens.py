@@ -18,7 +18,8 @@ finds a newer token stored uses it without calling the provider).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -36,6 +37,9 @@ SHOPIFY_REVOKED_REASON = "Shopify access was revoked or has expired: open ShopQB
 QBO_RECONNECT_REASON = "QuickBooks refused our access (revoked or expired): reconnect QuickBooks in ShopQB."
 
 
+_TokenHolder = TypeVar("_TokenHolder", Shop, QuickBooksConnection)
+
+
 class TokenRevoked(Exception):
     """The token cannot be refreshed any more: the merchant must reconnect."""
 
@@ -44,7 +48,7 @@ class TokenRefreshFailed(Exception):
     """The provider could not be reached or failed: try again later (nothing changed)."""
 
 
-def _fresh(token: str, expires_at) -> bool:
+def _fresh(token: str, expires_at: datetime | None) -> bool:
     if not token:
         return False
     if expires_at is None:  # a non-expiring token
@@ -52,7 +56,7 @@ def _fresh(token: str, expires_at) -> bool:
     return expires_at > timezone.now() + timedelta(seconds=settings.TOKEN_REFRESH_MARGIN_SECONDS)
 
 
-def _usable(token: str, expires_at, refused: str) -> bool:
+def _usable(token: str, expires_at: datetime | None, refused: str) -> bool:
     return token != refused and _fresh(token, expires_at)
 
 
@@ -119,7 +123,8 @@ def qbo_access_token(connection: QuickBooksConnection, *, refused: str = "") -> 
     with transaction.atomic():
         locked = QuickBooksConnection.objects.select_for_update().get(pk=connection.pk)
         if locked.status != QuickBooksConnection.Status.CONNECTED:
-            _copy_token_fields(locked, connection, status=True)
+            _copy_token_fields(locked, connection)
+            connection.status, connection.status_reason = locked.status, locked.status_reason
             raise TokenRevoked(f"QuickBooks connection for {connection.shop.domain} needs reconnecting")
         if not _usable(locked.access_token, locked.access_token_expires_at, refused):
             try:
@@ -158,8 +163,6 @@ def qbo_mark_reconnect_needed(connection: QuickBooksConnection, reason: str) -> 
     log.warning("QuickBooks connection of %s needs reconnecting: sync paused", connection.shop.domain)
 
 
-def _copy_token_fields(source, target, *, status: bool = False) -> None:
+def _copy_token_fields(source: _TokenHolder, target: _TokenHolder) -> None:
     for name in ("access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at"):
         setattr(target, name, getattr(source, name))
-    if status:
-        target.status, target.status_reason = source.status, source.status_reason

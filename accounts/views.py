@@ -18,9 +18,11 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import ratelimit, services
-from accounts.auth import shop_required
+from accounts import quickbooks_connect, ratelimit
+from accounts.auth import ShopRequest, shop_required
+from accounts.install import InstallError, shop_install_by_code
 from accounts.models import ComplianceRequest, OAuthState, QuickBooksConnection
+from accounts.oauth_state import OAUTH_STATE_TTL, InvalidState, oauth_state_consume, oauth_state_create
 from shopqb_app.integrations.quickbooks import oauth as qbo_oauth
 from shopqb_app.integrations.quickbooks.errors import QBOOAuthError
 from shopqb_app.integrations.shopify import oauth as shopify_oauth
@@ -43,7 +45,7 @@ def _set_state_cookie(response: HttpResponse, name: str, state: str, path: str) 
     response.set_cookie(
         name,
         state,
-        max_age=int(services.OAUTH_STATE_TTL.total_seconds()),
+        max_age=int(OAUTH_STATE_TTL.total_seconds()),
         path=path,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
@@ -53,9 +55,9 @@ def _set_state_cookie(response: HttpResponse, name: str, state: str, path: str) 
 
 @require_GET
 @shop_required
-def status(request: HttpRequest) -> JsonResponse:
+def status(request: ShopRequest) -> JsonResponse:
     """The shop and its QuickBooks connection as JSON, for pages that refresh themselves."""
-    shop = request.shop  # type: ignore[attr-defined]
+    shop = request.shop
     connection = QuickBooksConnection.objects.filter(shop=shop).first()
     return JsonResponse(
         {
@@ -94,7 +96,7 @@ def install(request: HttpRequest) -> HttpResponse:
         return response
     if shop is None:
         return _problem(request, "Install ShopQB from your Shopify admin or the Shopify App Store.", 400)
-    row = services.oauth_state_create(provider=OAuthState.Provider.SHOPIFY, shop_domain=shop)
+    row = oauth_state_create(provider=OAuthState.Provider.SHOPIFY, shop_domain=shop)
     url = shopify_oauth.authorize_url(shop=shop, state=row.state, redirect_uri=_app_url("accounts:install_callback"))
     response = redirect(url)
     _set_state_cookie(response, SHOPIFY_STATE_COOKIE, row.state, reverse("accounts:install_callback"))
@@ -109,16 +111,16 @@ def install_callback(request: HttpRequest) -> HttpResponse:
     if shop is None or not shopify_oauth.query_is_signed(params):
         return _problem(request, "This install link is not valid. Install ShopQB again from Shopify.", 400)
     try:
-        services.oauth_state_consume(
+        oauth_state_consume(
             provider=OAuthState.Provider.SHOPIFY,
             state=params.get("state", ""),
             cookie_state=request.COOKIES.get(SHOPIFY_STATE_COOKIE, ""),
             shop_domain=shop,
         )
-        services.shop_install_by_code(domain=shop, code=params.get("code", ""))
-    except services.InvalidState as exc:
+        shop_install_by_code(domain=shop, code=params.get("code", ""))
+    except InvalidState as exc:
         return _problem(request, f"The install could not be completed: {exc}. Please install again.", 400)
-    except services.InstallError as exc:
+    except InstallError as exc:
         return _problem(request, str(exc), 403)
     response = redirect(shopify_oauth.admin_app_url(shop))
     response.delete_cookie(SHOPIFY_STATE_COOKIE, path=reverse("accounts:install_callback"))
@@ -130,9 +132,9 @@ def install_callback(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @shop_required
-def qbo_connect(request: HttpRequest) -> JsonResponse:
+def qbo_connect(request: ShopRequest) -> JsonResponse:
     """Step 1 (embedded fetch, session token): a start link for this merchant, to open at once."""
-    ticket = services.qbo_connect_ticket(shop=request.shop)  # type: ignore[attr-defined]
+    ticket = quickbooks_connect.qbo_connect_ticket(shop=request.shop)
     return JsonResponse({"url": _app_url("accounts:qbo_start") + "?" + urlencode({"ticket": ticket})})
 
 
@@ -140,9 +142,9 @@ def qbo_connect(request: HttpRequest) -> JsonResponse:
 def qbo_start(request: HttpRequest) -> HttpResponse:
     """Step 2 (top-level, Intuit cannot be framed): spend the ticket, bind this browser, go to Intuit."""
     try:
-        row, binding = services.qbo_connect_start(ticket=request.GET.get("ticket", ""))
+        row, binding = quickbooks_connect.qbo_connect_start(ticket=request.GET.get("ticket", ""))
         url = qbo_oauth.authorize_url(state=row.state)
-    except services.InvalidState as exc:
+    except InvalidState as exc:
         return _problem(
             request,
             f"This QuickBooks link cannot be used: {exc}. A connect link works once, within a minute of "
@@ -163,10 +165,10 @@ def qbo_start(request: HttpRequest) -> HttpResponse:
 def qbo_callback(request: HttpRequest) -> HttpResponse:
     """Step 3 (top-level): Intuit sends the merchant back with a code and the realm."""
     try:
-        row = services.qbo_callback_verify(
+        row = quickbooks_connect.qbo_callback_verify(
             state=request.GET.get("state", ""), cookie=request.COOKIES.get(QBO_BROWSER_COOKIE, "")
         )
-    except services.InvalidState as exc:
+    except InvalidState as exc:
         # The cookie stays: it may belong to this browser's own sign-in, still under way.
         return _problem(
             request,
@@ -174,7 +176,7 @@ def qbo_callback(request: HttpRequest) -> HttpResponse:
             "Open ShopQB in your Shopify admin and click Connect QuickBooks.",
             400,
         )
-    shop = services.qbo_connect_complete(
+    shop = quickbooks_connect.qbo_connect_complete(
         row=row,
         code=request.GET.get("code", ""),
         realm_id=request.GET.get("realmId", ""),
@@ -187,18 +189,18 @@ def qbo_callback(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @shop_required
-def qbo_shared_confirm(request: HttpRequest) -> JsonResponse:
+def qbo_shared_confirm(request: ShopRequest) -> JsonResponse:
     """The merchant agrees that this store shares its QuickBooks company (``?realm=``, as shown)."""
-    shop = request.shop  # type: ignore[attr-defined]
-    if not services.qbo_shared_confirm(shop=shop, realm_id=request.GET.get("realm", "")):
+    shop = request.shop
+    if not quickbooks_connect.qbo_shared_confirm(shop=shop, realm_id=request.GET.get("realm", "")):
         return JsonResponse({"error": "The QuickBooks connection has changed: reload the page."}, status=409)
     return JsonResponse({"ok": True})
 
 
 @require_POST
 @shop_required
-def qbo_disconnect(request: HttpRequest) -> JsonResponse:
-    services.qbo_disconnect(shop=request.shop)  # type: ignore[attr-defined]
+def qbo_disconnect(request: ShopRequest) -> JsonResponse:
+    quickbooks_connect.qbo_disconnect(shop=request.shop)
     return JsonResponse({"ok": True})
 
 
@@ -207,8 +209,8 @@ def qbo_disconnect(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 @shop_required
-def data_request_export(request: HttpRequest, pk: int) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def data_request_export(request: ShopRequest, pk: int) -> HttpResponse:
+    shop = request.shop
     record = ComplianceRequest.objects.filter(
         pk=pk, shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
     ).first()

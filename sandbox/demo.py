@@ -93,6 +93,7 @@ def connect_demo_shop(info: dict[str, Any]) -> Any:
     """The demo shop and its QuickBooks company, with the sandbox's current credentials."""
     from django.utils import timezone
 
+    from accounts.clients import shopify_client
     from accounts.models import QuickBooksConnection, Shop
     from shopqb_app.integrations.shopify.client import load_query
 
@@ -103,8 +104,6 @@ def connect_demo_shop(info: dict[str, Any]) -> Any:
     shop.uninstalled_at = None
     shop.installed_at = shop.installed_at or timezone.now()
     shop.save()
-    from syncing.engine import shopify_client
-
     data = shopify_client(shop).execute(load_query("shop"))["shop"]
     Shop.objects.filter(pk=shop.pk).update(
         name=data["name"], currency=data["currencyCode"], iana_timezone=data["ianaTimezone"]
@@ -129,8 +128,8 @@ def connect_demo_shop(info: dict[str, Any]) -> Any:
 
 
 def seed_if_empty(info: dict[str, Any], shop: Any) -> None:
+    from accounts.clients import shopify_client
     from sandbox.shopify.seeder import seed_shop
-    from syncing.engine import shopify_client
 
     probe = shopify_client(shop).execute("query { orders(first: 1) { nodes { id } } }")
     if probe["orders"]["nodes"]:
@@ -256,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         call_command("migrate", verbosity=0)
         shop = connect_demo_shop(info)
         seed_if_empty(info, shop)
+        from sandbox.setup import setup_as_proposed
+
+        log(f"Setup: {setup_as_proposed(shop)}")
         cluster, sweep = run_sync_through_worker(shop, state, env)
         children.append(cluster)
 

@@ -8,6 +8,8 @@ Authorization or Cookie headers, whatever ``access_log_format`` asks for.
 """
 
 import re
+from datetime import timedelta
+from typing import Any
 
 from gunicorn.glogging import Logger
 
@@ -24,15 +26,16 @@ def _path_only(url: str) -> str:
     return url.split("?", 1)[0].split("#", 1)[0]
 
 
-def _scrub(value):
+def _scrub(value: object) -> object:
     return _QUERY.sub("", value) if isinstance(value, str) else value
 
 
-class PathOnlyLogger(Logger):
+# gunicorn ships no type hints: its Logger is Any to mypy.
+class PathOnlyLogger(Logger):  # type: ignore[misc]
     """gunicorn's logger without query strings or credentials."""
 
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         for key in _HIDDEN_ATOMS & atoms.keys():
             atoms[key] = "-"
         for key in _URL_ATOMS & atoms.keys():
@@ -42,10 +45,10 @@ class PathOnlyLogger(Logger):
         return atoms
 
     # The error log names the request too ("Error handling request GET /?id_token=...").
-    def warning(self, msg, *args, **kwargs):
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
         super().warning(_scrub(msg), *map(_scrub, args), **kwargs)
 
-    def exception(self, msg, *args, **kwargs):
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
         super().exception(_scrub(msg), *map(_scrub, args), **kwargs)
 
 

@@ -5,6 +5,7 @@ service at all: a SQLite file, django-q2 on the ORM broker, DEBUG off.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -13,14 +14,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-" + "x" * 20)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+DEBUG: bool = env.bool("DEBUG", default=False)
+SECRET_KEY: str = env.str("SECRET_KEY", default="insecure-development-key-change-me-" + "x" * 20)
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The public https URL of the app (Shopify "application_url"); used for redirects
 # and webhook subscriptions.
-APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000")
+APP_URL: str = env.str("APP_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -105,18 +106,18 @@ STORAGES = {
 }
 
 # --- HTTPS / security (production sets SECURE_SSL_REDIRECT and friends) ---
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers check health over plain http on the private network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Behind a proxy: trust its X-Forwarded-Proto, and the last X-Forwarded-For entry (the
 # address that connected to it) as the client's address.
-BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+BEHIND_PROXY: bool = env.bool("BEHIND_PROXY", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE: bool = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE: bool = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 # The app is framed by the Shopify admin; frame-ancestors (CSP, per shop) replaces
 # X-Frame-Options, see shopqb_app.middleware.
 X_FRAME_OPTIONS = "SAMEORIGIN"
@@ -127,31 +128,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 # --- Shopify ---
-SHOPIFY_API_KEY = env.str("SHOPIFY_API_KEY", default="")
-SHOPIFY_API_SECRET = env.str("SHOPIFY_API_SECRET", default="")
-SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2025-04")
-SHOPIFY_SCOPES = env.list(
+SHOPIFY_API_KEY: str = env.str("SHOPIFY_API_KEY", default="")
+SHOPIFY_API_SECRET: str = env.str("SHOPIFY_API_SECRET", default="")
+SHOPIFY_API_VERSION: str = env.str("SHOPIFY_API_VERSION", default="2025-04")
+SHOPIFY_SCOPES: list[str] = env.list(
     "SHOPIFY_SCOPES",
     default=["read_orders", "read_all_orders", "read_products", "read_inventory", "read_shopify_payments_payouts"],
 )
 # Where the Admin API lives. Production: https://{shop}; the sandbox serves each
 # shop under its own path, so this is a template with {shop}.
-SHOPIFY_ADMIN_BASE = env.str("SHOPIFY_ADMIN_BASE", default="https://{shop}")
-SHOPIFY_HTTP_TIMEOUT = env.float("SHOPIFY_HTTP_TIMEOUT", default=30.0)
+SHOPIFY_ADMIN_BASE: str = env.str("SHOPIFY_ADMIN_BASE", default="https://{shop}")
+SHOPIFY_HTTP_TIMEOUT: float = env.float("SHOPIFY_HTTP_TIMEOUT", default=30.0)
 
 # --- QuickBooks Online ---
-QBO_CLIENT_ID = env.str("QBO_CLIENT_ID", default="")
-QBO_CLIENT_SECRET = env.str("QBO_CLIENT_SECRET", default="")
+QBO_CLIENT_ID: str = env.str("QBO_CLIENT_ID", default="")
+QBO_CLIENT_SECRET: str = env.str("QBO_CLIENT_SECRET", default="")
 # "production", "sandbox" (Intuit's development companies) or a discovery URL
 # (our local emulator).
-QBO_ENVIRONMENT = env.str("QBO_ENVIRONMENT", default="production")
-QBO_API_BASE = env.str("QBO_API_BASE", default="https://quickbooks.api.intuit.com/v3")
-QBO_REDIRECT_URI = env.str("QBO_REDIRECT_URI", default=APP_URL.rstrip("/") + "/qbo/callback")
-QBO_MINOR_VERSION = env.int("QBO_MINOR_VERSION", default=75)
-QBO_HTTP_TIMEOUT = env.float("QBO_HTTP_TIMEOUT", default=60.0)
+QBO_ENVIRONMENT: str = env.str("QBO_ENVIRONMENT", default="production")
+QBO_API_BASE: str = env.str("QBO_API_BASE", default="https://quickbooks.api.intuit.com/v3")
+QBO_REDIRECT_URI: str = env.str("QBO_REDIRECT_URI", default=APP_URL.rstrip("/") + "/qbo/callback")
+QBO_MINOR_VERSION: int = env.int("QBO_MINOR_VERSION", default=75)
+QBO_HTTP_TIMEOUT: float = env.float("QBO_HTTP_TIMEOUT", default=60.0)
 
 # --- django-q2 ---
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "shopqb",
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=300),
@@ -169,9 +170,9 @@ if env.str("Q_REDIS_URL", default=""):
 # A claim on a record or a queued order outlives any task (so an expired claim means
 # a dead worker) and expires before the broker runs the task again (so the rerun
 # finishes the work instead of finding it busy): Q_TIMEOUT < lease < Q_RETRY.
-SYNC_CLAIM_LEASE_SECONDS = env.int("SYNC_CLAIM_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 30)
+SYNC_CLAIM_LEASE_SECONDS: int = env.int("SYNC_CLAIM_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 30)
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -187,7 +188,7 @@ LOGGING = {
 # Comma-separated Fernet keys (urlsafe base64, 32 bytes). The first encrypts, all
 # decrypt: prepend a new key and run `manage.py rotate_encryption_keys` to rotate.
 # Empty: a key derived from SECRET_KEY (development only; check --deploy warns).
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEYS: list[str] = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
 # --- Cache: the install rate limit's counters ---
 # The default (memory) is per process: with several gunicorn workers or hosts each
@@ -198,20 +199,22 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # --- Embedded app: install, session tokens (accounts/), webhooks (syncing/webhooks.py) ---
 # /auth/install requests allowed per client address and per shop in 10 minutes;
 # each writes an OAuth state row.
-INSTALL_RATE_LIMIT_PER_IP = env.int("INSTALL_RATE_LIMIT_PER_IP", default=30)
-INSTALL_RATE_LIMIT_PER_SHOP = env.int("INSTALL_RATE_LIMIT_PER_SHOP", default=10)
+INSTALL_RATE_LIMIT_PER_IP: int = env.int("INSTALL_RATE_LIMIT_PER_IP", default=30)
+INSTALL_RATE_LIMIT_PER_SHOP: int = env.int("INSTALL_RATE_LIMIT_PER_SHOP", default=10)
 # App Bridge; Shopify requires the CDN copy. The sandbox serves a local stand-in.
-SHOPIFY_APP_BRIDGE_URL = env.str("SHOPIFY_APP_BRIDGE_URL", default="https://cdn.shopify.com/shopifycloud/app-bridge.js")
+SHOPIFY_APP_BRIDGE_URL: str = env.str(
+    "SHOPIFY_APP_BRIDGE_URL", default="https://cdn.shopify.com/shopifycloud/app-bridge.js"
+)
 # Where a shop's admin shows the app (after OAuth we send the merchant there).
-SHOPIFY_ADMIN_APP_URL = env.str("SHOPIFY_ADMIN_APP_URL", default=SHOPIFY_ADMIN_BASE + "/admin/apps/{api_key}")
+SHOPIFY_ADMIN_APP_URL: str = env.str("SHOPIFY_ADMIN_APP_URL", default=SHOPIFY_ADMIN_BASE + "/admin/apps/{api_key}")
 # Webhook bodies larger than this are refused (413) before anything is parsed.
-SHOPIFY_WEBHOOK_MAX_BYTES = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
+SHOPIFY_WEBHOOK_MAX_BYTES: int = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 # Webhooks whose X-Shopify-Triggered-At is older than this are refused (400). Shopify
 # retries a failed delivery with its original timestamp for 4 hours (48 under its
 # older schedule) and a delivery can be a day late: 48 hours lets all of those in.
-SHOPIFY_WEBHOOK_MAX_AGE_SECONDS = env.int("SHOPIFY_WEBHOOK_MAX_AGE_SECONDS", default=48 * 60 * 60)
+SHOPIFY_WEBHOOK_MAX_AGE_SECONDS: int = env.int("SHOPIFY_WEBHOOK_MAX_AGE_SECONDS", default=48 * 60 * 60)
 # Access tokens are refreshed this many seconds before they expire.
-TOKEN_REFRESH_MARGIN_SECONDS = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+TOKEN_REFRESH_MARGIN_SECONDS: int = env.int("TOKEN_REFRESH_MARGIN_SECONDS", default=300)
 # requests-oauthlib and oauthlib log tokens, headers and request bodies at DEBUG:
 # they stay at WARNING whatever LOG_LEVEL says (a test greps the logs for tokens).
 for _noisy in ("requests_oauthlib", "oauthlib"):

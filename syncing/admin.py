@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 
-from syncing import engine
+from syncing import retries
 from syncing.models import PendingSync, SyncedRecord, SyncIssue, SyncRun, WebhookDelivery
 
 
@@ -27,7 +26,7 @@ class SyncedRecordAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         failed = queryset.filter(status=SyncedRecord.Status.FAILED)
         for record in failed:
-            engine.record_retry(record=record)
+            retries.record_retry(record=record)
         self.message_user(request, f"Queued {failed.count()} record(s) again.", messages.SUCCESS)
 
 
@@ -52,12 +51,12 @@ class SyncIssueAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the work behind these issues")
     def retry(self, request, queryset):
-        count = sum(engine.issue_retry(issue=issue) for issue in queryset.filter(resolved_at__isnull=True))
+        count = sum(retries.issue_retry(issue=issue) for issue in queryset.open())
         self.message_user(request, f"Queued {count} item(s) again.", messages.SUCCESS)
 
     @admin.action(description="Mark resolved")
     def resolve(self, request, queryset):
-        updated = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        updated = queryset.resolve()
         self.message_user(request, f"Resolved {updated} issue(s).", messages.SUCCESS)
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_q.models import Task
 from django_q.tasks import async_task
 
-from accounts import services
+from accounts import uninstall
 from accounts.crypto import encrypt
 from accounts.models import ComplianceRequest, OAuthState, QuickBooksConnection, Shop
 from syncing.models import SyncedRecord, SyncIssue, WebhookDelivery
@@ -35,7 +35,7 @@ def shop_redact(*, domain: str, webhook_id: str) -> ComplianceRequest:
     missed the uninstall: the data goes.
     """
     probed = Shop.objects.filter(domain=domain).first()
-    alive = probed is not None and probed.is_installed and services.shop_access_works(shop=probed)
+    alive = probed is not None and probed.is_installed and uninstall.shop_access_works(shop=probed)
     summary = ""
     with transaction.atomic():
         shop = Shop.objects.select_for_update().filter(domain=domain).first()
@@ -54,8 +54,8 @@ def shop_redact(*, domain: str, webhook_id: str) -> ComplianceRequest:
                 connection = QuickBooksConnection.objects.filter(shop=shop).first()
                 if connection and connection.refresh_token:
                     _qbo_revoke_later(connection.refresh_token)
-                counts["queued tasks"] = services.shop_stop_work(shop=shop)
-                counts["task results"] = Task.objects.filter(group=services.SHOP_GROUP.format(id=shop.pk)).delete()[0]
+                counts["queued tasks"] = uninstall.shop_stop_work(shop=shop)
+                counts["task results"] = Task.objects.filter(group=uninstall.SHOP_GROUP.format(id=shop.pk)).delete()[0]
                 counts["shop rows"] = shop.delete()[0]
             counts["webhooks"] = (
                 WebhookDelivery.objects.filter(shop_domain=domain).exclude(webhook_id=webhook_id).delete()[0]

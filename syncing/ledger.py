@@ -64,7 +64,7 @@ class Mapping:
     gift_card_item: Ref
     rounding_item: Ref
     customer: Ref
-    clearing_accounts: dict[str, Ref]  # gateway key -> Bank / Other Current Asset account
+    clearing_accounts: dict[str, Ref]  # gateway name (lower case) -> the account its money clears to
     default_clearing: Ref
     timezone: str = "UTC"
     country: str = "US"  # the QBO company's country: outside the US tax needs per-rate tax codes
@@ -72,8 +72,29 @@ class Mapping:
     exempt_code: str = "NON"
     doc_number_prefix: str = "S"
     items_by_sku: dict[str, Ref] = field(default_factory=dict)
+    items_by_variant: dict[str, Ref] = field(default_factory=dict)  # variant gid -> the item chosen for it
     bank_account: Ref | None = None  # where Shopify Payments payouts land
     fees_account: Ref | None = None  # expense account for Shopify Payments fees
+    version: int = 0  # the merchant's mapping version this snapshot was taken at
+    # "location:<gid>" / "channel:<source name>" -> (QBO Class, QBO Department) the merchant chose
+    dimensions: dict[str, tuple[Ref | None, Ref | None]] = field(default_factory=dict)
+
+    def clearing_for(self, gateway: str) -> Ref:
+        """The account a gateway's money clears to: its own mapping, else its family's (Shopify
+        Payments, PayPal under any spelling), else the account for gateways not mapped yet."""
+        found = self.clearing_accounts.get(gateway.lower()) or self.clearing_accounts.get(gateway_key(gateway))
+        return found or self.default_clearing
+
+    def dimensions_for(self, order: Order) -> tuple[Ref | None, Ref | None]:
+        """The order's Class and Department: its location's mapping first, then its channel's."""
+        by_location = self.dimensions.get(f"location:{order.location_id}", (None, None))
+        by_channel = self.dimensions.get(f"channel:{order.source_name or 'web'}", (None, None))
+        return by_location[0] or by_channel[0], by_location[1] or by_channel[1]
+
+    def item_for(self, variant_id: str, sku: str) -> Ref:
+        """The item a product line books to: the variant's own mapping, else its SKU's, else the
+        item for unmapped products."""
+        return self.items_by_variant.get(variant_id) or (sku and self.items_by_sku.get(sku)) or self.sales_item
 
 
 @dataclass(frozen=True)
@@ -124,6 +145,8 @@ class Document:
     rounding: Decimal = ZERO
     links_to: str = ""  # the entity this document applies to (a Payment -> its Invoice)
     order_id: str = ""  # the Shopify order it books (a refund's order); "" for payouts
+    class_ref: Ref | None = None  # QBO Class on every line (the order's location or channel)
+    department: Ref | None = None  # QBO Department ("Location" in QBO's screens) of the document
 
     @property
     def flagged(self) -> bool:
@@ -176,6 +199,11 @@ class Document:
         }
         if self.entity in ("SalesReceipt", "RefundReceipt"):
             body["DepositToAccountRef"] = self.deposit_to.as_qbo()
+        if self.department is not None:
+            body["DepartmentRef"] = self.department.as_qbo()
+        if self.class_ref is not None:
+            for line in body["Line"]:
+                line["SalesItemLineDetail"]["ClassRef"] = self.class_ref.as_qbo()
         return body
 
     def content_hash(self, mapping: Mapping) -> str:
@@ -297,7 +325,7 @@ def _sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal,
         if li.is_gift_card:
             item, role = mapping.gift_card_item, "gift_card"
         else:
-            item = mapping.items_by_sku.get(li.sku, mapping.sales_item) if li.sku else mapping.sales_item
+            item = mapping.item_for(li.variant_id, li.sku)
             role = "product"
         description = f"{li.name} (SKU {li.sku})" if li.sku else li.name
         taxable = charged_tax(li.tax_lines, li.taxable) and not li.is_gift_card
@@ -351,9 +379,12 @@ def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
     lines, total_tax, residual = _sale_lines(order, mapping)
     gateway = primary_gateway(order)
     gateways = ", ".join(sorted(set(order.gateways))) or gateway
-    deposit_to = mapping.clearing_accounts.get(gateway_key(gateway), mapping.default_clearing)
+    deposit_to = mapping.clearing_for(gateway)
     what = f"paid via {gateways}" if entity == "SalesReceipt" else f"payment {order.financial_status.lower()}"
+    class_ref, department = mapping.dimensions_for(order)
     return Document(
+        class_ref=class_ref,
+        department=department,
         entity=entity,
         source_type="order",
         source_id=order.id,
@@ -413,7 +444,7 @@ def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | No
         txn_date=day,
         currency=order.currency,
         customer=mapping.customer,
-        deposit_to=mapping.clearing_accounts.get(gateway_key(gateway), mapping.default_clearing),
+        deposit_to=mapping.clearing_for(gateway),
         lines=(),
         total_tax=ZERO,
         total=amount,
@@ -480,8 +511,8 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
             item = mapping.sales_item
             if li is not None and li.is_gift_card:
                 item = mapping.gift_card_item
-            elif rli.sku:
-                item = mapping.items_by_sku.get(rli.sku, mapping.sales_item)
+            else:
+                item = mapping.item_for(li.variant_id if li else "", rli.sku)
             line_tax = cents(rli.total_tax.shop.amount)
             subtotal = cents(rli.subtotal.shop.amount)
             net = subtotal - line_tax if order.taxes_included else subtotal
@@ -503,8 +534,11 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
             lines.append(_line("refund_adjustment", mapping.discount_item, description, 1, residual, False))
         gateway = max(paid_back, key=lambda t: t.amount.shop.amount).gateway
         when = refund.created_at or order.processed_at
+        class_ref, department = mapping.dimensions_for(order)
         documents.append(
             Document(
+                class_ref=class_ref,
+                department=department,
                 entity="RefundReceipt",
                 source_type="refund",
                 source_id=refund.id,
@@ -514,7 +548,7 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
                 txn_date=when.astimezone(ZoneInfo(mapping.timezone)).date(),
                 currency=order.currency,
                 customer=mapping.customer,
-                deposit_to=mapping.clearing_accounts.get(gateway_key(gateway), mapping.default_clearing),
+                deposit_to=mapping.clearing_for(gateway),
                 lines=tuple(lines),
                 total_tax=cents(tax),
                 total=amount,
@@ -542,7 +576,7 @@ def payout_deposit(payout: Payout, mapping: Mapping) -> Document:
             "withdrawals are not booked automatically yet.",
         )
     gross, fees, net = cents(payout.gross), cents(payout.fees), cents(payout.net.amount)
-    clearing = mapping.clearing_accounts.get("shopify_payments", mapping.default_clearing)
+    clearing = mapping.clearing_for("shopify_payments")
     lines = [
         DocLine(
             "clearing", clearing, "Shopify Payments sales less refunds and adjustments", Decimal(1), gross, gross, False

@@ -1,9 +1,39 @@
-from datetime import UTC, datetime
+from __future__ import annotations
 
-from django.db import models
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Shop
+
+
+class SourceType(models.TextChoices):
+    """The Shopify object a document books."""
+
+    ORDER = "order"
+    REFUND = "refund"
+    PAYOUT = "payout"
+    CUSTOMER = "customer"
+
+
+class Outcome(StrEnum):
+    """What one piece of sync work came to; a pass counts them into its SyncRun."""
+
+    WRITTEN = "written"  # a new document in QuickBooks
+    UPDATED = "updated"  # our document changed in place
+    RECOVERED = "recovered"  # an earlier attempt's document found again, not written twice
+    VOIDED = "voided"  # a cancelled order's document voided (or, where QBO cannot void, deleted)
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"  # kept out of the books; the reason is on the record
+    FAILED = "failed"  # an open issue says why
+    BUSY = "busy"  # another worker holds the claim: its request waits, never dropped
+    NOT_READY = "not_ready"  # the shop is paused, uninstalled or not connected
+    DEFERRED = "deferred"  # Shopify or QuickBooks unreachable: the queued orders wait
 
 
 class SyncedRecord(models.Model):
@@ -24,7 +54,7 @@ class SyncedRecord(models.Model):
         DELETED = "deleted"  # documents QBO cannot void (RefundReceipt), reversed by deleting our own
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="synced_records")
-    source_type = models.CharField(max_length=32, help_text="order, refund, payout, customer...")
+    source_type = models.CharField(max_length=32, choices=SourceType.choices)
     source_id = models.CharField(max_length=128, help_text="Shopify GID")
     source_name = models.CharField(max_length=64, blank=True, help_text="e.g. #1001")
     order_gid = models.CharField(
@@ -35,6 +65,9 @@ class SyncedRecord(models.Model):
 
     request_id = models.CharField(max_length=50, help_text="stable QBO requestid for the create")
     doc_number = models.CharField(max_length=21, blank=True)
+    mapping_version = models.PositiveIntegerField(
+        default=0, help_text="the merchant's mapping version (mappings.MappingChange) the document was written with"
+    )
     qbo_id = models.CharField(max_length=64, blank=True)
     qbo_sync_token = models.CharField(max_length=32, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
@@ -61,6 +94,106 @@ class SyncedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.source_type} {self.source_name or self.source_id} ({self.status})"
+
+    def claim(self, *, lease: timedelta) -> bool:
+        """Take the record for writing: True only for the one worker whose UPDATE changed it,
+        which then holds the row as it is now. A claim older than ``lease`` belongs to a
+        dead worker and is taken over."""
+        now = timezone.now()
+        status = SyncedRecord.Status
+        free = Q(status__in=[status.PENDING, status.FAILED, status.SKIPPED, status.SYNCED])
+        abandoned = Q(status=status.WRITING, claimed_at__lt=now - lease)
+        changed = (
+            SyncedRecord.objects.filter(pk=self.pk)
+            .filter(free | abandoned)
+            .update(status=status.WRITING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+        )
+        if changed != 1:
+            return False
+        self.refresh_from_db()
+        return True
+
+    def release(self) -> None:
+        """Give a claim back unused: the attempt does not count."""
+        status = SyncedRecord.Status.SYNCED if self.qbo_id else SyncedRecord.Status.PENDING
+        released = SyncedRecord.objects.filter(pk=self.pk, status=SyncedRecord.Status.WRITING).update(
+            status=status, claimed_at=None, attempts=F("attempts") - 1
+        )
+        if released:
+            self.status, self.claimed_at, self.attempts = status, None, self.attempts - 1
+
+    def mark_synced(
+        self,
+        *,
+        qbo_id: str,
+        sync_token: str,
+        content_hash: str,
+        amount: Decimal,
+        currency: str,
+        txn_date: date,
+        doc_number: str,
+        source_name: str,
+        mapping_version: int = 0,
+    ) -> None:
+        now = timezone.now()
+        self._store(
+            mapping_version=mapping_version,
+            status=SyncedRecord.Status.SYNCED,
+            qbo_id=qbo_id,
+            qbo_sync_token=sync_token,
+            content_hash=content_hash,
+            amount=amount,
+            currency=currency,
+            txn_date=txn_date,
+            doc_number=doc_number,
+            source_name=source_name,
+            claimed_at=None,
+            last_error="",
+            synced_at=now,
+            updated_at=now,
+        )
+
+    def mark_failed(self, *, error: str, amount: Decimal, currency: str, txn_date: date) -> None:
+        self._store(
+            status=SyncedRecord.Status.FAILED,
+            claimed_at=None,
+            last_error=error[:2000],
+            amount=amount,
+            currency=currency,
+            txn_date=txn_date,
+            updated_at=timezone.now(),
+        )
+
+    def mark_skipped(self, *, reason: str) -> None:
+        """Why the Shopify object is not in the books; never over a document we wrote."""
+        skippable = [SyncedRecord.Status.PENDING, SyncedRecord.Status.FAILED, SyncedRecord.Status.SKIPPED]
+        now = timezone.now()
+        if SyncedRecord.objects.filter(pk=self.pk, status__in=skippable).update(
+            status=SyncedRecord.Status.SKIPPED, last_error=reason, updated_at=now
+        ):
+            self.status, self.last_error, self.updated_at = SyncedRecord.Status.SKIPPED, reason, now
+
+    def mark_voided(self, *, sync_token: str) -> None:
+        self._store(status=SyncedRecord.Status.VOIDED, qbo_sync_token=sync_token, claimed_at=None, last_error="")
+
+    def mark_deleted(self) -> None:
+        self._store(status=SyncedRecord.Status.DELETED, claimed_at=None, last_error="")
+
+    def mark_void_failed(self, *, error: str) -> None:
+        """QuickBooks refused the void: the document is still there as written, so the record stays synced."""
+        self._store(status=SyncedRecord.Status.SYNCED, claimed_at=None, last_error=error[:2000])
+
+    def reset_attempts(self) -> None:
+        """A person retries failed work: it gets its bounded attempts back."""
+        if SyncedRecord.objects.filter(pk=self.pk, status=SyncedRecord.Status.FAILED).update(attempts=0):
+            self.attempts = 0
+
+    def _store(self, **fields: Any) -> None:
+        # One UPDATE of these columns only: save() would write back every column,
+        # including those another worker changed since this instance was read.
+        SyncedRecord.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
 
 
 # A request that does not say which version of the order it announces (a refund, a
@@ -137,12 +270,64 @@ class SyncRun(models.Model):
         return f"{self.kind} for {self.shop_id} ({self.status})"
 
 
+class SyncIssueQuerySet(models.QuerySet["SyncIssue"]):
+    def open(self) -> SyncIssueQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+    def resolve(self) -> int:
+        return self.open().update(resolved_at=timezone.now())
+
+    def raise_for(
+        self,
+        *,
+        shop: Shop,
+        code: str,
+        message: str,
+        source_type: str = "",
+        source_id: str = "",
+        record: SyncedRecord | None = None,
+        retryable: bool = True,
+        detail: dict[str, Any] | None = None,
+    ) -> SyncIssue:
+        """One open issue per (shop, source, code): repeats count up instead of piling up.
+
+        A partial unique constraint holds this when two workers raise the same issue at
+        once: the one whose INSERT loses counts its occurrence on the winner's row.
+        """
+        open_issue = self.filter(shop=shop, source_type=source_type, source_id=source_id, code=code).open()
+        issue = open_issue.first()
+        if issue is None:
+            try:
+                with transaction.atomic():
+                    return self.create(
+                        shop=shop,
+                        record=record,
+                        source_type=source_type,
+                        source_id=source_id,
+                        code=code,
+                        message=message,
+                        retryable=retryable,
+                        detail=detail or {},
+                    )
+            except IntegrityError:
+                issue = open_issue.get()
+        open_issue.filter(pk=issue.pk).update(
+            occurrences=F("occurrences") + 1, message=message, retryable=retryable, updated_at=timezone.now()
+        )
+        return issue
+
+    def resolve_for(self, *, shop: Shop, source_type: str, source_id: str) -> int:
+        return self.filter(shop=shop, source_type=source_type, source_id=source_id).resolve()
+
+
 class SyncIssue(models.Model):
     """Something the merchant or support must see: a skip, a rejection, a difference."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="sync_issues")
     record = models.ForeignKey(SyncedRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="issues")
-    source_type = models.CharField(max_length=32, blank=True)
+    source_type = models.CharField(
+        max_length=32, blank=True, choices=SourceType.choices, help_text="'': the whole shop"
+    )
     source_id = models.CharField(max_length=128, blank=True)
     code = models.CharField(max_length=64, help_text="machine-readable reason, e.g. qbo_rejected")
     message = models.TextField()
@@ -152,6 +337,8 @@ class SyncIssue(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SyncIssueQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at"]

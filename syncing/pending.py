@@ -8,7 +8,7 @@ an unknown) version of the order arrived while it worked. Every step is a single
 and crashed drains can interleave in any order without losing or doubling work.
 
 The django-q2 tasks that work the queue off are queued here too (by name: the
-entry points in syncing/tasks.py call the engine, which calls this module).
+entry points in syncing/tasks.py call the passes in syncing/runs.py, which call this module).
 """
 
 from __future__ import annotations

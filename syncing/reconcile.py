@@ -17,8 +17,10 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import all_orders
 from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
 from shopqb_app.integrations.shopify.parse import parse_order, parse_payout
-from syncing import engine, ledger
-from syncing.models import SyncedRecord
+from syncing import ledger
+from syncing.context import SyncContext, context_open
+from syncing.models import SourceType, SyncedRecord, SyncIssue
+from syncing.orders import skip_reason
 
 ZERO = Decimal("0.00")
 ID_CHUNK = 100
@@ -43,7 +45,7 @@ class Difference:
     shopify: Decimal
     qbo: Decimal | None
     reason: str
-    source_type: str = "order"
+    source_type: str = SourceType.ORDER
 
 
 @dataclass
@@ -86,20 +88,20 @@ class Reconciliation:
 
 
 def reconcile_shop(*, shop_id: int) -> Reconciliation:
-    ctx = engine.context_open(shop_id)
+    ctx = context_open(shop_id)
     report = Reconciliation(currency=ctx.shop.currency)
     expected: dict[str, ledger.Document] = {}
     expected_refunds: dict[str, ledger.Document] = {}
     # What each order was booked as (a sale stays a SalesReceipt, an invoice an Invoice):
     # one query for the shop instead of one per order.
     booked_kinds: dict[str, set[str]] = defaultdict(set)
-    synced = SyncedRecord.objects.filter(shop=ctx.shop, source_type="order", status=SyncedRecord.Status.SYNCED)
+    synced = SyncedRecord.objects.filter(shop=ctx.shop, source_type=SourceType.ORDER, status=SyncedRecord.Status.SYNCED)
     for source_id, kind in synced.values_list("source_id", "kind"):
         booked_kinds[source_id].add(kind)
     for raw in all_orders(ctx.shopify, search=None):
         order = parse_order(raw)
         report.orders_seen += 1
-        if order.cancelled_at is not None or engine.skip_reason(order, ctx.rules, ctx.mapping):
+        if order.cancelled_at is not None or skip_reason(order, ctx.rules, ctx.mapping):
             report.skipped += 1
             continue
         booked = frozenset(booked_kinds.get(order.id, ()))
@@ -142,7 +144,7 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     report.refunds_qbo = sum(refunds_found.values(), ZERO)
     _reconcile_payouts(ctx, report)
     for difference in report.differences:
-        engine.issue_raise(
+        SyncIssue.objects.raise_for(
             shop=ctx.shop,
             code="reconcile_difference",
             message=f"{difference.name}: Shopify {difference.shopify}, QuickBooks "
@@ -154,7 +156,7 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     return report
 
 
-def _reconcile_payouts(ctx: engine.SyncContext, report: Reconciliation) -> None:
+def _reconcile_payouts(ctx: SyncContext, report: Reconciliation) -> None:
     """Every paid-out payout against the Deposit read back from QuickBooks: the bank line, to the cent."""
     expected: dict[str, ledger.Document] = {}
     for raw in shopify_payouts(ctx.shopify):
@@ -166,7 +168,7 @@ def _reconcile_payouts(ctx: engine.SyncContext, report: Reconciliation) -> None:
         except ledger.LedgerError as exc:
             report.payouts_shopify += payout.net.amount
             report.differences.append(
-                Difference(payout.id, f"payout {payout.number}", payout.net.amount, None, str(exc), "payout")
+                Difference(payout.id, f"payout {payout.number}", payout.net.amount, None, str(exc), SourceType.PAYOUT)
             )
             continue
         if ctx.rules.start_date and document.txn_date < ctx.rules.start_date:
@@ -180,7 +182,7 @@ def _reconcile_payouts(ctx: engine.SyncContext, report: Reconciliation) -> None:
 
 
 def _read_back_documents(
-    ctx: engine.SyncContext, expected: dict[str, ledger.Document], report: Reconciliation, *, what: str
+    ctx: SyncContext, expected: dict[str, ledger.Document], report: Reconciliation, *, what: str
 ) -> dict[str, Decimal]:
     """QBO's TotalAmt of each expected document we wrote, read back from QuickBooks.
 
@@ -197,8 +199,8 @@ def _read_back_documents(
         rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
     amounts: dict[str, Decimal] = {}
     for source_id, document in expected.items():
-        record = records.get(source_id)
-        row = rows.get((record.kind, record.qbo_id)) if record else None
+        written = records.get(source_id)
+        row = rows.get((written.kind, written.qbo_id)) if written else None
         if row is None:
             report.differences.append(
                 Difference(

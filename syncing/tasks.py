@@ -1,4 +1,5 @@
-"""django-q2 entry points: small, take ids, call the engine or a compliance flow. They may run twice.
+"""django-q2 entry points: small, take ids, call a sync pass (syncing/runs.py) or a compliance flow.
+They may run twice.
 
 They are queued by name (syncing/pending.py, syncing/webhooks.py), and tasks already
 in a queue keep their name: rename one only with an alias left at the old path.
@@ -10,28 +11,29 @@ import logging
 
 from django.utils import timezone
 
-from accounts import services
+from accounts import uninstall
 from accounts.models import Shop
-from syncing import compliance, engine, pending
+from syncing import compliance, pending, runs
+from syncing.context import ShopNotReady
 from syncing.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
 
 def drain_shop(shop_id: int) -> dict[str, int]:
-    return engine.shop_drain(shop_id=shop_id)
+    return runs.shop_drain(shop_id=shop_id)
 
 
 def sync_order(shop_id: int, order_gid: str) -> str:
     """Tasks queued before the per-order queue existed: queue the order and drain."""
     pending.request(shop_id=shop_id, order_gid=order_gid)
-    return str(engine.shop_drain(shop_id=shop_id))
+    return str(runs.shop_drain(shop_id=shop_id))
 
 
 def sweep_shop(shop_id: int, full: bool = False) -> dict[str, object]:
     try:
-        result = engine.shop_sweep(shop_id=shop_id, full=full)
-    except engine.ShopNotReady as exc:
+        result = runs.shop_sweep(shop_id=shop_id, full=full)
+    except ShopNotReady as exc:
         log.info("sweep skipped: %s", exc)
         return {"skipped": str(exc)}
     run = result.run
@@ -65,7 +67,7 @@ def app_uninstalled(webhook_id: str) -> str:
     if delivery is None:
         return "already processed"
     shop = Shop.objects.filter(domain=delivery.shop_domain).first()
-    acted = shop is not None and services.shop_uninstall_confirm(shop=shop, triggered_at=delivery.triggered_at)
+    acted = shop is not None and uninstall.shop_uninstall_confirm(shop=shop, triggered_at=delivery.triggered_at)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(processed_at=timezone.now())
     return "uninstalled" if acted else "nothing to do"
 

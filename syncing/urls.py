@@ -1,6 +1,6 @@
 from django.urls import path
 
-from syncing import views, webhooks
+from syncing import setup_views, views, webhooks
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -8,4 +8,7 @@ urlpatterns = [
     path("webhooks", webhooks.receive, name="webhooks"),
     path("sync/run", views.sync_now, name="sync_now"),
     path("sync/issues/<int:pk>/retry", views.issue_retry, name="issue_retry"),
+    path("setup/preview", setup_views.setup_preview, name="setup_preview"),
+    path("setup/test-sync", setup_views.setup_test_sync, name="setup_test_sync"),
+    path("setup/go-live", setup_views.setup_go_live, name="setup_go_live"),
 ]

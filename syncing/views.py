@@ -6,10 +6,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import services
+from accounts import quickbooks_connect
 from accounts.auth import shop_required
 from accounts.models import ComplianceRequest, QuickBooksConnection
-from syncing import engine, pending
+from syncing import pending, retries
 from syncing.dashboard import shop_summary
 from syncing.models import SyncIssue
 
@@ -28,7 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "shop": shop,
         "connection": QuickBooksConnection.objects.filter(shop=shop).first(),
-        "connect_problem": services.qbo_connect_outcome(shop=shop),
+        "connect_problem": quickbooks_connect.qbo_connect_outcome(shop=shop),
         "data_requests": ComplianceRequest.objects.filter(
             shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
         ).exclude(export="")[:20],
@@ -52,7 +52,7 @@ def sync_now(request: HttpRequest) -> JsonResponse:
 @shop_required
 def issue_retry(request: HttpRequest, pk: int) -> JsonResponse:
     """Try the work behind one of this shop's issues again."""
-    issue = SyncIssue.objects.filter(pk=pk, shop=request.shop, resolved_at__isnull=True).first()  # type: ignore[attr-defined]
+    issue = SyncIssue.objects.filter(pk=pk, shop=request.shop).open().first()  # type: ignore[attr-defined]
     if issue is None:
         raise Http404("no such open issue")
-    return JsonResponse({"queued": engine.issue_retry(issue=issue)})
+    return JsonResponse({"queued": retries.issue_retry(issue=issue)})

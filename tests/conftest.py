@@ -1,6 +1,16 @@
+"""Fixtures every directory may use: the test app's settings, two shops, a signed webhook poster.
+
+The builders behind them are in tests/factories.py and tests/accounts/factories.py.
+"""
+
+import json
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+
+from tests.accounts.factories import make_shop
+from tests.factories import API_KEY, API_SECRET, webhook_headers
 
 # whitenoise warns on every request when STATIC_ROOT does not exist yet (before
 # collectstatic); the suite never needs collected files.
@@ -14,6 +24,51 @@ def _no_secret_key_cache():
     crypto.reset_key_cache()
     yield
     crypto.reset_key_cache()
+
+
+@pytest.fixture
+def app_settings(settings):
+    """The test app of tests/factories.py: its key, secret, scopes and URLs. A test that talks to
+    an emulator points the vendor URLs at it afterwards. Autouse in tests/accounts; elsewhere a
+    module asks for it with ``usefixtures("app_settings")``."""
+    settings.SHOPIFY_API_KEY = API_KEY
+    settings.SHOPIFY_API_SECRET = API_SECRET
+    settings.SHOPIFY_ADMIN_BASE = "https://{shop}"
+    settings.SHOPIFY_ADMIN_APP_URL = "https://{shop}/admin/apps/{api_key}"
+    settings.SHOPIFY_SCOPES = ["read_orders", "read_products"]
+    settings.APP_URL = "https://app.example.test"
+    settings.QBO_CLIENT_ID = "qbo-client"
+    settings.QBO_CLIENT_SECRET = "qbo-secret"
+    settings.QBO_REDIRECT_URI = "https://app.example.test/qbo/callback"
+    settings.QBO_API_BASE = "https://qbo.example.test/v3"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.ALLOWED_HOSTS = ["testserver", "app.example.test", "127.0.0.1", "localhost"]
+    cache.clear()  # rate-limit counters (install) start from zero in every test
+    return settings
+
+
+@pytest.fixture
+def post_webhook(client):
+    def post(topic: str, shop: str, payload: dict, **kwargs):
+        body = json.dumps(payload).encode()
+        return client.post(
+            "/webhooks", data=body, content_type="application/json", **webhook_headers(body, topic, shop, **kwargs)
+        )
+
+    return post
+
+
+@pytest.fixture
+def shop_a(db):
+    return make_shop("alpha-goods.myshopify.com")
+
+
+@pytest.fixture
+def shop_b(db):
+    return make_shop("bravo-wares.myshopify.com")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -96,14 +96,16 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
         from django.core.management import call_command
 
         from sandbox.demo import connect_demo_shop
+        from sandbox.setup import setup_as_proposed
         from sandbox.shopify.seeder import seed_shop
-        from syncing import engine
+        from syncing.runs import shop_sweep
 
         call_command("migrate", verbosity=0)
         shop = connect_demo_shop(sandboxes.info)
         token = sandboxes.info["shops"][0]["access_token"]
         seed_shop(base_url=sandboxes.info["shopify"], shop=shop.domain, token=token, orders=n_orders, seed=11)
-        engine.shop_sweep(shop_id=shop.pk, full=True)  # the day starts with the books in step
+        setup_as_proposed(shop)
+        shop_sweep(shop_id=shop.pk, full=True)  # the day starts with the books in step
 
         children.append(_start(scratch, "qcluster", [sys.executable, "manage.py", "qcluster"]))
         children.append(

@@ -1,6 +1,6 @@
 """REST-shaped (snake_case) renderings of records: the bodies of webhooks.
 
-Shapes follow Shopify's REST Admin resources (see the reference samples): ids as
+Shapes follow Shopify's REST Admin resources (the samples ./bin/fetch-reference gets): ids as
 integers plus ``admin_graphql_api_id``, amounts as strings with minor units
 ("12.30"), ``*_set`` money bags, timestamps in the shop's time zone.
 """

@@ -81,6 +81,60 @@ document.addEventListener("click", (event) => {
     });
 });
 
+async function openInApp(path) {
+  // A page of the app: loaded with a fresh session token, never without one.
+  const url = new URL(path, window.location.href);
+  url.searchParams.set("id_token", await sessionToken());
+  window.location.assign(url.toString());
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-nav]");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  openInApp(link.getAttribute("href")).catch((error) => showError(error.message));
+});
+
+// Server-rendered forms, sent as fetches with the session token. The answer is either
+// {"next": url} (saved: go there) or the same page again with the errors and what was
+// entered (status 422), which replaces the page's content.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-embedded-form]");
+  if (!form) return;
+  event.preventDefault();
+  const submitter = event.submitter;
+  const body = new FormData(form);
+  if (submitter && submitter.name) body.append(submitter.name, submitter.value);
+  if (submitter) submitter.disabled = true;
+  (async () => {
+    const method = (form.getAttribute("method") || "GET").toUpperCase();
+    if (method === "GET") {
+      const url = new URL(form.getAttribute("action") || window.location.pathname, window.location.href);
+      for (const [key, value] of body.entries()) if (value !== "") url.searchParams.set(key, value);
+      return openInApp(url.pathname + url.search);
+    }
+    const response = await authedFetch(form.getAttribute("action") || window.location.pathname, { method, body });
+    const type = response.headers.get("Content-Type") || "";
+    if (type.includes("application/json")) {
+      const answer = await response.json();
+      if (!response.ok) throw new Error(answer.error || `ShopQB answered ${response.status}`);
+      return openInApp(answer.next || window.location.pathname);
+    }
+    if (response.status === 422 || response.ok) {
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      document.querySelector("main").replaceWith(page.querySelector("main"));
+      const errors = document.getElementById("form-errors");
+      if (errors) errors.focus();
+      return undefined;
+    }
+    throw new Error(`ShopQB answered ${response.status}`);
+  })()
+    .catch((error) => showError(error.message))
+    .finally(() => {
+      if (submitter) submitter.disabled = false;
+    });
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   if (document.querySelector("[data-action=bounce]")) {
     // Session-token bounce: fetch a token and load the same URL with it.

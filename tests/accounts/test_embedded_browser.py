@@ -130,8 +130,8 @@ def test_install_land_in_admin_and_connect_quickbooks(sandboxes, browser, caplog
     #    refreshing Shopify's first so a rotated pair is among the canaries too.
     from accounts import tokens
     from sandbox.shopify.seeder import seed_shop
-    from syncing import engine
     from syncing.models import SyncedRecord, WebhookDelivery
+    from syncing.runs import shop_sweep
 
     Shop.objects.filter(pk=shop.pk).update(access_token_expires_at=shop.access_token_expires_at.replace(year=2000))
     shop = Shop.objects.get(pk=shop.pk)
@@ -143,7 +143,7 @@ def test_install_land_in_admin_and_connect_quickbooks(sandboxes, browser, caplog
     assert WebhookDelivery.objects.filter(shop_domain=SHOP, topic="orders/create").count() >= 3
     # The QuickBooks access token has expired too: the pass refreshes it (a rotated pair).
     QuickBooksConnection.objects.filter(pk=conn.pk).update(access_token_expires_at=conn.connected_at.replace(year=2000))
-    result = engine.shop_sweep(shop_id=shop.pk)
+    result = shop_sweep(shop_id=shop.pk)
     conn.refresh_from_db()
     canaries |= {conn.access_token, conn.refresh_token}
     assert len(canaries) == 8, "both tokens of both services were rotated"

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import housekeeping, services
+from accounts import housekeeping, oauth_state, quickbooks_connect
 from accounts.models import OAuthState
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +43,12 @@ def test_purge_deletes_expired_states_of_both_providers_and_keeps_the_rest(shop_
         "connect-failed-lately",
     }
     # The home page still explains the failed connect.
-    assert services.qbo_connect_outcome(shop=shop_a).state == "connect-failed-lately"
+    assert quickbooks_connect.qbo_connect_outcome(shop=shop_a).state == "connect-failed-lately"
     assert housekeeping.purge_expired_oauth_states() == 0
 
 
 def test_a_purged_install_state_was_useless_already(shop_a):
     """Past its lifetime a state cannot be consumed: deleting it loses nothing."""
     old = state("install-old", SHOPIFY, shop_a, 11)
-    with pytest.raises(services.InvalidState):
-        services.oauth_state_consume(provider=SHOPIFY, state=old.state, cookie_state=old.state)
+    with pytest.raises(oauth_state.InvalidState):
+        oauth_state.oauth_state_consume(provider=SHOPIFY, state=old.state, cookie_state=old.state)

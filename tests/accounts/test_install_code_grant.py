@@ -5,10 +5,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from accounts import services
+from accounts import install
 from accounts.models import OAuthState, Shop
 from shopqb_app.integrations.shopify import oauth as shopify_auth
-from tests.accounts.conftest import API_SECRET
+from tests.factories import API_SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ class FakeTokenEndpoint:
 def token_endpoint(monkeypatch):
     endpoint = FakeTokenEndpoint()
     monkeypatch.setattr(shopify_auth.requests, "post", endpoint)
-    monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
+    monkeypatch.setattr(install, "shop_details_refresh", lambda shop: None)
     return endpoint
 
 
@@ -166,20 +166,3 @@ def test_top_level_launch_without_install_redirects_to_oauth(client):
     response = client.get("/", params)
     assert response.status_code == 302
     assert response["Location"].endswith(f"/auth/install?shop={SHOP}")
-
-
-def test_signature_encoding_matches_shopify_api_library():
-    import shopify
-
-    params = {"code": "a&b=c%d", "shop": SHOP, "state": "x", "timestamp": "1700000000", "ids[]": "1"}
-    shopify.Session.secret = API_SECRET
-    try:
-        expected = shopify.Session.calculate_hmac({k: v for k, v in params.items() if k != "ids[]"})
-    finally:
-        shopify.Session.secret = None
-    assert shopify_auth.query_signature({k: v for k, v in params.items() if k != "ids[]"}, API_SECRET) == expected
-
-
-def test_write_scopes_imply_read_scopes():
-    assert shopify_auth.missing_scopes(frozenset({"write_orders", "write_products"})) == []
-    assert shopify_auth.missing_scopes(frozenset({"read_orders"})) == ["read_products"]

@@ -324,7 +324,8 @@ def test_queued_revoke_decrypts_only_when_it_runs(intuit):
 def test_a_second_store_on_a_company_in_use_writes_nothing_until_its_merchant_confirms(
     client, shop_a, shop_b, intuit, monkeypatch
 ):
-    from syncing import engine, pending, tasks
+    from syncing import pending, tasks
+    from syncing.context import ShopNotReady, context_open
 
     connect(Client(), shop_a, code="a1")
     assert connect(client, shop_b, code="b1").status_code == 302
@@ -333,8 +334,8 @@ def test_a_second_store_on_a_company_in_use_writes_nothing_until_its_merchant_co
     assert QuickBooksConnection.objects.get(shop=shop_a).status == "connected"  # A keeps syncing
 
     # Nothing runs for B: no sync context, and the schedule passes it over.
-    with pytest.raises(engine.ShopNotReady):
-        engine.context_open(shop_b.pk)
+    with pytest.raises(ShopNotReady):
+        context_open(shop_b.pk)
     swept = []
     monkeypatch.setattr(pending, "enqueue_sweep", lambda *, shop_id, **kw: swept.append(shop_id))
     tasks.sweep_all_shops()

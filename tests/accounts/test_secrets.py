@@ -9,7 +9,7 @@ from django.db import connection
 from accounts import crypto
 from accounts.checks import embedded_app_settings
 from accounts.models import ComplianceRequest, QuickBooksConnection, Shop
-from tests.accounts.conftest import make_connection
+from tests.accounts.factories import make_connection
 
 pytestmark = pytest.mark.django_db
 

@@ -6,75 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts import services
+from accounts import install, uninstall
 from accounts.models import PauseCode, Shop
-from shopqb_app.integrations.shopify.errors import InvalidSessionToken
-from shopqb_app.integrations.shopify.session_token import session_token_decode
-from tests.accounts.conftest import API_SECRET, make_connection, session_token
+from tests.accounts.factories import make_connection
+from tests.factories import API_SECRET, session_token
 
 pytestmark = pytest.mark.django_db
-
-
-def test_decode_returns_the_shop_from_dest(shop_a):
-    claims = session_token_decode(session_token(shop_a.domain))
-    assert claims.shop_domain == shop_a.domain
-    assert claims.user_id == "42"
-
-
-@pytest.mark.parametrize(
-    "token",
-    [
-        "",
-        "not-a-jwt",
-        session_token("alpha-goods.myshopify.com", lifetime=-60),  # expired beyond the 10 s leeway
-        session_token("alpha-goods.myshopify.com", aud="someone-elses-app"),
-        session_token("alpha-goods.myshopify.com", secret="wrong-secret-" + API_SECRET),
-        session_token("alpha-goods.myshopify.com", dest="https://bravo-wares.myshopify.com"),  # iss != dest
-        session_token(
-            "alpha-goods.myshopify.com", iss="https://evil.example.com/admin", dest="https://evil.example.com"
-        ),
-        session_token("alpha-goods.myshopify.com", nbf=int(time.time()) + 120),  # not yet valid
-    ],
-    ids=["empty", "garbage", "expired", "wrong-aud", "bad-signature", "dest-mismatch", "not-a-shop", "future-nbf"],
-)
-def test_decode_refuses(token):
-    with pytest.raises(InvalidSessionToken):
-        session_token_decode(token)
-
-
-def signed_without(claim, token):
-    import jwt
-
-    claims = jwt.decode(token, options={"verify_signature": False})
-    del claims[claim]
-    return jwt.encode(claims, API_SECRET, algorithm="HS256")
-
-
-@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
-def test_decode_refuses_a_token_without_a_time_claim(shop_a, claim):
-    """ShopifyAPI checks these only when present: without ``exp`` a token would never expire."""
-    with pytest.raises(InvalidSessionToken):
-        session_token_decode(signed_without(claim, session_token(shop_a.domain)))
-
-
-@pytest.mark.parametrize("lifetime", [61, 3600, 10 * 365 * 86400])
-def test_decode_refuses_a_token_that_lives_longer_than_a_minute(shop_a, lifetime):
-    with pytest.raises(InvalidSessionToken, match="lifetime"):
-        session_token_decode(session_token(shop_a.domain, lifetime=lifetime))
-
-
-def test_decode_accepts_app_bridges_one_minute_and_says_when_it_was_issued(shop_a):
-    now = int(time.time())
-    claims = session_token_decode(session_token(shop_a.domain, lifetime=60, now=now))
-    assert claims.issued_at.timestamp() == now
-
-
-def test_decode_refuses_alg_none(shop_a):
-    import jwt
-
-    token = jwt.encode({"dest": f"https://{shop_a.domain}"}, key=None, algorithm="none")
-    with pytest.raises(InvalidSessionToken):
-        session_token_decode(token)
 
 
 def test_home_shows_the_tokens_shop_and_its_company_only(client, shop_a, shop_b):
@@ -162,7 +99,7 @@ def test_first_load_of_a_new_shop_installs_by_token_exchange(client, monkeypatch
         )
 
     monkeypatch.setattr("shopqb_app.integrations.shopify.oauth.exchange_session_token", exchange)
-    monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
+    monkeypatch.setattr(install, "shop_details_refresh", lambda shop: None)
     token = session_token("charlie-co.myshopify.com")
     response = client.get("/", {"id_token": token})
     assert response.status_code == 200
@@ -189,7 +126,7 @@ def test_token_exchange_failure_shows_a_problem_and_installs_nothing(client, mon
 
 
 def uninstalled_seconds_ago(shop, seconds):
-    services.shop_uninstalled(shop=shop)
+    uninstall.shop_uninstalled(shop=shop)
     Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now() - timedelta(seconds=seconds))
     shop.refresh_from_db()
     return shop.uninstalled_at
@@ -207,7 +144,7 @@ def exchanges(monkeypatch):
         return ShopifyGrant("shpat_again", frozenset({"read_orders", "read_products"}), None)
 
     monkeypatch.setattr("shopqb_app.integrations.shopify.oauth.exchange_session_token", exchange)
-    monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
+    monkeypatch.setattr(install, "shop_details_refresh", lambda shop: None)
     return calls
 
 

@@ -9,7 +9,8 @@ from django.core import serializers
 from django.urls import reverse
 
 from accounts.models import ComplianceRequest
-from tests.accounts.conftest import API_SECRET, make_connection, session_token
+from tests.accounts.factories import make_connection
+from tests.factories import API_SECRET, session_token
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from accounts import tokens
 from accounts.models import PauseCode, QuickBooksConnection, Shop
 from shopqb_app.integrations.quickbooks import oauth as quickbooks_auth
 from shopqb_app.integrations.shopify import oauth as shopify_auth
-from tests.accounts.conftest import make_connection, make_shop
+from tests.accounts.factories import make_connection, make_shop
 
 
 def expired(**kwargs):
@@ -121,8 +121,8 @@ def test_revoked_shopify_refresh_pauses_the_shop_with_a_reason(provider):
 
 @pytest.mark.django_db
 def test_after_a_revoked_refresh_opening_the_app_reinstalls_and_resumes(provider, client, monkeypatch):
-    from accounts import services
-    from tests.accounts.conftest import session_token
+    from accounts import install
+    from tests.factories import session_token
 
     provider.revoked = True
     shop = make_shop("india2-shop.myshopify.com", **expired())
@@ -135,7 +135,7 @@ def test_after_a_revoked_refresh_opening_the_app_reinstalls_and_resumes(provider
             "shpat_exchanged", frozenset({"read_orders", "read_products"}), None
         ),
     )
-    monkeypatch.setattr(services, "shop_details_refresh", lambda shop: None)
+    monkeypatch.setattr(install, "shop_details_refresh", lambda shop: None)
     assert client.get("/", {"id_token": session_token(shop.domain)}).status_code == 200
     stored = Shop.objects.get(pk=shop.pk)
     assert stored.access_token == "shpat_exchanged" and not stored.sync_paused
@@ -174,7 +174,7 @@ def test_qbo_refresh_keeps_the_newest_refresh_token(provider, shop_a):
 
 @pytest.mark.django_db
 def test_qbo_invalid_grant_marks_reconnect_needed_and_pauses(provider, client, shop_a):
-    from tests.accounts.conftest import session_token
+    from tests.factories import session_token
 
     provider.revoked = True
     conn = make_connection(shop_a, **expired())

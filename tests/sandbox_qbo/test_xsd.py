@@ -26,16 +26,15 @@ from quickbooks.objects import base as qb_base
 from quickbooks.objects import department as qb_department
 
 from sandbox.qbo.schema import ENUMS, LEAF_TYPES, TYPES, check_fields
+from tests import reference
 
 from .conftest import fault_of
-from .xsd import XSD_DIR, all_fields, enum_values, load_types
-
-pytestmark = pytest.mark.skipif(not XSD_DIR.exists(), reason="Intuit's XSDs are not next to the repository")
+from .xsd import XSD_FILES, all_fields, enum_values, load_types
 
 
 @pytest.fixture(scope="module")
 def xsd():
-    return load_types()
+    return load_types(reference.require(*XSD_FILES))
 
 
 def test_every_declared_field_exists_in_the_xsd_with_the_same_type(xsd):

@@ -1,4 +1,4 @@
-"""Reads Intuit's QBO XSDs (shared reference, outside the repo) into field tables.
+"""Reads Intuit's QBO XSDs (in the reference directory, outside the repo) into field tables.
 
 Used only by tests: the emulator's own field declarations must be a subset.
 """
@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
-XSD_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "quickbooks" / "xsd"
+# The schema files of Intuit's Java SDK that define the entities and their name lists.
+XSD_FILES = tuple(
+    f"quickbooks/xsd/{name}.xsd"
+    for name in ("Finance", "IntuitBaseTypes", "IntuitNamesTypes", "IntuitRestServiceDef", "SalesTax")
+)
 
 
 @dataclass
@@ -48,9 +52,9 @@ def _collect(node: ET.Element, t: XsdType) -> None:
             _collect(child, t)
 
 
-def load_types(xsd_dir: Path = XSD_DIR) -> dict[str, XsdType]:
+def load_types(paths: list[Path]) -> dict[str, XsdType]:
     types: dict[str, XsdType] = {}
-    for path in sorted(xsd_dir.glob("*.xsd")):
+    for path in sorted(paths):
         root = ET.parse(path).getroot()
         for node in root:
             if node.tag in (f"{XS}complexType", f"{XS}simpleType") and node.get("name"):

@@ -22,17 +22,16 @@ from graphql import (
 )
 
 from sandbox.shopify.emulator import SCHEMA_PATH
+from tests import reference as reference_files
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = ROOT.parent / "shared" / "reference" / "shopify" / "admin-2025-04.graphql"
 QUERIES = ROOT / "shopqb_app" / "integrations" / "shopify" / "queries"
 
 
 @pytest.fixture(scope="module")
 def reference():
-    if not REFERENCE.exists():
-        pytest.skip("the reference schema is not next to the repository")
-    return build_schema(REFERENCE.read_text(), assume_valid=True)
+    [path] = reference_files.require("shopify/admin-2025-04.graphql")
+    return build_schema(path.read_text(), assume_valid=True)
 
 
 @pytest.fixture(scope="module")

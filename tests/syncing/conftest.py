@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
+from accounts.clients import qbo_client
 from accounts.models import QuickBooksConnection, Shop
+from mappings import services as mapping_services
+from mappings.catalog import catalog_read
+from mappings.models import SetupStep
 from sandbox.runner import start_sandboxes
 
 
@@ -32,8 +37,9 @@ def use_sandboxes(settings, monkeypatch, info) -> None:
     settings.QBO_HTTP_TIMEOUT = 10
 
 
-def connect_shop(info) -> Shop:
-    """The sandbox's first shop, installed and connected to its first QuickBooks company."""
+def connect_shop(info, *, live: bool = True) -> Shop:
+    """The sandbox's first shop, installed and connected to its first QuickBooks company, and
+    (``live``) through the setup as a merchant accepting every proposal would go."""
     shop_info = info["shops"][0]
     company = info["qbo_companies"][0]
     shop = Shop.objects.create(
@@ -52,7 +58,19 @@ def connect_shop(info) -> Shop:
         country="US",
         automated_sales_tax=True,
     )
+    if live:
+        go_live(shop)
     return shop
+
+
+def go_live(shop: Shop, *, start_date: date = date(2000, 1, 1)) -> None:
+    """The setup's services, as the forms call them: every proposal accepted, one order previewed
+    (marked here; tests/syncing/test_preview.py looks at real previews), then go-live."""
+    qb = qbo_client(QuickBooksConnection.objects.get(shop=shop))
+    catalog = catalog_read(shop=shop, qb=qb, fresh=True)
+    mapping_services.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=start_date)
+    mapping_services.step_done(shop=shop, step=SetupStep.PREVIEW)
+    mapping_services.setup_go_live(shop=shop, qb=qb, by="test")
 
 
 @pytest.fixture
@@ -76,7 +94,7 @@ class Store:
     """
 
     def __init__(self, shop: Shop):
-        from syncing.engine import shopify_client
+        from accounts.clients import shopify_client
 
         self.client = shopify_client(shop)
 

@@ -138,7 +138,7 @@ def _run(shop: Any, step: str, nth: int, orders: int, plan: Path, wait: float) -
     from django.db import transaction
 
     from shopqb_app.integrations.quickbooks import client as qbo
-    from syncing import engine
+    from syncing.context import context_open
     from syncing.models import PendingSync, SyncedRecord
     from syncing.pending import enqueue_order_sync
     from tests.syncing.conftest import Store
@@ -160,7 +160,7 @@ def _run(shop: Any, step: str, nth: int, orders: int, plan: Path, wait: float) -
             healed = True
             break
         time.sleep(0.25)
-    receipts = qbo.query_all(engine.context_open(shop.pk).qb, "select * from SalesReceipt", "SalesReceipt")
+    receipts = qbo.query_all(context_open(shop.pk).qb, "select * from SalesReceipt", "SalesReceipt")
     # Our documents name their Shopify order in PrivateNote.
     counts = Counter(gid for r in receipts for gid in gids if gid in str(r.get("PrivateNote")))
     statuses = Counter(SyncedRecord.objects.filter(shop=shop, order_gid__in=gids).values_list("status", flat=True))

@@ -40,13 +40,13 @@ def _reached(step: str) -> None:
 
 def install() -> None:
     from shopqb_app.integrations.quickbooks import client as qbo
-    from syncing import engine
+    from syncing.models import SyncedRecord
 
-    record_claim, record_synced = engine.record_claim, engine._record_synced
+    claim, mark_synced = SyncedRecord.claim, SyncedRecord.mark_synced
     create, process_request = qbo.create, qbo.TimeoutQuickBooks.process_request
 
     def claim_then_crash(*args: Any, **kwargs: Any) -> bool:
-        claimed = record_claim(*args, **kwargs)
+        claimed = claim(*args, **kwargs)
         if claimed:
             _reached("after_claim")
         return claimed
@@ -64,11 +64,11 @@ def install() -> None:
         return written
 
     def synced_then_crash(*args: Any, **kwargs: Any) -> None:
-        record_synced(*args, **kwargs)
+        mark_synced(*args, **kwargs)
         _reached("after_commit")
 
-    engine.record_claim = claim_then_crash
-    engine._record_synced = synced_then_crash
+    SyncedRecord.claim = claim_then_crash
+    SyncedRecord.mark_synced = synced_then_crash
     qbo.create = create_then_crash
     qbo.TimeoutQuickBooks.process_request = send_then_crash
 

@@ -11,16 +11,19 @@ from django.utils import timezone
 
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import fetch_order
-from syncing import engine, pending, tasks
+from syncing import ledger, pending, runs, tasks, writing
+from syncing.context import claim_lease, context_open
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
+from syncing.orders import order_process, order_sync
 from syncing.reconcile import reconcile_shop
+from syncing.runs import SweepBusy, run_start, shop_sweep
 from tests.syncing.conftest import Store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def qbo_receipts(shop):
-    ctx = engine.context_open(shop.pk)
+    ctx = context_open(shop.pk)
     return qbo.query_all(ctx.qb, "select * from SalesReceipt", "SalesReceipt")
 
 
@@ -30,12 +33,12 @@ def test_sweep_books_each_paid_order_once_and_a_second_sweep_writes_nothing(shop
     store.order(lines=[("CAP-3", 3, "9.99")], gateway="paypal")
     store.order(test=True)
 
-    first = engine.shop_sweep(shop_id=shop.pk)
+    first = shop_sweep(shop_id=shop.pk)
     assert first.outcomes == {"written": 2, "skipped": 1}
     receipts = qbo_receipts(shop)
     assert sorted(Decimal(str(r["TotalAmt"])) for r in receipts) == [Decimal("29.97"), Decimal("52.24")]
 
-    second = engine.shop_sweep(shop_id=shop.pk, full=True)
+    second = shop_sweep(shop_id=shop.pk, full=True)
     assert second.outcomes == {"unchanged": 2, "skipped": 1}
     assert len(qbo_receipts(shop)) == 2
     assert SyncRun.objects.filter(shop=shop, status="succeeded").count() == 2
@@ -56,24 +59,24 @@ def test_duplicate_and_reordered_order_syncs_write_one_document(shop):
     a = Store(shop).order(lines=[("A", 1, "10.00")])
     b = Store(shop).order(lines=[("B", 1, "11.00")])
     for gid in (b["id"], a["id"], b["id"], a["id"], a["id"]):
-        engine.order_sync(shop_id=shop.pk, order_gid=gid)
+        order_sync(shop_id=shop.pk, order_gid=gid)
     assert len(qbo_receipts(shop)) == 2
     assert SyncedRecord.objects.filter(shop=shop, status="synced").count() == 2
 
 
 def test_a_crash_after_the_qbo_write_is_recovered_without_a_duplicate(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    with mock.patch.object(engine, "_record_synced", side_effect=RuntimeError("worker killed")):
+    with mock.patch.object(SyncedRecord, "mark_synced", side_effect=RuntimeError("worker killed")):
         with pytest.raises(RuntimeError):
-            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+            order_sync(shop_id=shop.pk, order_gid=order["id"])
     record = SyncedRecord.objects.get(shop=shop)
     assert record.status == SyncedRecord.Status.WRITING and not record.qbo_id
 
     # While the claim is fresh, another worker keeps its hands off.
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "busy"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "busy"
     # After the lease, the record is taken over and the document found again.
-    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - engine.claim_lease() * 2)
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - claim_lease() * 2)
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     assert len(qbo_receipts(shop)) == 1
     record.refresh_from_db()
     assert record.status == SyncedRecord.Status.SYNCED and record.qbo_id
@@ -92,26 +95,26 @@ def test_a_lost_response_is_replayed_by_request_id(shop):
 
     with mock.patch.object(qbo, "create", side_effect=create_then_lose_answer):
         with pytest.raises(qbo.QboUnavailable):
-            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+            order_sync(shop_id=shop.pk, order_gid=order["id"])
     assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.FAILED
     assert SyncIssue.objects.filter(shop=shop, code="qbo_unavailable", resolved_at__isnull=True).exists()
     written = real_create(
-        engine.context_open(shop.pk).qb,
+        context_open(shop.pk).qb,
         "SalesReceipt",
         {"Line": []},  # ignored by QBO: the requestid replays the first answer
         request_id=calls[0],
     )
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     receipts = qbo_receipts(shop)
     assert [r["Id"] for r in receipts] == [written.id]
     assert not SyncIssue.objects.filter(shop=shop, resolved_at__isnull=True).exists()
 
 
 def test_a_document_number_already_in_the_books_is_never_touched(shop):
-    ctx = engine.context_open(shop.pk)
+    ctx = context_open(shop.pk)
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     name = fetch_order(ctx.shopify, order["id"])["name"]
-    number = engine.ledger.doc_number(ctx.mapping.doc_number_prefix, name)
+    number = ledger.doc_number(ctx.mapping.doc_number_prefix, name)
     theirs = qbo.create(
         ctx.qb,
         "SalesReceipt",
@@ -129,7 +132,7 @@ def test_a_document_number_already_in_the_books_is_never_touched(shop):
         },
         request_id="bookkeeper-1",
     )
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
     issue = SyncIssue.objects.get(shop=shop, code="doc_number_taken")
     assert number in issue.message
     after = qbo.read(ctx.qb, "SalesReceipt", theirs.id)
@@ -141,13 +144,13 @@ def test_a_qbo_rejection_is_an_issue_with_the_reason_and_a_retry_fixes_it(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     rejected = qbo.QboRejected("Invalid Reference Id: Item assigned to this transaction has been deleted", "610")
     with mock.patch.object(qbo, "create", side_effect=rejected):
-        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
+        assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
     record = SyncedRecord.objects.get(shop=shop)
     assert record.status == SyncedRecord.Status.FAILED
     issue = SyncIssue.objects.get(shop=shop, code="qbo_rejected")
     assert "Item assigned" in issue.message and issue.retryable
 
-    result = engine.shop_sweep(shop_id=shop.pk)  # retries failed records
+    result = shop_sweep(shop_id=shop.pk)  # retries failed records
     assert result.outcomes.get("written") == 1
     assert len(qbo_receipts(shop)) == 1
     issue.refresh_from_db()
@@ -157,20 +160,20 @@ def test_a_qbo_rejection_is_an_issue_with_the_reason_and_a_retry_fixes_it(shop):
 def test_poison_work_stops_after_bounded_attempts(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     with mock.patch.object(qbo, "create", side_effect=qbo.QboRejected("Business Validation Error", "6000")):
-        for _ in range(engine.MAX_ATTEMPTS + 3):
-            engine.shop_sweep(shop_id=shop.pk, full=False)
+        for _ in range(writing.MAX_ATTEMPTS + 3):
+            shop_sweep(shop_id=shop.pk, full=False)
     record = SyncedRecord.objects.get(shop=shop, source_id=order["id"])
-    assert record.attempts == engine.MAX_ATTEMPTS
-    assert SyncIssue.objects.get(shop=shop, code="qbo_rejected").occurrences == engine.MAX_ATTEMPTS
+    assert record.attempts == writing.MAX_ATTEMPTS
+    assert SyncIssue.objects.get(shop=shop, code="qbo_rejected").occurrences == writing.MAX_ATTEMPTS
 
 
 def test_an_unpaid_order_becomes_an_invoice(shop):
     Store(shop).order(lines=[("A", 2, "10.00")], financial_status="PENDING")
-    result = engine.shop_sweep(shop_id=shop.pk)
+    result = shop_sweep(shop_id=shop.pk)
     assert result.outcomes == {"written": 1}
     record = SyncedRecord.objects.get(shop=shop)
     assert record.kind == "Invoice" and record.status == SyncedRecord.Status.SYNCED
-    ctx = engine.context_open(shop.pk)
+    ctx = context_open(shop.pk)
     invoice = qbo.read(ctx.qb, "Invoice", record.qbo_id)
     assert Decimal(str(invoice["TotalAmt"])) == Decimal("20.00")
     assert Decimal(str(invoice["Balance"])) == Decimal("20.00")
@@ -179,7 +182,7 @@ def test_an_unpaid_order_becomes_an_invoice(shop):
 
 def test_a_cancelled_order_is_voided_not_deleted(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     cancel = """
     mutation($id: ID!) {
       orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: true) {
@@ -189,20 +192,20 @@ def test_a_cancelled_order_is_voided_not_deleted(shop):
     """
     errors = Store(shop).client.execute(cancel, {"id": order["id"]})["orderCancel"]["orderCancelUserErrors"]
     assert errors == []
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
     record = SyncedRecord.objects.get(shop=shop)
     assert record.status == SyncedRecord.Status.VOIDED
-    receipt = qbo.read(engine.context_open(shop.pk).qb, "SalesReceipt", record.qbo_id)
+    receipt = qbo.read(context_open(shop.pk).qb, "SalesReceipt", record.qbo_id)
     assert Decimal(str(receipt["TotalAmt"])) == Decimal("0")
     # Cancelled again (a duplicate webhook): nothing more happens.
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "skipped"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "skipped"
 
 
 def test_an_unknown_payment_status_is_an_issue_not_silence(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    raw = fetch_order(engine.context_open(shop.pk).shopify, order["id"])
+    raw = fetch_order(context_open(shop.pk).shopify, order["id"])
     raw["displayFinancialStatus"] = "SOMETHING_NEW"
-    assert engine.order_process(engine.context_open(shop.pk), raw) == "failed"
+    assert order_process(context_open(shop.pk), raw) == "failed"
     issue = SyncIssue.objects.get(shop=shop)
     assert issue.code == "unsupported_financial_status" and "SOMETHING_NEW" in issue.message
 
@@ -220,13 +223,13 @@ def test_a_throttled_company_stops_the_sweep_and_the_next_one_catches_up(shop):
     throttled = qbo.QboUnavailable("QuickBooks throttled the requests (429)", 3001)
     with mock.patch.object(qbo, "create", side_effect=throttled) as create:
         with pytest.raises(qbo.QboUnavailable):
-            engine.shop_sweep(shop_id=shop.pk)
+            shop_sweep(shop_id=shop.pk)
     assert create.call_count == 1  # stopped at the first refusal
     run = SyncRun.objects.get(shop=shop)
     assert run.status == SyncRun.Status.FAILED and "throttled" in run.error
     assert SyncIssue.objects.filter(shop=shop, code="sweep_failed").exists()
 
-    result = engine.shop_sweep(shop_id=shop.pk)
+    result = shop_sweep(shop_id=shop.pk)
     assert result.outcomes.get("written") == 2
     assert len(qbo_receipts(shop)) == 2
     assert not SyncIssue.objects.filter(shop=shop, resolved_at__isnull=True).exists()
@@ -235,7 +238,7 @@ def test_a_throttled_company_stops_the_sweep_and_the_next_one_catches_up(shop):
 def test_a_throttle_answered_as_a_403_xml_fault_is_temporary(shop, sandboxes):
     """QBO sometimes throttles with 403 and an XML ThrottleExceeded fault even when JSON
     was asked for: that is a reason to stop and come back, not a rejected document."""
-    ctx = engine.context_open(shop.pk)
+    ctx = context_open(shop.pk)
     storm = requests.post(
         sandboxes.info["qbo"] + "/_sandbox/qbo/faults", json={"storm": 3, "storm_status": 403}, timeout=10
     )
@@ -247,11 +250,11 @@ def test_a_throttle_answered_as_a_403_xml_fault_is_temporary(shop, sandboxes):
 
 def test_an_edited_order_updates_its_receipt_in_place(shop, sandboxes):
     order = Store(shop).order(lines=[("A", 2, "10.00"), ("B", 1, "5.00")])
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     record = SyncedRecord.objects.get(shop=shop)
     assert record.amount == Decimal("25.00") and record.qbo_sync_token == "0"
 
-    line = fetch_order(engine.context_open(shop.pk).shopify, order["id"])["lineItems"]["nodes"][0]
+    line = fetch_order(context_open(shop.pk).shopify, order["id"])["lineItems"]["nodes"][0]
     response = requests.post(
         sandboxes.info["shopify"] + "/_sandbox/orders/edit",
         json={
@@ -262,13 +265,13 @@ def test_an_edited_order_updates_its_receipt_in_place(shop, sandboxes):
         timeout=5,
     )
     assert response.status_code == 200, response.text
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "updated"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "updated"
     record.refresh_from_db()
     assert record.amount == Decimal("15.00") and record.qbo_sync_token == "1"
     receipts = qbo_receipts(shop)
     assert len(receipts) == 1 and Decimal(str(receipts[0]["TotalAmt"])) == Decimal("15.00")
     # The same edit seen again (orders/edited and orders/updated both arrive): nothing to do.
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
 
 
 REFUND = """
@@ -292,49 +295,49 @@ def refund(client, order, *, quantity, amount, shipping=None):
 
 def test_a_refund_becomes_a_refund_receipt_and_leaves_the_sale_alone(shop):
     order = Store(shop).order(lines=[("A", 2, "10.00")], tax="1.60")
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     made = refund(Store(shop).client, order, quantity=1, amount="10.80")
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
     assert Decimal(str(qbo_receipts(shop)[0]["TotalAmt"])) == Decimal("21.60")  # the sale is unchanged
     record = SyncedRecord.objects.get(shop=shop, source_type="refund", source_id=made["id"])
     assert record.kind == "RefundReceipt" and record.amount == Decimal("10.80")
-    receipt = qbo.read(engine.context_open(shop.pk).qb, "RefundReceipt", record.qbo_id)
+    receipt = qbo.read(context_open(shop.pk).qb, "RefundReceipt", record.qbo_id)
     assert Decimal(str(receipt["TotalAmt"])) == Decimal("10.80")
     assert (
         receipt["DepositToAccountRef"]["value"]
-        == engine.context_open(shop.pk).mapping.clearing_accounts["shopify_payments"].value
+        == context_open(shop.pk).mapping.clearing_accounts["shopify_payments"].value
     )
     # Seen again (refunds/create and orders/updated both arrive): nothing more is written.
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
     report = reconcile_shop(shop_id=shop.pk)
     assert report.matched and report.refunds_shopify == report.refunds_qbo == Decimal("10.80")
 
 
 def test_a_cancelled_order_voids_its_sale_and_deletes_our_refund_receipt(shop):
     order = Store(shop).order(lines=[("A", 2, "10.00")])
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     refund(Store(shop).client, order, quantity=1, amount="10.00")
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     cancel = """mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: false) {
         orderCancelUserErrors { message } } }"""
     Store(shop).client.execute(cancel, {"id": order["id"]})
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
     statuses = dict(SyncedRecord.objects.filter(shop=shop).values_list("kind", "status"))
     assert statuses == {"SalesReceipt": "voided", "RefundReceipt": "deleted"}
-    ctx = engine.context_open(shop.pk)
+    ctx = context_open(shop.pk)
     assert qbo.query_all(ctx.qb, "select * from RefundReceipt", "RefundReceipt") == []
 
 
 def test_one_pass_per_shop_at_a_time(shop):
     Store(shop).order()
-    running = engine.run_start(shop, kind="sweep")
-    with pytest.raises(engine.SweepBusy):
-        engine.shop_sweep(shop_id=shop.pk)
+    running = run_start(shop, kind="sweep")
+    with pytest.raises(SweepBusy):
+        shop_sweep(shop_id=shop.pk)
     assert tasks.sweep_shop(shop.pk) == {"skipped": f"another sync of {shop.domain} is running"}
 
     # A pass whose worker died is closed as abandoned and the next one proceeds.
     SyncRun.objects.filter(pk=running.pk).update(started_at=timezone.now() - timedelta(hours=2))
-    assert engine.shop_sweep(shop_id=shop.pk).outcomes == {"written": 1}
+    assert shop_sweep(shop_id=shop.pk).outcomes == {"written": 1}
     running.refresh_from_db()
     assert running.status == SyncRun.Status.FAILED and "abandoned" in running.error
 
@@ -342,15 +345,15 @@ def test_one_pass_per_shop_at_a_time(shop):
 def test_a_sweep_does_not_fetch_orders_it_already_booked_at_that_version(shop):
     Store(shop).order(lines=[("A", 1, "10.00")])
     Store(shop).order(lines=[("B", 1, "11.00")], test=True)
-    engine.shop_sweep(shop_id=shop.pk)
-    with mock.patch.object(engine, "fetch_order", wraps=engine.fetch_order) as fetch:
-        again = engine.shop_sweep(shop_id=shop.pk)
+    shop_sweep(shop_id=shop.pk)
+    with mock.patch.object(runs, "fetch_order", wraps=runs.fetch_order) as fetch:
+        again = shop_sweep(shop_id=shop.pk)
     assert fetch.call_count == 0
     assert again.outcomes == {"unchanged": 2}
     # A full pass looks at every order again (after the merchant changed a rule, say),
     # reading them all in one bulk operation.
-    with mock.patch.object(engine, "all_orders", wraps=engine.all_orders) as bulk:
-        full = engine.shop_sweep(shop_id=shop.pk, full=True)
+    with mock.patch.object(runs, "all_orders", wraps=runs.all_orders) as bulk:
+        full = shop_sweep(shop_id=shop.pk, full=True)
     assert bulk.call_count == 1
     assert full.outcomes == {"unchanged": 1, "skipped": 1}
 
@@ -358,24 +361,24 @@ def test_a_sweep_does_not_fetch_orders_it_already_booked_at_that_version(shop):
 def test_our_document_is_recognised_even_after_our_records_were_lost(shop):
     """A database restored from an old backup must not book the order twice."""
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
     SyncedRecord.objects.all().delete()
     # The stable requestid makes QBO replay its first answer: the same document.
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     assert len(qbo_receipts(shop)) == 1
     assert SyncedRecord.objects.get(shop=shop).qbo_id == qbo_receipts(shop)[0]["Id"]
     # Even when QBO no longer remembers the requestid, the lookup by DocNumber (a new
     # company accepts duplicate numbers) finds the document, whose PrivateNote shows it is ours.
     SyncedRecord.objects.all().delete()
-    with mock.patch.object(engine, "stable_request_id", return_value="a-request-id-qbo-never-saw"):
-        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    with mock.patch.object(writing, "stable_request_id", return_value="a-request-id-qbo-never-saw"):
+        assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     assert len(qbo_receipts(shop)) == 1
     assert SyncedRecord.objects.get(shop=shop).qbo_id == qbo_receipts(shop)[0]["Id"]
 
 
 def custom_transaction_numbers(shop, *, on: bool) -> None:
     """The company's preference that makes QBO refuse a duplicate DocNumber (6140)."""
-    qb = engine.context_open(shop.pk).qb
+    qb = context_open(shop.pk).qb
     url = f"{qb.api_url}/company/{qb.company_id}/preferences"
     token = qb.get(url)["Preferences"]["SyncToken"]
     qb.post(url, json.dumps({"SyncToken": token, "SalesFormsPrefs": {"CustomTxnNumbers": on}}))
@@ -387,7 +390,7 @@ def test_exactly_once_whether_or_not_the_company_refuses_duplicate_numbers(shop,
     looks first. Where QBO refuses duplicates, a first attempt saves that query and the
     6140 refusal leads to our document instead."""
     custom_transaction_numbers(shop, on=refuses)
-    assert engine.context_open(shop.pk).refuses_duplicate_numbers is refuses
+    assert context_open(shop.pk).refuses_duplicate_numbers is refuses
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     lookups = []
     real_find = qbo.find_owned_document
@@ -397,12 +400,12 @@ def test_exactly_once_whether_or_not_the_company_refuses_duplicate_numbers(shop,
         return real_find(*args, **kwargs)
 
     with mock.patch.object(qbo, "find_owned_document", side_effect=find):
-        assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+        assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
         assert len(lookups) == (0 if refuses else 1)
         # Records lost and the requestid forgotten: still one document.
         SyncedRecord.objects.all().delete()
-        with mock.patch.object(engine, "stable_request_id", return_value="a-request-id-qbo-never-saw"):
-            assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+        with mock.patch.object(writing, "stable_request_id", return_value="a-request-id-qbo-never-saw"):
+            assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     assert len(qbo_receipts(shop)) == 1
 
 
@@ -424,9 +427,9 @@ def test_exactly_once_when_qbo_forgets_request_ids(shop, sandboxes, refuses):
 
     with mock.patch.object(qbo, "create", side_effect=create_then_lose_answer):
         with pytest.raises(qbo.QboUnavailable):
-            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
-    assert engine.order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+            order_sync(shop_id=shop.pk, order_gid=order["id"])
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
     assert len(qbo_receipts(shop)) == 1
 
 
@@ -439,15 +442,15 @@ def test_a_payout_becomes_one_deposit_into_the_bank_equal_to_the_payout(shop, sa
         timeout=5,
     )
     [paid] = run.json()["payouts"]
-    first = engine.shop_sweep(shop_id=shop.pk)
+    first = shop_sweep(shop_id=shop.pk)
     assert first.outcomes.get("payout written") == 1
     record = SyncedRecord.objects.get(shop=shop, source_type="payout")
     assert record.kind == "Deposit" and record.amount == Decimal(paid["net"]["amount"])
-    ctx = engine.context_open(shop.pk)
+    ctx = context_open(shop.pk)
     deposit = qbo.read(ctx.qb, "Deposit", record.qbo_id)
     assert Decimal(str(deposit["TotalAmt"])) == Decimal(paid["net"]["amount"])
     assert deposit["DepositToAccountRef"]["value"] == ctx.mapping.bank_account.value
-    assert engine.shop_sweep(shop_id=shop.pk).outcomes.get("payout unchanged") == 1
+    assert shop_sweep(shop_id=shop.pk).outcomes.get("payout unchanged") == 1
     report = reconcile_shop(shop_id=shop.pk)
     assert report.matched and report.payouts_found == 1
     assert report.payouts_qbo == Decimal(paid["net"]["amount"])

@@ -43,7 +43,7 @@ def test_an_order_webhook_is_synced_live(live_sandboxes, settings, monkeypatch):
         live_sandboxes.shopify.dispatcher.wait_idle(timeout=20)
     assert record is not None, "the order never reached QuickBooks"
     assert WebhookDelivery.objects.filter(shop_domain=shop.domain, topic="orders/create").exists()
-    from syncing import engine
+    from syncing.context import context_open
 
-    receipt = qbo.read(engine.context_open(shop.pk).qb, "SalesReceipt", record.qbo_id)
+    receipt = qbo.read(context_open(shop.pk).qb, "SalesReceipt", record.qbo_id)
     assert Decimal(str(receipt["TotalAmt"])) == Decimal("32.40")

@@ -16,8 +16,11 @@ from django_q.models import OrmQ, Schedule
 
 from shopqb_app.integrations.shopify import fetch
 from shopqb_app.integrations.shopify.parse import parse_datetime
-from syncing import engine, pending
+from syncing import pending, runs
+from syncing.context import claim_lease
 from syncing.models import UNKNOWN_VERSION, PendingSync, SyncedRecord, SyncIssue
+from syncing.orders import order_sync
+from syncing.runs import shop_drain, shop_sweep
 from tests.syncing.conftest import Store
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +40,7 @@ def counting_fetches():
         calls.append(gid)
         return real(client, gid)
 
-    return calls, mock.patch.object(engine, "fetch_order", side_effect=fetch_order)
+    return calls, mock.patch.object(runs, "fetch_order", side_effect=fetch_order)
 
 
 def test_many_requests_for_one_order_queue_one_sync_and_one_drain(shop):
@@ -51,7 +54,7 @@ def test_many_requests_for_one_order_queue_one_sync_and_one_drain(shop):
 
     calls, patch = counting_fetches()
     with patch:
-        assert engine.shop_drain(shop_id=shop.pk) == {"written": 1}
+        assert shop_drain(shop_id=shop.pk) == {"written": 1}
     assert calls == [order["id"]]  # one fetch for twenty webhooks
     assert not PendingSync.objects.exists()
     assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.SYNCED
@@ -60,7 +63,7 @@ def test_many_requests_for_one_order_queue_one_sync_and_one_drain(shop):
 def test_a_request_arriving_while_the_order_is_synced_is_not_lost(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
-    real_process = engine.order_process
+    real_process = runs.order_process
     seen = []
 
     def process_then_webhook(ctx, raw):
@@ -70,8 +73,8 @@ def test_a_request_arriving_while_the_order_is_synced_is_not_lost(shop):
             pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
         return real_process(ctx, raw)
 
-    with mock.patch.object(engine, "order_process", side_effect=process_then_webhook):
-        outcomes = engine.shop_drain(shop_id=shop.pk)
+    with mock.patch.object(runs, "order_process", side_effect=process_then_webhook):
+        outcomes = shop_drain(shop_id=shop.pk)
     assert len(seen) == 2, "the order must be fetched again for the request that came in meanwhile"
     assert outcomes == {"written": 1, "unchanged": 1}
     assert not PendingSync.objects.exists()
@@ -82,7 +85,7 @@ def test_a_request_for_a_version_already_fetched_costs_no_second_fetch(shop, sam
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     # orders/create carries the order's version (a day old here: any version before now).
     pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=timezone.now() - timedelta(days=1))
-    real_process = engine.order_process
+    real_process = runs.order_process
     fetched = []
 
     def process_then_webhook(ctx, raw):
@@ -94,27 +97,27 @@ def test_a_request_for_a_version_already_fetched_costs_no_second_fetch(shop, sam
             pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=version)
         return real_process(ctx, raw)
 
-    with mock.patch.object(engine, "order_process", side_effect=process_then_webhook):
-        engine.shop_drain(shop_id=shop.pk)
+    with mock.patch.object(runs, "order_process", side_effect=process_then_webhook):
+        shop_drain(shop_id=shop.pk)
     assert len(fetched) == (1 if same_version else 2)
     assert not PendingSync.objects.exists()
 
 
 def test_late_repeats_of_a_version_already_booked_are_drained_without_a_fetch(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     booked = SyncedRecord.objects.get(shop=shop).source_updated_at
     pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=booked)
     calls, patch = counting_fetches()
     with patch:
-        assert engine.shop_drain(shop_id=shop.pk) == {"unchanged": 1}
+        assert shop_drain(shop_id=shop.pk) == {"unchanged": 1}
     assert calls == [] and not PendingSync.objects.exists()
 
     # A newer version, or a request that does not say, is fetched.
     for announced in (booked + timedelta(seconds=1), None):
         pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"], announced=announced)
         with patch:
-            engine.shop_drain(shop_id=shop.pk)
+            shop_drain(shop_id=shop.pk)
     assert calls == [order["id"], order["id"]]
 
 
@@ -150,7 +153,7 @@ def test_new_orders_are_synced_before_changes_to_older_ones(shop):
 
     calls, patch = counting_fetches()
     with patch:
-        engine.shop_drain(shop_id=shop.pk)
+        shop_drain(shop_id=shop.pk)
     assert calls[0] == new["id"]
     assert calls[1:] == [order["id"] for order in old]  # the rest first come, first served
 
@@ -164,25 +167,25 @@ def test_a_later_change_keeps_a_new_order_urgent(shop):
 
 def test_an_order_busy_elsewhere_is_deferred_and_drained_later_not_dropped(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    with mock.patch.object(engine, "_record_synced", side_effect=RuntimeError("worker killed")):
+    with mock.patch.object(SyncedRecord, "mark_synced", side_effect=RuntimeError("worker killed")):
         with pytest.raises(RuntimeError):
-            engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+            order_sync(shop_id=shop.pk, order_gid=order["id"])
     record = SyncedRecord.objects.get(shop=shop)
     assert record.status == SyncedRecord.Status.WRITING
 
     pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
-    assert engine.shop_drain(shop_id=shop.pk) == {"busy": 1}
+    assert shop_drain(shop_id=shop.pk) == {"busy": 1}
     row = PendingSync.objects.get()
     assert row.claimed_at is None and row.not_before > timezone.now()
     # Not before the dead worker's claim expires, and a drain is scheduled for then.
-    assert row.not_before <= record.claimed_at + engine.claim_lease() + timedelta(seconds=1)
+    assert row.not_before <= record.claimed_at + claim_lease() + timedelta(seconds=1)
     later = Schedule.objects.get(name=f"shop-{shop.pk}-drain")
     assert later.func == "syncing.tasks.drain_shop" and later.next_run == row.not_before
 
     # The scheduled drain, once the claim has expired, finishes the order exactly once.
-    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - engine.claim_lease() * 2)
+    SyncedRecord.objects.filter(pk=record.pk).update(claimed_at=timezone.now() - claim_lease() * 2)
     PendingSync.objects.update(not_before=timezone.now())
-    assert engine.shop_drain(shop_id=shop.pk) == {"recovered": 1}
+    assert shop_drain(shop_id=shop.pk) == {"recovered": 1}
     record.refresh_from_db()
     assert record.status == SyncedRecord.Status.SYNCED
     assert not PendingSync.objects.exists()
@@ -191,29 +194,29 @@ def test_an_order_busy_elsewhere_is_deferred_and_drained_later_not_dropped(shop)
 def test_a_drain_that_died_leaves_its_rows_to_the_next_one(shop):
     order = Store(shop).order()
     pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
-    taken = pending.claim(shop_id=shop.pk, limit=5, lease=engine.claim_lease())
+    taken = pending.claim(shop_id=shop.pk, limit=5, lease=claim_lease())
     assert [row.order_gid for row in taken] == [order["id"]]
     # The worker dies here. While its claim holds, nobody else takes the row...
-    assert pending.claim(shop_id=shop.pk, limit=5, lease=engine.claim_lease()) == []
+    assert pending.claim(shop_id=shop.pk, limit=5, lease=claim_lease()) == []
     # ...and once it has expired, the redelivered task does.
-    PendingSync.objects.update(claimed_at=timezone.now() - engine.claim_lease() * 2)
-    assert engine.shop_drain(shop_id=shop.pk) == {"written": 1}
+    PendingSync.objects.update(claimed_at=timezone.now() - claim_lease() * 2)
+    assert shop_drain(shop_id=shop.pk) == {"written": 1}
 
 
 def test_the_sweep_recovers_writes_whose_worker_died(shop):
     """The watermark has moved past the order and no task will come back: the sweep must."""
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    engine.shop_sweep(shop_id=shop.pk)
+    shop_sweep(shop_id=shop.pk)
     second = Store(shop).order(lines=[("B", 1, "12.00")])
-    with mock.patch.object(engine, "_record_synced", side_effect=RuntimeError("worker killed")):
+    with mock.patch.object(SyncedRecord, "mark_synced", side_effect=RuntimeError("worker killed")):
         with pytest.raises(RuntimeError):
-            engine.order_sync(shop_id=shop.pk, order_gid=second["id"])
-    engine.shop_sweep(shop_id=shop.pk)  # passes the order: its claim is still fresh
+            order_sync(shop_id=shop.pk, order_gid=second["id"])
+    shop_sweep(shop_id=shop.pk)  # passes the order: its claim is still fresh
     stuck = SyncedRecord.objects.get(shop=shop, order_gid=second["id"])
     assert stuck.status == SyncedRecord.Status.WRITING
 
-    SyncedRecord.objects.filter(pk=stuck.pk).update(claimed_at=timezone.now() - engine.claim_lease() * 2)
-    result = engine.shop_sweep(shop_id=shop.pk)
+    SyncedRecord.objects.filter(pk=stuck.pk).update(claimed_at=timezone.now() - claim_lease() * 2)
+    result = shop_sweep(shop_id=shop.pk)
     assert result.outcomes.get("recovered") == 1
     assert set(SyncedRecord.objects.filter(shop=shop).values_list("status", flat=True)) == {"synced"}
     assert SyncedRecord.objects.get(order_gid=order["id"]).status == "synced"
@@ -221,7 +224,7 @@ def test_the_sweep_recovers_writes_whose_worker_died(shop):
 
 def test_a_refund_left_failed_is_retried_through_its_order(shop):
     order = Store(shop).order(lines=[("A", 2, "10.00")])
-    engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
     Store(shop).client.execute(
         """mutation R($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }""",
         {
@@ -236,17 +239,19 @@ def test_a_refund_left_failed_is_retried_through_its_order(shop):
     from shopqb_app.integrations.quickbooks import client as qbo
 
     with mock.patch.object(qbo, "create", side_effect=qbo.QboRejected("nope", "6000")):
-        engine.order_sync(shop_id=shop.pk, order_gid=order["id"])
+        order_sync(shop_id=shop.pk, order_gid=order["id"])
     refund = SyncedRecord.objects.get(shop=shop, source_type="refund")
     assert refund.status == SyncedRecord.Status.FAILED and refund.order_gid == order["id"]
     SyncedRecord.objects.filter(pk=refund.pk).update(updated_at=timezone.now() - timedelta(minutes=1))
-    engine.shop_sweep(shop_id=shop.pk)
+    shop_sweep(shop_id=shop.pk)
     refund.refresh_from_db()
     assert refund.status == SyncedRecord.Status.SYNCED
 
 
 def test_two_workers_raising_the_same_issue_leave_one_open_issue(shop):
-    engine.issue_raise(shop=shop, code="qbo_rejected", message="first", source_type="order", source_id="gid://1")
+    SyncIssue.objects.raise_for(
+        shop=shop, code="qbo_rejected", message="first", source_type="order", source_id="gid://1"
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         SyncIssue.objects.create(shop=shop, code="qbo_rejected", message="x", source_type="order", source_id="gid://1")
 
@@ -266,7 +271,9 @@ def test_two_workers_raising_the_same_issue_leave_one_open_issue(shop):
         return real_first(queryset)
 
     with mock.patch.object(type(SyncIssue.objects.all()), "first", first_after_a_rival_inserted):
-        engine.issue_raise(shop=shop, code="qbo_rejected", message="mine", source_type="order", source_id="gid://1")
+        SyncIssue.objects.raise_for(
+            shop=shop, code="qbo_rejected", message="mine", source_type="order", source_id="gid://1"
+        )
     issue = SyncIssue.objects.get()
     assert issue.occurrences == 2 and issue.message == "mine"
 

@@ -21,16 +21,20 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from accounts import services
+from accounts import install, quickbooks_connect
+from accounts.clients import qbo_client, qbo_settings
 from accounts.models import OAuthState, PauseCode, QuickBooksConnection, Shop
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.quickbooks import oauth as quickbooks_auth
 from shopqb_app.integrations.shopify import oauth as shopify_auth
 from shopqb_app.integrations.shopify.client import ShopifyClient
 from shopqb_app.integrations.shopify.errors import ShopifyAuthError
-from syncing import engine, tasks
+from syncing import tasks
+from syncing.context import context_open
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
+from syncing.orders import order_sync
 from syncing.reconcile import reconcile_shop
+from syncing.runs import shop_sweep
 from tests.syncing.conftest import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +78,7 @@ def run_payouts(info, shop) -> None:
 
 
 def receipts_by_number(shop) -> dict[str, int]:
-    ctx = engine.context_open(shop.pk)
+    ctx = context_open(shop.pk)
     counts: dict[str, int] = {}
     for receipt in qbo.query_all(ctx.qb, "select * from SalesReceipt", "SalesReceipt"):
         counts[receipt["DocNumber"]] = counts.get(receipt["DocNumber"], 0) + 1
@@ -87,7 +91,7 @@ def receipts_by_number(shop) -> dict[str, int]:
 def test_a_sweep_survives_a_token_refused_mid_run(fresh, sandbox_settings, qbo_refreshes):
     store = Store(fresh)
     store.order(lines=[("A", 1, "10.00")])
-    engine.shop_sweep(shop_id=fresh.pk)  # maps the defaults; the token is still good
+    shop_sweep(shop_id=fresh.pk)  # maps the defaults; the token is still good
     assert qbo_refreshes == []
     for price in ("11.00", "12.00", "13.00"):
         store.order(lines=[("B", 1, price)])
@@ -96,7 +100,7 @@ def test_a_sweep_survives_a_token_refused_mid_run(fresh, sandbox_settings, qbo_r
 
     # Served: the preferences read, the first order's DocNumber lookup and its create.
     expire_qbo_tokens(sandbox_settings, after_requests=3)
-    result = engine.shop_sweep(shop_id=fresh.pk)
+    result = shop_sweep(shop_id=fresh.pk)
 
     assert result.outcomes.get("written") == 3 and result.outcomes.get("payout written") == 1
     assert result.run.status == SyncRun.Status.SUCCEEDED
@@ -112,11 +116,11 @@ def test_a_sweep_survives_a_token_refused_mid_run(fresh, sandbox_settings, qbo_r
 def test_one_order_sync_survives_a_token_refused_at_its_write(fresh, sandbox_settings, qbo_refreshes):
     store = Store(fresh)
     store.order(lines=[("A", 1, "10.00")])
-    engine.shop_sweep(shop_id=fresh.pk)
+    shop_sweep(shop_id=fresh.pk)
     order = store.order(lines=[("B", 2, "7.50")])
 
     expire_qbo_tokens(sandbox_settings, after_requests=0)
-    assert engine.order_sync(shop_id=fresh.pk, order_gid=order["id"]) == "written"
+    assert order_sync(shop_id=fresh.pk, order_gid=order["id"]) == "written"
 
     assert len(qbo_refreshes) == 1
     record = SyncedRecord.objects.get(shop=fresh, source_id=order["id"])
@@ -129,7 +133,7 @@ def test_a_reconciliation_survives_a_token_refused_mid_run(fresh, sandbox_settin
     for price in ("10.00", "20.00", "30.00"):
         store.order(lines=[("A", 1, price)])
     run_payouts(sandbox_settings, fresh)
-    engine.shop_sweep(shop_id=fresh.pk)
+    shop_sweep(shop_id=fresh.pk)
 
     expire_qbo_tokens(sandbox_settings, after_requests=1)
     report = reconcile_shop(shop_id=fresh.pk)
@@ -142,7 +146,7 @@ def test_a_reconciliation_survives_a_token_refused_mid_run(fresh, sandbox_settin
 def test_a_refused_refresh_after_a_401_pauses_the_shop_and_ends_the_sweep(fresh, sandbox_settings, qbo_refreshes):
     store = Store(fresh)
     store.order(lines=[("A", 1, "10.00")])
-    engine.shop_sweep(shop_id=fresh.pk)
+    shop_sweep(shop_id=fresh.pk)
     order = store.order(lines=[("B", 1, "11.00")])
     real_preference = qbo.refuses_duplicate_doc_numbers
 
@@ -153,7 +157,7 @@ def test_a_refused_refresh_after_a_401_pauses_the_shop_and_ends_the_sweep(fresh,
 
     with mock.patch.object(qbo, "refuses_duplicate_doc_numbers", side_effect=read_then_revoke):
         with pytest.raises(qbo.QboAuthError):
-            engine.shop_sweep(shop_id=fresh.pk)
+            shop_sweep(shop_id=fresh.pk)
 
     assert len(qbo_refreshes) == 1  # one try, no loop
     connection = QuickBooksConnection.objects.get(shop=fresh)
@@ -168,7 +172,7 @@ def test_a_refused_refresh_after_a_401_pauses_the_shop_and_ends_the_sweep(fresh,
     assert SyncIssue.objects.filter(shop=fresh, source_id=order["id"], code="qbo_auth").exists()
     # The next passes stop before calling anyone.
     assert "skipped" in tasks.sweep_shop(fresh.pk)
-    assert engine.order_sync(shop_id=fresh.pk, order_gid=order["id"]) == "not_ready"
+    assert order_sync(shop_id=fresh.pk, order_gid=order["id"]) == "not_ready"
     assert len(qbo_refreshes) == 1
 
 
@@ -191,7 +195,7 @@ def test_a_second_401_right_after_a_renewal_is_final(sandbox_settings):
         return "eyJ-a-token-quickbooks-does-not-know-either"
 
     qb = qbo.connect(
-        engine.qbo_settings(), realm_id=company["realm_id"], access_token=company["access_token"], on_unauthorized=renew
+        qbo_settings(), realm_id=company["realm_id"], access_token=company["access_token"], on_unauthorized=renew
     )
     expire_qbo_tokens(sandbox_settings, after_requests=0)
     with pytest.raises(qbo.QboAuthError):
@@ -214,7 +218,7 @@ def test_two_workers_refused_the_same_token_refresh_it_once(fresh, sandbox_setti
         return real(refresh_token=refresh_token)
 
     monkeypatch.setattr(quickbooks_auth, "refresh", slow_refresh)
-    clients = [engine.qbo_client(QuickBooksConnection.objects.select_related("shop").get(shop=fresh)) for _ in range(2)]
+    clients = [qbo_client(QuickBooksConnection.objects.select_related("shop").get(shop=fresh)) for _ in range(2)]
     assert clients[0].session.access_token == clients[1].session.access_token
     qbo_control(sandbox_settings, "expire-tokens")
     found, errors = [], []
@@ -268,7 +272,7 @@ def test_connecting_survives_a_new_token_refused_at_once(sandbox_settings, qbo_r
     code = authorization_code(sandbox_settings)
     expire_qbo_tokens(sandbox_settings, after_requests=0)  # catches the token the code exchange gives
 
-    services.qbo_connect_complete(row=row, code=code, realm_id=realm, error="")
+    quickbooks_connect.qbo_connect_complete(row=row, code=code, realm_id=realm, error="")
 
     assert len(qbo_refreshes) == 1
     assert OAuthState.objects.get(pk=row.pk).succeeded
@@ -276,7 +280,7 @@ def test_connecting_survives_a_new_token_refused_at_once(sandbox_settings, qbo_r
     assert connection.status == QuickBooksConnection.Status.CONNECTED
     assert connection.company_name == sandbox_settings["qbo_companies"][0]["name"]
     # The grant stored is the refreshed one, and it works.
-    qb = engine.qbo_client(connection)
+    qb = qbo_client(connection)
     assert qbo.find_by(qb, "Account", "Name", "Checking")
     assert len(qbo_refreshes) == 1
 
@@ -324,7 +328,7 @@ def test_a_sweep_survives_a_shopify_token_refused_before_its_stored_expiry(
     ).raise_for_status()
     assert Shop.objects.get(pk=fresh.pk).access_token_expires_at > timezone.now() + timedelta(minutes=30)
 
-    result = engine.shop_sweep(shop_id=fresh.pk)
+    result = shop_sweep(shop_id=fresh.pk)
 
     assert result.outcomes.get("written") == 1
     assert shopify_refreshes == [fresh.domain]
@@ -339,7 +343,7 @@ def test_the_shop_details_read_survives_a_shopify_token_refused_early(
     requests.post(
         sandbox_settings["shopify"] + "/_sandbox/clock", json={"advance_seconds": 3601}, timeout=5
     ).raise_for_status()
-    services.shop_details_refresh(shop)
+    install.shop_details_refresh(shop)
     assert Shop.objects.get(pk=fresh.pk).name
     assert shopify_refreshes == [fresh.domain]
 

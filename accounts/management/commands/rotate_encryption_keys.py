@@ -5,6 +5,8 @@ command, then drop the old keys. Each row is re-encrypted under a row lock so a
 concurrent token refresh is never overwritten with a stale token.
 """
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -15,7 +17,7 @@ from accounts.models import ComplianceRequest, QuickBooksConnection, Shop
 class Command(BaseCommand):
     help = "Re-encrypt all stored tokens and exports with the current primary key."
 
-    def handle(self, *args, **options):  # noqa: ARG002
+    def handle(self, *args: Any, **options: Any) -> None:  # noqa: ARG002
         total = 0
         for model in (Shop, QuickBooksConnection, ComplianceRequest):
             fields = [f.name for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)]

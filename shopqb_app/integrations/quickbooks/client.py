@@ -9,15 +9,16 @@ trying again can help.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 from intuitlib.client import AuthClient
-from quickbooks import QuickBooks, objects
+from quickbooks import QuickBooks as PythonQuickBooks
 from quickbooks import exceptions as qb_exceptions
+from quickbooks import objects
 
 from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
 from shopqb_app.integrations.quickbooks.errors import (
@@ -29,7 +30,65 @@ from shopqb_app.integrations.quickbooks.errors import (
     QboUnavailable,
 )
 
+# The error family is part of this module's interface: callers catch ``qbo.QboError``.
+__all__ = [
+    "DocNumberTaken",
+    "QboAuthError",
+    "QboError",
+    "QboObject",
+    "QboRejected",
+    "QboSettings",
+    "QboStaleObject",
+    "QboUnavailable",
+    "QuickBooks",
+    "TimeoutQuickBooks",
+    "Written",
+    "call",
+    "connect",
+    "create",
+    "delete",
+    "entity_class",
+    "find_by",
+    "find_owned_document",
+    "query_all",
+    "read",
+    "refuses_duplicate_doc_numbers",
+    "update",
+    "void",
+    "written_from_dict",
+]
+
 T = TypeVar("T")
+
+# One QuickBooks entity (an Account, an Item, a SalesReceipt...) as QBO's JSON, numbers
+# as Decimal. Its fields depend on the entity; what the sync relies on is parsed into
+# ``Written`` (and ``company.CompanyDetails``).
+QboObject = dict[str, Any]
+
+
+class QuickBooks(Protocol):
+    """The client for one company, as this module uses python-quickbooks' ``QuickBooks``
+    (which has no type hints, so mypy would see ``Any``); ``connect`` returns one.
+    Answers are QBO's JSON; a fault is raised (see ``call``), never returned."""
+
+    @property
+    def company_id(self) -> str: ...
+
+    @property
+    def api_url(self) -> str: ...
+
+    def query(self, select: str) -> dict[str, Any]: ...
+
+    def get(self, url: str) -> dict[str, Any]: ...
+
+    def post(
+        self,
+        url: str,
+        request_body: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +102,7 @@ class QboSettings:
     timeout: float = 60.0
 
 
-class TimeoutQuickBooks(QuickBooks):  # type: ignore[misc]
+class TimeoutQuickBooks(PythonQuickBooks):  # type: ignore[misc]
     """python-quickbooks with a timeout and retries on every request, and one token
     renewal when QuickBooks refuses the access token."""
 
@@ -98,15 +157,19 @@ def connect(
 ) -> QuickBooks:
     """A client for one company. The token should be fresh (accounts.tokens refreshes
     it); ``on_unauthorized`` renews it when QuickBooks refuses it anyway."""
-    auth_client = AuthClient(
-        settings.client_id,
-        settings.client_secret,
-        settings.redirect_uri,
-        settings.environment,
-        access_token=access_token,
-        refresh_token=refresh_token or None,
-        realm_id=realm_id,
-    )
+    try:
+        # intuit-oauth reads Intuit's discovery document here, over the network.
+        auth_client = AuthClient(
+            settings.client_id,
+            settings.client_secret,
+            settings.redirect_uri,
+            settings.environment,
+            access_token=access_token,
+            refresh_token=refresh_token or None,
+            realm_id=realm_id,
+        )
+    except requests.RequestException as exc:
+        raise QboUnavailable(f"QuickBooks could not be reached: {exc}") from exc
     qb = TimeoutQuickBooks(
         auth_client=auth_client,
         refresh_token=refresh_token or None,
@@ -154,15 +217,15 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def find_by(qb: QuickBooks, entity: str, field: str, value: str) -> list[dict[str, Any]]:
+def find_by(qb: QuickBooks, entity: str, field: str, value: str) -> list[QboObject]:
     """Objects whose ``field`` equals ``value``, as plain dicts."""
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
     select = f"select * from {entity} where {field} = '{_escape(value)}'"  # noqa: S608 (QBO query, value escaped)
-    result: dict[str, Any] = call(lambda: qb.query(select))
+    result = call(lambda: qb.query(select))
     return list(result.get("QueryResponse", {}).get(entity, []))
 
 
-def find_owned_document(qb: QuickBooks, entity: str, doc_number: str, source_id: str) -> dict[str, Any] | None:
+def find_owned_document(qb: QuickBooks, entity: str, doc_number: str, source_id: str) -> QboObject | None:
     """Our earlier document for ``source_id`` (a lost response, a crash), or None.
 
     A document with the same DocNumber that does not name ``source_id`` in its
@@ -191,7 +254,7 @@ def _written(obj: Any) -> Written:
     return Written(id=str(obj.Id), sync_token=str(obj.SyncToken), total=Decimal(str(obj.TotalAmt)))
 
 
-def written_from_dict(doc: dict[str, Any]) -> Written:
+def written_from_dict(doc: QboObject) -> Written:
     return Written(id=str(doc["Id"]), sync_token=str(doc["SyncToken"]), total=Decimal(str(doc.get("TotalAmt", "0"))))
 
 
@@ -237,24 +300,24 @@ def refuses_duplicate_doc_numbers(qb: QuickBooks) -> bool:
     new company has off."""
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/preferences
     url = f"{qb.api_url}/company/{qb.company_id}/preferences"
-    result: dict[str, Any] = call(lambda: qb.get(url))
+    result = call(lambda: qb.get(url))
     sales_forms = (result.get("Preferences") or {}).get("SalesFormsPrefs") or {}
     return bool(sales_forms.get("CustomTxnNumbers"))
 
 
-def read(qb: QuickBooks, entity: str, qbo_id: str) -> dict[str, Any]:
+def read(qb: QuickBooks, entity: str, qbo_id: str) -> QboObject:
     url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}/{qbo_id}"
-    result: dict[str, Any] = call(lambda: qb.get(url))
+    result = call(lambda: qb.get(url))
     return dict(result[entity])
 
 
-def query_all(qb: QuickBooks, select: str, entity: str, *, page_size: int = 1000) -> list[dict[str, Any]]:
+def query_all(qb: QuickBooks, select: str, entity: str, *, page_size: int = 1000) -> list[QboObject]:
     """Every row of a query, following STARTPOSITION pages."""
-    rows: list[dict[str, Any]] = []
+    rows: list[QboObject] = []
     start = 1
     while True:
         statement = f"{select} STARTPOSITION {start} MAXRESULTS {page_size}"
-        result: dict[str, Any] = call(lambda s=statement: qb.query(s))  # type: ignore[misc]
+        result = call(lambda s=statement: qb.query(s))  # type: ignore[misc]
         page = list(result.get("QueryResponse", {}).get(entity, []))
         rows.extend(page)
         if len(page) < page_size:

@@ -78,6 +78,9 @@ def _get(path: str, realm_id: str, access_token: str) -> dict[str, Any]:
     if response.status_code != 200:
         raise QBOOAuthError(f"QuickBooks answered HTTP {response.status_code} reading {what}")
     try:
-        return response.json()
+        body = response.json()
     except ValueError:
         raise QBOOAuthError(f"QuickBooks {what} answer is not JSON") from None
+    if not isinstance(body, dict):
+        raise QBOOAuthError(f"QuickBooks {what} answer is not a JSON object")
+    return body

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, SupportsInt
 
 import requests
 from django.conf import settings
@@ -28,12 +28,14 @@ class QBOGrant:
     refresh_token_expires_at: datetime | None
 
 
-class _AuthClient(AuthClient):
+# intuit-oauth ships no type hints: its AuthClient (a requests.Session) is Any to mypy.
+class _AuthClient(AuthClient):  # type: ignore[misc]
     """intuit-oauth sends requests without a timeout: give every one ours."""
 
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", settings.QBO_HTTP_TIMEOUT)
-        return super().request(method, url, *args, **kwargs)
+        response: requests.Response = super().request(method, url, *args, **kwargs)
+        return response
 
 
 def auth_client(**kwargs: Any) -> AuthClient:
@@ -52,7 +54,8 @@ def auth_client(**kwargs: Any) -> AuthClient:
 
 def authorize_url(*, state: str) -> str:
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0
-    return auth_client().get_authorization_url([Scopes.ACCOUNTING], state_token=state)
+    url: str = auth_client().get_authorization_url([Scopes.ACCOUNTING], state_token=state)
+    return url
 
 
 def exchange_code(*, code: str, realm_id: str) -> QBOGrant:
@@ -105,7 +108,10 @@ def _grant(client: AuthClient) -> QBOGrant:
 
 
 def _expiry(now: datetime, seconds: object) -> datetime | None:
+    # What int() reads; anything else (None, a missing field) means no known expiry.
+    if not isinstance(seconds, str | SupportsInt):
+        return None
     try:
-        return now + timedelta(seconds=int(seconds))  # type: ignore[call-overload]
+        return now + timedelta(seconds=int(seconds))
     except (TypeError, ValueError):
         return None

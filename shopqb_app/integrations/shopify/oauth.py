@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import SupportsInt
 from urllib.parse import urlencode
 
 import requests
@@ -158,8 +159,11 @@ def _token_request(shop: str, params: dict[str, str]) -> ShopifyGrant:
 
 
 def _expiry(now: datetime, seconds: object) -> datetime | None:
+    # What int() reads; anything else (None, a missing field) means no known expiry.
+    if not isinstance(seconds, str | SupportsInt):
+        return None
     try:
-        return now + timedelta(seconds=int(seconds))  # type: ignore[call-overload]
+        return now + timedelta(seconds=int(seconds))
     except (TypeError, ValueError):
         return None
 

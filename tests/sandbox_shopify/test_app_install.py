@@ -1,4 +1,4 @@
-"""Install, refresh, uninstall and compliance webhooks over real HTTP against the Shopify emulator."""
+"""The app's install, refresh, uninstall and compliance webhooks over real HTTP against the Shopify emulator."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import ComplianceRequest, PauseCode, Shop
-from tests.accounts.conftest import run_queued
+from tests.worker import run_queued
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "demo-store.myshopify.com"
+
+pytestmark = pytest.mark.usefixtures("app_settings")
 
 
 @pytest.fixture

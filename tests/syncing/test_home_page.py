@@ -6,9 +6,10 @@ from unittest import mock
 import pytest
 
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
-from tests.accounts.conftest import make_connection, session_token
+from tests.accounts.factories import make_connection
+from tests.factories import session_token
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
 
 
 @pytest.fixture

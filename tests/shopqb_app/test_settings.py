@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION = {
     "SECRET_KEY": "k" * 20 + "Xy7!pQ2@mN5#vB8$cZ1%" + "L" * 20,

@@ -8,13 +8,15 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 from django_q.tasks import async_task
 
-from accounts import services
+from accounts import uninstall
 from accounts.models import ComplianceRequest, OAuthState, PauseCode, QuickBooksConnection, Shop
 from mappings.models import SyncSettings
 from syncing.models import PendingSync, SyncedRecord, SyncIssue, WebhookDelivery
-from tests.accounts.conftest import make_connection, make_shop, run_queued, webhook_headers
+from tests.accounts.factories import make_connection, make_shop
+from tests.factories import webhook_headers
+from tests.worker import run_queued
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
 
 ORDER = {
     "id": 450789469,
@@ -34,7 +36,7 @@ def shop_body(shop):
 def shopify_access(monkeypatch):
     """What Shopify answers when a task asks whether a shop's token still works."""
     answers = {}
-    monkeypatch.setattr(services, "shop_access_works", lambda *, shop: answers[shop.domain])
+    monkeypatch.setattr(uninstall, "shop_access_works", lambda *, shop: answers[shop.domain])
     return answers
 
 
@@ -127,7 +129,7 @@ def test_get_is_not_allowed(client):
 
 def test_orders_of_an_unknown_or_uninstalled_shop_enqueue_nothing(post_webhook, shop_a):
     post_webhook("orders/create", "nobody-here.myshopify.com", ORDER)
-    services.shop_uninstalled(shop=shop_a)
+    uninstall.shop_uninstalled(shop=shop_a)
     post_webhook("orders/create", shop_a.domain, ORDER)
     assert OrmQ.objects.count() == 0
     assert WebhookDelivery.objects.count() == 2
@@ -212,7 +214,7 @@ def _customer_data(shop, order_id=450789469, customer_id=207119551):
 
 
 def test_customers_data_request_exports_what_we_hold_for_the_merchant(post_webhook, client, shop_a, shop_b):
-    from tests.accounts.conftest import session_token
+    from tests.factories import session_token
 
     _customer_data(shop_a)
     _customer_data(shop_b)

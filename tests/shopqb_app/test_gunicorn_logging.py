@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ["eyJsecret-id-token", "secret-oauth-code", "secret-hmac-hex", "secret-state", "Bearer-secret", "sid=cookie"]
 # Everything gunicorn can log about a request line, its query and its credentials.
 FORMAT = (

@@ -15,15 +15,16 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from accounts import services
+from accounts import uninstall
 from accounts.models import ComplianceRequest, OAuthState, PauseCode, Shop
 from shopqb_app.integrations.shopify import oauth as shopify_auth
 from syncing.models import PendingSync, SyncedRecord, WebhookDelivery
 from syncing.webhooks import numeric_id
-from tests.accounts.conftest import run_queued, session_token, webhook_headers
+from tests.factories import session_token, webhook_headers
 from tests.syncing.conftest import connect_shop, use_sandboxes
+from tests.worker import run_queued
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
 
 ORDER = {"id": 450789469, "admin_graphql_api_id": "gid://shopify/Order/450789469", "name": "#1001"}
 LONG_SHOP = "x" * 300 + ".myshopify.com"  # longer than every domain column (255)
@@ -97,7 +98,7 @@ def test_a_body_of_another_topic_is_refused(client, shop_a, topic, payload):
 
 def test_a_redaction_replayed_for_another_shop_leaves_that_shops_data(client, shop_a, shop_b):
     SyncedRecord.objects.create(shop=shop_b, source_type="order", source_id="gid://shopify/Order/1", kind="X")
-    services.shop_uninstalled(shop=shop_b)  # even an uninstalled shop B keeps its data against a replay
+    uninstall.shop_uninstalled(shop=shop_b)  # even an uninstalled shop B keeps its data against a replay
     assert post(client, "shop/redact", shop_b.domain, redact_body(shop_a)).status_code == 401
     run_queued()
     assert Shop.objects.filter(pk=shop_b.pk).exists() and SyncedRecord.objects.filter(shop=shop_b).exists()
@@ -167,17 +168,17 @@ def test_shopifys_nanosecond_timestamps_are_understood(client, shop_a):
 
 def test_an_absurd_event_time_reaching_the_uninstall_service_does_not_overflow(shop_a):
     Shop.objects.filter(pk=shop_a.pk).update(installed_at=timezone.now())
-    assert services.shop_uninstalled(shop=shop_a, triggered_at="9999-12-31T23:59:59Z") is True
+    assert uninstall.shop_uninstalled(shop=shop_a, triggered_at="9999-12-31T23:59:59Z") is True
 
 
 # --- Destructive topics wait for Shopify's word ------------------------------------------
 
 
 def test_an_uninstall_whose_token_still_works_deletes_nothing(client, shop_a, monkeypatch, caplog):
-    monkeypatch.setattr(services, "shop_access_works", lambda *, shop: True)
+    monkeypatch.setattr(uninstall, "shop_access_works", lambda *, shop: True)
     assert post(client, "app/uninstalled", shop_a.domain, shop_body(shop_a)).status_code == 200
     delivery = WebhookDelivery.objects.get(topic="app/uninstalled")
-    with pytest.raises(services.UninstallNotConfirmed):
+    with pytest.raises(uninstall.UninstallNotConfirmed):
         run_queued()
     shop_a.refresh_from_db()
     assert shop_a.is_installed and shop_a.access_token and shop_a.refresh_token and not shop_a.sync_paused
@@ -192,7 +193,7 @@ def test_an_uninstall_shopify_cannot_confirm_now_deletes_nothing(client, shop_a,
     def unreachable(*, shop):
         raise ShopifyUnavailable("HTTP 503")
 
-    monkeypatch.setattr(services, "shop_access_works", unreachable)
+    monkeypatch.setattr(uninstall, "shop_access_works", unreachable)
     post(client, "app/uninstalled", shop_a.domain, shop_body(shop_a))
     with pytest.raises(ShopifyUnavailable):
         run_queued()
@@ -201,7 +202,7 @@ def test_an_uninstall_shopify_cannot_confirm_now_deletes_nothing(client, shop_a,
 
 def test_the_request_itself_never_deletes(client, shop_a, monkeypatch):
     """Asking Shopify costs an HTTP call: the endpoint only records and enqueues."""
-    monkeypatch.setattr(services, "shop_access_works", lambda *, shop: pytest.fail("asked Shopify in the request"))
+    monkeypatch.setattr(uninstall, "shop_access_works", lambda *, shop: pytest.fail("asked Shopify in the request"))
     assert post(client, "app/uninstalled", shop_a.domain, shop_body(shop_a)).status_code == 200
     assert post(client, "shop/redact", shop_a.domain, redact_body(shop_a)).status_code == 200
     assert Shop.objects.get(pk=shop_a.pk).is_installed
@@ -227,7 +228,7 @@ def test_uninstall_end_to_end_against_the_shopify_sandbox(client, sandbox_shop):
     revokes the token first) goes through."""
     running, shop = sandbox_shop
     assert post(client, "app/uninstalled", shop.domain, shop_body(shop)).status_code == 200
-    with pytest.raises(services.UninstallNotConfirmed):
+    with pytest.raises(uninstall.UninstallNotConfirmed):
         run_queued()
     assert post(client, "shop/redact", shop.domain, redact_body(shop)).status_code == 200
     assert run_queued() == ["not deleted: ShopQB is installed on the store and Shopify accepts its access"]
@@ -250,7 +251,7 @@ def test_uninstall_end_to_end_against_the_shopify_sandbox(client, sandbox_shop):
 
 def test_shop_redact_for_a_shop_installed_here_whose_token_shopify_refuses_deletes(client, shop_a, monkeypatch):
     """We missed the uninstall: Shopify's refusal is the proof, the data goes."""
-    monkeypatch.setattr(services, "shop_access_works", lambda *, shop: False)
+    monkeypatch.setattr(uninstall, "shop_access_works", lambda *, shop: False)
     post(client, "shop/redact", shop_a.domain, redact_body(shop_a))
     [summary] = run_queued("syncing.tasks.shop_redact")
     assert summary.startswith("deleted ") and not Shop.objects.filter(pk=shop_a.pk).exists()
@@ -285,21 +286,21 @@ def test_a_token_refused_before_its_expiry_is_refreshed_before_it_is_judged(shop
     """Shopify may refuse an expiring token early: a 401 alone is no uninstall while the grant renews."""
     stored = shop_a.access_token
     shopify = FakeShopify(monkeypatch, accepts="shpat_renewed", refresh_works=True)
-    assert services.shop_access_works(shop=shop_a) is True
+    assert uninstall.shop_access_works(shop=shop_a) is True
     assert shopify.sent == [stored, "shpat_renewed"]
 
 
 def test_a_refused_token_whose_refresh_is_refused_is_an_uninstall(shop_a, monkeypatch):
     stored = shop_a.access_token
     shopify = FakeShopify(monkeypatch, accepts="shpat_renewed", refresh_works=False)
-    assert services.shop_access_works(shop=shop_a) is False
+    assert uninstall.shop_access_works(shop=shop_a) is False
     assert shopify.sent == [stored]
 
 
 def test_a_stale_token_is_refreshed_before_shopify_is_asked(shop_a, monkeypatch):
     Shop.objects.filter(pk=shop_a.pk).update(access_token_expires_at=timezone.now() - timedelta(minutes=1))
     shopify = FakeShopify(monkeypatch, accepts="shpat_renewed", refresh_works=True)
-    assert services.shop_access_works(shop=Shop.objects.get(pk=shop_a.pk)) is True
+    assert uninstall.shop_access_works(shop=Shop.objects.get(pk=shop_a.pk)) is True
     assert shopify.sent == ["shpat_renewed"]
 
 

@@ -1,4 +1,4 @@
-"""QuickBooks connect, refresh and disconnect over real HTTP against the QBO emulator (intuit-oauth)."""
+"""The app's QuickBooks connect, refresh and disconnect over real HTTP against the QBO emulator (intuit-oauth)."""
 
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from accounts import tokens
 from accounts.models import QuickBooksConnection
-from tests.accounts.conftest import session_token
+from tests.factories import session_token
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from accounts.models import ComplianceRequest, Shop
 from syncing.models import WebhookDelivery
 from syncing.webhooks import HANDLERS
-from tests.accounts.conftest import API_SECRET, make_shop
+from tests.accounts.factories import make_shop
+from tests.factories import API_SECRET
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
 
 TOPICS = st.sampled_from([*HANDLERS, "products/update", "", "orders/create\x00", "x" * 100])
 SHOPS = st.sampled_from(["fuzz-shop.myshopify.com", "other.myshopify.com", "", "evil.com", "A.MYSHOPIFY.COM"])

@@ -1,0 +1,238 @@
+"""The setup's pages: an overview of the steps, then one form per step. After go-live the same
+pages are the settings. Every view takes its shop from the session token (``shop_required``);
+saving answers ``{"next": url}``, a form with errors comes back with status 422 and what was
+entered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.auth import shop_required
+from accounts.clients import qbo_client, shopify_client
+from accounts.models import QuickBooksConnection, Shop
+from mappings import discovery, forms, services
+from mappings.catalog import Catalog, catalog_read
+from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping, MappingChange, SetupStep, TaxMapping
+from mappings.progress import setup_steps
+from shopqb_app.integrations.quickbooks.errors import QboError
+from shopqb_app.integrations.shopify.errors import ShopifyError
+
+
+class NotConnected(Exception):
+    pass
+
+
+def _who(request: HttpRequest) -> str:
+    claims = getattr(request, "session_claims", None)
+    return f"Shopify staff {claims.user_id}" if claims and claims.user_id else "Shopify staff"
+
+
+def _catalog(shop: Shop, *, fresh: bool = False) -> Catalog:
+    connection = QuickBooksConnection.objects.filter(shop=shop, status=QuickBooksConnection.Status.CONNECTED).first()
+    if connection is None:
+        raise NotConnected("Connect QuickBooks first: the choices come from your QuickBooks company.")
+    return catalog_read(shop=shop, qb=qbo_client(connection), fresh=fresh)
+
+
+def _page(request: HttpRequest, template: str, step: SetupStep, status: int = 200, **context: Any) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    context.update(shop=shop, rules=services.settings_for(shop=shop), step=step, step_label=step.label)
+    return render(request, template, context, status=status)
+
+
+def _saved(request: HttpRequest, step: SetupStep) -> JsonResponse:
+    services.step_done(shop=request.shop, step=step)  # type: ignore[attr-defined]
+    return JsonResponse({"next": reverse("mappings:setup") + f"?saved={step.value}"})
+
+
+def _with_catalog(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages whose choices come from QuickBooks: say so plainly when it cannot be read."""
+
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request, _catalog(request.shop))  # type: ignore[attr-defined]
+        except (NotConnected, QboError) as exc:
+            message = str(exc) if isinstance(exc, NotConnected) else f"QuickBooks could not be read: {exc}"
+            status = 409 if request.method == "POST" else 200
+            return _page(request, "mappings/unavailable.html", SetupStep.CONNECT, status=status, message=message)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@require_http_methods(["GET"])
+@shop_required
+def overview(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    saved = SetupStep(request.GET["saved"]).label if request.GET.get("saved") in SetupStep.values else ""
+    return _page(
+        request,
+        "mappings/overview.html",
+        SetupStep.CONNECT,
+        steps=setup_steps(shop=shop),
+        missing=services.setup_missing(shop=shop),
+        saved=f"Saved: {saved}." if saved else "",
+    )
+
+
+@require_POST
+@shop_required
+def scan(request: HttpRequest) -> HttpResponse:
+    """Read the shop's orders for gateways, tax rates, locations and channels to map."""
+    shop = request.shop  # type: ignore[attr-defined]
+    try:
+        catalog = _catalog(shop)
+        services.mapping_propose(shop=shop, catalog=catalog)
+        result = discovery.setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog)
+    except (NotConnected, QboError, ShopifyError) as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"next": reverse("mappings:setup") + f"?scanned={result.orders}"})
+
+
+@require_http_methods(["GET", "POST"])
+@shop_required
+@_with_catalog
+def what_to_sync(request: HttpRequest, catalog: Catalog) -> HttpResponse:  # noqa: ARG001
+    shop = request.shop  # type: ignore[attr-defined]
+    rules = services.settings_for(shop=shop)
+    form = forms.WhatToSyncForm(request.POST or None, instance=rules)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        services.settings_save(shop=shop, values=values, by=_who(request), section=SetupStep.WHAT_TO_SYNC)
+        return _saved(request, SetupStep.WHAT_TO_SYNC)
+    return _page(request, "mappings/form.html", SetupStep.WHAT_TO_SYNC, status=422 if form.errors else 200, form=form)
+
+
+@require_http_methods(["GET", "POST"])
+@shop_required
+@_with_catalog
+def accounts(request: HttpRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    services.mapping_propose(shop=shop, catalog=catalog)
+    mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
+    form = forms.AccountsForm(request.POST or None, catalog=catalog, mapped=mapped)
+    if request.method == "POST" and form.is_valid():
+        services.roles_save(shop=shop, choices=form.choices, by=_who(request))
+        return _saved(request, SetupStep.ACCOUNTS)
+    proposed = [m.role for m in mapped.values() if not m.confirmed]
+    return _page(
+        request,
+        "mappings/form.html",
+        SetupStep.ACCOUNTS,
+        status=422 if form.errors else 200,
+        form=form,
+        intro="Choose where each kind of money goes in your books. ShopQB proposed the ones marked; "
+        "nothing is created in QuickBooks until you go live.",
+        proposed=proposed,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@shop_required
+@_with_catalog
+def gateways(request: HttpRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    services.mapping_propose(shop=shop, catalog=catalog)
+    rows = list(GatewayMapping.objects.filter(shop=shop))
+    form = forms.GatewaysForm(request.POST or None, catalog=catalog, gateways=rows)
+    if request.method == "POST" and form.is_valid():
+        services.gateways_save(shop=shop, choices=form.choices, by=_who(request))
+        return _saved(request, SetupStep.GATEWAYS)
+    return _page(
+        request,
+        "mappings/form.html",
+        SetupStep.GATEWAYS,
+        status=422 if form.errors else 200,
+        form=form,
+        intro="Money taken through each payment gateway is deposited to a clearing account until the "
+        "gateway pays it out. Gift cards and store credit reduce the liability they created.",
+        scan_button=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@shop_required
+@_with_catalog
+def taxes(request: HttpRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
+    form = forms.TaxCodesForm(request.POST or None, catalog=catalog, mapped=mapped)
+    if request.method == "POST" and form.is_valid():
+        services.roles_save(shop=shop, choices=form.choices, by=_who(request), section=SetupStep.TAXES)
+        return _saved(request, SetupStep.TAXES)
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    return _page(
+        request,
+        "mappings/taxes.html",
+        SetupStep.TAXES,
+        status=422 if form.errors else 200,
+        form=form,
+        connection=connection,
+        tax_lines=TaxMapping.objects.filter(shop=shop),
+        scan_button=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@shop_required
+@_with_catalog
+def locations(request: HttpRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    rows = list(DimensionMapping.objects.filter(shop=shop))
+    form = forms.DimensionsForm(request.POST or None, catalog=catalog, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        services.dimensions_save(shop=shop, choices=form.choices, by=_who(request))
+        return _saved(request, SetupStep.LOCATIONS)
+    return _page(
+        request,
+        "mappings/form.html",
+        SetupStep.LOCATIONS,
+        status=422 if form.errors else 200,
+        form=form,
+        intro="Optionally tag every document from a Shopify location or sales channel with a QuickBooks "
+        "class and/or location, to report sales by store or channel.",
+        scan_button=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@shop_required
+def filters(request: HttpRequest) -> HttpResponse:
+    shop = request.shop  # type: ignore[attr-defined]
+    rules = services.settings_for(shop=shop)
+    rows = DimensionMapping.objects.filter(shop=shop)
+    initial = {f: getattr(rules, f) for f in services.FILTER_FIELDS}
+    initial["only_tags"] = ", ".join(rules.only_tags)
+    initial["exclude_tags"] = ", ".join(rules.exclude_tags)
+    form = forms.FiltersForm(
+        request.POST or None,
+        initial=initial,
+        locations=list(rows.filter(kind=DimensionMapping.Kind.LOCATION)),
+        channels=list(rows.filter(kind=DimensionMapping.Kind.CHANNEL)),
+    )
+    if request.method == "POST" and form.is_valid():
+        values = {f: form.cleaned_data[f] for f in services.FILTER_FIELDS}
+        services.settings_save(shop=shop, values=values, by=_who(request), section=SetupStep.FILTERS)
+        return _saved(request, SetupStep.FILTERS)
+    return _page(
+        request,
+        "mappings/form.html",
+        SetupStep.FILTERS,
+        status=422 if form.errors else 200,
+        form=form,
+        intro="Orders a filter keeps out are listed with the reason on the overview, never silently dropped.",
+    )
+
+
+@require_http_methods(["GET"])
+@shop_required
+def history(request: HttpRequest) -> HttpResponse:
+    changes = MappingChange.objects.filter(shop=request.shop)[:100]  # type: ignore[attr-defined]
+    return _page(request, "mappings/history.html", SetupStep.CONNECT, changes=changes, title="Changes")

@@ -1,0 +1,91 @@
+"""What every piece of sync work starts from: a shop ready to sync and its clients.
+
+A ``SyncContext`` is opened per task: the shop (refused when paused, uninstalled
+or not connected), its Shopify and QuickBooks clients (accounts/clients.py: they
+renew their tokens on a 401), the mapping snapshot the ledger books with, and the
+merchant's sync rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+
+from accounts import tokens
+from accounts.clients import qbo_client, shopify_client
+from accounts.models import QuickBooksConnection, Shop
+from mappings import services as mapping_services
+from mappings.models import SyncSettings
+from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.shopify.client import ShopifyClient
+from syncing import ledger
+
+
+def claim_lease() -> timedelta:
+    """How long a claim on a record or a queued order holds.
+
+    Longer than a task may live (django-q2 kills it at Q_CLUSTER["timeout"]), so a
+    claim that old belongs to a dead worker; shorter than the broker's redelivery
+    (Q_CLUSTER["retry"]), so the redelivered task finds the claim expired and
+    finishes the work instead of seeing it busy (checked at startup: syncing/checks.py).
+    """
+    return timedelta(seconds=settings.SYNC_CLAIM_LEASE_SECONDS)
+
+
+class ShopNotReady(Exception):
+    """Paused, uninstalled, not connected to QuickBooks or not live yet: nothing is synced."""
+
+
+@dataclass
+class SyncContext:
+    shop: Shop
+    connection: QuickBooksConnection
+    shopify: ShopifyClient
+    qb: qbo.QuickBooks
+    mapping: ledger.Mapping
+    rules: SyncSettings
+    # The company refuses a second document with the same DocNumber (6140): a first
+    # attempt may then create without looking first. Read once per context.
+    refuses_duplicate_numbers: bool = False
+
+
+def context_open(shop_id: int) -> SyncContext:
+    shop = Shop.objects.get(pk=shop_id)
+    if shop.uninstalled_at is not None:
+        raise ShopNotReady(f"{shop.domain} is uninstalled")
+    if shop.sync_paused:
+        raise ShopNotReady(f"{shop.domain} is paused: {shop.paused_reason}")
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    if connection is None:
+        raise ShopNotReady(f"{shop.domain} is not connected to QuickBooks")
+    try:
+        qb = qbo_client(connection)
+        shopify = shopify_client(shop)
+    except tokens.TokenRevoked as exc:
+        raise ShopNotReady(str(exc)) from exc
+    except tokens.TokenRefreshFailed as exc:
+        # Nothing changed; the next sweep (or the task's retry) tries again.
+        raise ShopNotReady(f"token refresh failed for {shop.domain}, will retry: {exc}") from exc
+    rules, _ = SyncSettings.objects.get_or_create(shop=shop)
+    if not rules.is_live:
+        # Nothing is written before the merchant goes live (the setup's last step).
+        raise ShopNotReady(f"{shop.domain} has not finished setup (not live yet)")
+    try:
+        refuses_duplicate_numbers = qbo.refuses_duplicate_doc_numbers(qb)
+    except qbo.QboAuthError as exc:
+        if connection.status == QuickBooksConnection.Status.CONNECTED:
+            raise
+        # The renewal after a 401 was refused: the connection is marked and the shop paused.
+        raise ShopNotReady(str(exc)) from exc
+    mapping = mapping_services.mapping_snapshot(shop=shop, connection=connection)
+    return SyncContext(
+        shop=shop,
+        connection=connection,
+        shopify=shopify,
+        qb=qb,
+        mapping=mapping,
+        rules=rules,
+        refuses_duplicate_numbers=refuses_duplicate_numbers,
+    )

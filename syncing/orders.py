@@ -1,0 +1,170 @@
+"""One order in the books: fetched fresh, checked against the merchant's rules,
+turned into documents by the ledger and written (syncing/writing.py), or its
+documents voided when it is cancelled.
+
+Every function here may run twice, concurrently or after a crash: the writes
+they make are exactly-once on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Shop
+from mappings.models import SyncSettings
+from shopqb_app.integrations.shopify.fetch import fetch_order
+from shopqb_app.integrations.shopify.parse import Order, parse_order
+from syncing import ledger
+from syncing.context import ShopNotReady, SyncContext, context_open
+from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
+from syncing.writing import document_void, document_write, stable_request_id
+
+log = logging.getLogger(__name__)
+
+# What an order's documents came to, most urgent first: one failed document fails the order.
+WORST_FIRST = (
+    Outcome.FAILED,
+    Outcome.BUSY,
+    Outcome.WRITTEN,
+    Outcome.UPDATED,
+    Outcome.RECOVERED,
+    Outcome.VOIDED,
+)
+
+
+def skip_reason(order: Order, rules: SyncSettings, mapping: ledger.Mapping) -> str:
+    """Why the merchant's rules keep this order out of the books, or '' (mappings.models.SyncSettings)."""
+    if not rules.sync_orders:
+        return "orders are not synced (What to sync)"
+    return rules.skip_reason(
+        test=order.test,
+        booked_on=ledger.txn_date(order, mapping.timezone),
+        total=ledger.cents(order.total_price.shop.amount),
+        location_id=order.location_id,
+        channel=order.source_name or "web",
+        tags=order.tags,
+    )
+
+
+def order_sync(*, shop_id: int, order_gid: str) -> Outcome:
+    """One order, fetched fresh by GraphQL (never booked from a webhook body)."""
+    try:
+        ctx = context_open(shop_id)
+    except ShopNotReady as exc:
+        log.info("order %s not synced: %s", order_gid, exc)
+        return Outcome.NOT_READY
+    raw = fetch_order(ctx.shopify, order_gid)
+    if raw is None:
+        order_not_found(ctx.shop, order_gid)
+        return Outcome.FAILED
+    return order_process(ctx, raw)
+
+
+def order_process(ctx: SyncContext, raw: dict[str, Any]) -> Outcome:
+    """Bring one order's documents in QBO in line with the order as Shopify has it now."""
+    order = parse_order(raw)
+    outcome = _order_process(ctx, order)
+    if outcome not in (Outcome.FAILED, Outcome.BUSY):
+        _order_records(ctx.shop, order).exclude(status=SyncedRecord.Status.FAILED).update(
+            source_updated_at=order.updated_at
+        )
+    return outcome
+
+
+def order_is_current(shop: Shop, gid: str, updated_at: datetime) -> bool:
+    """Whether everything booked for the order already reflects this version of it."""
+    records = list(SyncedRecord.objects.filter(shop=shop, source_type=SourceType.ORDER, source_id=gid))
+    settled = {SyncedRecord.Status.SYNCED, SyncedRecord.Status.SKIPPED, SyncedRecord.Status.VOIDED}
+    return bool(records) and all(
+        r.status in settled and r.source_updated_at is not None and r.source_updated_at >= updated_at for r in records
+    )
+
+
+def order_not_found(shop: Shop, order_gid: str) -> None:
+    SyncIssue.objects.raise_for(
+        shop=shop,
+        code="order_not_found",
+        message=f"Shopify has no order {order_gid} (deleted?)",
+        source_type=SourceType.ORDER,
+        source_id=order_gid,
+        retryable=False,
+    )
+
+
+def _order_process(ctx: SyncContext, order: Order) -> Outcome:
+    written = _order_records(ctx.shop, order).filter(status=SyncedRecord.Status.SYNCED).exclude(qbo_id="")
+    if order.cancelled_at is not None:
+        # Refunds and payments first: an invoice is voided after what was applied to it.
+        records = sorted(written, key=lambda r: r.kind not in ("Payment", "RefundReceipt"))
+        if records:
+            return _worst([document_void(ctx, record) for record in records])
+        _order_skipped(ctx.shop, order, "cancelled before it was synced")
+        return Outcome.SKIPPED
+    reason = skip_reason(order, ctx.rules, ctx.mapping)
+    if reason:
+        _order_skipped(ctx.shop, order, reason)
+        return Outcome.SKIPPED
+    booked = frozenset(record.kind for record in written if record.source_type == SourceType.ORDER)
+    try:
+        documents = ledger.order_documents(order, ctx.mapping, booked)
+    except ledger.LedgerError as exc:
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop,
+            code=exc.code,
+            message=str(exc),
+            source_type=SourceType.ORDER,
+            source_id=order.id,
+            retryable=False,
+        )
+        return Outcome.FAILED
+    if not documents:
+        _order_skipped(ctx.shop, order, f"payment {order.financial_status.lower()}: no money moved")
+        return Outcome.SKIPPED
+    try:
+        if ctx.rules.sync_refunds:
+            documents += ledger.refund_receipts(order, ctx.mapping)
+    except ledger.LedgerError as exc:
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop, code=exc.code, message=str(exc), source_type=SourceType.ORDER, source_id=order.id
+        )
+    return _worst([document_write(ctx, document) for document in documents])
+
+
+def _order_records(shop: Shop, order: Order) -> QuerySet[SyncedRecord]:
+    """Every record of the order: its sale documents and its refunds."""
+    refund_ids = [refund.id for refund in order.refunds]
+    return SyncedRecord.objects.filter(
+        Q(source_type=SourceType.ORDER, source_id=order.id)
+        | Q(source_type=SourceType.REFUND, source_id__in=refund_ids),
+        shop=shop,
+    )
+
+
+def _order_skipped(shop: Shop, order: Order, reason: str) -> None:
+    """Remember why an order is not in the books; never over a document we already wrote."""
+    record, created = SyncedRecord.objects.get_or_create(
+        shop=shop,
+        source_type=SourceType.ORDER,
+        source_id=order.id,
+        kind="SalesReceipt",
+        defaults={
+            "source_name": order.name,
+            "order_gid": order.id,
+            "status": SyncedRecord.Status.SKIPPED,
+            "last_error": reason,
+            "request_id": stable_request_id(shop, order.id, "SalesReceipt"),
+        },
+    )
+    if not created:
+        record.mark_skipped(reason=reason)
+
+
+def _worst(outcomes: list[Outcome]) -> Outcome:
+    for outcome in WORST_FIRST:
+        if outcome in outcomes:
+            return outcome
+    return Outcome.UNCHANGED

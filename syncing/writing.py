@@ -1,0 +1,265 @@
+"""Where a document is written to QuickBooks: created once, updated in place, voided.
+
+Every write may run twice, concurrently or after a crash: the SyncedRecord row
+(unique per shop, Shopify object and document kind) is claimed with a conditional
+UPDATE before any QBO call, every create carries a stable requestid, and a lost
+answer is found again by DocNumber + PrivateNote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import Shop
+from shopqb_app.integrations.quickbooks import client as qbo
+from syncing import ledger
+from syncing.context import SyncContext, claim_lease
+from syncing.models import Outcome, SyncedRecord, SyncIssue
+
+MAX_ATTEMPTS = 5
+REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
+# QBO cannot void these: our own are deleted instead.
+UNVOIDABLE = frozenset({"RefundReceipt", "CreditMemo"})
+FAILURE_CODES: dict[type[qbo.QboError], str] = {
+    qbo.DocNumberTaken: "doc_number_taken",
+    qbo.QboUnavailable: "qbo_unavailable",
+    qbo.QboStaleObject: "qbo_stale_object",
+    qbo.QboAuthError: "qbo_auth",
+}
+
+
+def stable_request_id(shop: Shop, source_id: str, kind: str) -> str:
+    return str(uuid.uuid5(REQUEST_ID_NAMESPACE, f"{shop.domain}|{source_id}|{kind}"))
+
+
+def record_for(shop: Shop, document: ledger.Document) -> SyncedRecord:
+    defaults = {
+        "source_name": document.source_name,
+        "order_gid": document.order_id,
+        "request_id": stable_request_id(shop, document.source_id, document.entity),
+        "doc_number": document.doc_number,
+    }
+    try:
+        with transaction.atomic():
+            record, _ = SyncedRecord.objects.get_or_create(
+                shop=shop,
+                source_type=document.source_type,
+                source_id=document.source_id,
+                kind=document.entity,
+                defaults=defaults,
+            )
+    except IntegrityError:
+        # Another worker created it between our SELECT and INSERT.
+        record = SyncedRecord.objects.get(
+            shop=shop, source_type=document.source_type, source_id=document.source_id, kind=document.entity
+        )
+    if record.order_gid != document.order_id:
+        # Written before records knew their order: recovery finds it through the order.
+        SyncedRecord.objects.filter(pk=record.pk).update(order_gid=document.order_id)
+        record.order_gid = document.order_id
+    return record
+
+
+def document_write(ctx: SyncContext, document: ledger.Document) -> Outcome:
+    """Create or update ``document`` in QBO exactly once. Returns what happened."""
+    record = record_for(ctx.shop, document)
+    content_hash = document.content_hash(ctx.mapping)
+    if record.status == SyncedRecord.Status.SYNCED and record.content_hash == content_hash:
+        return Outcome.UNCHANGED
+    if record.status == SyncedRecord.Status.VOIDED:
+        return Outcome.UNCHANGED
+    if record.status == SyncedRecord.Status.FAILED and record.attempts >= MAX_ATTEMPTS:
+        # Poison work: stays failed (with its open issue) until someone retries it.
+        return Outcome.FAILED
+    if not record.claim(lease=claim_lease()):
+        return Outcome.BUSY
+    if record.qbo_id and record.content_hash == content_hash:
+        record.release()
+        return Outcome.UNCHANGED
+    linked_id = ""
+    if document.links_to:
+        linked = SyncedRecord.objects.filter(
+            shop=ctx.shop, source_type=document.source_type, source_id=document.source_id, kind=document.links_to
+        ).first()
+        if linked is None or not linked.qbo_id:
+            record.release()
+            SyncIssue.objects.raise_for(
+                shop=ctx.shop,
+                code="waiting_for_linked_document",
+                message=f"{document.entity} for {document.source_name} waits for its {document.links_to}.",
+                source_type=document.source_type,
+                source_id=document.source_id,
+                record=record,
+            )
+            return Outcome.FAILED
+        linked_id = linked.qbo_id
+    body = document.as_qbo(ctx.mapping, linked_id)
+    try:
+        if record.qbo_id:
+            written = qbo.update(
+                ctx.qb,
+                document.entity,
+                body,
+                qbo_id=record.qbo_id,
+                sync_token=record.qbo_sync_token,
+                request_id=f"{record.request_id[:36]}-u{content_hash[:12]}",
+            )
+            outcome = Outcome.UPDATED
+        else:
+            written, outcome = _create_once(ctx, record, document, body)
+    except qbo.QboError as exc:
+        _write_failed(ctx, record, document, exc)
+        if isinstance(exc, qbo.QboAuthError | qbo.QboUnavailable):
+            # The company is unreachable or throttling: stop this pass instead of
+            # hammering it order by order; the next sweep retries the record.
+            raise
+        return Outcome.FAILED
+    record.mark_synced(
+        qbo_id=written.id,
+        sync_token=written.sync_token,
+        content_hash=content_hash,
+        amount=document.total,
+        currency=document.currency,
+        txn_date=document.txn_date,
+        doc_number=document.doc_number,
+        source_name=document.source_name,
+        mapping_version=ctx.mapping.version,
+    )
+    SyncIssue.objects.resolve_for(shop=ctx.shop, source_type=document.source_type, source_id=document.source_id)
+    _flag_for_the_merchant(ctx, record, document, written)
+    return outcome
+
+
+def _create_once(
+    ctx: SyncContext, record: SyncedRecord, document: ledger.Document, body: dict[str, Any]
+) -> tuple[qbo.Written, Outcome]:
+    """Create the document, or find the one an earlier attempt already created.
+
+    A later attempt (a lost answer, a crashed worker) looks for its DocNumber first.
+    A first attempt goes straight to the create (saving QBO's per-company request
+    budget) only where the company refuses duplicate numbers (6140), which then
+    catches a document of ours whose record was lost or anyone else's with the
+    number; a company that accepts duplicates (custom transaction numbers off, as a
+    new company has it) gets the lookup on every attempt. The stable requestid makes
+    QBO replay a create it already did, but is not a permanent guarantee. Ours is
+    recovered, anyone else's is never touched.
+    """
+
+    def ours() -> dict[str, Any] | None:
+        return qbo.find_owned_document(ctx.qb, document.entity, document.doc_number, document.source_id)
+
+    if record.attempts > 1 or not ctx.refuses_duplicate_numbers:
+        existing = ours()
+        if existing is not None:
+            return qbo.written_from_dict(existing), Outcome.RECOVERED
+    try:
+        return qbo.create(ctx.qb, document.entity, body, request_id=record.request_id), Outcome.WRITTEN
+    except qbo.QboRejected as exc:
+        if exc.code != "6140":
+            raise
+        existing = ours()  # raises DocNumberTaken when the number is someone else's
+        if existing is None:
+            raise
+        return qbo.written_from_dict(existing), Outcome.RECOVERED
+
+
+def _write_failed(ctx: SyncContext, record: SyncedRecord, document: ledger.Document, exc: qbo.QboError) -> None:
+    record.mark_failed(error=str(exc), amount=document.total, currency=document.currency, txn_date=document.txn_date)
+    SyncIssue.objects.raise_for(
+        shop=ctx.shop,
+        code=FAILURE_CODES.get(type(exc), "qbo_rejected"),
+        message=f"{document.entity} {document.doc_number} for {document.source_name}: {exc}",
+        source_type=document.source_type,
+        source_id=document.source_id,
+        record=record,
+        retryable=True,
+        detail={"qbo_code": exc.code},
+    )
+
+
+def _flag_for_the_merchant(
+    ctx: SyncContext, record: SyncedRecord, document: ledger.Document, written: qbo.Written
+) -> None:
+    """A written document that still needs a look: QBO's total differs, or the ledger
+    had to book a refund adjustment or a rounding line."""
+    if written.total != document.total:
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop,
+            code="qbo_total_differs",
+            message=(
+                f"{document.entity} {document.doc_number} totals {written.total} in QuickBooks "
+                f"but Shopify says {document.total}."
+            ),
+            source_type=document.source_type,
+            source_id=document.source_id,
+            record=record,
+            retryable=False,
+        )
+    if any(line.role == "refund_adjustment" for line in document.lines):
+        adjustment = sum((line.amount for line in document.lines if line.role == "refund_adjustment"), Decimal(0))
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop,
+            code="refund_adjustment",
+            message=(
+                f"{document.doc_number} refunds {adjustment} that Shopify does not attribute to returned items; "
+                "it is booked as a refund adjustment on the discount item."
+            ),
+            source_type=document.source_type,
+            source_id=document.source_id,
+            record=record,
+            retryable=False,
+        )
+    if document.flagged:
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop,
+            code="rounding_line",
+            message=f"{document.doc_number} carries a rounding line of {document.rounding} to match Shopify.",
+            source_type=document.source_type,
+            source_id=document.source_id,
+            record=record,
+            retryable=False,
+        )
+
+
+def document_void(ctx: SyncContext, record: SyncedRecord) -> Outcome:
+    """Void the document we wrote for a cancelled order (never delete: the audit trail stays).
+
+    QBO cannot void a RefundReceipt: our own refund receipt is deleted instead.
+    """
+    if not record.claim(lease=claim_lease()):
+        return Outcome.BUSY
+    try:
+        if record.kind in UNVOIDABLE:
+            qbo.delete(
+                ctx.qb,
+                record.kind,
+                qbo_id=record.qbo_id,
+                sync_token=record.qbo_sync_token,
+                request_id=f"{record.request_id[:36]}-delete",
+            )
+            record.mark_deleted()
+            return Outcome.VOIDED
+        written = qbo.void(
+            ctx.qb,
+            record.kind,
+            qbo_id=record.qbo_id,
+            sync_token=record.qbo_sync_token,
+            request_id=f"{record.request_id[:36]}-void",
+        )
+    except qbo.QboError as exc:
+        record.mark_void_failed(error=str(exc))
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop,
+            code="qbo_void_failed",
+            message=f"Could not void {record.kind} {record.doc_number}: {exc}",
+            source_type=record.source_type,
+            source_id=record.source_id,
+            record=record,
+        )
+        return Outcome.FAILED
+    record.mark_voided(sync_token=written.sync_token)
+    return Outcome.VOIDED
