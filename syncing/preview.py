@@ -29,7 +29,7 @@ from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection, Shop
 from mappings import roles
 from mappings import services as mapping_services
-from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping
+from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, ProductMapping
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.errors import ShopifyError
 from shopqb_app.integrations.shopify.fetch import changed_order_ids, fetch_order
@@ -42,11 +42,11 @@ from syncing.orders import order_process, skip_reason
 ZERO = Decimal("0.00")
 GID = re.compile(r"^gid://shopify/Order/\d+$")
 ORDER_NUMBER = re.compile(r"^#?[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
-# Building a client reads Intuit's discovery document with plain requests, and a stored
-# token may be refused: none of these is a QboError.
-UNREACHABLE = (qbo.QboError, ShopifyError, tokens.TokenRevoked, tokens.TokenRefreshFailed, requests.RequestException)
+# What reading or writing Shopify and QuickBooks may raise. Building a client reads Intuit's
+# discovery document with plain requests, and a stored token may be refused: not QboErrors.
+VENDOR_ERRORS = (qbo.QboError, ShopifyError, tokens.TokenRevoked, tokens.TokenRefreshFailed, requests.RequestException)
 SALE_ENTITIES = frozenset({"SalesReceipt", "Invoice"})
-# Deleted first: QuickBooks refuses to delete an invoice a payment is applied to.
+# Deleted before the sale document: a payment applies to its invoice, a refund to its sale.
 DELETE_FIRST = ("Payment", "RefundReceipt")
 US_TAX_CODES = {"TAX": "Taxable", "NON": "Not taxable"}
 ENTITY_LABELS = {
@@ -210,7 +210,7 @@ def order_gid_for(*, shop: Shop, reference: str) -> str:
     try:
         # Reference: https://shopify.dev/docs/api/usage/search-syntax (name matches with or without "#")
         found = next(changed_order_ids(shopify_client(shop), search=f"name:{name}"), None)
-    except UNREACHABLE as exc:
+    except VENDOR_ERRORS as exc:
         raise PreviewUnavailable(f"Shopify could not be read: {exc}") from exc
     if found is None:
         raise PreviewUnavailable(f"Shopify has no order {name} in {shop.domain}.")
@@ -223,7 +223,7 @@ def _fetch(shop: Shop, order_gid: str) -> dict[str, Any]:
         raise PreviewUnavailable(f"“{order_gid}” is not a Shopify order ID (gid://shopify/Order/…).")
     try:
         raw = fetch_order(shopify_client(shop), order_gid)
-    except UNREACHABLE as exc:
+    except VENDOR_ERRORS as exc:
         raise PreviewUnavailable(f"Shopify could not be read: {exc}") from exc
     if raw is None:
         raise PreviewUnavailable(f"Shopify has no order {order_gid} in {shop.domain}.")
@@ -237,7 +237,7 @@ def order_preview(*, shop: Shop, order_gid: str) -> Preview:
     order = parse_order(_fetch(shop, order_gid))
     try:
         return _preview(shop, connection, order, qbo_client(connection))
-    except UNREACHABLE as exc:
+    except VENDOR_ERRORS as exc:
         raise PreviewUnavailable(f"QuickBooks could not be read: {exc}") from exc
 
 
@@ -304,22 +304,15 @@ def _preview(shop: Shop, connection: QuickBooksConnection, order: Order, qb: qbo
         return Preview(shop=shop.domain, order=side, cannot_book=_incomplete(exc), planned=not rules.is_live)
     base = Preview(shop=shop.domain, order=side, planned=not rules.is_live, mapping_version=mapping.version)
     if order.cancelled_at is not None:
-        written = SyncedRecord.objects.filter(shop=shop, order_gid=order.id, status=SyncedRecord.Status.SYNCED)
-        count = written.exclude(qbo_id="").count()
-        reason = (
-            f"cancelled: the {count} document(s) ShopQB wrote for it are voided"
-            if count
-            else "cancelled before it was synced: nothing is written"
-        )
-        return replace(base, skip_reason=reason)
+        return replace(base, skip_reason=_cancelled(shop, order))
     skip = skip_reason(order, rules, mapping)
     try:
         documents = ledger.order_documents(order, mapping, _booked(shop, order))
     except ledger.LedgerError as exc:
         return replace(base, skip_reason=skip, cannot_book=str(exc))
-    notes: list[str] = []
     if not documents:
         return replace(base, skip_reason=skip or f"payment {order.financial_status.lower()}: no money moved")
+    notes: list[str] = []
     try:
         documents += ledger.refund_receipts(order, mapping)
     except ledger.LedgerError as exc:
@@ -327,6 +320,17 @@ def _preview(shop: Shop, connection: QuickBooksConnection, order: Order, qb: qbo
     shown = _documents(shop, qb, mapping, documents)
     notes.extend(_notes(documents))
     return replace(base, documents=shown, checks=_checks(order, shown), skip_reason=skip, notes=tuple(notes))
+
+
+def _cancelled(shop: Shop, order: Order) -> str:
+    """What the sync does with a cancelled order: voids what it wrote, or writes nothing."""
+    records = SyncedRecord.objects.filter(shop=shop, order_gid=order.id).exclude(qbo_id="")
+    to_void = records.filter(status=SyncedRecord.Status.SYNCED).count()
+    if to_void:
+        return f"cancelled: the {to_void} document(s) ShopQB wrote for it would be voided"
+    if records.exists():
+        return "cancelled: its documents in QuickBooks are voided already"
+    return "cancelled before it was synced: nothing is written"
 
 
 def _notes(documents: list[ledger.Document]) -> list[str]:
@@ -634,7 +638,8 @@ class TestSyncResult:
 
 def materialize_plan(*, shop: Shop) -> list[str]:
     """What the test sync (or go-live) creates in QuickBooks first, by name: the accounts and the
-    customer the merchant confirmed as "create it for me", and the items the ledger books with."""
+    customer the merchant confirmed as "create it for me", the items the ledger books with, and
+    the products' items the merchant asked for."""
     names = [
         str(row.create_spec.get("Name") or row.create_spec.get("DisplayName") or "")
         for model in (AccountRoleMapping, GatewayMapping)
@@ -642,6 +647,9 @@ def materialize_plan(*, shop: Shop) -> list[str]:
     ]
     with_item = set(AccountRoleMapping.objects.filter(shop=shop).exclude(qbo_id="").values_list("role", flat=True))
     names.extend(f"{spec.name} (item)" for spec in roles.ITEM_ROLES if spec.role not in with_item)
+    products = ProductMapping.objects.filter(shop=shop, qbo_item_id="", matched_by=ProductMapping.MatchedBy.CREATED)
+    if count := products.count():
+        names.append(f"{count} item(s) for your products (Products)")
     return names
 
 
@@ -696,8 +704,8 @@ def order_test_sync(*, shop: Shop, order_gid: str) -> TestSyncResult:
         documents = tuple(_read_back(ctx, order, document) for document in meant)
     except (mapping_services.MappingIncomplete, ledger.LedgerError) as exc:
         raise TestSyncRefused([str(exc)]) from exc
-    except UNREACHABLE as exc:
-        raise PreviewUnavailable(f"QuickBooks or Shopify could not be reached: {exc}") from exc
+    except VENDOR_ERRORS as exc:
+        raise PreviewUnavailable(f"The test sync stopped: {exc}") from exc
     return TestSyncResult(
         order_gid=order.id,
         order_name=order.name,
@@ -799,20 +807,22 @@ def order_test_sync_undo(*, shop: Shop, order_gid: str) -> int:
             if not record.claim(lease=claim_lease()):
                 raise TestSyncRefused([f"{record.kind} {record.doc_number} is being written right now: try again."])
             try:
+                # Applying or deleting a payment moves its invoice's SyncToken on: delete what is there now.
+                current = qbo.read(qb, record.kind, record.qbo_id)
                 # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt#delete-a-salesreceipt
                 qbo.delete(
                     qb,
                     record.kind,
                     qbo_id=record.qbo_id,
-                    sync_token=record.qbo_sync_token,
+                    sync_token=str(current.get("SyncToken") or record.qbo_sync_token),
                     request_id=f"{record.request_id[:36]}-delete",
                 )
             except qbo.QboError:
                 record.release()
                 raise
             _start_over(record)
-    except UNREACHABLE as exc:
-        raise PreviewUnavailable(f"QuickBooks could not be reached: {exc}") from exc
+    except VENDOR_ERRORS as exc:
+        raise PreviewUnavailable(f"QuickBooks did not remove it: {exc}") from exc
     SyncIssue.objects.filter(shop=shop, source_id__in={r.source_id for r in records}).resolve()
     return len(records)
 

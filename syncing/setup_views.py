@@ -105,11 +105,12 @@ def setup_test_sync(request: ShopRequest) -> HttpResponse:
     if request.method == "POST" and action in ("keep", "remove"):
         return _test_sync_settle(request, action, request.POST.get("order_gid", ""))
     picker = OrderPickForm(_picked(request), samples=mapping_services.settings_for(shop=shop).sample_orders)
+    removed = request.GET.get("removed", "")
     context: dict[str, Any] = {
         "picker": picker,
         "to_create": preview.materialize_plan(shop=shop),
         "blockers": preview.order_test_sync_blockers(shop=shop),
-        "removed": request.GET.get("removed", ""),
+        "removed": removed if removed.isdigit() else "",
     }
     if request.method == "GET" or not picker.is_valid():
         return _page(request, "syncing/test_sync.html", SetupStep.TEST_SYNC, 422 if picker.errors else 200, **context)
@@ -154,9 +155,7 @@ def setup_go_live(request: ShopRequest) -> JsonResponse:
     was_live = mapping_services.settings_for(shop=shop).is_live
     try:
         qb = qbo_client(QuickBooksConnection.objects.get(shop=shop))
-        # Accounts first: the products' items book to the sales income account.
-        mapping_services.mapping_materialize(shop=shop, qb=qb)
-        products.products_materialize(shop=shop, qb=qb, by=by)
+        # Creates the accounts, the customer and the items first, the products' items included.
         mapping_services.setup_go_live(shop=shop, qb=qb, by=by)
     except mapping_services.GoLiveRefused as exc:
         return JsonResponse(
@@ -164,7 +163,7 @@ def setup_go_live(request: ShopRequest) -> JsonResponse:
         )
     except products.ProductsError as exc:
         return JsonResponse({"error": str(exc)}, status=409)
-    except preview.UNREACHABLE as exc:
+    except preview.VENDOR_ERRORS as exc:
         # What was created stays and is found again by name: going live again is safe.
         return JsonResponse({"error": f"QuickBooks could not be reached; try again. ({exc})"}, status=503)
     if not was_live:

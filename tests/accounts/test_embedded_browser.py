@@ -141,6 +141,11 @@ def test_install_land_in_admin_and_connect_quickbooks(sandboxes, browser, caplog
     canaries |= {shop.access_token, shop.refresh_token}
     assert sandboxes.shopify.dispatcher.wait_idle(timeout=30)
     assert WebhookDelivery.objects.filter(shop_domain=SHOP, topic="orders/create").count() >= 3
+    # The merchant goes through the setup (every proposal accepted) before anything is written.
+    from tests.syncing.conftest import go_live
+
+    go_live(shop)
+    conn.refresh_from_db()
     # The QuickBooks access token has expired too: the pass refreshes it (a rotated pair).
     QuickBooksConnection.objects.filter(pk=conn.pk).update(access_token_expires_at=conn.connected_at.replace(year=2000))
     result = shop_sweep(shop_id=shop.pk)

@@ -203,6 +203,8 @@ def test_go_live_is_refused_with_the_list_then_creates_everything_and_queues_the
             shop=shop, variant_gid="gid://shopify/ProductVariant/77", title="Enamel Camp Mug", sku="MUG-01"
         )
         products.products_create_missing(shop=shop, catalog=catalog, by="test")
+        page = client.get(reverse("setup_test_sync"), {"id_token": token(shop)}).content.decode()
+        assert "<li>1 item(s) for your products (Products)</li>" in page
         client.get(reverse("setup_preview"), {"id_token": token(shop), "order": order["id"]})
 
         response = client.post(reverse("setup_go_live"), **bearer(shop))
@@ -239,3 +241,37 @@ def test_another_shops_token_gets_nothing_and_changes_nothing(client, confirmed,
     assert (books(qb), list(SyncedRecord.objects.values_list("pk", "status", "qbo_id", "request_id"))) == mine[:2]
     assert SyncSettings.objects.get(shop=shop).steps_done == mine[2]
     assert not SyncSettings.objects.filter(shop=other_shop, live_at__isnull=False).exists()
+
+
+def test_a_part_paid_order_is_test_synced_as_invoice_and_payment_and_removed_payment_first(client, confirmed, qb):
+    shop = confirmed
+    store = Store(shop)
+    money = {"shopMoney": {"amount": "15.00", "currencyCode": "USD"}}
+    order = {
+        "currency": "USD",
+        "financialStatus": "PARTIALLY_PAID",
+        "lineItems": [
+            {
+                "title": "Deposit item",
+                "sku": "DEP-1",
+                "quantity": 1,
+                "priceSet": {"shopMoney": {"amount": "40.00", "currencyCode": "USD"}},
+            }
+        ],
+        "transactions": [{"kind": "SALE", "status": "SUCCESS", "gateway": "shopify_payments", "amountSet": money}],
+    }
+    created = store.client.execute(store.MUTATION, {"order": order})["orderCreate"]["order"]
+    before = books(qb)
+
+    response = client.post(reverse("setup_test_sync"), {"order": created["id"], "action": "write"}, **bearer(shop))
+    html = response.content.decode()
+    assert response.status_code == 200 and "QuickBooks has exactly the order" in html
+    assert "Invoice S" in html and "Payment S" in html
+    kinds = dict(SyncedRecord.objects.filter(shop=shop, order_gid=created["id"]).values_list("kind", "amount"))
+    assert kinds == {"Invoice": Decimal("40.00"), "Payment": Decimal("15.00")}
+    assert books(qb)["Invoice"] == before["Invoice"] + 1 and books(qb)["Payment"] == before["Payment"] + 1
+
+    response = client.post(reverse("setup_test_sync"), {"order_gid": created["id"], "action": "remove"}, **bearer(shop))
+    assert response.json() == {"next": reverse("setup_test_sync") + "?removed=2"}
+    after = books(qb)
+    assert (after["Invoice"], after["Payment"]) == (before["Invoice"], before["Payment"])
