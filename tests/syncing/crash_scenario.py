@@ -91,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 
         call_command("migrate", verbosity=0)
         from sandbox.demo import connect_demo_shop
+        from sandbox.setup import setup_as_proposed
 
         shop = connect_demo_shop(sandboxes.info)
+        setup_as_proposed(shop)
         worker = subprocess.Popen(
             [sys.executable, "-m", "tests.syncing.crash_worker"],
             cwd=ROOT,

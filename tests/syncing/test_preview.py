@@ -8,9 +8,11 @@ import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.management import execute_from_command_line
+from django.db import connections
 
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection
@@ -205,8 +207,11 @@ def test_the_json_has_money_as_strings_to_the_cent(confirmed):
 
 
 def run_command(*args: str) -> int:
+    """The command as a shell runs it: its exit status (capsys holds what it printed). It closes
+    the database connections when it ends; here that would end the test's transaction."""
     try:
-        execute_from_command_line(["manage.py", "shopqb", *args])
+        with mock.patch.object(connections, "close_all"):
+            execute_from_command_line(["manage.py", "shopqb", *args])
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0
