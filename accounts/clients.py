@@ -15,8 +15,8 @@ from shopqb_app.integrations.shopify.client import ShopifyClient
 from shopqb_app.integrations.shopify.errors import ShopifyAuthError, ShopifyUnavailable
 
 
-def qbo_settings() -> qbo.QboSettings:
-    return qbo.QboSettings(
+def qbo_settings() -> qbo.QBOSettings:
+    return qbo.QBOSettings(
         client_id=settings.QBO_CLIENT_ID,
         client_secret=settings.QBO_CLIENT_SECRET,
         redirect_uri=settings.QBO_REDIRECT_URI,
@@ -53,9 +53,9 @@ def qbo_client(connection: QuickBooksConnection) -> qbo.QuickBooks:
         try:
             return tokens.qbo_access_token(connection, refused=refused)
         except tokens.TokenRevoked as exc:
-            raise qbo.QboAuthError(str(exc), 3200) from exc
+            raise qbo.QBOAuthError(str(exc), 3200) from exc
         except tokens.TokenRefreshFailed as exc:
-            raise qbo.QboUnavailable(f"QuickBooks token refresh failed: {exc}") from exc
+            raise qbo.QBOUnavailable(f"QuickBooks token refresh failed: {exc}") from exc
 
     return qbo.connect(
         qbo_settings(),

@@ -17,7 +17,7 @@ CACHE_SECONDS = 300
 
 
 @dataclass(frozen=True)
-class QboObject:
+class QBOObject:
     id: str
     name: str
     type: str = ""
@@ -31,34 +31,34 @@ class QboObject:
 
 @dataclass(frozen=True)
 class Catalog:
-    accounts: tuple[QboObject, ...] = ()
-    items: tuple[QboObject, ...] = ()
-    tax_codes: tuple[QboObject, ...] = ()
-    classes: tuple[QboObject, ...] = ()
-    departments: tuple[QboObject, ...] = ()
-    customers: tuple[QboObject, ...] = field(default=())
+    accounts: tuple[QBOObject, ...] = ()
+    items: tuple[QBOObject, ...] = ()
+    tax_codes: tuple[QBOObject, ...] = ()
+    classes: tuple[QBOObject, ...] = ()
+    departments: tuple[QBOObject, ...] = ()
+    customers: tuple[QBOObject, ...] = field(default=())
 
-    def accounts_of(self, types: tuple[str, ...]) -> list[QboObject]:
+    def accounts_of(self, types: tuple[str, ...]) -> list[QBOObject]:
         return sorted((a for a in self.accounts if a.type in types), key=lambda a: a.name.lower())
 
-    def account(self, qbo_id: str) -> QboObject | None:
+    def account(self, qbo_id: str) -> QBOObject | None:
         return next((a for a in self.accounts if a.id == qbo_id), None)
 
-    def account_named(self, name: str, types: tuple[str, ...]) -> QboObject | None:
+    def account_named(self, name: str, types: tuple[str, ...]) -> QBOObject | None:
         wanted = name.strip().lower()
         return next((a for a in self.accounts if a.name.lower() == wanted and a.type in types), None)
 
-    def item_named(self, name: str) -> QboObject | None:
+    def item_named(self, name: str) -> QBOObject | None:
         wanted = name.strip().lower()
         return next((i for i in self.items if i.name.lower() == wanted), None)
 
-    def by_id(self, kind: str, qbo_id: str) -> QboObject | None:
+    def by_id(self, kind: str, qbo_id: str) -> QBOObject | None:
         return next((o for o in getattr(self, kind) if o.id == qbo_id), None)
 
 
-def _objects(rows: list[dict[str, Any]], name_field: str = "Name") -> tuple[QboObject, ...]:
+def _objects(rows: list[dict[str, Any]], name_field: str = "Name") -> tuple[QBOObject, ...]:
     return tuple(
-        QboObject(
+        QBOObject(
             id=str(row["Id"]),
             name=str(row.get("FullyQualifiedName") or row.get(name_field) or ""),
             type=str(row.get("AccountType") or row.get("Type") or ""),

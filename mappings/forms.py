@@ -12,7 +12,7 @@ from django import forms
 from django.utils import timezone
 
 from mappings import roles
-from mappings.catalog import Catalog, QboObject
+from mappings.catalog import Catalog, QBOObject
 from mappings.models import AccountRole, AccountRoleMapping, DimensionMapping, GatewayMapping, SyncSettings
 
 CREATE = "create"
@@ -20,7 +20,7 @@ WRONG = "That is not one of your QuickBooks accounts of a type this can use."
 DOC_PREFIX_RE = re.compile(r"^[A-Za-z0-9-]{0,8}\Z")
 
 
-def _ref_choices(objects: list[QboObject], create: dict[str, Any] | None) -> list[tuple[str, str]]:
+def _ref_choices(objects: list[QBOObject], create: dict[str, Any] | None) -> list[tuple[str, str]]:
     choices = [("", "Choose…")]
     if create:
         name = create.get("Name") or create.get("DisplayName")
@@ -38,7 +38,7 @@ def _initial(row: AccountRoleMapping | GatewayMapping | None) -> str:
     return CREATE if row.create_spec else ""
 
 
-def _chosen(value: str, objects: list[QboObject], create: dict[str, Any]) -> dict[str, Any]:
+def _chosen(value: str, objects: list[QBOObject], create: dict[str, Any]) -> dict[str, Any]:
     if value == CREATE:
         return {"qbo_id": "", "qbo_name": "", "create_spec": create}
     found = next((o for o in objects if o.id == value), None)

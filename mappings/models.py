@@ -41,7 +41,7 @@ class AccountRole(models.TextChoices):
     TAX_CODE_EXEMPT = "tax_code_exempt", "Tax code for untaxed lines"
 
 
-class QboRefFields(models.Model):
+class QBORefFields(models.Model):
     """A QuickBooks object chosen by the merchant, or one to create at go-live.
 
     ``qbo_id`` empty with a ``create_spec`` means: the merchant confirmed "create it for me";
@@ -72,7 +72,7 @@ class QboRefFields(models.Model):
         return ""
 
 
-class AccountRoleMapping(QboRefFields):
+class AccountRoleMapping(QBORefFields):
     """The QBO object for one role."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="role_mappings")
@@ -85,7 +85,7 @@ class AccountRoleMapping(QboRefFields):
         return f"{self.role} -> {self.display}"
 
 
-class GatewayMapping(QboRefFields):
+class GatewayMapping(QBORefFields):
     """Where money taken through one payment gateway is deposited (a clearing account, or for
     gift cards and store credit the liability account it reduces)."""
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils import timezone
 
-from mappings.catalog import Catalog, QboObject
+from mappings.catalog import Catalog, QBOObject
 from mappings.products import InventoryChoice
 
 ASSET_TYPES = ("Other Current Asset",)
@@ -27,7 +27,7 @@ class ItemChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.catalog = catalog
 
-    def clean_item(self) -> QboObject:
+    def clean_item(self) -> QBOObject:
         found = self.catalog.by_id("items", self.cleaned_data["item"])
         if found is None:
             raise forms.ValidationError(

@@ -29,7 +29,7 @@ from django_q.tasks import async_task
 
 from accounts import clients, tokens
 from accounts.models import QuickBooksConnection, Shop
-from mappings.catalog import Catalog, QboObject, catalog_forget, catalog_read
+from mappings.catalog import Catalog, QBOObject, catalog_forget, catalog_read
 from mappings.history import change_record, snapshot_of
 from mappings.models import AccountRole, AccountRoleMapping, ProductMapping, SetupStep, SyncSettings
 from shopqb_app.integrations.quickbooks import client as qbo
@@ -53,8 +53,8 @@ NAME_LOOKUP_BATCH = 30
 REFRESH_OVERLAP = timedelta(minutes=5)
 
 
-# Building a client reads Intuit's discovery document with plain requests: its failures are not QboErrors.
-QBO_UNREACHABLE = (qbo.QboError, tokens.TokenRevoked, tokens.TokenRefreshFailed, requests.RequestException)
+# Building a client reads Intuit's discovery document with plain requests: its failures are not QBOErrors.
+QBO_UNREACHABLE = (qbo.QBOError, tokens.TokenRevoked, tokens.TokenRefreshFailed, requests.RequestException)
 
 
 class ProductsError(Exception):
@@ -236,9 +236,9 @@ def _key(text: str) -> str:
     return text.strip().casefold()
 
 
-def _unique_index(pairs: Iterable[tuple[str, QboObject]]) -> dict[str, QboObject]:
+def _unique_index(pairs: Iterable[tuple[str, QBOObject]]) -> dict[str, QBOObject]:
     """key -> the one object with it; a key two objects share matches neither."""
-    index: dict[str, QboObject | None] = {}
+    index: dict[str, QBOObject | None] = {}
     for key, obj in pairs:
         if key:
             index[key] = None if key in index and index[key] != obj else obj
@@ -272,7 +272,7 @@ def _update_unmatched(shop: Shop, rows: list[tuple[Any, ...]], columns: dict[str
     return changed
 
 
-def _assign(shop: Shop, choices: dict[int, tuple[QboObject, str]]) -> int:
+def _assign(shop: Shop, choices: dict[int, tuple[QBOObject, str]]) -> int:
     rows = [(pk, item.id, item.name[:255], how) for pk, (item, how) in choices.items()]
     return _update_unmatched(
         shop,
@@ -299,7 +299,7 @@ def products_auto_match(*, shop: Shop, catalog: Catalog, by: str = BY_AUTO_MATCH
     # QBO names sub-items "Parent:Child"; a variant is matched by the full name or by its own.
     by_name = _unique_index((_key(i.name), i) for i in items)
     by_leaf = _unique_index((_key(i.name.rsplit(":", 1)[-1]), i) for i in items if ":" in i.name)
-    choices: dict[int, tuple[QboObject, str]] = {}
+    choices: dict[int, tuple[QBOObject, str]] = {}
     gids: list[str] = []
     for pk, gid, sku, title in unmatched(shop).order_by().values_list("pk", "variant_gid", "sku", "title"):
         found = by_sku.get(_key(sku)) if sku else None
@@ -336,7 +336,7 @@ def products_auto_match(*, shop: Shop, catalog: Catalog, by: str = BY_AUTO_MATCH
 # --- the merchant's choices -------------------------------------------------------------------
 
 
-def product_map(*, shop: Shop, pk: int, item: QboObject | None, by: str) -> ProductMapping:
+def product_map(*, shop: Shop, pk: int, item: QBOObject | None, by: str) -> ProductMapping:
     """Map one variant to ``item`` (None: leave it unmapped). Raises ProductMapping.DoesNotExist
     for a row of another shop."""
     with transaction.atomic():
@@ -379,12 +379,12 @@ class InventoryChoice:
     Asset account), where its cost goes when sold (Cost of Goods Sold), and the date its
     opening quantity counts from."""
 
-    asset_account: QboObject
-    cogs_account: QboObject
+    asset_account: QBOObject
+    cogs_account: QBOObject
     start_date: date
 
 
-def _ref(obj: QboObject) -> dict[str, str]:
+def _ref(obj: QBOObject) -> dict[str, str]:
     return {"value": obj.id, "name": obj.name}
 
 
@@ -659,7 +659,7 @@ def products_listing(*, shop: Shop, q: str = "", show: str = "all", page: str | 
     )
 
 
-def items_search(*, catalog: Catalog, q: str = "", like: str = "") -> list[QboObject]:
+def items_search(*, catalog: Catalog, q: str = "", like: str = "") -> list[QBOObject]:
     """Items a line can book to whose name or SKU contains every word of ``q``; without ``q``,
     every item, those sharing the most words with ``like`` (a variant's title) first, then by
     name. At most ITEMS_LISTED."""

@@ -74,7 +74,7 @@ def context_open(shop_id: int) -> SyncContext:
         raise ShopNotReady(f"{shop.domain} has not finished setup (not live yet)")
     try:
         refuses_duplicate_numbers = qbo.refuses_duplicate_doc_numbers(qb)
-    except qbo.QboAuthError as exc:
+    except qbo.QBOAuthError as exc:
         if connection.status == QuickBooksConnection.Status.CONNECTED:
             raise
         # The renewal after a 401 was refused: the connection is marked and the shop paused.

@@ -43,8 +43,8 @@ ZERO = Decimal("0.00")
 GID = re.compile(r"^gid://shopify/Order/\d+$")
 ORDER_NUMBER = re.compile(r"^#?[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
 # What reading or writing Shopify and QuickBooks may raise. Building a client reads Intuit's
-# discovery document with plain requests, and a stored token may be refused: not QboErrors.
-VENDOR_ERRORS = (qbo.QboError, ShopifyError, tokens.TokenRevoked, tokens.TokenRefreshFailed, requests.RequestException)
+# discovery document with plain requests, and a stored token may be refused: not QBOErrors.
+VENDOR_ERRORS = (qbo.QBOError, ShopifyError, tokens.TokenRevoked, tokens.TokenRefreshFailed, requests.RequestException)
 SALE_ENTITIES = frozenset({"SalesReceipt", "Invoice"})
 # Deleted before the sale document: a payment applies to its invoice, a refund to its sale.
 DELETE_FIRST = ("Payment", "RefundReceipt")
@@ -817,7 +817,7 @@ def order_test_sync_undo(*, shop: Shop, order_gid: str) -> int:
                     sync_token=str(current.get("SyncToken") or record.qbo_sync_token),
                     request_id=f"{record.request_id[:36]}-delete",
                 )
-            except qbo.QboError:
+            except qbo.QBOError:
                 record.release()
                 raise
             _start_over(record)

@@ -75,7 +75,7 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
             _tally(outcomes, key, count)
         for outcome in payouts_sync(ctx):
             _tally(outcomes, f"payout {outcome}")
-    except (ShopifyError, qbo.QboError) as exc:
+    except (ShopifyError, qbo.QBOError) as exc:
         _run_finish(run, outcomes, watermark or since, SyncRun.Status.FAILED, str(exc))
         SyncIssue.objects.raise_for(shop=ctx.shop, code="sweep_failed", message=f"Sync stopped: {exc}", retryable=True)
         raise
@@ -191,7 +191,7 @@ def _drain(ctx: SyncContext, *, deadline: float) -> dict[str, int]:
         for n, row in enumerate(rows):
             try:
                 outcome = _drain_one(ctx, row)
-            except (ShopifyError, qbo.QboError) as exc:
+            except (ShopifyError, qbo.QBOError) as exc:
                 # Shopify or the company is unreachable or throttling: give the rows back
                 # and come back later instead of hammering it order by order.
                 pending.release(rows[n:], until=pending.retry_at(DRAIN_RETRY_SECONDS))

@@ -24,11 +24,11 @@ MAX_ATTEMPTS = 5
 REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
 # QBO cannot void these: our own are deleted instead.
 UNVOIDABLE = frozenset({"RefundReceipt", "CreditMemo"})
-FAILURE_CODES: dict[type[qbo.QboError], str] = {
+FAILURE_CODES: dict[type[qbo.QBOError], str] = {
     qbo.DocNumberTaken: "doc_number_taken",
-    qbo.QboUnavailable: "qbo_unavailable",
-    qbo.QboStaleObject: "qbo_stale_object",
-    qbo.QboAuthError: "qbo_auth",
+    qbo.QBOUnavailable: "qbo_unavailable",
+    qbo.QBOStaleObject: "qbo_stale_object",
+    qbo.QBOAuthError: "qbo_auth",
 }
 
 
@@ -111,9 +111,9 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> Outcome:
             outcome = Outcome.UPDATED
         else:
             written, outcome = _create_once(ctx, record, document, body)
-    except qbo.QboError as exc:
+    except qbo.QBOError as exc:
         _write_failed(ctx, record, document, exc)
-        if isinstance(exc, qbo.QboAuthError | qbo.QboUnavailable):
+        if isinstance(exc, qbo.QBOAuthError | qbo.QBOUnavailable):
             # The company is unreachable or throttling: stop this pass instead of
             # hammering it order by order; the next sweep retries the record.
             raise
@@ -158,7 +158,7 @@ def _create_once(
             return qbo.written_from_dict(existing), Outcome.RECOVERED
     try:
         return qbo.create(ctx.qb, document.entity, body, request_id=record.request_id), Outcome.WRITTEN
-    except qbo.QboRejected as exc:
+    except qbo.QBORejected as exc:
         if exc.code != "6140":
             raise
         existing = ours()  # raises DocNumberTaken when the number is someone else's
@@ -167,7 +167,7 @@ def _create_once(
         return qbo.written_from_dict(existing), Outcome.RECOVERED
 
 
-def _write_failed(ctx: SyncContext, record: SyncedRecord, document: ledger.Document, exc: qbo.QboError) -> None:
+def _write_failed(ctx: SyncContext, record: SyncedRecord, document: ledger.Document, exc: qbo.QBOError) -> None:
     record.mark_failed(error=str(exc), amount=document.total, currency=document.currency, txn_date=document.txn_date)
     SyncIssue.objects.raise_for(
         shop=ctx.shop,
@@ -250,7 +250,7 @@ def document_void(ctx: SyncContext, record: SyncedRecord) -> Outcome:
             sync_token=record.qbo_sync_token,
             request_id=f"{record.request_id[:36]}-void",
         )
-    except qbo.QboError as exc:
+    except qbo.QBOError as exc:
         record.mark_void_failed(error=str(exc))
         SyncIssue.objects.raise_for(
             shop=ctx.shop,

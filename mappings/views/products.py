@@ -20,10 +20,10 @@ from mappings import products, services
 from mappings.catalog import Catalog
 from mappings.models import ProductMapping, SetupStep
 from mappings.product_forms import CreateMissingForm, ItemChoiceForm
-from shopqb_app.integrations.quickbooks.errors import QboError
+from shopqb_app.integrations.quickbooks.errors import QBOError
 from shopqb_app.integrations.shopify.errors import ShopifyError
 
-UPSTREAM_ERRORS = (products.ProductsError, ShopifyError, QboError, TokenRevoked, TokenRefreshFailed)
+UPSTREAM_ERRORS = (products.ProductsError, ShopifyError, QBOError, TokenRevoked, TokenRefreshFailed)
 BULK_ACTIONS = {"create": "Create the missing items in QuickBooks", "map_all": "Map all unmatched to one item"}
 
 

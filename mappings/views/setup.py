@@ -20,7 +20,7 @@ from mappings import discovery, forms, services
 from mappings.catalog import Catalog, catalog_read
 from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping, MappingChange, SetupStep, TaxMapping
 from mappings.progress import setup_steps
-from shopqb_app.integrations.quickbooks.errors import QboError
+from shopqb_app.integrations.quickbooks.errors import QBOError
 from shopqb_app.integrations.shopify.errors import ShopifyError
 
 
@@ -57,7 +57,7 @@ def _with_catalog(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     def wrapper(request: HttpRequest) -> HttpResponse:
         try:
             return view(request, _catalog(request.shop))  # type: ignore[attr-defined]
-        except (NotConnected, QboError) as exc:
+        except (NotConnected, QBOError) as exc:
             message = str(exc) if isinstance(exc, NotConnected) else f"QuickBooks could not be read: {exc}"
             status = 409 if request.method == "POST" else 200
             return _page(request, "mappings/unavailable.html", SetupStep.CONNECT, status=status, message=message)
@@ -91,7 +91,7 @@ def scan(request: HttpRequest) -> HttpResponse:
         catalog = _catalog(shop)
         services.mapping_propose(shop=shop, catalog=catalog)
         result = discovery.setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog)
-    except (NotConnected, QboError, ShopifyError) as exc:
+    except (NotConnected, QBOError, ShopifyError) as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     return JsonResponse({"next": reverse("mappings:setup") + f"?scanned={result.orders}"})
 

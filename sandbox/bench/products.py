@@ -42,18 +42,18 @@ def _database_ready(url: str) -> None:
 
 
 def _catalog(n: int):  # type: ignore[no-untyped-def]
-    from mappings.catalog import Catalog, QboObject
+    from mappings.catalog import Catalog, QBOObject
 
     items = []
     for i in range(n):
         if i % 4 == 0:  # same SKU, another name
-            items.append(QboObject(str(i + 1), f"QBO item {i:05d}", "Inventory", sku=f"SKU-{i:05d}"))
+            items.append(QBOObject(str(i + 1), f"QBO item {i:05d}", "Inventory", sku=f"SKU-{i:05d}"))
         elif i % 4 == 1:  # the variant's own name
-            items.append(QboObject(str(i + 1), f"Bench Product {i:05d}", "NonInventory"))
+            items.append(QBOObject(str(i + 1), f"Bench Product {i:05d}", "NonInventory"))
         elif i % 4 == 2:  # nothing in common
-            items.append(QboObject(str(i + 1), f"Unrelated service {i:05d}", "Service", sku=f"OTHER-{i:05d}"))
+            items.append(QBOObject(str(i + 1), f"Unrelated service {i:05d}", "Service", sku=f"OTHER-{i:05d}"))
         else:  # the name in other case, with spaces around
-            items.append(QboObject(str(i + 1), f"  BENCH PRODUCT {i:05d} ", "NonInventory"))
+            items.append(QBOObject(str(i + 1), f"  BENCH PRODUCT {i:05d} ", "NonInventory"))
     return Catalog(items=tuple(items))
 
 

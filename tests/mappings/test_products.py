@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mappings import products
-from mappings.catalog import Catalog, QboObject, catalog_forget
+from mappings.catalog import Catalog, QBOObject, catalog_forget
 from mappings.models import AccountRole, AccountRoleMapping, MappingChange, ProductMapping, SyncSettings
 from sandbox.runner import start_sandboxes
 from shopqb_app.integrations.shopify import products as shopify_products
@@ -86,7 +86,7 @@ def qbo_count(shop, entity: str = "Item") -> int:
     return int(qb.query(f"select count(*) from {entity}")["QueryResponse"]["totalCount"])
 
 
-def map_sales_income(shop) -> QboObject:
+def map_sales_income(shop) -> QBOObject:
     catalog = products.products_catalog(shop=shop)
     income = catalog.account_named("Sales of Product Income", ("Income",))
     assert income is not None
@@ -130,7 +130,7 @@ def test_discovery_reads_every_variant_page_by_page_and_keeps_what_was_mapped(co
     ]
     tote = ProductMapping.objects.get(shop=shop, sku="TOTE-1")
     assert tote.variant_gid.startswith("gid://shopify/ProductVariant/") and tote.product_gid
-    products.product_map(shop=shop, pk=tote.pk, item=QboObject("7", "Tote bags"), by="tester")
+    products.product_map(shop=shop, pk=tote.pk, item=QBOObject("7", "Tote bags"), by="tester")
 
     again = products.products_discover(shop=shop, shopify=client)
 
@@ -154,7 +154,7 @@ def test_refresh_fetches_only_what_changed_and_matches_the_new_variant(connected
         mug = next(p for p in data.tables["Product"].values() if p.title == "Enamel Mug")
         mug.title, mug.updated_at = "Camp Mug", emulator.store.now()
         emulator.store.put(mug)
-    catalog = Catalog(items=(QboObject("31", "Aprons", "NonInventory", sku="APRON-01"),))
+    catalog = Catalog(items=(QBOObject("31", "Aprons", "NonInventory", sku="APRON-01"),))
 
     found = products.products_refresh(
         shop=shop, shopify=client, since=discovered_at + timedelta(minutes=30), catalog=catalog
@@ -182,13 +182,13 @@ def test_the_refresh_task_skips_a_shop_that_never_looked_at_its_products(shop_a)
 def test_auto_match_goes_by_sku_then_by_name_and_leaves_the_rest(shop_a):
     catalog = Catalog(
         items=(
-            QboObject("1", "Beanie (any colour)", "Inventory", sku="beanie-red"),
-            QboObject("2", "Canvas Tote", "NonInventory"),
-            QboObject("3", "Shared A", "NonInventory", sku="DUP-1"),
-            QboObject("4", "Shared B", "NonInventory", sku="DUP-1"),
-            QboObject("5", "Clothing:Wool Socks", "NonInventory"),
-            QboObject("6", "Posters", "Category"),
-            QboObject("7", "Gift Card", "Service", sku="TOTE-1"),
+            QBOObject("1", "Beanie (any colour)", "Inventory", sku="beanie-red"),
+            QBOObject("2", "Canvas Tote", "NonInventory"),
+            QBOObject("3", "Shared A", "NonInventory", sku="DUP-1"),
+            QBOObject("4", "Shared B", "NonInventory", sku="DUP-1"),
+            QBOObject("5", "Clothing:Wool Socks", "NonInventory"),
+            QBOObject("6", "Posters", "Category"),
+            QBOObject("7", "Gift Card", "Service", sku="TOTE-1"),
         )
     )
     beanie = row(shop_a, "Merino Beanie - Red", "BEANIE-RED")  # SKU, case aside
@@ -230,7 +230,7 @@ def _other_shop():
 
 
 def test_a_big_auto_match_records_counts_and_the_first_variants_only(shop_a):
-    items = tuple(QboObject(str(i), f"Item {i}", "NonInventory", sku=f"SKU-{i}") for i in range(300))
+    items = tuple(QBOObject(str(i), f"Item {i}", "NonInventory", sku=f"SKU-{i}") for i in range(300))
     ProductMapping.objects.bulk_create(
         ProductMapping(shop=shop_a, variant_gid=f"gid://shopify/ProductVariant/{i}", title=f"V {i}", sku=f"SKU-{i}")
         for i in range(300)
@@ -634,7 +634,7 @@ def test_the_items_to_create_use_only_fields_of_intuits_item_schema():
 
     xsd = load_types(reference.require(*XSD_FILES))
     fields = all_fields(xsd, "Item")
-    inventory = products.InventoryChoice(QboObject("81", "Inventory Asset"), QboObject("80", "COGS"), date(2025, 1, 31))
+    inventory = products.InventoryChoice(QBOObject("81", "Inventory Asset"), QBOObject("80", "COGS"), date(2025, 1, 31))
     stock = shopify_products.Stock(quantity=3, tracked=True, unit_cost=Decimal("1.25"))
     income = {"value": "79", "name": "Sales of Product Income"}
     for spec in (
@@ -652,8 +652,8 @@ def test_a_choice_made_while_matching_ran_is_kept(shop_a):
     merchant mapped in between keeps the merchant's item."""
     hat = row(shop_a, "Hat", "HAT-1")
     scarf = row(shop_a, "Scarf", "SCARF-1")
-    choices = {hat.pk: (QboObject("1", "Hats"), MatchedBy.SKU), scarf.pk: (QboObject("2", "Scarves"), MatchedBy.SKU)}
-    products.product_map(shop=shop_a, pk=hat.pk, item=QboObject("9", "Merchant's hat"), by="merchant")
+    choices = {hat.pk: (QBOObject("1", "Hats"), MatchedBy.SKU), scarf.pk: (QBOObject("2", "Scarves"), MatchedBy.SKU)}
+    products.product_map(shop=shop_a, pk=hat.pk, item=QBOObject("9", "Merchant's hat"), by="merchant")
 
     assert products._assign(shop_a, choices) == 1
     assert products._set_create_specs(shop_a, {hat.pk: {"Name": "Hat"}}) == 0

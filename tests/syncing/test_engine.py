@@ -91,10 +91,10 @@ def test_a_lost_response_is_replayed_by_request_id(shop):
     def create_then_lose_answer(*args, **kwargs):
         calls.append(kwargs["request_id"])
         real_create(*args, **kwargs)
-        raise qbo.QboUnavailable("connection reset after write")
+        raise qbo.QBOUnavailable("connection reset after write")
 
     with mock.patch.object(qbo, "create", side_effect=create_then_lose_answer):
-        with pytest.raises(qbo.QboUnavailable):
+        with pytest.raises(qbo.QBOUnavailable):
             order_sync(shop_id=shop.pk, order_gid=order["id"])
     assert SyncedRecord.objects.get(shop=shop).status == SyncedRecord.Status.FAILED
     assert SyncIssue.objects.filter(shop=shop, code="qbo_unavailable", resolved_at__isnull=True).exists()
@@ -142,7 +142,7 @@ def test_a_document_number_already_in_the_books_is_never_touched(shop):
 
 def test_a_qbo_rejection_is_an_issue_with_the_reason_and_a_retry_fixes_it(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    rejected = qbo.QboRejected("Invalid Reference Id: Item assigned to this transaction has been deleted", "610")
+    rejected = qbo.QBORejected("Invalid Reference Id: Item assigned to this transaction has been deleted", "610")
     with mock.patch.object(qbo, "create", side_effect=rejected):
         assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
     record = SyncedRecord.objects.get(shop=shop)
@@ -159,7 +159,7 @@ def test_a_qbo_rejection_is_an_issue_with_the_reason_and_a_retry_fixes_it(shop):
 
 def test_poison_work_stops_after_bounded_attempts(shop):
     order = Store(shop).order(lines=[("A", 1, "10.00")])
-    with mock.patch.object(qbo, "create", side_effect=qbo.QboRejected("Business Validation Error", "6000")):
+    with mock.patch.object(qbo, "create", side_effect=qbo.QBORejected("Business Validation Error", "6000")):
         for _ in range(writing.MAX_ATTEMPTS + 3):
             shop_sweep(shop_id=shop.pk, full=False)
     record = SyncedRecord.objects.get(shop=shop, source_id=order["id"])
@@ -220,9 +220,9 @@ def test_paused_shops_are_not_synced(shop):
 def test_a_throttled_company_stops_the_sweep_and_the_next_one_catches_up(shop):
     Store(shop).order(lines=[("A", 1, "10.00")])
     Store(shop).order(lines=[("B", 1, "12.00")])
-    throttled = qbo.QboUnavailable("QuickBooks throttled the requests (429)", 3001)
+    throttled = qbo.QBOUnavailable("QuickBooks throttled the requests (429)", 3001)
     with mock.patch.object(qbo, "create", side_effect=throttled) as create:
-        with pytest.raises(qbo.QboUnavailable):
+        with pytest.raises(qbo.QBOUnavailable):
             shop_sweep(shop_id=shop.pk)
     assert create.call_count == 1  # stopped at the first refusal
     run = SyncRun.objects.get(shop=shop)
@@ -243,7 +243,7 @@ def test_a_throttle_answered_as_a_403_xml_fault_is_temporary(shop, sandboxes):
         sandboxes.info["qbo"] + "/_sandbox/qbo/faults", json={"storm": 3, "storm_status": 403}, timeout=10
     )
     storm.raise_for_status()
-    with pytest.raises(qbo.QboUnavailable) as refused:
+    with pytest.raises(qbo.QBOUnavailable) as refused:
         qbo.create(ctx.qb, "SalesReceipt", {"Line": []}, request_id="throttled-403")
     assert refused.value.code == "3001" and not refused.value.permanent
 
@@ -423,10 +423,10 @@ def test_exactly_once_when_qbo_forgets_request_ids(shop, sandboxes, refuses):
 
     def create_then_lose_answer(*args, **kwargs):
         real_create(*args, **kwargs)
-        raise qbo.QboUnavailable("connection reset after write")
+        raise qbo.QBOUnavailable("connection reset after write")
 
     with mock.patch.object(qbo, "create", side_effect=create_then_lose_answer):
-        with pytest.raises(qbo.QboUnavailable):
+        with pytest.raises(qbo.QBOUnavailable):
             order_sync(shop_id=shop.pk, order_gid=order["id"])
     assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "recovered"
     assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"

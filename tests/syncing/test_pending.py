@@ -238,7 +238,7 @@ def test_a_refund_left_failed_is_retried_through_its_order(shop):
     )
     from shopqb_app.integrations.quickbooks import client as qbo
 
-    with mock.patch.object(qbo, "create", side_effect=qbo.QboRejected("nope", "6000")):
+    with mock.patch.object(qbo, "create", side_effect=qbo.QBORejected("nope", "6000")):
         order_sync(shop_id=shop.pk, order_gid=order["id"])
     refund = SyncedRecord.objects.get(shop=shop, source_type="refund")
     assert refund.status == SyncedRecord.Status.FAILED and refund.order_gid == order["id"]

@@ -156,7 +156,7 @@ def test_a_refused_refresh_after_a_401_pauses_the_shop_and_ends_the_sweep(fresh,
         return answer
 
     with mock.patch.object(qbo, "refuses_duplicate_doc_numbers", side_effect=read_then_revoke):
-        with pytest.raises(qbo.QboAuthError):
+        with pytest.raises(qbo.QBOAuthError):
             shop_sweep(shop_id=fresh.pk)
 
     assert len(qbo_refreshes) == 1  # one try, no loop
@@ -198,7 +198,7 @@ def test_a_second_401_right_after_a_renewal_is_final(sandbox_settings):
         qbo_settings(), realm_id=company["realm_id"], access_token=company["access_token"], on_unauthorized=renew
     )
     expire_qbo_tokens(sandbox_settings, after_requests=0)
-    with pytest.raises(qbo.QboAuthError):
+    with pytest.raises(qbo.QBOAuthError):
         qbo.find_by(qb, "Account", "Name", "Checking")
     assert renewals == [company["access_token"]]
 

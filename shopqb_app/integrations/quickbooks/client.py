@@ -2,7 +2,7 @@
 
 python-quickbooks has no timeouts, no 429 handling and a global-singleton mode;
 ``TimeoutQuickBooks`` adds the first two through our one HTTP wrapper and we
-always pass ``qb=``. Errors come back as ``QboError`` subclasses that say whether
+always pass ``qb=``. Errors come back as ``QBOError`` subclasses that say whether
 trying again can help.
 """
 
@@ -23,23 +23,23 @@ from quickbooks import objects
 from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
 from shopqb_app.integrations.quickbooks.errors import (
     DocNumberTaken,
-    QboAuthError,
-    QboError,
-    QboRejected,
-    QboStaleObject,
-    QboUnavailable,
+    QBOAuthError,
+    QBOError,
+    QBORejected,
+    QBOStaleObject,
+    QBOUnavailable,
 )
 
-# The error family is part of this module's interface: callers catch ``qbo.QboError``.
+# The error family is part of this module's interface: callers catch ``qbo.QBOError``.
 __all__ = [
     "DocNumberTaken",
-    "QboAuthError",
-    "QboError",
-    "QboObject",
-    "QboRejected",
-    "QboSettings",
-    "QboStaleObject",
-    "QboUnavailable",
+    "QBOAuthError",
+    "QBOError",
+    "QBOObject",
+    "QBORejected",
+    "QBOSettings",
+    "QBOStaleObject",
+    "QBOUnavailable",
     "QuickBooks",
     "TimeoutQuickBooks",
     "Written",
@@ -63,7 +63,7 @@ T = TypeVar("T")
 # One QuickBooks entity (an Account, an Item, a SalesReceipt...) as QBO's JSON, numbers
 # as Decimal. Its fields depend on the entity; what the sync relies on is parsed into
 # ``Written`` (and ``company.CompanyDetails``).
-QboObject = dict[str, Any]
+QBOObject = dict[str, Any]
 
 
 class QuickBooks(Protocol):
@@ -92,7 +92,7 @@ class QuickBooks(Protocol):
 
 
 @dataclass(frozen=True)
-class QboSettings:
+class QBOSettings:
     client_id: str
     client_secret: str
     redirect_uri: str
@@ -108,14 +108,14 @@ class TimeoutQuickBooks(PythonQuickBooks):  # type: ignore[misc]
 
     timeout: float = 60.0
     # Given the access token QuickBooks answered 401 to, returns a usable one (or
-    # raises a QboError); set by connect(). Without it a 401 is final.
+    # raises a QBOError); set by connect(). Without it a 401 is final.
     on_unauthorized: Callable[[str], str] | None = None
 
     def process_request(
         self, request_type: str, url: str, headers: Any = "", params: Any = "", data: Any = ""
     ) -> requests.Response:
         if self.session is None:
-            raise QboAuthError("no QuickBooks session")
+            raise QBOAuthError("no QuickBooks session")
         response = self._send(request_type, url, headers, params, data)
         if response.status_code == 401 and self.on_unauthorized is not None:
             # An access token lives an hour, but QuickBooks may refuse it before our
@@ -125,13 +125,13 @@ class TimeoutQuickBooks(PythonQuickBooks):  # type: ignore[misc]
             self.session.access_token = self.on_unauthorized(self.session.access_token)
             response = self._send(request_type, url, headers, params, data)
         if response.status_code == 429:
-            raise QboUnavailable("QuickBooks throttled the requests (429)", 3001)
+            raise QBOUnavailable("QuickBooks throttled the requests (429)", 3001)
         if response.status_code == 403 and ("ThrottleExceeded" in response.text or 'code="3001"' in response.text):
             # QBO also throttles with a 403 and an XML fault, whatever format was asked for.
             # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles
-            raise QboUnavailable("QuickBooks throttled the requests (403 ThrottleExceeded)", 3001)
+            raise QBOUnavailable("QuickBooks throttled the requests (403 ThrottleExceeded)", 3001)
         if response.status_code >= 500:
-            raise QboUnavailable(f"QuickBooks answered HTTP {response.status_code}", response.status_code)
+            raise QBOUnavailable(f"QuickBooks answered HTTP {response.status_code}", response.status_code)
         return response
 
     def _send(self, request_type: str, url: str, headers: Any, params: Any, data: Any) -> requests.Response:
@@ -143,12 +143,12 @@ class TimeoutQuickBooks(PythonQuickBooks):  # type: ignore[misc]
                 self.session, request_type, url, timeout=self.timeout, headers=headers, params=params, data=data
             )
         except TransientHTTPError as exc:
-            raise QboUnavailable(str(exc)) from exc
+            raise QBOUnavailable(str(exc)) from exc
         return response
 
 
 def connect(
-    settings: QboSettings,
+    settings: QBOSettings,
     *,
     realm_id: str,
     access_token: str,
@@ -169,7 +169,7 @@ def connect(
             realm_id=realm_id,
         )
     except requests.RequestException as exc:
-        raise QboUnavailable(f"QuickBooks could not be reached: {exc}") from exc
+        raise QBOUnavailable(f"QuickBooks could not be reached: {exc}") from exc
     qb = TimeoutQuickBooks(
         auth_client=auth_client,
         refresh_token=refresh_token or None,
@@ -188,22 +188,22 @@ def call(fn: Callable[[], T]) -> T:
     """Run one library call and translate its exceptions into ours."""
     try:
         return fn()
-    except QboError:
+    except QBOError:
         raise
     except qb_exceptions.AuthorizationException as exc:
-        raise QboAuthError(f"QuickBooks refused the credentials: {exc.message}", exc.error_code, exc.detail) from exc
+        raise QBOAuthError(f"QuickBooks refused the credentials: {exc.message}", exc.error_code, exc.detail) from exc
     except qb_exceptions.QuickbooksException as exc:
         code = str(exc.error_code)
         message = f"{exc.message}: {exc.detail}" if exc.detail else str(exc.message)
         if code == "5010":
-            raise QboStaleObject(message, code, exc.detail) from exc
+            raise QBOStaleObject(message, code, exc.detail) from exc
         if code == "3001" or "throttl" in message.lower():
-            raise QboUnavailable(message, code, exc.detail) from exc
+            raise QBOUnavailable(message, code, exc.detail) from exc
         if code.startswith("100") or code == "10000":
-            raise QboUnavailable(message, code, exc.detail) from exc
-        raise QboRejected(message, code, exc.detail) from exc
+            raise QBOUnavailable(message, code, exc.detail) from exc
+        raise QBORejected(message, code, exc.detail) from exc
     except requests.RequestException as exc:
-        raise QboUnavailable(f"QuickBooks unreachable: {exc}") from exc
+        raise QBOUnavailable(f"QuickBooks unreachable: {exc}") from exc
 
 
 def entity_class(entity: str) -> Any:
@@ -217,7 +217,7 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def find_by(qb: QuickBooks, entity: str, field: str, value: str) -> list[QboObject]:
+def find_by(qb: QuickBooks, entity: str, field: str, value: str) -> list[QBOObject]:
     """Objects whose ``field`` equals ``value``, as plain dicts."""
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
     select = f"select * from {entity} where {field} = '{_escape(value)}'"  # noqa: S608 (QBO query, value escaped)
@@ -225,7 +225,7 @@ def find_by(qb: QuickBooks, entity: str, field: str, value: str) -> list[QboObje
     return list(result.get("QueryResponse", {}).get(entity, []))
 
 
-def find_owned_document(qb: QuickBooks, entity: str, doc_number: str, source_id: str) -> QboObject | None:
+def find_owned_document(qb: QuickBooks, entity: str, doc_number: str, source_id: str) -> QBOObject | None:
     """Our earlier document for ``source_id`` (a lost response, a crash), or None.
 
     A document with the same DocNumber that does not name ``source_id`` in its
@@ -254,7 +254,7 @@ def _written(obj: Any) -> Written:
     return Written(id=str(obj.Id), sync_token=str(obj.SyncToken), total=Decimal(str(obj.TotalAmt)))
 
 
-def written_from_dict(doc: QboObject) -> Written:
+def written_from_dict(doc: QBOObject) -> Written:
     return Written(id=str(doc["Id"]), sync_token=str(doc["SyncToken"]), total=Decimal(str(doc.get("TotalAmt", "0"))))
 
 
@@ -305,15 +305,15 @@ def refuses_duplicate_doc_numbers(qb: QuickBooks) -> bool:
     return bool(sales_forms.get("CustomTxnNumbers"))
 
 
-def read(qb: QuickBooks, entity: str, qbo_id: str) -> QboObject:
+def read(qb: QuickBooks, entity: str, qbo_id: str) -> QBOObject:
     url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}/{qbo_id}"
     result = call(lambda: qb.get(url))
     return dict(result[entity])
 
 
-def query_all(qb: QuickBooks, select: str, entity: str, *, page_size: int = 1000) -> list[QboObject]:
+def query_all(qb: QuickBooks, select: str, entity: str, *, page_size: int = 1000) -> list[QBOObject]:
     """Every row of a query, following STARTPOSITION pages."""
-    rows: list[QboObject] = []
+    rows: list[QBOObject] = []
     start = 1
     while True:
         statement = f"{select} STARTPOSITION {start} MAXRESULTS {page_size}"

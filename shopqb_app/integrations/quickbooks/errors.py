@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class QboError(Exception):
+class QBOError(Exception):
     permanent = True
 
     def __init__(self, message: str, code: int | str = "", detail: str = "") -> None:
@@ -12,31 +12,31 @@ class QboError(Exception):
         self.detail = detail
 
 
-class QboAuthError(QboError):
+class QBOAuthError(QBOError):
     """401 / 3200 / invalid_grant: the connection needs a fresh token or a reconnect."""
 
 
-class QboUnavailable(QboError):
+class QBOUnavailable(QBOError):
     """Throttled, 5xx or network trouble: try again later."""
 
     permanent = False
 
 
-class QboRejected(QboError):
+class QBORejected(QBOError):
     """QBO refused the document (validation fault): retrying unchanged will not help."""
 
 
-class QboStaleObject(QboError):
+class QBOStaleObject(QBOError):
     """5010: someone changed the object since we read its SyncToken."""
 
     permanent = False
 
 
-class DocNumberTaken(QboError):
+class DocNumberTaken(QBOError):
     """A document with our DocNumber exists in QBO and is not ours: never touch it."""
 
 
-class QBOOAuthError(QboError):
+class QBOOAuthError(QBOError):
     """Intuit did not answer as hoped; may pass on a later try."""
 
     permanent = False
