@@ -45,7 +45,14 @@ class FakeTokenEndpoint:
 @pytest.fixture
 def token_endpoint(monkeypatch):
     endpoint = FakeTokenEndpoint()
-    monkeypatch.setattr(shopify_auth.requests, "post", endpoint)
+    # The token POST goes through the one HTTP wrapper: answer it there.
+    monkeypatch.setattr(
+        shopify_auth,
+        "request_with_retries",
+        lambda _session, method, url, *, timeout, attempts, data, headers: endpoint(
+            url, data=data, headers=headers, timeout=timeout
+        ),
+    )
     monkeypatch.setattr(install, "shop_details_refresh", lambda shop: None)
     return endpoint
 

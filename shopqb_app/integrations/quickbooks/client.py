@@ -9,6 +9,7 @@ trying again can help.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -102,6 +103,36 @@ class QBOSettings:
     timeout: float = 60.0
 
 
+# intuit-oauth reads Intuit's discovery document (the OAuth endpoints) every time an
+# AuthClient is built, with no timeout. A sync builds one client per task: read the document
+# through the HTTP wrapper once an hour per process instead.
+# Reference: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/openid-connect#discovery-document
+DISCOVERY_TTL_SECONDS = 3600.0
+_discovery: dict[str, tuple[float, requests.Response]] = {}
+_discovery_session = requests.Session()
+
+
+class _DiscoveryCachedAuthClient(AuthClient):  # type: ignore[misc]
+    timeout: float = 60.0
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        key = url.decode() if isinstance(url, bytes) else url
+        if str(method).upper() != "GET" or ".well-known/openid" not in key:
+            kwargs.setdefault("timeout", self.timeout)
+            answer: requests.Response = super().request(method, url, *args, **kwargs)
+            return answer
+        cached = _discovery.get(key)
+        if cached is not None and time.monotonic() - cached[0] < DISCOVERY_TTL_SECONDS:
+            return cached[1]
+        try:
+            response = request_with_retries(_discovery_session, "GET", key, timeout=self.timeout)
+        except TransientHTTPError as exc:
+            raise requests.ConnectionError(str(exc)) from exc
+        if response.status_code == 200:
+            _discovery[key] = (time.monotonic(), response)
+        return response
+
+
 class TimeoutQuickBooks(PythonQuickBooks):  # type: ignore[misc]
     """python-quickbooks with a timeout and retries on every request, and one token
     renewal when QuickBooks refuses the access token."""
@@ -159,7 +190,8 @@ def connect(
     it); ``on_unauthorized`` renews it when QuickBooks refuses it anyway."""
     try:
         # intuit-oauth reads Intuit's discovery document here, over the network.
-        auth_client = AuthClient(
+        _DiscoveryCachedAuthClient.timeout = settings.timeout
+        auth_client = _DiscoveryCachedAuthClient(
             settings.client_id,
             settings.client_secret,
             settings.redirect_uri,

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
 from shopqb_app.integrations.shopify.client import ShopifyClient, load_query
 from shopqb_app.integrations.shopify.errors import ShopifyQueryError, ShopifyUnavailable
 
@@ -93,12 +94,13 @@ def _wait(client: ShopifyClient, deadline: float, poll_every: float, sleep: Call
 
 def _jsonl(client: ShopifyClient, url: str) -> Iterator[dict[str, Any]]:
     try:
-        with client.session.get(url, timeout=client.timeout, stream=True) as response:
+        response = request_with_retries(client.session, "GET", url, timeout=client.timeout, stream=True)
+        with response:
             response.raise_for_status()
             for line in response.iter_lines():
                 if line:
                     yield json.loads(line, parse_float=Decimal)
-    except requests.RequestException as exc:
+    except (requests.RequestException, TransientHTTPError) as exc:
         raise ShopifyUnavailable(f"bulk result download failed: {exc}") from exc
 
 

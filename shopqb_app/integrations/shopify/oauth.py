@@ -20,6 +20,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
+from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
 from shopqb_app.integrations.shopify.errors import ShopifyGrantRevoked, ShopifyOAuthError
 
 # One DNS label before .myshopify.com: at most 63 characters (RFC 1035), which also
@@ -133,11 +134,21 @@ def _token_request(shop: str, params: dict[str, str]) -> ShopifyGrant:
         raise ShopifyGrantRevoked(f"not a shop domain: {shop!r}")
     body = {"client_id": settings.SHOPIFY_API_KEY, "client_secret": settings.SHOPIFY_API_SECRET, **params}
     url = f"{admin_base(shop)}/admin/oauth/access_token"
+    # A refresh is sent once: with rotating refresh tokens, a retry after a lost answer would
+    # present a token Shopify already exchanged. Exchanging a code or a session token may be retried.
+    attempts = 1 if params.get("grant_type") == "refresh_token" else 3
     try:
-        response = requests.post(
-            url, data=body, headers={"Accept": "application/json"}, timeout=settings.SHOPIFY_HTTP_TIMEOUT
-        )
-    except requests.RequestException as exc:
+        with requests.Session() as session:
+            response = request_with_retries(
+                session,
+                "POST",
+                url,
+                timeout=settings.SHOPIFY_HTTP_TIMEOUT,
+                attempts=attempts,
+                data=body,
+                headers={"Accept": "application/json"},
+            )
+    except (requests.RequestException, TransientHTTPError) as exc:
         raise ShopifyOAuthError(f"{shop}: token endpoint unreachable ({type(exc).__name__})") from None
     if response.status_code in (400, 401, 403):
         raise ShopifyGrantRevoked(f"{shop}: token endpoint refused the grant ({_error_code(response)})")
