@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import quickbooks_connect
-from accounts.auth import shop_required
+from accounts.auth import ShopRequest, shop_required
 from accounts.models import ComplianceRequest, QuickBooksConnection
 from syncing import pending, retries
 from syncing.dashboard import shop_summary
@@ -23,8 +23,8 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
 
 @require_GET
 @shop_required
-def home(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def home(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
     context = {
         "shop": shop,
         "connection": QuickBooksConnection.objects.filter(shop=shop).first(),
@@ -39,9 +39,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @shop_required
-def sync_now(request: HttpRequest) -> JsonResponse:
+def sync_now(request: ShopRequest) -> JsonResponse:
     """The merchant asks for a pass now instead of waiting for the schedule."""
-    shop = request.shop  # type: ignore[attr-defined]
+    shop = request.shop
     if shop.sync_paused:
         return JsonResponse({"error": f"Syncing is paused: {shop.paused_reason}"}, status=409)
     task_id = pending.enqueue_sweep(shop_id=shop.pk)
@@ -50,9 +50,9 @@ def sync_now(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 @shop_required
-def issue_retry(request: HttpRequest, pk: int) -> JsonResponse:
+def issue_retry(request: ShopRequest, pk: int) -> JsonResponse:
     """Try the work behind one of this shop's issues again."""
-    issue = SyncIssue.objects.filter(pk=pk, shop=request.shop).open().first()  # type: ignore[attr-defined]
+    issue = SyncIssue.objects.filter(pk=pk, shop=request.shop).open().first()
     if issue is None:
         raise Http404("no such open issue")
     return JsonResponse({"queued": retries.issue_retry(issue=issue)})
