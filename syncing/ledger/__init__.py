@@ -1,0 +1,69 @@
+"""The accounting core: Shopify orders -> QuickBooks documents. Pure: no ORM, no HTTP.
+
+Money is Decimal end to end, quantized to cents with ROUND_HALF_UP only where a
+value is booked. Every document carries the amount Shopify says it totals; if the
+lines we can build differ from it by a few cents, an explicit rounding line makes
+up the difference and the document is flagged. A larger difference is an error,
+never absorbed.
+
+Callers use this package's names (``from syncing import ledger``, then
+``ledger.order_documents(...)``); its modules, each importing only those listed before it:
+
+- ``money``: cents, the unit-price precision, the rounding tolerance;
+- ``gateways``: a gateway's clearing-account family, the money an order's gateways took;
+- ``model``: the mapping snapshot, the document and its lines as QBO bodies, ``LedgerError``;
+- ``dates``: the day a transaction is booked on, in the shop's time zone;
+- ``lines``: an order's amounts as priced sales lines;
+- ``sales``: an order as a SalesReceipt, or an Invoice and its Payment;
+- ``refunds``: refunds as RefundReceipts;
+- ``payouts``: Shopify Payments payouts as Deposits.
+"""
+
+from syncing.ledger.dates import local_date, txn_date
+from syncing.ledger.gateways import SALE_KINDS, gateway_key, primary_gateway, received
+from syncing.ledger.lines import is_tip, sold_quantities
+from syncing.ledger.model import DocLine, Document, LedgerError, Mapping, Ref, doc_number
+from syncing.ledger.money import CENT, ROUNDING_TOLERANCE_PER_LINE, UNIT_PRICE, ZERO, cents
+from syncing.ledger.payouts import payout_deposit
+from syncing.ledger.refunds import REFUND_KINDS, refund_receipts
+from syncing.ledger.sales import (
+    NOTHING_TO_BOOK,
+    PAID_STATUSES,
+    UNPAID_STATUSES,
+    invoice,
+    order_documents,
+    payment,
+    sales_receipt,
+)
+
+__all__ = [
+    "CENT",
+    "NOTHING_TO_BOOK",
+    "PAID_STATUSES",
+    "REFUND_KINDS",
+    "ROUNDING_TOLERANCE_PER_LINE",
+    "SALE_KINDS",
+    "UNIT_PRICE",
+    "UNPAID_STATUSES",
+    "ZERO",
+    "DocLine",
+    "Document",
+    "LedgerError",
+    "Mapping",
+    "Ref",
+    "cents",
+    "doc_number",
+    "gateway_key",
+    "invoice",
+    "is_tip",
+    "local_date",
+    "order_documents",
+    "payment",
+    "payout_deposit",
+    "primary_gateway",
+    "received",
+    "refund_receipts",
+    "sales_receipt",
+    "sold_quantities",
+    "txn_date",
+]

@@ -1,0 +1,200 @@
+"""The values the ledger works with: the merchant's mapping snapshot, the QBO document and its
+lines (and their JSON bodies for QBO), and the error that refuses an order."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from shopqb_app.integrations.shopify.parse import Order
+from syncing.ledger.gateways import gateway_key
+from syncing.ledger.money import ZERO
+
+
+class LedgerError(Exception):
+    """The order cannot be booked as it stands; the message says why, for the merchant."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Ref:
+    value: str
+    name: str = ""
+
+    def as_qbo(self) -> dict[str, str]:
+        ref = {"value": self.value}
+        if self.name:
+            ref["name"] = self.name
+        return ref
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A snapshot of the merchant's mapping, taken once per sync run."""
+
+    sales_item: Ref
+    shipping_item: Ref
+    discount_item: Ref
+    tip_item: Ref
+    gift_card_item: Ref
+    rounding_item: Ref
+    customer: Ref
+    clearing_accounts: dict[str, Ref]  # gateway name (lower case) -> the account its money clears to
+    default_clearing: Ref
+    timezone: str = "UTC"
+    country: str = "US"  # the QBO company's country: outside the US tax needs per-rate tax codes
+    taxable_code: str = "TAX"
+    exempt_code: str = "NON"
+    doc_number_prefix: str = "S"
+    items_by_sku: dict[str, Ref] = field(default_factory=dict)
+    items_by_variant: dict[str, Ref] = field(default_factory=dict)  # variant gid -> the item chosen for it
+    bank_account: Ref | None = None  # where Shopify Payments payouts land
+    fees_account: Ref | None = None  # expense account for Shopify Payments fees
+    version: int = 0  # the merchant's mapping version this snapshot was taken at
+    # "location:<gid>" / "channel:<source name>" -> (QBO Class, QBO Department) the merchant chose
+    dimensions: dict[str, tuple[Ref | None, Ref | None]] = field(default_factory=dict)
+
+    def clearing_for(self, gateway: str) -> Ref:
+        """The account a gateway's money clears to: its own mapping, else its family's (Shopify
+        Payments, PayPal under any spelling), else the account for gateways not mapped yet."""
+        found = self.clearing_accounts.get(gateway.lower()) or self.clearing_accounts.get(gateway_key(gateway))
+        return found or self.default_clearing
+
+    def dimensions_for(self, order: Order) -> tuple[Ref | None, Ref | None]:
+        """The order's Class and Department: its location's mapping first, then its channel's."""
+        by_location = self.dimensions.get(f"location:{order.location_id}", (None, None))
+        by_channel = self.dimensions.get(f"channel:{order.source_name or 'web'}", (None, None))
+        return by_location[0] or by_channel[0], by_location[1] or by_channel[1]
+
+    def item_for(self, variant_id: str, sku: str) -> Ref:
+        """The item a product line books to: the variant's own mapping, else its SKU's, else the
+        item for unmapped products."""
+        return self.items_by_variant.get(variant_id) or (sku and self.items_by_sku.get(sku)) or self.sales_item
+
+
+@dataclass(frozen=True)
+class DocLine:
+    """One QBO SalesItemLine. ``role`` says what it stands for (product, shipping...)."""
+
+    role: str
+    item: Ref
+    description: str
+    qty: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    taxable: bool
+
+    def as_qbo(self, mapping: Mapping, line_num: int) -> dict[str, Any]:
+        tax_code = mapping.taxable_code if self.taxable else mapping.exempt_code
+        return {
+            "LineNum": line_num,
+            "Description": self.description[:4000],
+            "Amount": self.amount,
+            "DetailType": "SalesItemLineDetail",
+            "SalesItemLineDetail": {
+                "ItemRef": self.item.as_qbo(),
+                "Qty": self.qty,
+                "UnitPrice": self.unit_price,
+                "TaxCodeRef": {"value": tax_code},
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    """A QBO transaction document we will own. ``total`` is what Shopify says it is."""
+
+    entity: str
+    source_type: str
+    source_id: str
+    source_name: str
+    doc_number: str
+    txn_date: date
+    currency: str
+    customer: Ref
+    deposit_to: Ref
+    lines: tuple[DocLine, ...]
+    total_tax: Decimal
+    total: Decimal
+    private_note: str
+    rounding: Decimal = ZERO
+    links_to: str = ""  # the entity this document applies to (a Payment -> its Invoice)
+    order_id: str = ""  # the Shopify order it books (a refund's order); "" for payouts
+    class_ref: Ref | None = None  # QBO Class on every line (the order's location or channel)
+    department: Ref | None = None  # QBO Department ("Location" in QBO's screens) of the document
+
+    @property
+    def flagged(self) -> bool:
+        return self.rounding != ZERO
+
+    @property
+    def lines_total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    def as_qbo(self, mapping: Mapping, linked_id: str = "") -> dict[str, Any]:
+        """The JSON body for QBO (names as in Intuit's Finance.xsd)."""
+        if self.entity == "Deposit":
+            return {
+                "DocNumber": self.doc_number,
+                "TxnDate": self.txn_date.isoformat(),
+                "PrivateNote": self.private_note,
+                "DepositToAccountRef": self.deposit_to.as_qbo(),
+                "Line": [
+                    {
+                        "LineNum": n,
+                        "Description": line.description,
+                        "Amount": line.amount,
+                        "DetailType": "DepositLineDetail",
+                        "DepositLineDetail": {"AccountRef": line.item.as_qbo()},
+                    }
+                    for n, line in enumerate(self.lines, start=1)
+                ],
+            }
+        if self.entity == "Payment":
+            link = [{"TxnId": linked_id, "TxnType": self.links_to}] if linked_id else []
+            return {
+                "PaymentRefNum": self.doc_number,
+                "TxnDate": self.txn_date.isoformat(),
+                "PrivateNote": self.private_note,
+                "CustomerRef": self.customer.as_qbo(),
+                "DepositToAccountRef": self.deposit_to.as_qbo(),
+                "TotalAmt": self.total,
+                "Line": [{"Amount": self.total, "LinkedTxn": link}],
+            }
+        body: dict[str, Any] = {
+            "DocNumber": self.doc_number,
+            "TxnDate": self.txn_date.isoformat(),
+            "PrivateNote": self.private_note,
+            "CustomerRef": self.customer.as_qbo(),
+            "Line": [line.as_qbo(mapping, n) for n, line in enumerate(self.lines, start=1)],
+            "GlobalTaxCalculation": "TaxExcluded",
+            # US automated sales tax: an explicit TotalTax (zero included) overrides QBO's
+            # own computation, so the books carry exactly the tax Shopify charged.
+            "TxnTaxDetail": {"TotalTax": self.total_tax},
+        }
+        if self.entity in ("SalesReceipt", "RefundReceipt"):
+            body["DepositToAccountRef"] = self.deposit_to.as_qbo()
+        if self.department is not None:
+            body["DepartmentRef"] = self.department.as_qbo()
+        if self.class_ref is not None:
+            for line in body["Line"]:
+                line["SalesItemLineDetail"]["ClassRef"] = self.class_ref.as_qbo()
+        return body
+
+    def content_hash(self, mapping: Mapping) -> str:
+        canonical = json.dumps(self.as_qbo(mapping), sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def doc_number(prefix: str, order_name: str) -> str:
+    """``#1001`` -> ``S1001``; QBO allows 21 characters."""
+    core = re.sub(r"[^A-Za-z0-9-]", "", order_name) or "0"
+    return (prefix + core)[-21:] if len(prefix + core) > 21 else prefix + core

@@ -1,0 +1,89 @@
+"""Refunds: each one that returned money as a RefundReceipt from its gateway's clearing account."""
+
+from __future__ import annotations
+
+from shopqb_app.integrations.shopify.parse import Order
+from syncing.ledger.dates import local_date
+from syncing.ledger.lines import priced_line
+from syncing.ledger.model import DocLine, Document, Mapping, doc_number
+from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
+
+REFUND_KINDS = frozenset({"REFUND"})
+
+
+def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
+    """Each refund that returned money as a RefundReceipt, paid from its gateway's clearing account.
+
+    Lines: the refunded line items (Shopify's refunded subtotal, net of tax) and
+    shipping, with Shopify's refunded tax as the total tax. The receipt totals the
+    money actually refunded; a refund that is not (only) items, such as a goodwill
+    amount, books the difference as a refund adjustment on the discount item.
+    """
+    if order.cancelled_at is not None:
+        return []  # a cancelled order's sale is voided: booking its refund too would reverse it twice
+    by_id = {li.id: li for li in order.line_items}
+    documents = []
+    for number, refund in enumerate(sorted(order.refunds, key=lambda r: (r.created_at is None, r.created_at, r.id)), 1):
+        paid_back = [t for t in refund.transactions if t.kind in REFUND_KINDS and t.status == "SUCCESS"]
+        amount = cents(sum((t.amount.shop.amount for t in paid_back), ZERO))
+        if not amount:
+            continue  # a restock or a zero refund moved no money
+        lines: list[DocLine] = []
+        tax = ZERO
+        for rli in refund.line_items:
+            if rli.quantity <= 0:
+                continue
+            li = by_id.get(rli.line_item_id)
+            name = li.name if li else rli.sku or "Refunded item"
+            item = mapping.sales_item
+            if li is not None and li.is_gift_card:
+                item = mapping.gift_card_item
+            else:
+                item = mapping.item_for(li.variant_id if li else "", rli.sku)
+            line_tax = cents(rli.total_tax.shop.amount)
+            subtotal = cents(rli.subtotal.shop.amount)
+            net = subtotal - line_tax if order.taxes_included else subtotal
+            taxable = bool(line_tax)
+            lines.append(priced_line("product", item, f"Refund: {name}", rli.quantity, net, taxable))
+            tax += line_tax
+        if refund.shipping_subtotal:
+            shipping_tax = cents(refund.shipping_tax)
+            net = cents(refund.shipping_subtotal) - (shipping_tax if order.taxes_included else ZERO)
+            lines.append(priced_line("shipping", mapping.shipping_item, "Refund: shipping", 1, net, bool(shipping_tax)))
+            tax += shipping_tax
+        residual = amount - tax - sum((line.amount for line in lines), ZERO)
+        rounding = ZERO
+        if residual and abs(residual) <= ROUNDING_TOLERANCE_PER_LINE * max(1, len(lines)) and lines:
+            lines.append(
+                priced_line("rounding", mapping.rounding_item, "Rounding difference (ShopQB)", 1, residual, False)
+            )
+            rounding = residual
+        elif residual:
+            description = "Refund adjustment" if lines else "Refund (no items returned)"
+            lines.append(priced_line("refund_adjustment", mapping.discount_item, description, 1, residual, False))
+        gateway = max(paid_back, key=lambda t: t.amount.shop.amount).gateway
+        when = refund.created_at or order.processed_at
+        class_ref, department = mapping.dimensions_for(order)
+        documents.append(
+            Document(
+                class_ref=class_ref,
+                department=department,
+                entity="RefundReceipt",
+                source_type="refund",
+                source_id=refund.id,
+                order_id=order.id,
+                source_name=f"{order.name} refund {number}",
+                doc_number=doc_number("R", f"{order.name}-{number}"),
+                txn_date=local_date(when, mapping.timezone),
+                currency=order.currency,
+                customer=mapping.customer,
+                deposit_to=mapping.clearing_for(gateway),
+                lines=tuple(lines),
+                total_tax=cents(tax),
+                total=amount,
+                private_note=f"Shopify refund {refund.id} of order {order.name} ({order.id}); via {gateway}. "
+                "Written by ShopQB.",
+                rounding=rounding,
+            )
+        )
+    return documents
