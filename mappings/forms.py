@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -47,7 +47,15 @@ def _chosen(value: str, objects: list[QBOObject], create: dict[str, Any]) -> dic
     return {"qbo_id": found.id, "qbo_name": found.name, "create_spec": {}}
 
 
-class WhatToSyncForm(forms.ModelForm):
+if TYPE_CHECKING:
+    # django-stubs makes ModelForm generic over its model; Django's own class is not
+    # subscriptable at run time.
+    _SyncSettingsForm = forms.ModelForm[SyncSettings]
+else:
+    _SyncSettingsForm = forms.ModelForm
+
+
+class WhatToSyncForm(_SyncSettingsForm):
     class Meta:
         model = SyncSettings
         fields = [
@@ -298,8 +306,12 @@ class FiltersForm(forms.Form):
         self, *args: Any, locations: list[DimensionMapping], channels: list[DimensionMapping], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["only_location_ids"].choices = [(r.shopify_id, r.name) for r in locations]  # type: ignore[attr-defined]
-        self.fields["only_channels"].choices = [(r.shopify_id, r.name) for r in channels]  # type: ignore[attr-defined]
+        cast(forms.MultipleChoiceField, self.fields["only_location_ids"]).choices = [
+            (r.shopify_id, r.name) for r in locations
+        ]
+        cast(forms.MultipleChoiceField, self.fields["only_channels"]).choices = [
+            (r.shopify_id, r.name) for r in channels
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

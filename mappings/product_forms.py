@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from mappings.catalog import Catalog, QBOObject
-from mappings.products import InventoryChoice
+from mappings.product_items import InventoryChoice
 
 ASSET_TYPES = ("Other Current Asset",)
 COGS_TYPES = ("Cost of Goods Sold",)

@@ -1,5 +1,6 @@
 """django-q2 entry points for the merchant's mapping: small, they take a shop id and call
-mappings/products.py. They may run twice (discovery is an upsert, matching skips mapped rows).
+mappings/product_discovery.py and product_matching.py. They may run twice (discovery is an
+upsert, matching skips mapped rows).
 
 They are queued by name: rename one only with an alias left at the old path.
 """
@@ -11,7 +12,7 @@ from typing import Any
 
 from accounts import clients, tokens
 from accounts.models import Shop
-from mappings import products
+from mappings import product_discovery, product_matching, products
 from mappings.models import ProductMapping
 from shopqb_app.integrations.shopify.errors import ShopifyError
 
@@ -28,8 +29,8 @@ def products_find(shop_id: int) -> dict[str, Any]:
         return {"error": "the app is not installed in this shop"}
     try:
         catalog = products.products_catalog(shop=shop, fresh=True)
-        found = products.products_discover(shop=shop, shopify=clients.shopify_client(shop))
-        matched = products.products_auto_match(shop=shop, catalog=catalog)
+        found = product_discovery.products_discover(shop=shop, shopify=clients.shopify_client(shop))
+        matched = product_matching.products_auto_match(shop=shop, catalog=catalog)
     except EXPECTED as exc:
         log.info("finding products for shop %s stopped: %s", shop_id, exc)
         return {"error": str(exc)}
@@ -48,7 +49,9 @@ def products_refresh(shop_id: int) -> dict[str, Any]:
         log.info("products of shop %s refreshed without matching: %s", shop_id, exc)
         catalog = None
     try:
-        found = products.products_refresh(shop=shop, shopify=clients.shopify_client(shop), since=None, catalog=catalog)
+        found = product_discovery.products_refresh(
+            shop=shop, shopify=clients.shopify_client(shop), since=None, catalog=catalog
+        )
     except EXPECTED as exc:
         log.info("refreshing products for shop %s stopped: %s", shop_id, exc)
         return {"error": str(exc)}

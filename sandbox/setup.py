@@ -9,7 +9,7 @@ from typing import Any
 
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection, Shop
-from mappings import discovery
+from mappings import discovery, go_live, proposals
 from mappings import services as mapping_services
 from mappings.catalog import catalog_read
 from mappings.models import SetupStep, SyncSettings
@@ -27,7 +27,7 @@ def setup_as_proposed(shop: Shop, *, start_date: date = date(2000, 1, 1)) -> dic
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
     mapping_services.settings_save(shop=shop, values={"start_date": start_date}, by=BY, section=SetupStep.WHAT_TO_SYNC)
     scan = discovery.setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog)
-    mapping_services.setup_accept_proposals(shop=shop, catalog=catalog, by=BY, start_date=start_date)
+    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by=BY, start_date=start_date)
     previewed = 0
     for gid in dict.fromkeys(scan.samples.values()):
         preview = order_preview(shop=shop, order_gid=gid)
@@ -36,5 +36,5 @@ def setup_as_proposed(shop: Shop, *, start_date: date = date(2000, 1, 1)) -> dic
         previewed += 1
     if previewed:
         mapping_services.step_done(shop=shop, step=SetupStep.PREVIEW)
-    created = mapping_services.setup_go_live(shop=shop, qb=qb, by=BY)
+    created = go_live.setup_go_live(shop=shop, qb=qb, by=BY)
     return {"live": True, "orders_scanned": scan.orders, "previewed": previewed, "created": len(created)}

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts.auth import shop_required
+from accounts.auth import ShopRequest, shop_required
 from accounts.clients import shopify_client
 from accounts.tokens import TokenRefreshFailed, TokenRevoked
-from mappings import products, services
+from mappings import product_discovery, product_items, product_listing, product_matching, products, services
 from mappings.catalog import Catalog
 from mappings.models import ProductMapping, SetupStep
 from mappings.product_forms import CreateMissingForm, ItemChoiceForm
@@ -27,9 +27,9 @@ UPSTREAM_ERRORS = (products.ProductsError, ShopifyError, QBOError, TokenRevoked,
 BULK_ACTIONS = {"create": "Create the missing items in QuickBooks", "map_all": "Map all unmatched to one item"}
 
 
-def _who(request: HttpRequest) -> str:
-    claims = getattr(request, "session_claims", None)
-    return f"Shopify staff {claims.user_id}" if claims and claims.user_id else "Shopify staff"
+def _who(request: ShopRequest) -> str:
+    claims = request.session_claims
+    return f"Shopify staff {claims.user_id}" if claims.user_id else "Shopify staff"
 
 
 SAVED = {
@@ -55,15 +55,15 @@ def _back(params: QueryDict, saved: str) -> str:
     return reverse("mappings:products") + f"?saved={saved}" + (f"&{state}" if state else "")
 
 
-def _page(request: HttpRequest, template: str, status: int = 200, **context: Any) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def _page(request: ShopRequest, template: str, status: int = 200, **context: Any) -> HttpResponse:
+    shop = request.shop
     rules = services.settings_for(shop=shop)
     back = request.POST.get("back") or request.GET.get("back", "")
     context.update(shop=shop, rules=rules, step_label=SetupStep.PRODUCTS.label, back=back)
     return render(request, template, context, status=status)
 
 
-def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _unavailable(request: ShopRequest, exc: Exception) -> HttpResponse:
     if request.method == "POST":
         return JsonResponse({"error": str(exc)}, status=409)
     return _page(request, "mappings/unavailable.html", message=str(exc))
@@ -71,8 +71,8 @@ def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-def products_page(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def products_page(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
     action = request.POST.get("action")
     if action == "done":
         services.step_done(shop=shop, step=SetupStep.PRODUCTS)
@@ -85,25 +85,25 @@ def products_page(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "mappings/products.html",
-        listing=products.products_listing(
+        listing=product_listing.products_listing(
             shop=shop, q=params.get("q", ""), show=params.get("show", ""), page=params.get("page")
         ),
-        counts=products.products_counts(shop=shop),
-        finding=products.products_find_status(shop=shop, task_id=params.get("finding", "")),
+        counts=product_listing.products_counts(shop=shop),
+        finding=product_discovery.products_find_status(shop=shop, task_id=params.get("finding", "")),
         found=_number(params.get("found")),
         matched=_number(params.get("matched")),
         saved=SAVED.get(params.get("saved", ""), ""),
         here=_list_state(params),
-        show_choices=products.SHOW_CHOICES,
+        show_choices=product_listing.SHOW_CHOICES,
     )
 
 
-def _find(request: HttpRequest) -> JsonResponse:
+def _find(request: ShopRequest) -> JsonResponse:
     """The "Find products" button: at once for a small shop; a big one continues in the background."""
-    shop = request.shop  # type: ignore[attr-defined]
+    shop = request.shop
     try:
         catalog = products.products_catalog(shop=shop)
-        started = products.products_find(shop=shop, shopify=shopify_client(shop), catalog=catalog)
+        started = product_discovery.products_find(shop=shop, shopify=shopify_client(shop), catalog=catalog)
     except UPSTREAM_ERRORS as exc:
         return JsonResponse({"error": str(exc)}, status=409)
     found = f"finding={started.task_id}" if started.task_id else f"found={started.discovered.seen}"
@@ -117,9 +117,9 @@ def _number(value: str | None) -> int | None:
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-def products_bulk(request: HttpRequest) -> HttpResponse:
+def products_bulk(request: ShopRequest) -> HttpResponse:
     """The two bulk actions: create an item for every unmatched variant, or map them all to one."""
-    shop = request.shop  # type: ignore[attr-defined]
+    shop = request.shop
     action = request.POST.get("action") or request.GET.get("action", "create")
     if action not in BULK_ACTIONS:
         raise Http404("no such action")
@@ -132,7 +132,7 @@ def products_bulk(request: HttpRequest) -> HttpResponse:
     form = ItemChoiceForm(request.POST or None, catalog=catalog)
     if request.method == "POST" and form.is_valid():
         item = form.cleaned_data["item"]
-        products.products_map_unmatched_to(shop=shop, item_id=item.id, item_name=item.name, by=_who(request))
+        product_matching.products_map_unmatched_to(shop=shop, item_id=item.id, item_name=item.name, by=_who(request))
         return JsonResponse({"next": _back(request.POST, "map_all")})
     q = request.GET.get("q", "")
     return _page(
@@ -143,20 +143,20 @@ def products_bulk(request: HttpRequest) -> HttpResponse:
         title=BULK_ACTIONS[action],
         form=form,
         q=q,
-        items=products.items_search(catalog=catalog, q=q),
-        counts=products.products_counts(shop=shop),
+        items=product_listing.items_search(catalog=catalog, q=q),
+        counts=product_listing.products_counts(shop=shop),
     )
 
 
-def _bulk_create(request: HttpRequest, catalog: Catalog) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def _bulk_create(request: ShopRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop
     rules = services.settings_for(shop=shop)
     form = CreateMissingForm(request.POST or None, catalog=catalog, start_date=rules.start_date)
     form_errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         inventory = form.inventory
         try:
-            products.products_create_missing(
+            product_items.products_create_missing(
                 shop=shop,
                 catalog=catalog,
                 by=_who(request),
@@ -177,16 +177,16 @@ def _bulk_create(request: HttpRequest, catalog: Catalog) -> HttpResponse:
         title=BULK_ACTIONS["create"],
         form=form,
         form_errors=form_errors,
-        counts=products.products_counts(shop=shop),
-        income=products.income_account_label(shop=shop),
+        counts=product_listing.products_counts(shop=shop),
+        income=product_listing.income_account_label(shop=shop),
     )
 
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-def product_map(request: HttpRequest, pk: int) -> HttpResponse:
+def product_map(request: ShopRequest, pk: int) -> HttpResponse:
     """One variant's item: search the company's items and choose one, create one, or none."""
-    shop = request.shop  # type: ignore[attr-defined]
+    shop = request.shop
     row = get_object_or_404(ProductMapping, shop=shop, pk=pk)
     try:
         catalog = products.products_catalog(shop=shop)
@@ -196,7 +196,7 @@ def product_map(request: HttpRequest, pk: int) -> HttpResponse:
             _map_otherwise(request, row, catalog, action)
             return JsonResponse({"next": _back(request.POST, "map")})
         if request.method == "POST" and form.is_valid():
-            products.product_map(shop=shop, pk=row.pk, item=form.cleaned_data["item"], by=_who(request))
+            product_matching.product_map(shop=shop, pk=row.pk, item=form.cleaned_data["item"], by=_who(request))
             return JsonResponse({"next": _back(request.POST, "map")})
     except UPSTREAM_ERRORS as exc:
         return _unavailable(request, exc)
@@ -208,16 +208,16 @@ def product_map(request: HttpRequest, pk: int) -> HttpResponse:
         row=row,
         form=form,
         q=q,
-        items=products.items_search(catalog=catalog, q=q, like=row.title),
+        items=product_listing.items_search(catalog=catalog, q=q, like=row.title),
     )
 
 
-def _map_otherwise(request: HttpRequest, row: ProductMapping, catalog: Catalog, action: str) -> None:
-    shop, by = request.shop, _who(request)  # type: ignore[attr-defined]
+def _map_otherwise(request: ShopRequest, row: ProductMapping, catalog: Catalog, action: str) -> None:
+    shop, by = request.shop, _who(request)
     if row.qbo_item_id or row.create_spec or action == "unmap":
-        products.product_map(shop=shop, pk=row.pk, item=None, by=by)
+        product_matching.product_map(shop=shop, pk=row.pk, item=None, by=by)
     if action == "unmap":
         return
     rules = services.settings_for(shop=shop)
     qb = products.quickbooks_for(shop=shop) if rules.is_live else None
-    products.products_create_missing(shop=shop, catalog=catalog, by=by, pks=[row.pk], qb=qb)
+    product_items.products_create_missing(shop=shop, catalog=catalog, by=by, pks=[row.pk], qb=qb)

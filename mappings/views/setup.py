@@ -6,19 +6,21 @@ entered."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.auth import shop_required
+from accounts.auth import ShopRequest, shop_required
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection, Shop
-from mappings import discovery, forms, services
+from mappings import discovery, forms, go_live, proposals, services
 from mappings.catalog import Catalog, catalog_read
-from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping, MappingChange, SetupStep, TaxMapping
+from mappings.history import history_entries
+from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping, SetupStep, TaxMapping
 from mappings.progress import setup_steps
 from shopqb_app.integrations.quickbooks.errors import QBOError
 from shopqb_app.integrations.shopify.errors import ShopifyError
@@ -28,9 +30,9 @@ class NotConnected(Exception):
     pass
 
 
-def _who(request: HttpRequest) -> str:
-    claims = getattr(request, "session_claims", None)
-    return f"Shopify staff {claims.user_id}" if claims and claims.user_id else "Shopify staff"
+def _who(request: ShopRequest) -> str:
+    claims = request.session_claims
+    return f"Shopify staff {claims.user_id}" if claims.user_id else "Shopify staff"
 
 
 def _catalog(shop: Shop, *, fresh: bool = False) -> Catalog:
@@ -40,56 +42,62 @@ def _catalog(shop: Shop, *, fresh: bool = False) -> Catalog:
     return catalog_read(shop=shop, qb=qbo_client(connection), fresh=fresh)
 
 
-def _page(request: HttpRequest, template: str, step: SetupStep, status: int = 200, **context: Any) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def _page(request: ShopRequest, template: str, step: SetupStep, status: int = 200, **context: Any) -> HttpResponse:
+    shop = request.shop
     context.update(shop=shop, rules=services.settings_for(shop=shop), step=step, step_label=step.label)
     return render(request, template, context, status=status)
 
 
-def _saved(request: HttpRequest, step: SetupStep) -> JsonResponse:
-    services.step_done(shop=request.shop, step=step)  # type: ignore[attr-defined]
+def _saved(request: ShopRequest, step: SetupStep) -> JsonResponse:
+    services.step_done(shop=request.shop, step=step)
     return JsonResponse({"next": reverse("mappings:setup") + f"?saved={step.value}"})
 
 
-def _with_catalog(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Pages whose choices come from QuickBooks: say so plainly when it cannot be read."""
+CatalogView = Callable[[ShopRequest, Catalog], HttpResponse]
 
-    def wrapper(request: HttpRequest) -> HttpResponse:
-        try:
-            return view(request, _catalog(request.shop))  # type: ignore[attr-defined]
-        except (NotConnected, QBOError) as exc:
-            message = str(exc) if isinstance(exc, NotConnected) else f"QuickBooks could not be read: {exc}"
-            status = 409 if request.method == "POST" else 200
-            return _page(request, "mappings/unavailable.html", SetupStep.CONNECT, status=status, message=message)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+def _with_catalog(step: SetupStep) -> Callable[[CatalogView], Callable[[ShopRequest], HttpResponse]]:
+    """Pages whose choices come from QuickBooks: when it cannot be read, the step's own page says
+    so plainly (under the step's heading, so the merchant knows which step it was)."""
+
+    def decorate(view: CatalogView) -> Callable[[ShopRequest], HttpResponse]:
+        @wraps(view)
+        def wrapper(request: ShopRequest) -> HttpResponse:
+            try:
+                return view(request, _catalog(request.shop))
+            except (NotConnected, QBOError) as exc:
+                message = str(exc) if isinstance(exc, NotConnected) else f"QuickBooks could not be read: {exc}"
+                status = 409 if request.method == "POST" else 200
+                return _page(request, "mappings/unavailable.html", step, status=status, message=message)
+
+        return wrapper
+
+    return decorate
 
 
 @require_http_methods(["GET"])
 @shop_required
-def overview(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def overview(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
     saved = SetupStep(request.GET["saved"]).label if request.GET.get("saved") in SetupStep.values else ""
     return _page(
         request,
         "mappings/overview.html",
         SetupStep.CONNECT,
         steps=setup_steps(shop=shop),
-        missing=services.setup_missing(shop=shop),
+        missing=go_live.setup_missing(shop=shop),
         saved=f"Saved: {saved}." if saved else "",
     )
 
 
 @require_POST
 @shop_required
-def scan(request: HttpRequest) -> HttpResponse:
+def scan(request: ShopRequest) -> HttpResponse:
     """Read the shop's orders for gateways, tax rates, locations and channels to map."""
-    shop = request.shop  # type: ignore[attr-defined]
+    shop = request.shop
     try:
         catalog = _catalog(shop)
-        services.mapping_propose(shop=shop, catalog=catalog)
+        proposals.mapping_propose(shop=shop, catalog=catalog)
         result = discovery.setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog)
     except (NotConnected, QBOError, ShopifyError) as exc:
         return JsonResponse({"error": str(exc)}, status=409)
@@ -98,9 +106,9 @@ def scan(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-@_with_catalog
-def what_to_sync(request: HttpRequest, catalog: Catalog) -> HttpResponse:  # noqa: ARG001
-    shop = request.shop  # type: ignore[attr-defined]
+@_with_catalog(SetupStep.WHAT_TO_SYNC)
+def what_to_sync(request: ShopRequest, catalog: Catalog) -> HttpResponse:  # noqa: ARG001
+    shop = request.shop
     rules = services.settings_for(shop=shop)
     form = forms.WhatToSyncForm(request.POST or None, instance=rules)
     if request.method == "POST" and form.is_valid():
@@ -112,10 +120,10 @@ def what_to_sync(request: HttpRequest, catalog: Catalog) -> HttpResponse:  # noq
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-@_with_catalog
-def accounts(request: HttpRequest, catalog: Catalog) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
-    services.mapping_propose(shop=shop, catalog=catalog)
+@_with_catalog(SetupStep.ACCOUNTS)
+def accounts(request: ShopRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop
+    proposals.mapping_propose(shop=shop, catalog=catalog)
     mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
     form = forms.AccountsForm(request.POST or None, catalog=catalog, mapped=mapped)
     if request.method == "POST" and form.is_valid():
@@ -136,10 +144,10 @@ def accounts(request: HttpRequest, catalog: Catalog) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-@_with_catalog
-def gateways(request: HttpRequest, catalog: Catalog) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
-    services.mapping_propose(shop=shop, catalog=catalog)
+@_with_catalog(SetupStep.GATEWAYS)
+def gateways(request: ShopRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop
+    proposals.mapping_propose(shop=shop, catalog=catalog)
     rows = list(GatewayMapping.objects.filter(shop=shop))
     form = forms.GatewaysForm(request.POST or None, catalog=catalog, gateways=rows)
     if request.method == "POST" and form.is_valid():
@@ -159,9 +167,9 @@ def gateways(request: HttpRequest, catalog: Catalog) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-@_with_catalog
-def taxes(request: HttpRequest, catalog: Catalog) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+@_with_catalog(SetupStep.TAXES)
+def taxes(request: ShopRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop
     mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
     form = forms.TaxCodesForm(request.POST or None, catalog=catalog, mapped=mapped)
     if request.method == "POST" and form.is_valid():
@@ -182,9 +190,9 @@ def taxes(request: HttpRequest, catalog: Catalog) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-@_with_catalog
-def locations(request: HttpRequest, catalog: Catalog) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+@_with_catalog(SetupStep.LOCATIONS)
+def locations(request: ShopRequest, catalog: Catalog) -> HttpResponse:
+    shop = request.shop
     rows = list(DimensionMapping.objects.filter(shop=shop))
     form = forms.DimensionsForm(request.POST or None, catalog=catalog, rows=rows)
     if request.method == "POST" and form.is_valid():
@@ -204,8 +212,8 @@ def locations(request: HttpRequest, catalog: Catalog) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @shop_required
-def filters(request: HttpRequest) -> HttpResponse:
-    shop = request.shop  # type: ignore[attr-defined]
+def filters(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
     rules = services.settings_for(shop=shop)
     rows = DimensionMapping.objects.filter(shop=shop)
     initial = {f: getattr(rules, f) for f in services.FILTER_FIELDS}
@@ -233,6 +241,6 @@ def filters(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @shop_required
-def history(request: HttpRequest) -> HttpResponse:
-    changes = MappingChange.objects.filter(shop=request.shop)[:100]  # type: ignore[attr-defined]
-    return _page(request, "mappings/history.html", SetupStep.CONNECT, changes=changes, title="Changes")
+def history(request: ShopRequest) -> HttpResponse:
+    entries = history_entries(shop=request.shop)
+    return _page(request, "mappings/history.html", SetupStep.CONNECT, entries=entries, title="Changes")

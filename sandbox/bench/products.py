@@ -116,7 +116,7 @@ def _explain(shop) -> list[str]:  # type: ignore[no-untyped-def]
     """PostgreSQL's plan for the page's rows query (the first page, unmatched first)."""
     from django.db import connection
 
-    from mappings.products import products_listing
+    from mappings.product_listing import products_listing
 
     listing = products_listing(shop=shop)
     query = listing.page.paginator.object_list[:50]
@@ -135,7 +135,8 @@ def child(variants: int, runs: int, explain: bool) -> dict[str, object]:
     from django.db import connection
 
     from mappings.models import AccountRole, AccountRoleMapping, ProductMapping
-    from mappings.products import products_auto_match, products_create_missing
+    from mappings.product_items import products_create_missing
+    from mappings.product_matching import products_auto_match
 
     settings.SHOPIFY_API_KEY, settings.SHOPIFY_API_SECRET = API_KEY, API_SECRET
     settings.ALLOWED_HOSTS = ["testserver"]

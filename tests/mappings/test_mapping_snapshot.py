@@ -6,8 +6,8 @@ snapshot refuses up front and says which roles the merchant still has to map.
 
 import pytest
 
-from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, SyncSettings
-from mappings.services import MappingIncomplete, mapping_snapshot
+from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, ProductMapping, SyncSettings
+from mappings.snapshot import MappingIncomplete, mapping_snapshot
 from syncing.ledger import Ref
 from tests.accounts.factories import make_connection
 
@@ -88,3 +88,41 @@ def test_a_complete_mapping_gives_the_ledger_each_roles_object_and_the_books_set
     assert snapshot.clearing_accounts["paypal"] == Ref("70", "PayPal Clearing")
     assert snapshot.bank_account is None and snapshot.fees_account is None
     assert (snapshot.timezone, snapshot.country, snapshot.doc_number_prefix) == ("Europe/London", "GB", "WEB")
+
+
+def variant(shop, n: int, title: str, sku: str = "", **fields) -> ProductMapping:
+    return ProductMapping.objects.create(
+        shop=shop, variant_gid=f"gid://shopify/ProductVariant/{n}", title=title, sku=sku, **fields
+    )
+
+
+def test_the_preview_books_a_product_to_the_item_go_live_will_create_for_it(shop_a, shop_b):
+    map_roles(shop_a, NEEDED)
+    mug = variant(shop_a, 1, "Mug", "MUG-1", qbo_item_id="40", qbo_item_name="Mugs", matched_by="sku")
+    tote = variant(
+        shop_a,
+        2,
+        "Canvas Tote",
+        "TOTE-1",
+        matched_by=ProductMapping.MatchedBy.CREATED,
+        create_spec={"Name": "Canvas Tote", "Type": "NonInventory", "Sku": "TOTE-1"},
+    )
+    poster = variant(shop_a, 3, "Poster", "POSTER-1")
+    # Another shop's item to create is not this shop's.
+    variant(shop_b, 4, "Canvas Tote", "TOTE-1", matched_by="created", create_spec={"Name": "B's Tote"})
+
+    connection = make_connection(shop_a)
+
+    preview = mapping_snapshot(shop=shop_a, connection=connection, planned=True)
+
+    planned_tote = Ref("", "Canvas Tote (created at go-live)")
+    assert preview.items_by_variant == {mug.variant_gid: Ref("40", "Mugs"), tote.variant_gid: planned_tote}
+    assert preview.items_by_sku == {"MUG-1": Ref("40", "Mugs"), "TOTE-1": planned_tote}
+    assert preview.item_for(tote.variant_gid, "TOTE-1") == planned_tote
+    assert preview.item_for(poster.variant_gid, "POSTER-1") == preview.sales_item
+
+    # What the sync books with never names an item that does not exist in QuickBooks yet.
+    books = mapping_snapshot(shop=shop_a, connection=connection)
+    assert books.items_by_variant == {mug.variant_gid: Ref("40", "Mugs")}
+    assert books.items_by_sku == {"MUG-1": Ref("40", "Mugs")}
+    assert books.item_for(tote.variant_gid, "TOTE-1") == books.sales_item

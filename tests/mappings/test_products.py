@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mappings import products
+from mappings import product_discovery, product_items, product_listing, product_matching, products
 from mappings.catalog import Catalog, QBOObject, catalog_forget
 from mappings.models import AccountRole, AccountRoleMapping, MappingChange, ProductMapping, SyncSettings
 from sandbox.runner import start_sandboxes
@@ -118,7 +118,7 @@ def test_discovery_reads_every_variant_page_by_page_and_keeps_what_was_mapped(co
     add_product(client, "Poster", [{"sku": ""}])
     monkeypatch.setattr(shopify_products, "PAGE_SIZE", 2)  # three pages for four variants
 
-    first = products.products_discover(shop=shop, shopify=client)
+    first = product_discovery.products_discover(shop=shop, shopify=client)
 
     assert (first.seen, first.new) == (4, 4)
     titles = sorted(ProductMapping.objects.filter(shop=shop).values_list("title", "sku"))
@@ -130,9 +130,9 @@ def test_discovery_reads_every_variant_page_by_page_and_keeps_what_was_mapped(co
     ]
     tote = ProductMapping.objects.get(shop=shop, sku="TOTE-1")
     assert tote.variant_gid.startswith("gid://shopify/ProductVariant/") and tote.product_gid
-    products.product_map(shop=shop, pk=tote.pk, item=QBOObject("7", "Tote bags"), by="tester")
+    product_matching.product_map(shop=shop, pk=tote.pk, item=QBOObject("7", "Tote bags"), by="tester")
 
-    again = products.products_discover(shop=shop, shopify=client)
+    again = product_discovery.products_discover(shop=shop, shopify=client)
 
     assert (again.seen, again.new) == (4, 0)
     tote.refresh_from_db()
@@ -146,7 +146,7 @@ def test_refresh_fetches_only_what_changed_and_matches_the_new_variant(connected
     add_product(client, "Enamel Mug", [{"sku": "MUG-01"}])
     add_product(client, "Wool Socks", [{"sku": "SOCKS-3"}])
     discovered_at = emulator.store.now()
-    products.products_discover(shop=shop, shopify=client)
+    product_discovery.products_discover(shop=shop, shopify=client)
     emulator.store.advance_clock(3600)  # an hour later, well past the refresh's overlap
     add_product(client, "Linen Apron", [{"sku": "APRON-01"}])
     with emulator.store.lock:  # the merchant renames the mug in Shopify: its variant stays as it was
@@ -156,7 +156,7 @@ def test_refresh_fetches_only_what_changed_and_matches_the_new_variant(connected
         emulator.store.put(mug)
     catalog = Catalog(items=(QBOObject("31", "Aprons", "NonInventory", sku="APRON-01"),))
 
-    found = products.products_refresh(
+    found = product_discovery.products_refresh(
         shop=shop, shopify=client, since=discovered_at + timedelta(minutes=30), catalog=catalog
     )
 
@@ -165,9 +165,9 @@ def test_refresh_fetches_only_what_changed_and_matches_the_new_variant(connected
     assert rows["MUG-01"].title == "Camp Mug" and rows["MUG-01"].shopify_updated_at > discovered_at
     assert (rows["APRON-01"].qbo_item_id, rows["APRON-01"].matched_by) == ("31", MatchedBy.SKU)
     # Without a moment given, the refresh starts from the newest change already seen.
-    assert products.products_refresh(shop=shop, shopify=client, since=None).new == 0
+    assert product_discovery.products_refresh(shop=shop, shopify=client, since=None).new == 0
     later = emulator.store.now() + timedelta(hours=1)
-    assert products.products_refresh(shop=shop, shopify=client, since=later).seen == 0
+    assert product_discovery.products_refresh(shop=shop, shopify=client, since=later).seen == 0
 
 
 def test_the_refresh_task_skips_a_shop_that_never_looked_at_its_products(shop_a):
@@ -200,7 +200,7 @@ def test_auto_match_goes_by_sku_then_by_name_and_leaves_the_rest(shop_a):
     by_name = row(shop_a, "canvas tote", "")
     other = row(_other_shop(), "Canvas Tote", "")
 
-    matched = products.products_auto_match(shop=shop_a, catalog=catalog)
+    matched = product_matching.products_auto_match(shop=shop_a, catalog=catalog)
 
     assert (matched.by_sku, matched.by_name, matched.unmatched) == (2, 2, 2)
     got = {r.pk: (r.qbo_item_id, r.matched_by) for r in ProductMapping.objects.all()}
@@ -213,13 +213,13 @@ def test_auto_match_goes_by_sku_then_by_name_and_leaves_the_rest(shop_a):
     assert got[by_name.pk] == ("2", MatchedBy.NAME)
     assert got[other.pk] == ("", MatchedBy.NONE)
     change = MappingChange.objects.get(shop=shop_a)
-    assert change.section == "products" and change.changed_by == products.BY_AUTO_MATCH
+    assert change.section == "products" and change.changed_by == product_matching.BY_AUTO_MATCH
     assert change.before == {"unmatched": 6}
     assert change.after["unmatched"] == 2 and change.after["matched_by_sku"] == 2
     assert sorted(change.after["variants"]) == sorted(
         [beanie.variant_gid, tote.variant_gid, socks.variant_gid, by_name.variant_gid]
     )
-    again = products.products_auto_match(shop=shop_a, catalog=catalog)
+    again = product_matching.products_auto_match(shop=shop_a, catalog=catalog)
     assert again.total == 0 and MappingChange.objects.filter(shop=shop_a).count() == 1
 
 
@@ -236,7 +236,7 @@ def test_a_big_auto_match_records_counts_and_the_first_variants_only(shop_a):
         for i in range(300)
     )
 
-    matched = products.products_auto_match(shop=shop_a, catalog=Catalog(items=items))
+    matched = product_matching.products_auto_match(shop=shop_a, catalog=Catalog(items=items))
 
     assert matched.by_sku == 300
     change = MappingChange.objects.get(shop=shop_a)
@@ -252,9 +252,9 @@ def test_auto_match_against_the_quickbooks_emulator_reads_item_skus(connected, e
     client = shopify_for(shop)
     add_product(client, "Classic Tee", [{"sku": "TSHIRT-CLASSIC"}])
     add_product(client, "coffee mug", [{"sku": "MUG-OTHER"}])
-    products.products_discover(shop=shop, shopify=client)
+    product_discovery.products_discover(shop=shop, shopify=client)
 
-    matched = products.products_auto_match(shop=shop, catalog=products.products_catalog(shop=shop, fresh=True))
+    matched = product_matching.products_auto_match(shop=shop, catalog=products.products_catalog(shop=shop, fresh=True))
 
     assert (matched.by_sku, matched.by_name) == (1, 1)
     got = dict(ProductMapping.objects.filter(shop=shop).values_list("sku", "qbo_item_name"))
@@ -294,7 +294,7 @@ def test_the_page_shows_unmatched_first_fifty_a_page(client, listed):
 
     assert response.status_code == 200
     rows = response.context["listing"].rows
-    assert len(rows) == products.PAGE_SIZE
+    assert len(rows) == product_listing.PAGE_SIZE
     assert all(r.status == MatchedBy.NONE for r in rows)
     assert [r.title for r in rows[:3]] == ["Blue Wool Hat", "Product 001", "Product 003"]
     counts = response.context["counts"]
@@ -336,9 +336,9 @@ def discovered(connected, emulators):
     add_product(client, "Fountain Pen", [{"sku": "PEN-01", "quantity": -2}])
     add_product(client, "E-book", [{"sku": "", "tracked": False}])
     add_product(client, "Classic Tee", [{"sku": "TSHIRT-CLASSIC"}])
-    products.products_discover(shop=shop, shopify=client)
-    products.products_auto_match(shop=shop, catalog=products.products_catalog(shop=shop, fresh=True))
-    assert products.products_counts(shop=shop).unmatched == 3
+    product_discovery.products_discover(shop=shop, shopify=client)
+    product_matching.products_auto_match(shop=shop, catalog=products.products_catalog(shop=shop, fresh=True))
+    assert product_listing.products_counts(shop=shop).unmatched == 3
     return shop
 
 
@@ -366,19 +366,19 @@ def test_creating_the_missing_items_before_go_live_writes_nothing_to_quickbooks(
         "Sku": "POSTER-01",
         "IncomeAccountRef": {"value": income.id, "name": income.name},
     }
-    assert products.products_counts(shop=shop).unmatched == 0
+    assert product_listing.products_counts(shop=shop).unmatched == 0
     listing = page(client, shop, id_token=app_token(emulators.info, shop.domain))
     assert b"To create at go-live" in listing.content
 
-    made = products.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop))
+    made = product_items.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop))
 
     assert made == 3 and qbo_count(shop) == items_before + 3
     poster = ProductMapping.objects.get(shop=shop, sku="POSTER-01")
     assert poster.create_spec == {} and poster.qbo_item_name == "Trail Map Poster" and poster.qbo_item_id
-    assert products.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop)) == 0
+    assert product_items.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop)) == 0
     # A run that created the item but died before saving: the item is found by name, not made twice.
     ProductMapping.objects.filter(pk=poster.pk).update(qbo_item_id="", create_spec={"Name": "Trail Map Poster"})
-    assert products.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop)) == 1
+    assert product_items.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop)) == 1
     assert qbo_count(shop) == items_before + 3
     poster.refresh_from_db()
     assert poster.qbo_item_id and poster.create_spec == {}
@@ -417,7 +417,7 @@ def test_inventory_items_start_with_shopifys_quantity_cost_and_the_chosen_accoun
     assert specs["PEN-01"]["QtyOnHand"] == "0"  # oversold in Shopify: opens at zero
     assert specs[""]["Type"] == "NonInventory"  # Shopify does not track the e-book's stock
 
-    products.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop))
+    product_items.products_materialize(shop=shop, qb=products.quickbooks_for(shop=shop))
 
     poster = ProductMapping.objects.get(shop=shop, sku="POSTER-01")
     item = products.quickbooks_for(shop=shop).query(f"select * from Item where Id = '{poster.qbo_item_id}'")
@@ -531,11 +531,11 @@ def test_one_variant_is_mapped_unmapped_or_given_its_own_item(client, discovered
 def test_new_item_names_are_unique_and_fit_quickbooks(shop_a):
     taken = {"trail map poster", "pen"}
     long = "A" * 120
-    assert products._item_name("Trail Map Poster", "POSTER-01", taken) == "Trail Map Poster (POSTER-01)"
-    assert products._item_name("Trail Map Poster", "", taken) == "Trail Map Poster 2"
-    assert products._item_name("Pen: blue", "", taken) == "Pen- blue"
-    assert products._item_name(long, "", taken) == "A" * 100
-    second = products._item_name(long, "", taken)
+    assert product_items._item_name("Trail Map Poster", "POSTER-01", taken) == "Trail Map Poster (POSTER-01)"
+    assert product_items._item_name("Trail Map Poster", "", taken) == "Trail Map Poster 2"
+    assert product_items._item_name("Pen: blue", "", taken) == "Pen- blue"
+    assert product_items._item_name(long, "", taken) == "A" * 100
+    second = product_items._item_name(long, "", taken)
     assert second == "A" * 98 + " 2" and len(second) == 100
 
 
@@ -634,17 +634,19 @@ def test_the_items_to_create_use_only_fields_of_intuits_item_schema():
 
     xsd = load_types(reference.require(*XSD_FILES))
     fields = all_fields(xsd, "Item")
-    inventory = products.InventoryChoice(QBOObject("81", "Inventory Asset"), QBOObject("80", "COGS"), date(2025, 1, 31))
+    inventory = product_items.InventoryChoice(
+        QBOObject("81", "Inventory Asset"), QBOObject("80", "COGS"), date(2025, 1, 31)
+    )
     stock = shopify_products.Stock(quantity=3, tracked=True, unit_cost=Decimal("1.25"))
     income = {"value": "79", "name": "Sales of Product Income"}
     for spec in (
-        products._create_spec("Pen", "PEN-1", income, set(), None, None),
-        products._create_spec("Pen", "PEN-1", income, set(), stock, inventory),
+        product_items._create_spec("Pen", "PEN-1", income, set(), None, None),
+        product_items._create_spec("Pen", "PEN-1", income, set(), stock, inventory),
     ):
         assert set(spec) <= set(fields), set(spec) - set(fields)
         assert spec["Type"] in enum_values(xsd, "ItemTypeEnum")
         assert {k for k in spec if k.endswith("Ref")} <= {k for k, (t, _) in fields.items() if t == "ReferenceType"}
-        assert len(spec["Name"]) <= products.NAME_LIMIT
+        assert len(spec["Name"]) <= product_items.NAME_LIMIT
 
 
 def test_a_choice_made_while_matching_ran_is_kept(shop_a):
@@ -653,10 +655,10 @@ def test_a_choice_made_while_matching_ran_is_kept(shop_a):
     hat = row(shop_a, "Hat", "HAT-1")
     scarf = row(shop_a, "Scarf", "SCARF-1")
     choices = {hat.pk: (QBOObject("1", "Hats"), MatchedBy.SKU), scarf.pk: (QBOObject("2", "Scarves"), MatchedBy.SKU)}
-    products.product_map(shop=shop_a, pk=hat.pk, item=QBOObject("9", "Merchant's hat"), by="merchant")
+    product_matching.product_map(shop=shop_a, pk=hat.pk, item=QBOObject("9", "Merchant's hat"), by="merchant")
 
-    assert products._assign(shop_a, choices) == 1
-    assert products._set_create_specs(shop_a, {hat.pk: {"Name": "Hat"}}) == 0
+    assert product_matching._assign(shop_a, choices) == 1
+    assert product_items._set_create_specs(shop_a, {hat.pk: {"Name": "Hat"}}) == 0
 
     hat.refresh_from_db()
     scarf.refresh_from_db()

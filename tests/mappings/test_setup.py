@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.clients import qbo_client
 from accounts.models import QuickBooksConnection
-from mappings import services
+from mappings import go_live, proposals, roles, services
 from mappings.catalog import catalog_read
 from mappings.models import (
     AccountRole,
@@ -23,6 +23,7 @@ from mappings.models import (
     SetupStep,
     SyncSettings,
 )
+from mappings.snapshot import mapping_snapshot
 from shopqb_app.integrations.quickbooks import client as qbo
 from tests.factories import session_token
 from tests.syncing.conftest import connect_shop, sandbox_settings, sandboxes  # noqa: F401 (fixtures)
@@ -57,7 +58,7 @@ def auth(shop) -> dict[str, str]:
 
 def test_proposals_read_quickbooks_and_write_nothing(shop, qb):
     before = qbo_counts(qb)
-    services.mapping_propose(shop=shop, catalog=catalog_read(shop=shop, qb=qb, fresh=True))
+    proposals.mapping_propose(shop=shop, catalog=catalog_read(shop=shop, qb=qb, fresh=True))
     assert qbo_counts(qb) == before
     rows = AccountRoleMapping.objects.filter(shop=shop)
     assert rows.exists() and not rows.filter(confirmed=True).exists()
@@ -71,9 +72,9 @@ def test_proposals_read_quickbooks_and_write_nothing(shop, qb):
 
 def test_go_live_is_refused_with_the_precise_list_then_creates_once(shop, qb):
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    services.mapping_propose(shop=shop, catalog=catalog)
-    with pytest.raises(services.GoLiveRefused) as refused:
-        services.setup_go_live(shop=shop, qb=qb, by="test")
+    proposals.mapping_propose(shop=shop, catalog=catalog)
+    with pytest.raises(go_live.GoLiveRefused) as refused:
+        go_live.setup_go_live(shop=shop, qb=qb, by="test")
     missing = refused.value.missing
     assert "Choose the date to start syncing from (What to sync)." in missing
     assert "Confirm the account proposed for “Product sales income” (Accounts)." in missing
@@ -81,16 +82,16 @@ def test_go_live_is_refused_with_the_precise_list_then_creates_once(shop, qb):
     assert not SyncSettings.objects.get(shop=shop).is_live
 
     before = qbo_counts(qb)
-    services.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2026, 1, 1))
+    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2026, 1, 1))
     assert qbo_counts(qb) == before, "confirming writes nothing to QuickBooks"
     # The store has orders (the scan found a sample): one must be previewed first.
     SyncSettings.objects.filter(shop=shop).update(sample_orders={"plain": "gid://shopify/Order/1"})
-    with pytest.raises(services.GoLiveRefused) as refused:
-        services.setup_go_live(shop=shop, qb=qb, by="test")
+    with pytest.raises(go_live.GoLiveRefused) as refused:
+        go_live.setup_go_live(shop=shop, qb=qb, by="test")
     assert refused.value.missing == ["Look at the preview of at least one order."]
 
     services.step_done(shop=shop, step=SetupStep.PREVIEW)
-    created = services.setup_go_live(shop=shop, qb=qb, by="test")
+    created = go_live.setup_go_live(shop=shop, qb=qb, by="test")
     after = qbo_counts(qb)
     assert after["Item"] == before["Item"] + 6
     assert after["Account"] > before["Account"]
@@ -102,16 +103,16 @@ def test_go_live_is_refused_with_the_precise_list_then_creates_once(shop, qb):
     assert item["IncomeAccountRef"]["value"] == sales_account.qbo_id
 
     # Twice: nothing new in QuickBooks, still live.
-    services.setup_go_live(shop=shop, qb=qb, by="test")
+    go_live.setup_go_live(shop=shop, qb=qb, by="test")
     assert qbo_counts(qb) == after
-    snapshot = services.mapping_snapshot(shop=shop, connection=QuickBooksConnection.objects.get(shop=shop))
+    snapshot = mapping_snapshot(shop=shop, connection=QuickBooksConnection.objects.get(shop=shop))
     assert snapshot.sales_item.value == sale_item.qbo_id
     assert snapshot.clearing_for("shopify_payments").name == "Shopify Payments Clearing"
 
 
 def test_every_saved_change_is_a_version_with_who_and_before_after(shop, qb):
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    services.setup_accept_proposals(shop=shop, catalog=catalog, by="Shopify staff 42", start_date=date(2026, 1, 1))
+    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="Shopify staff 42", start_date=date(2026, 1, 1))
     version = SyncSettings.objects.get(shop=shop).mapping_version
     assert version == MappingChange.objects.filter(shop=shop).count() >= 3
     bank = catalog.accounts_of(("Bank",))[-1]
@@ -134,7 +135,7 @@ def test_every_saved_change_is_a_version_with_who_and_before_after(shop, qb):
 
 def test_an_account_of_the_wrong_type_is_a_form_error_and_nothing_is_saved(client, shop, qb):
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    services.mapping_propose(shop=shop, catalog=catalog)
+    proposals.mapping_propose(shop=shop, catalog=catalog)
     bank = catalog.accounts_of(("Bank",))[0]
     form = {spec: "create" for spec in AccountRole.values}
     form[AccountRole.SALES_INCOME] = bank.id  # a bank account cannot hold sales income
@@ -154,7 +155,7 @@ def test_the_accounts_page_saves_and_confirms(client, shop, qb):
     response = client.get(reverse("mappings:accounts") + "?id_token=" + auth(shop)["HTTP_AUTHORIZATION"][7:])
     assert response.status_code == 200
     assert "Product sales income" in response.content.decode()
-    form = {role: "create" for role in [*(s.role for s in services.roles.ACCOUNT_ROLES), AccountRole.CUSTOMER_DEFAULT]}
+    form = {role: "create" for role in [*(s.role for s in roles.ACCOUNT_ROLES), AccountRole.CUSTOMER_DEFAULT]}
     bank = catalog_read(shop=shop, qb=qb).accounts_of(("Bank",))[0]
     form[AccountRole.BANK_ACCOUNT] = bank.id
     response = client.post(reverse("mappings:accounts"), form, **auth(shop))
@@ -227,18 +228,19 @@ def test_gateways_found_in_orders_are_proposed_not_confirmed(shop, qb):
     row = GatewayMapping.objects.get(shop=shop, gateway="Cash on Delivery (COD)")
     assert not row.confirmed and row.create_spec["Name"] == "Cash on Delivery (COD) Clearing"
     assert "plain" in result.samples or result.samples
-    assert any("Cash on Delivery" in m for m in services.setup_missing(shop=shop))
+    assert any("Cash on Delivery" in m for m in go_live.setup_missing(shop=shop))
 
 
 def test_documents_record_the_mapping_version_and_filtered_orders_their_reason(shop, qb):
     from syncing.models import SyncedRecord
     from syncing.runs import shop_sweep
-    from tests.syncing.conftest import Store, go_live
+    from tests.syncing.conftest import Store
+    from tests.syncing.conftest import go_live as accept_proposals_and_go_live
 
     store = Store(shop)
     store.order(lines=[("MUG-1", 1, "12.50")])
     store.order(lines=[("MUG-2", 1, "900.00")])
-    go_live(shop)
+    accept_proposals_and_go_live(shop)
     services.settings_save(
         shop=shop, values={"max_total": Decimal("500.00")}, by="Shopify staff 9", section=SetupStep.FILTERS
     )

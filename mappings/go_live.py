@@ -1,0 +1,154 @@
+"""Go-live: refused with the precise list of what is missing; otherwise creates in QuickBooks what
+the merchant confirmed as "create it for me" (accounts, the customer, the items the ledger books
+with, the items asked for per product) and marks the shop live.
+
+Nothing is written to QuickBooks before this. Existing QuickBooks objects are only ever
+referenced, never changed; every object is looked up by name before it is created, so a second
+run creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import QuickBooksConnection, Shop
+from mappings import roles
+from mappings.catalog import catalog_forget
+from mappings.history import change_record
+from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, SetupStep, SyncSettings, TaxMapping
+from mappings.product_items import products_materialize
+from mappings.services import settings_for
+from shopqb_app.integrations.quickbooks import client as qbo
+
+
+class GoLiveRefused(Exception):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("; ".join(missing))
+        self.missing = missing
+
+
+def setup_missing(*, shop: Shop) -> list[str]:
+    """What stops go-live, one plain sentence each. Empty: ready."""
+    missing: list[str] = []
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    if connection is None or connection.status != QuickBooksConnection.Status.CONNECTED:
+        missing.append("Connect your QuickBooks Online company.")
+    rules = settings_for(shop=shop)
+    if rules.start_date is None:
+        missing.append("Choose the date to start syncing from (What to sync).")
+    mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
+    for spec in roles.ACCOUNT_ROLES:
+        row = mapped.get(spec.role)
+        if row is None or not row.is_set:
+            missing.append(f"Choose an account for “{spec.role.label}” (Accounts).")
+        elif not row.confirmed:
+            missing.append(f"Confirm the account proposed for “{spec.role.label}” (Accounts).")
+    customer = mapped.get(AccountRole.CUSTOMER_DEFAULT)
+    if customer is None or not customer.is_set or not customer.confirmed:
+        missing.append("Confirm the QuickBooks customer for Shopify orders (Accounts).")
+    for gateway in GatewayMapping.objects.filter(shop=shop):
+        if not gateway.is_set or not gateway.confirmed:
+            missing.append(
+                f"Confirm where payments through “{roles.gateway_label(gateway.gateway)}” go (Payment gateways)."
+            )
+    us = connection is None or (connection.country or "US") == "US"
+    if not us:
+        for tax in TaxMapping.objects.filter(shop=shop, qbo_tax_code_id=""):
+            missing.append(f"Choose the QuickBooks tax code for “{tax.title} {tax.percent}%” (Taxes).")
+    if rules.sample_orders and SetupStep.PREVIEW not in rules.steps_done:
+        # A store with orders: see what one of them becomes before anything is written.
+        missing.append("Look at the preview of at least one order.")
+    return missing
+
+
+@dataclass(frozen=True)
+class Created:
+    entity: str
+    qbo_id: str
+    name: str
+
+
+def _create(qb: qbo.QuickBooks, entity: str, body: dict[str, Any], name_field: str) -> Created:
+    """Create one list object, or use the one another attempt (or the merchant) already made."""
+    name = str(body[name_field])
+    found = qbo.find_by(qb, entity, name_field, name)
+    if found:
+        return Created(entity, str(found[0]["Id"]), name)
+    obj = qbo.call(lambda: qbo.entity_class(entity).from_json(body).save(qb=qb))
+    return Created(entity, str(obj.Id), name)
+
+
+def _materialize(
+    qb: qbo.QuickBooks, row: AccountRoleMapping | GatewayMapping, entity: str, field: str
+) -> Created | None:
+    if row.qbo_id or not row.create_spec:
+        return None
+    made = _create(qb, entity, dict(row.create_spec), field)
+    type(row).objects.filter(pk=row.pk).update(
+        qbo_id=made.qbo_id, qbo_name=made.name, create_spec={}, created_by_app=True
+    )
+    row.qbo_id, row.qbo_name, row.create_spec = made.qbo_id, made.name, {}
+    return made
+
+
+def mapping_materialize(*, shop: Shop, qb: qbo.QuickBooks) -> list[Created]:
+    """Create in QuickBooks what the merchant confirmed as "create it for me", and the items the
+    ledger books with. Only at go-live or when the merchant runs a test sync. Idempotent: every
+    object is looked up by name before it is created; existing objects are never changed."""
+    created: list[Created] = []
+    mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
+    accounts: list[AccountRoleMapping | GatewayMapping] = [
+        *(mapped[spec.role] for spec in roles.ACCOUNT_ROLES if spec.role in mapped),
+        *GatewayMapping.objects.filter(shop=shop),
+    ]
+    for row in accounts:
+        made = _materialize(qb, row, "Account", "Name")
+        if made:
+            created.append(made)
+    if AccountRole.CUSTOMER_DEFAULT in mapped:
+        made = _materialize(qb, mapped[AccountRole.CUSTOMER_DEFAULT], "Customer", "DisplayName")
+        if made:
+            created.append(made)
+    for item_spec in roles.ITEM_ROLES:
+        item = mapped.get(item_spec.role)
+        if item is not None and item.qbo_id:
+            continue
+        account = mapped[item_spec.income_role]
+        body = {
+            "Name": item_spec.name,
+            "Type": "Service",
+            "Description": item_spec.description,
+            "IncomeAccountRef": {"value": account.qbo_id, "name": account.qbo_name},
+        }
+        made = _create(qb, "Item", body, "Name")
+        created.append(made)
+        AccountRoleMapping.objects.update_or_create(
+            shop=shop,
+            role=item_spec.role,
+            defaults={"qbo_id": made.qbo_id, "qbo_name": made.name, "confirmed": True, "created_by_app": True},
+        )
+    # Items the merchant asked for per product book to the sales income account created above.
+    products_materialize(shop=shop, qb=qb)
+    catalog_forget(shop=shop)
+    return created
+
+
+def setup_go_live(*, shop: Shop, qb: qbo.QuickBooks, by: str) -> list[Created]:
+    """Create what the merchant confirmed and go live. Refused with the precise list of what is
+    missing. Safe to run twice; a shop already live stays as it is."""
+    missing = setup_missing(shop=shop)
+    if missing:
+        raise GoLiveRefused(missing)
+    created = mapping_materialize(shop=shop, qb=qb)
+    with transaction.atomic():
+        rules = SyncSettings.objects.select_for_update().get(shop=shop)
+        if rules.live_at is None:
+            rules.live_at = timezone.now()
+            rules.steps_done = sorted({*rules.steps_done, SetupStep.GO_LIVE})
+            rules.save(update_fields=["live_at", "steps_done", "updated_at"])
+            change_record(shop=shop, section=SetupStep.GO_LIVE, by=by, before={"live": False}, after={"live": True})
+    return created
