@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import OAuthState, PauseCode, QuickBooksConnection, Shop
 from accounts.oauth_state import OAUTH_STATE_TTL, InvalidState, oauth_state_create
+from accounts.signals import quickbooks_connected
 from shopqb_app.integrations.quickbooks import company as qbo_company
 from shopqb_app.integrations.quickbooks import oauth as qbo_oauth
 from shopqb_app.integrations.quickbooks.errors import QBOGrantRevoked, QBOOAuthError
@@ -169,6 +170,8 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         if old_grant:
             _qbo_revoke_quietly(old_grant)
         _state_outcome(row, succeeded=True)
+        if not shared:
+            quickbooks_connected.send(sender=QuickBooksConnection, shop=shop)
         if shared:
             others = ", ".join(other.shop.domain for other in shared)
             log.warning(
@@ -214,6 +217,7 @@ def qbo_shared_confirm(*, shop: Shop, realm_id: str) -> bool:
             shop.resume_if(PauseCode.QBO_RECONNECT)
     if confirmed:
         log.info("%s confirmed sharing QuickBooks realm %s", shop.domain, realm_id)
+        quickbooks_connected.send(sender=QuickBooksConnection, shop=shop)
     return bool(confirmed)
 
 

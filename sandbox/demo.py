@@ -93,8 +93,10 @@ def connect_demo_shop(info: dict[str, Any]) -> Any:
     """The demo shop and its QuickBooks company, with the sandbox's current credentials."""
     from django.utils import timezone
 
+    from accounts import tokens
     from accounts.clients import shopify_client
     from accounts.models import QuickBooksConnection, Shop
+    from shopqb_app.integrations.quickbooks.company import company_details
     from shopqb_app.integrations.shopify.client import load_query
 
     shop_info = info["shops"][0]
@@ -119,9 +121,18 @@ def connect_demo_shop(info: dict[str, Any]) -> Any:
             "access_token_expires_at": timezone.now() + expires_in,
             "refresh_token": company["refresh_token"],
             "status": QuickBooksConnection.Status.CONNECTED,
-            "country": company.get("country", "US"),
-            "automated_sales_tax": company.get("country", "US") == "US",
         },
+    )
+    # What the app's own connect reads (CompanyInfo and Preferences): the company's real name,
+    # country, home currency and tax settings, never a raw realm id on the merchant's screens.
+    connection = QuickBooksConnection.objects.get(shop=shop)
+    details = company_details(realm_id=connection.realm_id, access_token=tokens.qbo_access_token(connection))
+    QuickBooksConnection.objects.filter(pk=connection.pk).update(
+        company_name=details.company_name,
+        country=details.country or "US",
+        home_currency=details.home_currency,
+        automated_sales_tax=details.automated_sales_tax,
+        multicurrency=details.multicurrency,
     )
     shop.refresh_from_db()
     return shop
