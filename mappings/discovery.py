@@ -92,6 +92,9 @@ def setup_scan(*, shop: Shop, shopify: ShopifyClient, catalog: Catalog | None = 
     since = rules.start_date or (timezone.localdate() - timedelta(days=SCAN_DAYS_WITHOUT_START))
     result = orders_scan(shopify=shopify, since=since)
     with transaction.atomic():
+        # Counts describe this scan: what it did not see (before the start date, say) counts 0.
+        GatewayMapping.objects.filter(shop=shop).exclude(gateway__in=result.gateways).update(orders_seen=0)
+        TaxMapping.objects.filter(shop=shop).update(orders_seen=0)
         for gateway, seen in result.gateways.items():
             row = GatewayMapping.objects.filter(shop=shop, gateway=gateway).first()
             if row is None:

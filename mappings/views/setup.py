@@ -160,7 +160,7 @@ def gateways(request: ShopRequest, catalog: Catalog) -> HttpResponse:
         status=422 if form.errors else 200,
         form=form,
         intro="Money taken through each payment gateway is deposited to a clearing account until the "
-        "gateway pays it out. Gift cards and store credit reduce the liability they created.",
+        "gateway pays it out.",
         scan_button=True,
     )
 
@@ -235,7 +235,8 @@ def filters(request: ShopRequest) -> HttpResponse:
         SetupStep.FILTERS,
         status=422 if form.errors else 200,
         form=form,
-        intro="Orders a filter keeps out are listed with the reason on the overview, never silently dropped.",
+        intro="Every order a filter keeps out is recorded with the reason and listed on the Orders page, "
+        "never silently dropped.",
     )
 
 

@@ -51,12 +51,15 @@ const actions = {
     await reloadWithFreshToken();
   },
   async "post-reload"(button) {
-    // A POST to the app (sync now, retry), then the page again with what changed.
+    // A POST to the app (sync now, retry), then the page it names ("next") or this page
+    // again, with what changed.
     const response = await authedFetch(button.dataset.url, { method: "POST" });
+    const body = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      throw new Error(body.error || `ShopQB answered ${response.status}`);
+      const missing = Array.isArray(body.missing) ? ` ${body.missing.join(" ")}` : "";
+      throw new Error((body.error || `ShopQB answered ${response.status}`) + missing);
     }
+    if (body.next) return openInApp(body.next);
     await reloadWithFreshToken();
   },
   async download(button) {

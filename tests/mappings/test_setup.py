@@ -229,6 +229,11 @@ def test_gateways_found_in_orders_are_proposed_not_confirmed(shop, qb):
     assert not row.confirmed and row.create_spec["Name"] == "Cash on Delivery (COD) Clearing"
     assert "plain" in result.samples or result.samples
     assert any("Cash on Delivery" in m for m in go_live.setup_missing(shop=shop))
+    # A later start date: the next scan no longer sees that order, and says so.
+    SyncSettings.objects.filter(shop=shop).update(start_date=date.today() + timedelta(days=1))
+    setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog_read(shop=shop, qb=qb))
+    row.refresh_from_db()
+    assert row.orders_seen == 0
 
 
 def test_documents_record_the_mapping_version_and_filtered_orders_their_reason(shop, qb):
