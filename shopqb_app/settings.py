@@ -150,6 +150,19 @@ QBO_API_BASE: str = env.str("QBO_API_BASE", default="https://quickbooks.api.intu
 QBO_REDIRECT_URI: str = env.str("QBO_REDIRECT_URI", default=APP_URL.rstrip("/") + "/qbo/callback")
 QBO_MINOR_VERSION: int = env.int("QBO_MINOR_VERSION", default=75)
 QBO_HTTP_TIMEOUT: float = env.float("QBO_HTTP_TIMEOUT", default=60.0)
+# Where the Orders page opens a document in the merchant's company: {page} is the QuickBooks
+# web app's name for the form (salesreceipt, invoice, recvpayment, refundreceipt, deposit),
+# {entity} the API's (SalesReceipt...), {txn_id} its Id, {realm_id} the company. QuickBooks
+# opens the company the merchant is signed in to; Intuit's development companies live on
+# app.sandbox.qbo.intuit.com, and the local emulator (a discovery URL above) shows documents
+# in its inspector.
+if QBO_ENVIRONMENT.startswith(("http://", "https://")):
+    _QBO_DOCUMENT_URL = QBO_API_BASE.removesuffix("/v3") + "/_sandbox/qbo/{realm_id}/{entity}/{txn_id}"
+else:
+    _QBO_DOCUMENT_URL = (
+        "https://app.sandbox.qbo.intuit.com" if QBO_ENVIRONMENT == "sandbox" else "https://app.qbo.intuit.com"
+    ) + "/app/{page}?txnId={txn_id}"
+QBO_DOCUMENT_URL: str = env.str("QBO_DOCUMENT_URL", default=_QBO_DOCUMENT_URL)
 
 # --- django-q2 ---
 Q_CLUSTER: dict[str, Any] = {
@@ -207,6 +220,14 @@ SHOPIFY_APP_BRIDGE_URL: str = env.str(
 )
 # Where a shop's admin shows the app (after OAuth we send the merchant there).
 SHOPIFY_ADMIN_APP_URL: str = env.str("SHOPIFY_ADMIN_APP_URL", default=SHOPIFY_ADMIN_BASE + "/admin/apps/{api_key}")
+# An order's page in the shop's admin ({shop}: the myshopify domain, {handle}: its first
+# label, {order_id}: the order's numeric id); the Orders page opens it in the top frame.
+SHOPIFY_ADMIN_ORDER_URL: str = env.str(
+    "SHOPIFY_ADMIN_ORDER_URL",
+    default="https://admin.shopify.com/store/{handle}/orders/{order_id}"
+    if SHOPIFY_ADMIN_BASE == "https://{shop}"
+    else SHOPIFY_ADMIN_BASE + "/admin/orders/{order_id}",
+)
 # Webhook bodies larger than this are refused (413) before anything is parsed.
 SHOPIFY_WEBHOOK_MAX_BYTES: int = env.int("SHOPIFY_WEBHOOK_MAX_BYTES", default=2 * 1024 * 1024)
 # Webhooks whose X-Shopify-Triggered-At is older than this are refused (400). Shopify

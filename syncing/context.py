@@ -16,8 +16,8 @@ from django.conf import settings
 from accounts import tokens
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection, Shop
-from mappings import services as mapping_services
 from mappings.models import SyncSettings
+from mappings.snapshot import mapping_snapshot
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.client import ShopifyClient
 from syncing import ledger
@@ -79,7 +79,7 @@ def context_open(shop_id: int) -> SyncContext:
             raise
         # The renewal after a 401 was refused: the connection is marked and the shop paused.
         raise ShopNotReady(str(exc)) from exc
-    mapping = mapping_services.mapping_snapshot(shop=shop, connection=connection)
+    mapping = mapping_snapshot(shop=shop, connection=connection)
     return SyncContext(
         shop=shop,
         connection=connection,

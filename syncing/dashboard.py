@@ -8,9 +8,11 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from accounts.models import Shop
+from syncing.issue_texts import ExplainedIssue, issues_explain
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
 
-ISSUES_SHOWN = 25
+# The overview shows the newest few; the Issues page has them all.
+ISSUES_SHOWN = 5
 
 
 @dataclass
@@ -19,7 +21,7 @@ class SyncSummary:
     running: bool
     documents: dict[str, int]  # status -> count
     booked_total: Decimal
-    open_issues: list[SyncIssue]
+    open_issues: list[ExplainedIssue]
     open_issue_count: int
 
 
@@ -34,6 +36,6 @@ def shop_summary(shop: Shop) -> SyncSummary:
         running=runs.filter(status=SyncRun.Status.RUNNING).exists(),
         documents=by_status,
         booked_total=Decimal(booked["t"] or 0).quantize(Decimal("0.01")),
-        open_issues=list(issues.order_by("-updated_at")[:ISSUES_SHOWN]),
+        open_issues=issues_explain(shop, issues.order_by("-updated_at", "-pk")[:ISSUES_SHOWN]),
         open_issue_count=issues.count(),
     )

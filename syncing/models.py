@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import Shop
@@ -90,7 +91,14 @@ class SyncedRecord(models.Model):
             models.UniqueConstraint(fields=["shop", "source_type", "source_id", "kind"], name="synced_record_once"),
             models.UniqueConstraint(fields=["shop", "request_id"], name="synced_record_request_id"),
         ]
-        indexes = [models.Index(fields=["shop", "status"]), models.Index(fields=["shop", "txn_date"])]
+        indexes = [
+            models.Index(fields=["shop", "status"]),
+            models.Index(fields=["shop", "txn_date"]),
+            # The Orders page walks a shop's orders newest first (a longer Shopify id, then a
+            # larger one) and finds an order by its name (syncing/orders_page.py).
+            models.Index(F("shop"), Length("order_gid"), F("order_gid"), name="synced_record_order_key"),
+            models.Index(fields=["shop", "source_name"], name="synced_record_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.source_type} {self.source_name or self.source_id} ({self.status})"

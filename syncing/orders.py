@@ -1,6 +1,6 @@
 """One order in the books: fetched fresh, checked against the merchant's rules,
-turned into documents by the ledger and written (syncing/writing.py), or its
-documents voided when it is cancelled.
+turned into documents by the ledger (``order_plan``, which the preview shows too)
+and written (syncing/writing.py), or its documents voided when it is cancelled.
 
 Every function here may run twice, concurrently or after a crash: the writes
 they make are exactly-once on their own.
@@ -9,6 +9,7 @@ they make are exactly-once on their own.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,39 @@ def skip_reason(order: Order, rules: SyncSettings, mapping: ledger.Mapping) -> s
         location_id=order.location_id,
         channel=order.source_name or "web",
         tags=order.tags,
+    )
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    """The documents the sync would write for an order now: its sale documents, then its refund
+    receipts where the merchant syncs refunds."""
+
+    documents: list[ledger.Document]
+    # The ledger refused the refunds: the sale documents are written without them.
+    refunds_refused: ledger.LedgerError | None = None
+
+
+def order_plan(order: Order, *, shop: Shop, mapping: ledger.Mapping, rules: SyncSettings) -> OrderPlan:
+    """What the sync writes for the order (the preview shows the same). Raises
+    ledger.LedgerError when the sale cannot be booked; no documents: no money moved."""
+    documents = ledger.order_documents(order, mapping, order_booked(shop, order))
+    if not documents or not rules.sync_refunds:
+        return OrderPlan(documents)
+    try:
+        return OrderPlan(documents + ledger.refund_receipts(order, mapping))
+    except ledger.LedgerError as exc:
+        return OrderPlan(documents, refunds_refused=exc)
+
+
+def order_booked(shop: Shop, order: Order) -> frozenset[str]:
+    """The kinds of the order's own documents in QuickBooks (an invoiced order stays invoiced)."""
+    return frozenset(
+        SyncedRecord.objects.filter(
+            shop=shop, source_type=SourceType.ORDER, source_id=order.id, status=SyncedRecord.Status.SYNCED
+        )
+        .exclude(qbo_id="")
+        .values_list("kind", flat=True)
     )
 
 
@@ -108,9 +142,8 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
     if reason:
         _order_skipped(ctx.shop, order, reason)
         return Outcome.SKIPPED
-    booked = frozenset(record.kind for record in written if record.source_type == SourceType.ORDER)
     try:
-        documents = ledger.order_documents(order, ctx.mapping, booked)
+        plan = order_plan(order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules)
     except ledger.LedgerError as exc:
         SyncIssue.objects.raise_for(
             shop=ctx.shop,
@@ -121,17 +154,14 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
             retryable=False,
         )
         return Outcome.FAILED
-    if not documents:
+    if not plan.documents:
         _order_skipped(ctx.shop, order, f"payment {order.financial_status.lower()}: no money moved")
         return Outcome.SKIPPED
-    try:
-        if ctx.rules.sync_refunds:
-            documents += ledger.refund_receipts(order, ctx.mapping)
-    except ledger.LedgerError as exc:
+    if (refused := plan.refunds_refused) is not None:
         SyncIssue.objects.raise_for(
-            shop=ctx.shop, code=exc.code, message=str(exc), source_type=SourceType.ORDER, source_id=order.id
+            shop=ctx.shop, code=refused.code, message=str(refused), source_type=SourceType.ORDER, source_id=order.id
         )
-    return _worst([document_write(ctx, document) for document in documents])
+    return _worst([document_write(ctx, document) for document in plan.documents])
 
 
 def _order_records(shop: Shop, order: Order) -> QuerySet[SyncedRecord]:

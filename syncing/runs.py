@@ -1,9 +1,11 @@
 """Passes over a shop: the sweep and the drain of the orders webhooks queued.
 
 The sweep (a SyncRun, one per shop at a time) takes every order updated since the
-last watermark, recovers writes left behind by failures and dead workers, drains
-the queue and books the payouts. The drain works off the queue of orders webhooks
-asked for (syncing/pending.py), most urgent first, fetching each order once.
+last watermark (a backfill: every order since the merchant's start date), recovers
+writes left behind by failures and dead workers, drains the queue, refreshes the
+products changed in Shopify and books the payouts. The drain works off the queue of
+orders webhooks asked for (syncing/pending.py), most urgent first, fetching each
+order once.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Shop
+from mappings import tasks as mapping_tasks
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.errors import ShopifyError
 from shopqb_app.integrations.shopify.fetch import all_orders, changed_order_ids, fetch_order
@@ -50,13 +54,14 @@ class SweepResult:
 
 
 def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
-    """Every order updated since the last sweep (all of them the first time), then retries."""
+    """Every order updated since the last sweep (the first time, and in a full sweep: every order
+    since the start date), then retries, the queue, the products changed and the payouts."""
     ctx = context_open(shop_id)
     run = run_start(ctx.shop, kind="full" if full else "sweep")
     outcomes: dict[str, int] = {}
     watermark = None
     since = None if full else _last_watermark(ctx.shop)
-    search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else None
+    search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else _history_search(ctx)
     try:
         for gid, updated_at, raw in _changed_orders(ctx, search=search, backfill=full or since is None):
             updated = parse_datetime(updated_at)
@@ -73,6 +78,7 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
             _tally(outcomes, outcome)
         for key, count in _drain(ctx, deadline=_task_deadline()).items():
             _tally(outcomes, key, count)
+        _products_refresh(ctx.shop)
         for outcome in payouts_sync(ctx):
             _tally(outcomes, f"payout {outcome}")
     except (ShopifyError, qbo.QBOError) as exc:
@@ -96,6 +102,40 @@ def run_start(shop: Shop, *, kind: str) -> SyncRun:
             return SyncRun.objects.create(shop=shop, kind=kind)
     except IntegrityError as exc:
         raise SweepBusy(f"another sync of {shop.domain} is running") from exc
+
+
+def _history_search(ctx: SyncContext) -> str | None:
+    """Where a backfill starts: the first moment of the merchant's start date in the shop's time
+    zone (the day the skip rule counts in), so older orders are not read at all. None: from the
+    beginning of the store."""
+    start_date = ctx.rules.start_date
+    if start_date is None:
+        return None
+    start = datetime.combine(start_date, datetime.min.time(), tzinfo=ZoneInfo(ctx.mapping.timezone)).astimezone(UTC)
+    # Reference: https://shopify.dev/docs/api/usage/search-syntax (a date value is quoted)
+    return f"processed_at:>='{start.isoformat()}'"
+
+
+def _products_refresh(shop: Shop) -> None:
+    """The variants added or changed in Shopify since the last pass, so that the Products step
+    shows them without a full reload (mappings/tasks.py). A failure never fails the pass: the
+    next one tries again, and an issue says so until one succeeds."""
+    try:
+        result = mapping_tasks.products_refresh(shop.pk)
+    except Exception as exc:
+        # A bug or a database error in the refresh must not stop the books being kept.
+        log.exception("refreshing the products of %s failed", shop.domain)
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    if "error" not in result:
+        SyncIssue.objects.filter(shop=shop, code="products_refresh_failed").resolve()
+        return
+    log.warning("products of %s not refreshed, the next pass tries again: %s", shop.domain, result["error"])
+    SyncIssue.objects.raise_for(
+        shop=shop,
+        code="products_refresh_failed",
+        message=f"Products added or changed in Shopify could not be read: {result['error']}",
+        retryable=False,
+    )
 
 
 def _changed_orders(

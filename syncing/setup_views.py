@@ -1,8 +1,8 @@
 """The last steps of the setup: preview an order, test-sync one for real, go live.
 
-They sit here, above mappings/, because they run the sync itself (syncing/preview.py); they
-look like the other setup pages (templates/mappings/setup_base.html) and take their shop from
-the session token like every embedded view.
+They sit here, above mappings/, because they run the sync itself (syncing/preview.py,
+syncing/trial_sync.py); they look like the other setup pages (templates/mappings/setup_base.html)
+and take their shop from the session token like every embedded view.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.auth import ShopRequest, shop_required
 from accounts.clients import qbo_client
 from accounts.models import QuickBooksConnection
-from mappings import products
+from mappings import go_live, products
 from mappings import services as mapping_services
 from mappings.discovery import SAMPLE_KINDS
 from mappings.models import SetupStep
-from syncing import pending, preview
+from syncing import pending, preview, trial_sync
 from syncing.models import SyncedRecord
 
 
@@ -108,16 +108,16 @@ def setup_test_sync(request: ShopRequest) -> HttpResponse:
     removed = request.GET.get("removed", "")
     context: dict[str, Any] = {
         "picker": picker,
-        "to_create": preview.materialize_plan(shop=shop),
-        "blockers": preview.order_test_sync_blockers(shop=shop),
+        "to_create": trial_sync.materialize_plan(shop=shop),
+        "blockers": trial_sync.order_test_sync_blockers(shop=shop),
         "removed": removed if removed.isdigit() else "",
     }
     if request.method == "GET" or not picker.is_valid():
         return _page(request, "syncing/test_sync.html", SetupStep.TEST_SYNC, 422 if picker.errors else 200, **context)
     try:
         gid = preview.order_gid_for(shop=shop, reference=picker.reference)
-        result = preview.order_test_sync(shop=shop, order_gid=gid)
-    except preview.TestSyncRefused as exc:
+        result = trial_sync.order_test_sync(shop=shop, order_gid=gid)
+    except trial_sync.TestSyncRefused as exc:
         return _page(request, "syncing/test_sync.html", SetupStep.TEST_SYNC, 422, refused=exc.reasons, **context)
     except preview.PreviewUnavailable as exc:
         return _page(request, "syncing/test_sync.html", SetupStep.TEST_SYNC, 422, refused=[str(exc)], **context)
@@ -136,8 +136,8 @@ def _test_sync_settle(request: ShopRequest, action: str, order_gid: str) -> Json
     if action == "keep":
         return JsonResponse({"next": reverse("mappings:setup") + f"?saved={SetupStep.TEST_SYNC.value}"})
     try:
-        removed = preview.order_test_sync_undo(shop=shop, order_gid=order_gid)
-    except preview.TestSyncRefused as exc:
+        removed = trial_sync.order_test_sync_undo(shop=shop, order_gid=order_gid)
+    except trial_sync.TestSyncRefused as exc:
         return JsonResponse({"error": " ".join(exc.reasons)}, status=409)
     except preview.PreviewUnavailable as exc:
         return JsonResponse({"error": str(exc)}, status=503)
@@ -149,15 +149,15 @@ def _test_sync_settle(request: ShopRequest, action: str, order_gid: str) -> Json
 def setup_go_live(request: ShopRequest) -> JsonResponse:
     """Create what was confirmed, go live, and queue the import of the orders since the start date."""
     shop, by = request.shop, _who(request)
-    missing = mapping_services.setup_missing(shop=shop)
+    missing = go_live.setup_missing(shop=shop)
     if missing:
         return JsonResponse({"error": "Not ready to go live. " + " ".join(missing), "missing": missing}, status=409)
     was_live = mapping_services.settings_for(shop=shop).is_live
     try:
         qb = qbo_client(QuickBooksConnection.objects.get(shop=shop))
         # Creates the accounts, the customer and the items first, the products' items included.
-        mapping_services.setup_go_live(shop=shop, qb=qb, by=by)
-    except mapping_services.GoLiveRefused as exc:
+        go_live.setup_go_live(shop=shop, qb=qb, by=by)
+    except go_live.GoLiveRefused as exc:
         return JsonResponse(
             {"error": "Not ready to go live. " + " ".join(exc.missing), "missing": exc.missing}, status=409
         )

@@ -1,4 +1,4 @@
-"""Where a document is written to QuickBooks: created once, updated in place, voided.
+"""Where a document is written to QuickBooks: created once, updated in place, voided, deleted.
 
 Every write may run twice, concurrently or after a crash: the SyncedRecord row
 (unique per shop, Shopify object and document kind) is claimed with a conditional
@@ -21,6 +21,7 @@ from syncing.context import SyncContext, claim_lease
 from syncing.models import Outcome, SyncedRecord, SyncIssue
 
 MAX_ATTEMPTS = 5
+OBJECT_NOT_FOUND = "610"  # QBO's fault code for an Id it does not have (or no longer has)
 REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
 # QBO cannot void these: our own are deleted instead.
 UNVOIDABLE = frozenset({"RefundReceipt", "CreditMemo"})
@@ -228,27 +229,26 @@ def _flag_for_the_merchant(
 def document_void(ctx: SyncContext, record: SyncedRecord) -> Outcome:
     """Void the document we wrote for a cancelled order (never delete: the audit trail stays).
 
-    QBO cannot void a RefundReceipt: our own refund receipt is deleted instead.
+    QBO cannot void a RefundReceipt: our own refund receipt is deleted instead. Both act on the
+    document as QuickBooks has it now: applying or voiding a payment moves its invoice's
+    SyncToken on, and QBO refuses a void made from an older one (5010).
     """
     if not record.claim(lease=claim_lease()):
         return Outcome.BUSY
     try:
         if record.kind in UNVOIDABLE:
-            qbo.delete(
-                ctx.qb,
-                record.kind,
-                qbo_id=record.qbo_id,
-                sync_token=record.qbo_sync_token,
-                request_id=f"{record.request_id[:36]}-delete",
-            )
+            _delete_current(ctx, record)
             record.mark_deleted()
             return Outcome.VOIDED
+        sync_token = _current_sync_token(ctx, record)
         written = qbo.void(
             ctx.qb,
             record.kind,
             qbo_id=record.qbo_id,
-            sync_token=record.qbo_sync_token,
-            request_id=f"{record.request_id[:36]}-void",
+            sync_token=sync_token,
+            # One id per version of the document: a void of a version changed since an earlier
+            # attempt is a new request, never answered with that attempt's refusal.
+            request_id=f"{record.request_id[:36]}-v{sync_token}",
         )
     except qbo.QBOError as exc:
         record.mark_void_failed(error=str(exc))
@@ -263,3 +263,65 @@ def document_void(ctx: SyncContext, record: SyncedRecord) -> Outcome:
         return Outcome.FAILED
     record.mark_voided(sync_token=written.sync_token)
     return Outcome.VOIDED
+
+
+def document_delete(ctx: SyncContext, record: SyncedRecord) -> bool:
+    """Delete a document we wrote (a test sync taken back before go-live) and let its record
+    start over, so that the sync writes the Shopify object afresh like any other.
+
+    False when another worker holds the record (nothing was done); a QuickBooks error is raised
+    with the record given back as it was. A document already gone (the answer to an earlier
+    delete was lost) counts as deleted.
+    """
+    if not record.claim(lease=claim_lease()):
+        return False
+    try:
+        _delete_current(ctx, record)
+    except qbo.QBOError:
+        record.release()
+        raise
+    _start_over(record)
+    return True
+
+
+def _current_sync_token(ctx: SyncContext, record: SyncedRecord) -> str:
+    """The document's SyncToken in QuickBooks now: the one we stored may be older."""
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice#read-an-invoice
+    current = qbo.read(ctx.qb, record.kind, record.qbo_id)
+    return str(current.get("SyncToken") or record.qbo_sync_token)
+
+
+def _delete_current(ctx: SyncContext, record: SyncedRecord) -> None:
+    try:
+        sync_token = _current_sync_token(ctx, record)
+    except qbo.QBORejected as exc:
+        if exc.code != OBJECT_NOT_FOUND:
+            raise
+        return  # deleted already: the answer to an earlier delete was lost
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice#delete-an-invoice
+    qbo.delete(
+        ctx.qb,
+        record.kind,
+        qbo_id=record.qbo_id,
+        sync_token=sync_token,
+        # Fresh for every attempt: QBO may answer a repeated requestid with its first answer (a
+        # refusal of a stale SyncToken, say). A lost answer is caught by the read above instead.
+        request_id=str(uuid.uuid4()),
+    )
+
+
+def _start_over(record: SyncedRecord) -> None:
+    """The record as if never written. A new request id for the next create: QuickBooks may
+    replay the old one's answer (the deleted document) for a while."""
+    SyncedRecord.objects.filter(pk=record.pk).update(
+        status=SyncedRecord.Status.PENDING,
+        request_id=str(uuid.uuid4()),
+        qbo_id="",
+        qbo_sync_token="",
+        content_hash="",
+        attempts=0,
+        claimed_at=None,
+        synced_at=None,
+        source_updated_at=None,
+        last_error="",
+    )

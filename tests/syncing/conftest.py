@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from accounts.clients import qbo_client
 from accounts.models import QuickBooksConnection, Shop
+from mappings import proposals
 from mappings import services as mapping_services
 from mappings.catalog import catalog_read
+from mappings.go_live import setup_go_live
 from mappings.models import SetupStep
 from sandbox.runner import start_sandboxes
 
@@ -68,9 +70,9 @@ def go_live(shop: Shop, *, start_date: date = date(2000, 1, 1)) -> None:
     (marked here; tests/syncing/test_preview.py looks at real previews), then go-live."""
     qb = qbo_client(QuickBooksConnection.objects.get(shop=shop))
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    mapping_services.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=start_date)
+    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=start_date)
     mapping_services.step_done(shop=shop, step=SetupStep.PREVIEW)
-    mapping_services.setup_go_live(shop=shop, qb=qb, by="test")
+    setup_go_live(shop=shop, qb=qb, by="test")
 
 
 @pytest.fixture

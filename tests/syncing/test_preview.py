@@ -16,7 +16,7 @@ from django.db import connections
 
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection
-from mappings import services
+from mappings import go_live, proposals, services
 from mappings.catalog import catalog_read
 from mappings.models import AccountRole, AccountRoleMapping, SetupStep, SyncSettings
 from sandbox.shopify.seeder import MIX, seed_shop
@@ -24,6 +24,7 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import all_orders
 from syncing import preview
 from syncing.models import SyncedRecord, SyncIssue
+from syncing.preview_data import preview_as_json
 from tests.syncing.conftest import Store, connect_shop
 
 pytestmark = [pytest.mark.django_db]
@@ -49,7 +50,7 @@ def qb(shop):
 def confirmed(shop, qb):
     """Every step saved as proposed: confirmed, nothing created in QuickBooks yet."""
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    services.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
+    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
     return shop
 
 
@@ -132,7 +133,7 @@ def test_the_preview_shows_each_line_with_its_item_tax_code_and_account(confirme
 def test_after_go_live_the_preview_shows_the_real_objects_and_what_is_already_booked(confirmed, qb):
     shop = confirmed
     services.step_done(shop=shop, step=SetupStep.PREVIEW)
-    services.setup_go_live(shop=shop, qb=qb, by="test")
+    go_live.setup_go_live(shop=shop, qb=qb, by="test")
     gid = Store(shop).order()["id"]
     shown = preview.order_preview(shop=shop, order_gid=gid)
     (receipt,) = shown.documents
@@ -194,7 +195,7 @@ def test_an_order_is_found_by_its_number_with_or_without_the_hash(shop):
 def test_the_json_has_money_as_strings_to_the_cent(confirmed):
     shop = confirmed
     gid = Store(shop).order(lines=[("MUG-1", 3, "3.35")], tax="0.50", shipping="7.50")["id"]
-    data = preview.preview_as_json(preview.order_preview(shop=shop, order_gid=gid))
+    data = preview_as_json(preview.order_preview(shop=shop, order_gid=gid))
     assert json.loads(json.dumps(data)) == data  # nothing but JSON types: no Decimal, no float
     (receipt,) = data["documents"]
     assert [line["amount"] for line in receipt["lines"]] == ["10.05", "7.50"]
@@ -223,7 +224,7 @@ def test_the_command_prints_the_preview_as_json(confirmed, capsys):
     assert run_command("preview", "--shop", shop.domain, "--order", created["id"]) == 0
     out, err = capsys.readouterr()
     printed = json.loads(out)
-    assert printed == preview.preview_as_json(preview.order_preview(shop=shop, order_gid=created["id"]))
+    assert printed == preview_as_json(preview.order_preview(shop=shop, order_gid=created["id"]))
     assert printed["documents"][0]["total"] == "26.00" and err == ""
     # The order's number works as well as its GID.
     assert run_command("preview", "--shop", shop.domain, "--order", created["name"]) == 0

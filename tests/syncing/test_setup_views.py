@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection
-from mappings import products, services
+from mappings import product_items, proposals
 from mappings.catalog import catalog_read
 from mappings.discovery import setup_scan
 from mappings.models import ProductMapping, SetupStep, SyncSettings
@@ -53,7 +53,7 @@ def qb(shop):
 def confirmed(shop, qb):
     """Every step saved as proposed, the shop's orders scanned: nothing created in QuickBooks."""
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    services.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
+    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
     return shop
 
 
@@ -110,7 +110,7 @@ def test_the_preview_page_says_plainly_what_it_cannot_show(client, confirmed):
 
 
 def test_a_test_sync_waits_for_the_proposals_to_be_confirmed_and_writes_nothing(client, shop, qb):
-    services.mapping_propose(shop=shop, catalog=catalog_read(shop=shop, qb=qb, fresh=True))
+    proposals.mapping_propose(shop=shop, catalog=catalog_read(shop=shop, qb=qb, fresh=True))
     gid = Store(shop).order()["id"]
     before = books(qb)
     page = client.get(reverse("setup_test_sync"), {"id_token": token(shop)})
@@ -184,7 +184,7 @@ def test_an_order_the_rules_skip_is_not_test_synced(client, confirmed, qb):
 
 def test_go_live_is_refused_with_the_list_then_creates_everything_and_queues_the_import(client, shop, qb):
     catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    services.mapping_propose(shop=shop, catalog=catalog)
+    proposals.mapping_propose(shop=shop, catalog=catalog)
     order = Store(shop).order()
     setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog)  # a store with orders
     before = books(qb)
@@ -198,11 +198,11 @@ def test_go_live_is_refused_with_the_list_then_creates_everything_and_queues_the
         assert response.json()["error"].startswith("Not ready to go live. Choose the date")
         assert books(qb) == before and not SyncSettings.objects.get(shop=shop).is_live
 
-        services.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
+        proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
         variant = ProductMapping.objects.create(
             shop=shop, variant_gid="gid://shopify/ProductVariant/77", title="Enamel Camp Mug", sku="MUG-01"
         )
-        products.products_create_missing(shop=shop, catalog=catalog, by="test")
+        product_items.products_create_missing(shop=shop, catalog=catalog, by="test")
         page = client.get(reverse("setup_test_sync"), {"id_token": token(shop)}).content.decode()
         assert "<li>1 item(s) for your products (Products)</li>" in page
         client.get(reverse("setup_preview"), {"id_token": token(shop), "order": order["id"]})

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Shop
 from syncing import preview
+from syncing.preview_data import preview_as_json
 
 
 class Command(BaseCommand):
@@ -45,6 +46,6 @@ class Command(BaseCommand):
             shown = preview.order_preview(shop=shop, order_gid=gid)
         except preview.PreviewUnavailable as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(json.dumps(preview.preview_as_json(shown), indent=2, ensure_ascii=False))
+        self.stdout.write(json.dumps(preview_as_json(shown), indent=2, ensure_ascii=False))
         if shown.cannot_book:
             raise CommandError(" ".join(shown.cannot_book.split()))

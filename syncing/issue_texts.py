@@ -1,0 +1,456 @@
+"""Issues in the merchant's words: what happened, what it means for the books, what to do,
+and the action that fixes it.
+
+A SyncIssue keeps a machine code (and QuickBooks' fault code in ``detail``); the pages
+never show those first. Each code the app raises has an entry here (a test scans the
+source for codes without one); a code nobody wrote an entry for gets a safe generic text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import Shop
+from syncing.models import SourceType, SyncedRecord, SyncIssue
+
+
+class Retry(StrEnum):
+    """Whether trying again can change the outcome."""
+
+    NEVER = "never"  # the same input gives the same answer: a retry only repeats the issue
+    AFTER_FIX = "after_fix"  # once the merchant has fixed the cause (the action), a retry books it
+    TRANSIENT = "transient"  # a passing failure: trying again as it stands can help ("Retry all")
+
+
+class ActionKind(StrEnum):
+    PAGE = "page"  # a page of the app, by URL name
+    CONNECT = "connect"  # the QuickBooks connect flow (it leaves the admin's frame)
+    ORDER = "order"  # the order on the Orders page
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    kind: ActionKind = ActionKind.PAGE
+    url_name: str = ""
+
+
+@dataclass(frozen=True)
+class IssueText:
+    title: str  # what happened
+    books: str  # what it means for the books
+    todo: str  # what to do
+    action: Action | None = None
+    retry: Retry = Retry.NEVER
+    # The recorded message was written for the merchant (the ledger's, the reconciliation's),
+    # not a vendor's raw answer: it is shown, not only kept under "Details".
+    show_message: bool = False
+
+
+RECONNECT = Action("Reconnect QuickBooks", ActionKind.CONNECT, "accounts:qbo_connect")
+REVIEW_ORDER = Action("Review this order", ActionKind.ORDER)
+REVIEW_REFUND = Action("Review this refund", ActionKind.ORDER)
+MAP_TAXES = Action("Map tax rates", ActionKind.PAGE, "mappings:taxes")
+MAP_ACCOUNTS = Action("Check your accounts", ActionKind.PAGE, "mappings:accounts")
+CHECK_SETTINGS = Action("Check your settings", ActionKind.PAGE, "mappings:setup")
+CHANGE_PREFIX = Action("Change the number prefix", ActionKind.PAGE, "mappings:what_to_sync")
+OPEN_PRODUCTS = Action("Open Products", ActionKind.PAGE, "mappings:products")
+
+NOT_BOOKED = "This order is not in QuickBooks, so its sale is missing from your books until it is."
+NOT_WRITTEN = "It is not in QuickBooks, so your books miss it until it is written."
+SUPPORT = "If it keeps happening, contact ShopQB support with the details below."
+
+TEXTS: dict[str, IssueText] = {
+    # --- the order cannot be booked as it stands (syncing/ledger) ---
+    "tax_codes_unmapped": IssueText(
+        "This order's tax rates have no QuickBooks tax code",
+        NOT_BOOKED,
+        "Your QuickBooks company needs the tax code of each rate on every line. Choose a QuickBooks tax code "
+        "for each of your Shopify tax rates, then retry.",
+        MAP_TAXES,
+        Retry.AFTER_FIX,
+        show_message=True,
+    ),
+    "tax_inclusive_without_line_tax": IssueText(
+        "Tax-inclusive prices without the tax of each line",
+        NOT_BOOKED,
+        "Shopify did not say how much of each price is tax, so ShopQB cannot split revenue from tax to the cent. "
+        "Enter this sale in QuickBooks yourself. " + SUPPORT,
+        REVIEW_ORDER,
+        show_message=True,
+    ),
+    "total_mismatch": IssueText(
+        "The order's lines do not add up to its total",
+        NOT_BOOKED + " ShopQB never writes a sale whose total differs from Shopify's.",
+        "Compare the order in Shopify with the amounts below and enter it in QuickBooks yourself. " + SUPPORT,
+        REVIEW_ORDER,
+        show_message=True,
+    ),
+    "unsupported_financial_status": IssueText(
+        "This order's payment status is not booked",
+        "Nothing was written for this order. Orders whose payment was voided or expired move no money.",
+        "Nothing, if no money changed hands. If it did, enter the sale in QuickBooks yourself.",
+        REVIEW_ORDER,
+        show_message=True,
+    ),
+    "payout_accounts_unmapped": IssueText(
+        "Payouts have no bank or fees account",
+        "Shopify Payments payouts are not in QuickBooks: your bank account there does not show them, "
+        "and the payments clearing account keeps their money.",
+        "Choose the bank account payouts land in and the account for Shopify's fees. "
+        "The next sync pass then books every payout.",
+        MAP_ACCOUNTS,
+        show_message=True,
+    ),
+    "payout_withdrawal": IssueText(
+        "A payout took money from your bank",
+        "Shopify withdrew money (a negative payout, for example after a chargeback). ShopQB does not book "
+        "withdrawals yet, so your bank balance in QuickBooks is higher than the real one.",
+        "Record the withdrawal in QuickBooks yourself: a transfer from your bank account to the "
+        "Shopify Payments clearing account.",
+        show_message=True,
+    ),
+    "payout_mismatch": IssueText(
+        "A payout's amounts do not add up",
+        "The payout is not in QuickBooks: Shopify's gross amount less fees is not what it paid into your bank.",
+        "Compare the payout in Shopify (Finances, Payouts) with the amounts below and enter the deposit in "
+        "QuickBooks yourself. " + SUPPORT,
+        show_message=True,
+    ),
+    # --- QuickBooks answered (syncing/writing.py) ---
+    "qbo_rejected": IssueText(
+        "QuickBooks refused to record it",
+        NOT_WRITTEN,
+        "Check that the accounts, items and tax codes ShopQB uses still exist and are active in QuickBooks, "
+        "then retry. " + SUPPORT,
+        CHECK_SETTINGS,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_rejected:6000": IssueText(
+        "QuickBooks refused it under its business rules",
+        NOT_WRITTEN,
+        "QuickBooks' own explanation is in the details below: usually an account of the wrong type or a closed "
+        "accounting period. Correct it in your settings or in QuickBooks, then retry.",
+        MAP_ACCOUNTS,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_rejected:6140": IssueText(
+        "QuickBooks already has a document with this number",
+        NOT_WRITTEN,
+        "A document with the same number is already in QuickBooks and ShopQB never changes what it did not "
+        "write. Rename that document in QuickBooks, or change the number prefix ShopQB puts before "
+        "order numbers, then retry.",
+        CHANGE_PREFIX,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_rejected:610": IssueText(
+        "Something it uses is inactive or deleted in QuickBooks",
+        NOT_WRITTEN,
+        "An account, item, customer or tax code ShopQB uses was made inactive or deleted in QuickBooks. "
+        "Make it active again there, or choose another one in your settings, then retry.",
+        CHECK_SETTINGS,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_rejected:2500": IssueText(
+        "Something it uses is missing from QuickBooks",
+        NOT_WRITTEN,
+        "An account, item or tax code in your settings is not in this QuickBooks company. "
+        "Choose one that exists, then retry.",
+        CHECK_SETTINGS,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_rejected:6070": IssueText(
+        "QuickBooks worked out a different total",
+        NOT_WRITTEN,
+        "QuickBooks computed another amount than Shopify charged, usually because of the tax codes. "
+        "Check your tax mapping, then retry.",
+        MAP_TAXES,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_rejected:6190": IssueText(
+        "Your QuickBooks subscription does not accept new transactions",
+        "Nothing can be written to QuickBooks: the trial or subscription has ended, or there is a billing problem.",
+        "Sort out the subscription in QuickBooks (Settings, Billing & subscription), then retry.",
+        retry=Retry.AFTER_FIX,
+    ),
+    "qbo_rejected:6240": IssueText(
+        "QuickBooks already has a name like this",
+        NOT_WRITTEN,
+        "A customer, item or account with the same name already exists in QuickBooks. Rename one of them "
+        "there, then retry.",
+        retry=Retry.AFTER_FIX,
+    ),
+    "doc_number_taken": IssueText(
+        "QuickBooks already has a document with this number",
+        NOT_WRITTEN,
+        "A document with the same number is already in QuickBooks and ShopQB never changes what it did not "
+        "write. Rename that document in QuickBooks, or change the number prefix ShopQB puts before "
+        "order numbers, then retry.",
+        CHANGE_PREFIX,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_unavailable": IssueText(
+        "QuickBooks could not be reached",
+        "It is not in QuickBooks yet. Nothing was written twice.",
+        "Nothing, usually: the next sync pass tries again. Retry to try now.",
+        retry=Retry.TRANSIENT,
+    ),
+    "qbo_unavailable:3001": IssueText(
+        "QuickBooks asked ShopQB to slow down",
+        "It is not in QuickBooks yet: QuickBooks limits how many requests an app sends each minute.",
+        "Nothing, usually: the next sync pass tries again once QuickBooks accepts requests. Retry to try now.",
+        retry=Retry.TRANSIENT,
+    ),
+    "qbo_stale_object": IssueText(
+        "The document changed in QuickBooks while ShopQB updated it",
+        "The change from Shopify is not in QuickBooks yet.",
+        "Retry: ShopQB reads the document again and applies the change.",
+        retry=Retry.TRANSIENT,
+    ),
+    "qbo_auth": IssueText(
+        "QuickBooks refused ShopQB's access",
+        "Nothing can be written to QuickBooks until the connection works again. Orders wait; none is lost.",
+        "Reconnect QuickBooks. Syncing catches up by itself afterwards.",
+        RECONNECT,
+        Retry.AFTER_FIX,
+    ),
+    "qbo_auth:3200": IssueText(
+        "QuickBooks no longer accepts ShopQB's sign-in",
+        "Nothing can be written to QuickBooks until you connect again. Orders wait; none is lost.",
+        "Reconnect QuickBooks. Syncing catches up by itself afterwards.",
+        RECONNECT,
+        Retry.AFTER_FIX,
+    ),
+    "waiting_for_linked_document": IssueText(
+        "A payment is waiting for its invoice",
+        "The payment is not in QuickBooks yet, so the invoice there still shows as unpaid.",
+        "Nothing, usually: ShopQB writes the payment once the invoice is in QuickBooks. "
+        "If the invoice has an issue of its own, fix that one first.",
+        retry=Retry.TRANSIENT,
+    ),
+    "qbo_void_failed": IssueText(
+        "A cancelled order could not be voided in QuickBooks",
+        "The order was cancelled in Shopify, but its sale is still counted in QuickBooks.",
+        "Retry. If the document was changed or removed in QuickBooks by someone, void it there yourself.",
+        REVIEW_ORDER,
+        Retry.AFTER_FIX,
+    ),
+    # --- written, but worth a look ---
+    "qbo_total_differs": IssueText(
+        "QuickBooks shows a different total for this order",
+        "The document is in QuickBooks, but its total is not what the customer paid in Shopify.",
+        "Open the document in QuickBooks and compare it with the order: usually a tax setting in QuickBooks "
+        "recalculated the tax.",
+        REVIEW_ORDER,
+        show_message=True,
+    ),
+    "refund_adjustment": IssueText(
+        "A refund is not tied to returned items",
+        "The refund is in QuickBooks as a refund adjustment on your discount item, not against a product.",
+        "Check that this is how you want the refund in your books; change it in QuickBooks if not.",
+        REVIEW_REFUND,
+        show_message=True,
+    ),
+    "rounding_line": IssueText(
+        "A rounding line was added to match Shopify",
+        "QuickBooks rounds tax per line; a line of a cent or two makes the total match what the customer paid.",
+        "Nothing, if the amount is small. A larger one usually means a tax rate is mapped to the wrong tax code.",
+        REVIEW_ORDER,
+        show_message=True,
+    ),
+    "reconcile_difference": IssueText(
+        "Shopify and QuickBooks disagree",
+        "The comparison of Shopify with QuickBooks found a difference for this order, refund or payout.",
+        "Look at the amounts below. If the document is missing from QuickBooks, retry to write it; "
+        "if someone changed it in QuickBooks, correct it there.",
+        REVIEW_ORDER,
+        Retry.AFTER_FIX,
+        show_message=True,
+    ),
+    # --- the shop as a whole ---
+    "sweep_failed": IssueText(
+        "The last sync pass stopped early",
+        "Orders changed since then are not in QuickBooks yet. Nothing was written twice.",
+        "Nothing, usually: the next pass starts where this one stopped. Retry to run one now. " + SUPPORT,
+        retry=Retry.TRANSIENT,
+    ),
+    "order_not_found": IssueText(
+        "Shopify no longer has this order",
+        "Nothing was written: the order was deleted in Shopify before ShopQB read it.",
+        "Nothing, if you deleted it yourself.",
+    ),
+    "products_refresh_failed": IssueText(
+        "New products could not be read from Shopify",
+        "Your books are not affected. The Products step may not list products added or changed recently.",
+        "Nothing, usually: the next sync pass tries again. " + SUPPORT,
+        OPEN_PRODUCTS,
+    ),
+}
+
+GENERIC = IssueText(
+    "Something needs a look",
+    "ShopQB could not finish this piece of work, so your books may be missing it.",
+    "Read the details below. " + SUPPORT,
+)
+
+
+def issue_text(code: str, detail: dict[str, Any] | None = None) -> IssueText:
+    """The entry for a code, QuickBooks' own fault code first where it says more."""
+    fault = str((detail or {}).get("qbo_code") or "")
+    return TEXTS.get(f"{code}:{fault}") or TEXTS.get(code) or GENERIC
+
+
+@dataclass
+class ExplainedIssue:
+    """One open issue as a page shows it."""
+
+    issue: SyncIssue
+    text: IssueText
+    subject: str  # the order, refund or payout it is about
+    retry: bool  # a Retry button: it can help and syncing.retries can queue it
+    action_url: str = ""  # "" when the action has no page (yet)
+    details: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return self.issue.message if self.text.show_message else ""
+
+
+def issue_retry_acts(issue: SyncIssue) -> bool:
+    """Whether syncing.retries.issue_retry has work to queue for it (the same conditions)."""
+    return (issue.source_type == SourceType.ORDER and bool(issue.source_id)) or issue.code == "sweep_failed"
+
+
+def issue_can_retry(issue: SyncIssue, text: IssueText) -> bool:
+    if not issue_retry_acts(issue):
+        return False
+    if text is GENERIC:
+        # Nobody wrote down what this code means: trust what raised it.
+        return issue.retryable
+    return text.retry == Retry.AFTER_FIX or (text.retry == Retry.TRANSIENT and issue.retryable)
+
+
+# Codes (any fault code) with a transient entry; each issue is still checked against its own entry.
+TRANSIENT_CODES = frozenset(key.split(":")[0] for key, text in TEXTS.items() if text.retry == Retry.TRANSIENT)
+
+
+def transient_issues(shop: Shop) -> QuerySet[SyncIssue]:
+    """Open issues a retry as they stand can clear: what "Retry all" queues."""
+    return SyncIssue.objects.open().filter(shop=shop, retryable=True, code__in=TRANSIENT_CODES)
+
+
+def transient_issues_retry_targets(shop: Shop, *, limit: int | None = None) -> list[SyncIssue]:
+    """One issue per order (or the shop's sweep) among the transient ones: each piece of work queued once."""
+    seen: set[tuple[str, str]] = set()
+    targets: list[SyncIssue] = []
+    for issue in transient_issues(shop).order_by("-updated_at", "-pk").iterator():
+        key = ("sweep", "") if issue.code == "sweep_failed" else (issue.source_type, issue.source_id)
+        if key in seen or not issue_can_retry(issue, issue_text(issue.code, issue.detail)):
+            continue
+        seen.add(key)
+        targets.append(issue)
+        if limit is not None and len(targets) >= limit:
+            break
+    return targets
+
+
+def issues_explain(shop: Shop, issues: Iterable[SyncIssue]) -> list[ExplainedIssue]:
+    """The issues of one page, each with its text, what it is about and where its action leads."""
+    issues = list(issues)
+    names, orders = _source_names(shop, issues)
+    orders_url = _orders_url()
+    explained = []
+    for issue in issues:
+        text = issue_text(issue.code, issue.detail)
+        order_gid = orders.get(issue.source_id, issue.source_id if issue.source_type == SourceType.ORDER else "")
+        explained.append(
+            ExplainedIssue(
+                issue=issue,
+                text=text,
+                subject=_subject(issue, names.get(issue.source_id, "")),
+                retry=issue_can_retry(issue, text),
+                action_url=_action_url(text.action, orders_url, names.get(order_gid, "")),
+                details=_details(issue),
+            )
+        )
+    return explained
+
+
+def _source_names(shop: Shop, issues: Sequence[SyncIssue]) -> tuple[dict[str, str], dict[str, str]]:
+    """(Shopify id -> name such as "#1001", refund id -> its order's id), from the records
+    the shop already has: an issue keeps only ids."""
+    ids = {issue.source_id for issue in issues if issue.source_id}
+    names: dict[str, str] = {}
+    orders: dict[str, str] = {}
+    for _ in range(2):  # the issues' own objects, then the orders of their refunds
+        wanted = ids - names.keys()
+        if not wanted:
+            break
+        rows = SyncedRecord.objects.filter(shop=shop, source_id__in=wanted).values_list(
+            "source_id", "source_name", "order_gid"
+        )
+        for source_id, name, order_gid in rows:
+            if name:
+                names.setdefault(source_id, name)
+            if order_gid and order_gid != source_id:
+                orders[source_id] = order_gid
+        ids = set(orders.values())
+    return names, orders
+
+
+def _subject(issue: SyncIssue, name: str) -> str:
+    legacy_id = issue.source_id.rsplit("/", 1)[-1]
+    if issue.source_type == SourceType.ORDER:
+        return f"Order {name}" if name else f"Order {legacy_id}"
+    if issue.source_type == SourceType.REFUND:
+        # The ledger names a refund "#1001 refund 2".
+        return f"Order {name.replace(' refund ', ', refund ')}" if name else f"Refund {legacy_id}"
+    if issue.source_type == SourceType.PAYOUT:
+        return name[:1].upper() + name[1:] if name else f"Payout {legacy_id}"
+    if issue.source_type == SourceType.CUSTOMER:
+        return f"Customer {legacy_id}"
+    return "Your store"
+
+
+def _orders_url() -> str:
+    """The Orders page, if this version of the app has one."""
+    try:
+        return reverse("orders")
+    except NoReverseMatch:
+        return ""
+
+
+def _action_url(action: Action | None, orders_url: str, order_name: str) -> str:
+    if action is None:
+        return ""
+    if action.kind == ActionKind.ORDER:
+        if not orders_url:
+            return ""
+        return f"{orders_url}?{urlencode({'q': order_name})}" if order_name else orders_url
+    return reverse(action.url_name)
+
+
+def _details(issue: SyncIssue) -> list[tuple[str, str]]:
+    """What support needs, behind "Details": the raw code, QuickBooks' answer, the recorded message."""
+    rows = [("Code", issue.code)]
+    fault = str(issue.detail.get("qbo_code") or "")
+    if fault:
+        # A QBOUnavailable built from a bare HTTP answer carries the status as its code.
+        is_status = issue.code == "qbo_unavailable" and len(fault) == 3 and fault.startswith("5")
+        rows.append(("HTTP status" if is_status else "QuickBooks error code", fault))
+    rows.extend((str(key), _plain(value)) for key, value in issue.detail.items() if key != "qbo_code")
+    rows.append(("Message", issue.message))
+    if issue.source_id:
+        rows.append(("Shopify id", issue.source_id))
+    return rows
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
