@@ -1,11 +1,26 @@
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from syncing import retries
-from syncing.models import PendingSync, SyncedRecord, SyncIssue, SyncRun, WebhookDelivery
+from syncing.models import PendingSync, SyncedRecord, SyncIssue, SyncIssueQuerySet, SyncRun, WebhookDelivery
+
+if TYPE_CHECKING:
+    # django-stubs makes the admin classes generic over their models; Django's own are not
+    # subscriptable at run time.
+    _RecordAdmin = admin.ModelAdmin[SyncedRecord]
+    _PendingAdmin = admin.ModelAdmin[PendingSync]
+    _IssueAdmin = admin.ModelAdmin[SyncIssue]
+    _RunAdmin = admin.ModelAdmin[SyncRun]
+    _DeliveryAdmin = admin.ModelAdmin[WebhookDelivery]
+else:
+    _RecordAdmin = _PendingAdmin = _IssueAdmin = _RunAdmin = _DeliveryAdmin = admin.ModelAdmin
 
 
 @admin.register(SyncedRecord)
-class SyncedRecordAdmin(admin.ModelAdmin):
+class SyncedRecordAdmin(_RecordAdmin):
     list_display = (
         "shop",
         "source_type",
@@ -23,7 +38,7 @@ class SyncedRecordAdmin(admin.ModelAdmin):
     actions = ["retry"]
 
     @admin.action(description="Retry failed records")
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: QuerySet[SyncedRecord]) -> None:
         failed = queryset.filter(status=SyncedRecord.Status.FAILED)
         for record in failed:
             retries.record_retry(record=record)
@@ -31,7 +46,7 @@ class SyncedRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(PendingSync)
-class PendingSyncAdmin(admin.ModelAdmin):
+class PendingSyncAdmin(_PendingAdmin):
     """Orders waiting for a sync: a row that stays here long means the shop is paused,
     QuickBooks or Shopify is unreachable, or its worker died (the sweep picks it up)."""
 
@@ -42,7 +57,7 @@ class PendingSyncAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncIssue)
-class SyncIssueAdmin(admin.ModelAdmin):
+class SyncIssueAdmin(_IssueAdmin):
     list_display = ("shop", "code", "message", "occurrences", "retryable", "updated_at", "resolved_at")
     list_filter = ("code", "retryable", ("resolved_at", admin.EmptyFieldListFilter))
     search_fields = ("shop__domain", "source_id", "message")
@@ -50,25 +65,25 @@ class SyncIssueAdmin(admin.ModelAdmin):
     actions = ["retry", "resolve"]
 
     @admin.action(description="Retry the work behind these issues")
-    def retry(self, request, queryset):
+    def retry(self, request: HttpRequest, queryset: SyncIssueQuerySet) -> None:
         count = sum(retries.issue_retry(issue=issue) for issue in queryset.open())
         self.message_user(request, f"Queued {count} item(s) again.", messages.SUCCESS)
 
     @admin.action(description="Mark resolved")
-    def resolve(self, request, queryset):
+    def resolve(self, request: HttpRequest, queryset: SyncIssueQuerySet) -> None:
         updated = queryset.resolve()
         self.message_user(request, f"Resolved {updated} issue(s).", messages.SUCCESS)
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(_RunAdmin):
     list_display = ("shop", "kind", "status", "started_at", "finished_at", "orders_seen", "documents_written", "failed")
     list_filter = ("status", "kind")
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(_DeliveryAdmin):
     list_display = ("shop_domain", "topic", "webhook_id", "received_at", "processed_at")
     list_filter = ("topic",)
     search_fields = ("shop_domain", "webhook_id", "event_id")

@@ -1,11 +1,13 @@
 """Startup checks for the sync's timing settings (``manage.py check``)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.checks import Error, register
 
 
 @register()
-def claim_lease_fits_the_task_queue(app_configs, **kwargs):  # noqa: ARG001
+def claim_lease_fits_the_task_queue(app_configs: Any, **kwargs: Any) -> list[Error]:  # noqa: ARG001
     """A killed worker's claim must expire after the task is surely dead and before the
     broker reruns it; otherwise the rerun sees the order busy and a crash strands it."""
     lease = settings.SYNC_CLAIM_LEASE_SECONDS

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_q.models import Task
 from django_q.tasks import async_task
@@ -84,7 +84,9 @@ def _qbo_revoke_later(token: str) -> None:
     transaction.on_commit(lambda: async_task("accounts.tasks.qbo_revoke_encrypted", ciphertext))
 
 
-def _customer_scope(shop_domain: str, customer_id: str, order_ids: list[str]):
+def _customer_scope(
+    shop_domain: str, customer_id: str, order_ids: list[str]
+) -> tuple[QuerySet[SyncedRecord], QuerySet[SyncIssue], QuerySet[WebhookDelivery]]:
     order_ids = [i for i in order_ids if i]
     sources = [f"gid://shopify/Order/{i}" for i in order_ids]
     if customer_id:

@@ -217,7 +217,7 @@ DEFERRED = frozenset({"app/uninstalled", "shop/redact"})
 
 def _order_ids(p: dict[str, Any]) -> dict[str, Any]:
     customer = p.get("customer")
-    kept = {k: p[k] for k in ("id", "admin_graphql_api_id", "name", "updated_at") if k in p}
+    kept: dict[str, Any] = {k: p[k] for k in ("id", "admin_graphql_api_id", "name", "updated_at") if k in p}
     if isinstance(customer, dict) and "id" in customer:
         kept["customer"] = {"id": customer["id"]}  # so a data request or redaction finds it
     return kept
