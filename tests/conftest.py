@@ -1,4 +1,5 @@
-"""Fixtures every directory may use: the test app's settings, two shops, a signed webhook poster.
+"""Fixtures every directory may use: the test app's settings, two shops, a signed webhook poster,
+and the emulators with a live shop connected to them.
 
 The builders behind them are in tests/factories.py and tests/accounts/factories.py.
 """
@@ -9,8 +10,11 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from accounts.models import Shop
+from sandbox.runner import start_sandboxes
 from tests.accounts.factories import make_shop
 from tests.factories import API_KEY, API_SECRET, webhook_headers
+from tests.sandboxes import connect_shop, use_sandboxes
 
 # whitenoise warns on every request when STATIC_ROOT does not exist yet (before
 # collectstatic); the suite never needs collected files.
@@ -79,3 +83,22 @@ def pytest_sessionfinish(session, exitstatus):
     alive = [t for t in threading.enumerate() if t is not threading.main_thread()]
     if alive:
         print("\nthreads left running by the tests:", ", ".join(t.name for t in alive))
+
+
+# The emulators over real HTTP, the app pointed at them, and a live shop (tests/sandboxes.py).
+@pytest.fixture
+def sandboxes():
+    running = start_sandboxes()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sandbox_settings(sandboxes, settings, monkeypatch):
+    use_sandboxes(settings, monkeypatch, sandboxes.info)
+    return sandboxes.info
+
+
+@pytest.fixture
+def shop(db, sandbox_settings) -> Shop:
+    return connect_shop(sandbox_settings)

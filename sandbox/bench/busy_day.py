@@ -157,7 +157,7 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
             )
         burst_s = time.monotonic() - started
 
-        from tests.syncing.conftest import Store
+        from tests.sandboxes import Store
 
         placed = Store(shop).order(lines=[("RUSH-1", 1, "42.00")], tax="3.36")
         new_body = json.dumps(renderer.body("orders/create", shop_data.orders[int(placed["id"].rsplit("/", 1)[1])]))

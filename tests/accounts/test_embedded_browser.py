@@ -142,7 +142,7 @@ def test_install_land_in_admin_and_connect_quickbooks(sandboxes, browser, caplog
     assert sandboxes.shopify.dispatcher.wait_idle(timeout=30)
     assert WebhookDelivery.objects.filter(shop_domain=SHOP, topic="orders/create").count() >= 3
     # The merchant goes through the setup (every proposal accepted) before anything is written.
-    from tests.syncing.conftest import go_live
+    from tests.sandboxes import go_live
 
     go_live(shop)
     conn.refresh_from_db()
@@ -168,6 +168,7 @@ def test_install_land_in_admin_and_connect_quickbooks(sandboxes, browser, caplog
 
     # 4. Disconnect from inside the app: revoked at Intuit, the page shows the way back.
     app.get_by_role("button", name="Disconnect QuickBooks").click()
+    page.get_by_role("dialog").get_by_role("button", name="Disconnect QuickBooks").click()
     expect(app.get_by_role("button", name="Reconnect QuickBooks")).to_be_visible()
     assert QuickBooksConnection.objects.get(shop=shop).status == "disconnected"
 

@@ -20,7 +20,7 @@ from mappings.models import AccountRole, AccountRoleMapping, MappingChange, Prod
 from sandbox.runner import start_sandboxes
 from shopqb_app.integrations.shopify import products as shopify_products
 from tests.factories import session_token
-from tests.syncing.conftest import connect_shop, use_sandboxes
+from tests.sandboxes import connect_shop, use_sandboxes
 
 pytestmark = pytest.mark.django_db
 MatchedBy = ProductMapping.MatchedBy

@@ -26,13 +26,13 @@ from mappings.models import (
 from mappings.snapshot import mapping_snapshot
 from shopqb_app.integrations.quickbooks import client as qbo
 from tests.factories import session_token
-from tests.syncing.conftest import connect_shop, sandbox_settings, sandboxes  # noqa: F401 (fixtures)
+from tests.sandboxes import connect_shop
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def shop(settings, sandbox_settings):  # noqa: F811
+def shop(settings, sandbox_settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -217,7 +217,7 @@ def test_filters_skip_with_a_reason_the_merchant_can_read():
 
 def test_gateways_found_in_orders_are_proposed_not_confirmed(shop, qb):
     from mappings.discovery import setup_scan
-    from tests.syncing.conftest import Store
+    from tests.sandboxes import Store
 
     Store(shop).order(gateway="Cash on Delivery (COD)")
     SyncSettings.objects.update_or_create(shop=shop, defaults={"start_date": date(2020, 1, 1)})
@@ -239,8 +239,8 @@ def test_gateways_found_in_orders_are_proposed_not_confirmed(shop, qb):
 def test_documents_record_the_mapping_version_and_filtered_orders_their_reason(shop, qb):
     from syncing.models import SyncedRecord
     from syncing.runs import shop_sweep
-    from tests.syncing.conftest import Store
-    from tests.syncing.conftest import go_live as accept_proposals_and_go_live
+    from tests.sandboxes import Store
+    from tests.sandboxes import go_live as accept_proposals_and_go_live
 
     store = Store(shop)
     store.order(lines=[("MUG-1", 1, "12.50")])

@@ -143,7 +143,7 @@ def _run(shop: Any, step: str, nth: int, orders: int, plan: Path, wait: float) -
     from syncing.context import context_open
     from syncing.models import PendingSync, SyncedRecord
     from syncing.pending import enqueue_order_sync
-    from tests.syncing.conftest import Store
+    from tests.sandboxes import Store
 
     for suffix in (".done", ".hits"):
         plan.with_suffix(suffix).unlink(missing_ok=True)

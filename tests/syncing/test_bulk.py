@@ -7,7 +7,7 @@ from shopqb_app.integrations.shopify.client import ShopifyClient
 from shopqb_app.integrations.shopify.errors import ShopifyQueryError
 from shopqb_app.integrations.shopify.fetch import all_orders, fetch_order
 from shopqb_app.integrations.shopify.parse import parse_order
-from tests.syncing.conftest import Store
+from tests.sandboxes import Store
 
 
 def test_children_are_put_back_under_their_order():

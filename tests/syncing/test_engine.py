@@ -17,7 +17,7 @@ from syncing.models import SyncedRecord, SyncIssue, SyncRun
 from syncing.orders import order_process, order_sync
 from syncing.reconcile import reconcile_shop
 from syncing.runs import SweepBusy, run_start, shop_sweep
-from tests.syncing.conftest import Store
+from tests.sandboxes import Store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

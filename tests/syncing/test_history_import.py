@@ -12,7 +12,7 @@ from mappings.models import SyncSettings
 from syncing.models import Outcome, SyncedRecord
 from syncing.orders import order_sync
 from syncing.runs import shop_sweep
-from tests.syncing.conftest import Store
+from tests.sandboxes import Store
 
 pytestmark = [pytest.mark.django_db]
 

@@ -10,7 +10,7 @@ import pytest
 from sandbox.runner import start_sandboxes
 from shopqb_app.integrations.quickbooks import client as qbo
 from syncing.models import SyncedRecord, WebhookDelivery
-from tests.syncing.conftest import Store, connect_shop, use_sandboxes
+from tests.sandboxes import Store, connect_shop, use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

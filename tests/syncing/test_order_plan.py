@@ -20,8 +20,8 @@ from syncing import ledger, preview, trial_sync
 from syncing.models import Outcome, SyncedRecord, SyncIssue
 from syncing.orders import order_plan, order_sync
 from tests.accounts.factories import make_shop
+from tests.sandboxes import Store, connect_shop
 from tests.syncing import factories
-from tests.syncing.conftest import Store, connect_shop
 
 pytestmark = [pytest.mark.django_db]
 

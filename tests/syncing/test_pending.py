@@ -21,7 +21,7 @@ from syncing.context import claim_lease
 from syncing.models import UNKNOWN_VERSION, PendingSync, SyncedRecord, SyncIssue
 from syncing.orders import order_sync
 from syncing.runs import shop_drain, shop_sweep
-from tests.syncing.conftest import Store
+from tests.sandboxes import Store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -25,7 +25,7 @@ from shopqb_app.integrations.shopify.fetch import all_orders
 from syncing import preview
 from syncing.models import SyncedRecord, SyncIssue
 from syncing.preview_data import preview_as_json
-from tests.syncing.conftest import Store, connect_shop
+from tests.sandboxes import Store, connect_shop
 
 pytestmark = [pytest.mark.django_db]
 

@@ -18,9 +18,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
 
 def queued_sweeps(shop: Shop) -> int:
     return sum(
-        1
-        for q in OrmQ.objects.all()
-        if q.task["func"] == "syncing.tasks.sweep_shop" and q.task["args"][0] == shop.pk
+        1 for q in OrmQ.objects.all() if q.task["func"] == "syncing.tasks.sweep_shop" and q.task["args"][0] == shop.pk
     )
 
 

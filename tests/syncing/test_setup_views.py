@@ -22,7 +22,7 @@ from syncing.models import Outcome, SyncedRecord
 from syncing.orders import order_sync
 from tests.accounts.factories import make_shop
 from tests.factories import session_token
-from tests.syncing.conftest import Store, connect_shop, go_live
+from tests.sandboxes import Store, connect_shop, go_live
 
 pytestmark = [pytest.mark.django_db]
 

@@ -14,7 +14,7 @@ from shopqb_app.integrations.shopify import products as shopify_products
 from shopqb_app.integrations.shopify.errors import ShopifyUnavailable
 from syncing.models import SyncIssue, SyncRun
 from syncing.runs import shop_sweep
-from tests.syncing.conftest import Store
+from tests.sandboxes import Store
 
 pytestmark = [pytest.mark.django_db]
 

@@ -35,7 +35,7 @@ from syncing.models import SyncedRecord, SyncIssue, SyncRun
 from syncing.orders import order_sync
 from syncing.reconcile import reconcile_shop
 from syncing.runs import shop_sweep
-from tests.syncing.conftest import Store
+from tests.sandboxes import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)

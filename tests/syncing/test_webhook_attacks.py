@@ -21,7 +21,7 @@ from shopqb_app.integrations.shopify import oauth as shopify_auth
 from syncing.models import PendingSync, SyncedRecord, WebhookDelivery
 from syncing.webhooks import numeric_id
 from tests.factories import session_token, webhook_headers
-from tests.syncing.conftest import connect_shop, use_sandboxes
+from tests.sandboxes import connect_shop, use_sandboxes
 from tests.worker import run_queued
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]

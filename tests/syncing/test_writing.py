@@ -13,7 +13,7 @@ from syncing.context import claim_lease, context_open
 from syncing.models import Outcome, SyncedRecord, SyncIssue
 from syncing.orders import order_sync
 from syncing.writing import document_delete
-from tests.syncing.conftest import Store
+from tests.sandboxes import Store
 
 pytestmark = [pytest.mark.django_db]
 
