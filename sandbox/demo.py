@@ -192,15 +192,20 @@ def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tupl
 def print_report(shop: Any, sweep: dict, report: Any) -> None:
     from syncing.reconcile import report_lines
 
-    print(f"Shop: {shop.domain} ({shop.currency}) -> QuickBooks company {shop.qbo.realm_id}")
+    company = shop.qbo.company_name or shop.qbo.realm_id
+    print(f"Shop: {shop.domain} ({shop.currency}) -> QuickBooks company {company} ({shop.qbo.realm_id})")
     print(
-        f"Orders seen: {report.orders_seen} (to book: {report.expected_documents}, skipped by rules: {report.skipped})"
+        f"Orders in Shopify: {report.orders_seen:,} ({plural(report.expected_documents, 'sale')} to book; "
+        f"{report.skipped:,} cancelled, kept out by the filters or moving no money)"
     )
     print(
-        f"This run: {sweep.get('orders_seen', 0)} order(s) checked, "
-        f"{sweep.get('documents_written', 0)} QuickBooks document(s) written, {sweep.get('failed', 0)} failed"
+        f"This run: {plural(sweep.get('orders_seen', 0), 'order')} checked, "
+        f"{plural(sweep.get('documents_written', 0), 'QuickBooks document')} written, {sweep.get('failed', 0):,} failed"
     )
-    print(f"QuickBooks documents found: {report.found_documents} sales, {report.refunds_found} refunds")
+    print(
+        f"In QuickBooks: {plural(report.found_documents, 'sales document')}, "
+        f"{plural(report.refunds_found, 'refund receipt')}"
+    )
     for line in report_lines(report):
         print(line)
     print(
@@ -221,6 +226,27 @@ def serve(port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
         env={**os.environ, **env},
         text=True,
     )
+
+
+def wait_until_answering(url: str, server: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    """``App:`` is printed only once the app answers (its health check), not when gunicorn starts."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the app server stopped; see .demo/gunicorn.log")
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the app did not answer at {url} within {timeout:.0f} s")
+
+
+def plural(count: int, one: str, many: str = "") -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def _interrupt(*_args: object) -> None:
@@ -280,9 +306,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if report.matched else 1
 
         call_command("collectstatic", interactive=False, verbosity=0)
-        children.append(serve(port, env, state))
+        server = serve(port, env, state)
+        children.append(server)
+        wait_until_answering(app_url, server)
         print(f"App: {app_url}", flush=True)
-        print(f"Shopify sandbox admin: {info['shopify']}  QuickBooks inspector: {info['qbo']}", flush=True)
+        admin = f"{info['shopify']}/{shop.domain}/admin/apps/{info['app']['api_key']}"
+        print(f"Open it as the merchant does, inside the Shopify admin: {admin}", flush=True)
+        print(
+            f"The QuickBooks books it writes (inspector): {info['qbo']}/_sandbox/qbo/{shop.qbo.realm_id}/", flush=True
+        )
         print("Serving the app and a django-q2 worker; Ctrl-C stops everything.", flush=True)
         # Ctrl-C and SIGTERM both stop everything (explicitly: a shell may start us with SIGINT ignored).
         signal.signal(signal.SIGINT, _interrupt)
