@@ -14,11 +14,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec, cast
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 
@@ -102,12 +104,21 @@ def shop_required(
         shop_request = cast(ShopRequest, request)
         shop_request.shop = shop
         shop_request.session_claims = claims
-        response = view(shop_request, *args, **kwargs)
+        # Every time on the merchant's pages is in the shop's own time zone (Shopify's ianaTimezone).
+        with timezone.override(_shop_zone(shop)):
+            response = view(shop_request, *args, **kwargs)
         add_never_cache_headers(response)
         return response
 
     wrapper.shop_required = True  # type: ignore[attr-defined] # the tenancy tests find every such view
     return wrapper
+
+
+def _shop_zone(shop: Shop) -> ZoneInfo:
+    try:
+        return ZoneInfo(shop.iana_timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _document_without_session(request: HttpRequest) -> HttpResponse:

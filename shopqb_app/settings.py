@@ -87,6 +87,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Dates and times as merchants read them, the zone shown (shopqb_app/formats); the shop's own
+# time zone is activated per request (accounts.auth).
+FORMAT_MODULE_PATH = ["shopqb_app.formats"]
 USE_I18N = True
 USE_TZ = True
 
