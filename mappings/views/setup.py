@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.auth import ShopRequest, shop_required
@@ -101,6 +102,12 @@ def scan(request: ShopRequest) -> HttpResponse:
         result = discovery.setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog)
     except (NotConnected, QBOError, ShopifyError) as exc:
         return JsonResponse({"error": str(exc)}, status=409)
+    # From a step's page the merchant stays on it, now with what the scan found.
+    back = request.GET.get("next", "")
+    if back.startswith("/setup/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return JsonResponse(
+            {"next": back, "message": f"Read {result.orders} order{'' if result.orders == 1 else 's'}."}
+        )
     return JsonResponse({"next": reverse("mappings:setup") + f"?scanned={result.orders}"})
 
 

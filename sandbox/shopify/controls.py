@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Request, Response
 
-from sandbox.shopify import model, oauth, orders, payouts, views, webhooks
+from sandbox.shopify import admin_frame, model, oauth, orders, payouts, views, webhooks
 from sandbox.shopify.money import dec
 from sandbox.shopify.store import ShopData, parse_time, shop_id
 
@@ -31,7 +31,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 def control(emulator: ShopifyEmulator, request: Request, parts: list[str]) -> Response:
     if parts == ["app-bridge.js"]:
-        return oauth.app_bridge_shim()
+        return admin_frame.app_bridge_shim()
     if len(parts) == 2 and parts[0] == "bulk":
         data = emulator.load_bulk_file(parts[1])
         if data is None:
@@ -87,6 +87,10 @@ def _session_token(emulator: ShopifyEmulator, shop: Any, _args: dict[str, Any], 
     return json_response({"id_token": oauth.session_token(emulator, shop)})
 
 
+def _frame_src(emulator: ShopifyEmulator, shop: Any, args: dict[str, Any], _body: dict[str, Any]) -> Response:
+    return admin_frame.frame_src_response(emulator, shop, str(args.get("path") or "/"))
+
+
 def _clock(emulator: ShopifyEmulator, _shop: Any, args: dict[str, Any], _body: dict[str, Any]) -> Response:
     store = emulator.store
     with store.lock:
@@ -133,6 +137,7 @@ EMULATOR_CONTROLS: dict[str, tuple[str | None, Handler]] = {
     "describe": (None, _describe),
     "state": (None, _state),
     "session-token": (None, _session_token),
+    "admin/frame-src": (None, _frame_src),
     "clock": ("POST", _clock),
     "webhooks/attempts": (None, _webhook_attempts),
     "webhooks/faults": ("POST", _webhook_faults),

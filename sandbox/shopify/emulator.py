@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response
 
-from sandbox.shopify import api, cost, model, oauth, webhooks
+from sandbox.shopify import admin_frame, api, cost, model, oauth, webhooks
 from sandbox.shopify.controls import control
 from sandbox.shopify.controls import json_response as _json
 from sandbox.shopify.encoding import encode
@@ -143,6 +143,7 @@ class ShopifyEmulator(Installs):
         self.store.on_level_changed = lambda shop, level: self.emit(shop, "inventory_levels/update", level)  # type: ignore[attr-defined]
         path = Path(toml_path) if toml_path else REPO_TOML
         self.hub = webhooks.WebhookHub(self, self.dispatcher, webhooks.read_toml(path, self.app_url))
+        self.app_name = admin_frame.app_name(path)
 
     def _delivery_failed(self, delivery: webhooks.Delivery) -> None:
         """After the last failed try Shopify deletes an Admin-API subscription (TOML ones stay)."""
@@ -261,7 +262,7 @@ class ShopifyEmulator(Installs):
                 self.store.flush()
                 return response
         if len(rest) >= 2 and rest[0] == "apps" and rest[1] in (self.api_key, "shopqb"):
-            return oauth.admin_frame(self, request, shop, "/".join(rest[2:]))
+            return admin_frame.admin_frame(self, request, shop, "/".join(rest[2:]))
         raise NotFound()
 
     # -- GraphQL ---------------------------------------------------------------

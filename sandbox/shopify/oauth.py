@@ -1,6 +1,6 @@
 """OAuth like Shopify's: authorization-code install with a consent page, token exchange for
 session (id) tokens, expiring offline tokens with rotating refresh tokens, revocation on
-uninstall; plus the admin frame that embeds the app and hands it session tokens.
+uninstall. The admin frame that embeds the app and hands it session tokens: admin_frame.py.
 """
 
 from __future__ import annotations
@@ -202,87 +202,3 @@ def access_token(emulator: ShopifyEmulator, request: Request, shop: ShopData) ->
 
 def _json(data: dict[str, Any]) -> Response:
     return Response(json.dumps(data), mimetype="application/json")
-
-
-def admin_frame(emulator: ShopifyEmulator, request: Request, shop: ShopData, path: str) -> Response:
-    """``/{shop}/admin/apps/{api_key}/{path}``: the admin page with the app in an iframe."""
-    if not emulator.app_url:
-        return _page("App", "<main><p>The sandbox was started without an app URL (--app-url).</p></main>", 404)
-    params = {
-        "embedded": "1",
-        "host": host_param(emulator, shop),
-        "id_token": session_token(emulator, shop),
-        "locale": "en",
-        "session": hashlib.sha256(f"session:{shop.domain}".encode()).hexdigest(),
-        "shop": shop.domain,
-        "timestamp": str(int(emulator.store.epoch())),
-    }
-    params["hmac"] = query_hmac(emulator.api_secret, params)
-    extra = request.query_string.decode()
-    src = f"{emulator.app_url}/{path.lstrip('/')}" + "?" + urlencode(params) + (f"&{extra}" if extra else "")
-    script = (
-        "<script>window.addEventListener('message', async (event) => {"
-        "const msg = event.data || {};"
-        "if (msg.type !== 'shopqb-sandbox:id-token') return;"
-        f"const r = await fetch({json.dumps(emulator.base_url + '/_sandbox/session-token?shop=' + shop.domain)});"
-        "const body = await r.json();"
-        "event.source.postMessage({type: 'shopqb-sandbox:id-token:reply', requestId: msg.requestId, "
-        "token: body.id_token}, event.origin);"
-        "});</script>"
-    )
-    body = (
-        "<iframe id='app-iframe' title='app' name='app-iframe' src='"
-        + html.escape(src)
-        + "' style='border:0;width:100%;height:calc(100vh - 40px)'></iframe>"
-        + script
-    )
-    return _page(f"{shop.config.name} · Apps", body)
-
-
-APP_BRIDGE_SHIM = """// ShopQB sandbox stand-in for https://cdn.shopify.com/shopifycloud/app-bridge.js (emulator only).
-(function () {
-  var script = document.currentScript;
-  var meta = document.querySelector('meta[name="shopify-api-key"]');
-  var params = new URLSearchParams(window.location.search);
-  var admin = script ? new URL(script.src).origin : '*';
-  var pending = {};
-  var counter = 0;
-  window.addEventListener('message', function (event) {
-    var msg = event.data || {};
-    if (msg.type === 'shopqb-sandbox:id-token:reply' && pending[msg.requestId]) {
-      pending[msg.requestId](msg.token);
-      delete pending[msg.requestId];
-    }
-  });
-  function idToken() {
-    if (window.parent === window) { return Promise.reject(new Error('not embedded')); }
-    return new Promise(function (resolve) {
-      var id = String(++counter);
-      pending[id] = resolve;
-      window.parent.postMessage({type: 'shopqb-sandbox:id-token', requestId: id}, admin);
-    });
-  }
-  var originalFetch = window.fetch.bind(window);
-  window.fetch = function (input, init) {
-    var url = new URL(typeof input === 'string' ? input : input.url, window.location.href);
-    if (url.origin !== window.location.origin) { return originalFetch(input, init); }
-    return idToken().then(function (token) {
-      init = init || {};
-      var headers = new Headers(init.headers || (typeof input === 'string' ? {} : input.headers));
-      if (!headers.has('Authorization')) { headers.set('Authorization', 'Bearer ' + token); }
-      init.headers = headers;
-      return originalFetch(input, init);
-    });
-  };
-  window.shopify = {
-    config: {apiKey: meta ? meta.content : null, shop: params.get('shop'), host: params.get('host')},
-    idToken: idToken,
-    toast: {show: function (message) { console.log('[toast]', message); }},
-    loading: function () {},
-  };
-})();
-"""
-
-
-def app_bridge_shim() -> Response:
-    return Response(APP_BRIDGE_SHIM, mimetype="application/javascript", headers={"Access-Control-Allow-Origin": "*"})

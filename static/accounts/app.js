@@ -1,5 +1,7 @@
 // ShopQB embedded pages. Every request to the app carries a fresh session token
-// from App Bridge (shopify.idToken()); no cookies are involved.
+// from App Bridge (shopify.idToken()); no cookies are involved. Feedback goes through
+// App Bridge too: the admin's loading bar while an action runs, a toast when it ends,
+// and its modal before anything destructive.
 "use strict";
 
 async function sessionToken() {
@@ -29,46 +31,135 @@ async function reloadWithFreshToken(extra = {}) {
   window.location.replace(url.toString());
 }
 
+// The inline box stays: it is next to the button, and read out (role=alert) by screen
+// readers that never reach the admin's toast.
 function showError(message) {
   const box = document.querySelector("[data-testid=action-error]");
   if (box) {
+    box.setAttribute("role", "alert");
     box.textContent = message;
     box.hidden = false;
   }
+  toast(message, true);
+}
+
+function clearError() {
+  const box = document.querySelector("[data-testid=action-error]");
+  if (box) {
+    box.hidden = true;
+    box.textContent = "";
+  }
+}
+
+function toast(message, isError = false) {
+  // Reference: https://shopify.dev/docs/api/app-bridge-library/apis/toast
+  const bridge = window.shopify;
+  if (message && bridge && bridge.toast) bridge.toast.show(message, { isError });
+}
+
+let running = 0;
+
+function loading(on) {
+  // Reference: https://shopify.dev/docs/api/app-bridge-library/apis/loading
+  // Two actions may overlap: the bar stays until the last one ends.
+  running = Math.max(0, running + (on ? 1 : -1));
+  const bridge = window.shopify;
+  if (bridge && typeof bridge.loading === "function") bridge.loading(running > 0);
+}
+
+// An action from start to end: the loading bar while it runs, then a toast with what it
+// returned (a success message, or nothing when the page is being left) or with its error.
+async function track(work) {
+  clearError();
+  loading(true);
+  try {
+    toast(await work());
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    loading(false);
+  }
+}
+
+function labelOf(element) {
+  return (element.textContent || element.value || "").trim().replace(/\s+/g, " ");
+}
+
+// Destructive actions ask first, in App Bridge's modal (templates/accounts/base.html): a
+// button or submit button with data-confirm="what happens then" (and optionally
+// data-confirm-title, data-confirm-action: the critical button's label, else the
+// button's own). Escape or the close button is a "no". The modal's buttons are the
+// page's own: App Bridge sends their clicks back here.
+// Reference: https://shopify.dev/docs/api/app-bridge-library/web-components/ui-modal
+function confirmed(trigger) {
+  const text = trigger && trigger.dataset.confirm;
+  if (!text) return Promise.resolve(true);
+  const modal = document.getElementById("shopqb-confirm");
+  const bridge = window.shopify;
+  if (!modal || !(bridge && bridge.modal)) return Promise.resolve(window.confirm(text));
+  const action = trigger.dataset.confirmAction || labelOf(trigger);
+  modal.querySelector("ui-title-bar").setAttribute("title", trigger.dataset.confirmTitle || `${action}?`);
+  modal.querySelector("[data-confirm-text]").textContent = text;
+  const accept = modal.querySelector("[data-confirm-accept]");
+  const cancel = modal.querySelector("[data-confirm-cancel]");
+  accept.textContent = action;
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      accept.removeEventListener("click", yes);
+      cancel.removeEventListener("click", no);
+      modal.removeEventListener("hide", no);
+      bridge.modal.hide("shopqb-confirm");
+      resolve(answer);
+    };
+    const yes = () => done(true);
+    const no = () => done(false);
+    accept.addEventListener("click", yes);
+    cancel.addEventListener("click", no);
+    modal.addEventListener("hide", no);
+    bridge.modal.show("shopqb-confirm");
+  });
+}
+
+function answerError(response, body = {}) {
+  const error = body.error || `ShopQB answered ${response.status}`;
+  // What is missing, unless the error says it already.
+  const missing = (Array.isArray(body.missing) ? body.missing : []).filter((item) => !error.includes(item));
+  return new Error([error, ...missing].join(" "));
 }
 
 const actions = {
   async "qbo-connect"(button) {
     const response = await authedFetch(button.dataset.url, { method: "POST" });
-    if (!response.ok) throw new Error(`ShopQB answered ${response.status}`);
+    if (!response.ok) throw answerError(response);
     const { url } = await response.json();
     // Intuit's sign-in cannot run inside the admin's frame: open it top-level.
     window.open(url, "_top");
+    return null;
   },
   async "qbo-disconnect"(button) {
     const response = await authedFetch(button.dataset.url, { method: "POST" });
-    if (!response.ok) throw new Error(`ShopQB answered ${response.status}`);
+    if (!response.ok) throw answerError(response);
     await reloadWithFreshToken();
+    return button.dataset.done || "QuickBooks disconnected.";
   },
   async "post-reload"(button) {
     // A POST to the app (sync now, retry), then the page it names ("next") or this page
     // again, with what changed.
     const response = await authedFetch(button.dataset.url, { method: "POST" });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const missing = Array.isArray(body.missing) ? ` ${body.missing.join(" ")}` : "";
-      throw new Error((body.error || `ShopQB answered ${response.status}`) + missing);
-    }
-    if (body.next) return openInApp(body.next);
-    await reloadWithFreshToken();
+    if (!response.ok) throw answerError(response, body);
+    if (body.next) await openInApp(body.next);
+    else await reloadWithFreshToken();
+    return body.message || button.dataset.done || "Done.";
   },
   async download(button) {
     const response = await authedFetch(button.dataset.url);
-    if (!response.ok) throw new Error(`ShopQB answered ${response.status}`);
+    if (!response.ok) throw answerError(response);
     const link = document.createElement("a");
     link.href = URL.createObjectURL(await response.blob());
     link.download = button.dataset.filename || "export.json";
     link.click();
+    return `Downloaded ${link.download}.`;
   },
 };
 
@@ -76,12 +167,14 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-action]");
   if (!button || !(button.dataset.action in actions)) return;
   event.preventDefault();
-  button.disabled = true;
-  actions[button.dataset.action](button)
-    .catch((error) => showError(error.message))
-    .finally(() => {
+  if (button.disabled) return;
+  confirmed(button).then((yes) => {
+    if (!yes) return button.focus(); // back where the merchant was, nothing done
+    button.disabled = true;
+    return track(() => actions[button.dataset.action](button)).finally(() => {
       button.disabled = false;
     });
+  });
 });
 
 async function openInApp(path) {
@@ -95,7 +188,11 @@ document.addEventListener("click", (event) => {
   const link = event.target.closest("a[data-nav]");
   if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
   event.preventDefault();
-  openInApp(link.getAttribute("href")).catch((error) => showError(error.message));
+  loading(true);
+  openInApp(link.getAttribute("href")).catch((error) => {
+    loading(false);
+    showError(error.message);
+  });
 });
 
 // Server-rendered forms, sent as fetches with the session token. The answer is either
@@ -108,35 +205,49 @@ document.addEventListener("submit", (event) => {
   const submitter = event.submitter;
   const body = new FormData(form);
   if (submitter && submitter.name) body.append(submitter.name, submitter.value);
-  if (submitter) submitter.disabled = true;
-  (async () => {
-    const method = (form.getAttribute("method") || "GET").toUpperCase();
-    if (method === "GET") {
-      const url = new URL(form.getAttribute("action") || window.location.pathname, window.location.href);
-      for (const [key, value] of body.entries()) if (value !== "") url.searchParams.set(key, value);
-      return openInApp(url.pathname + url.search);
-    }
-    const response = await authedFetch(form.getAttribute("action") || window.location.pathname, { method, body });
-    const type = response.headers.get("Content-Type") || "";
-    if (type.includes("application/json")) {
-      const answer = await response.json();
-      if (!response.ok) throw new Error(answer.error || `ShopQB answered ${response.status}`);
-      return openInApp(answer.next || window.location.pathname);
-    }
-    if (response.status === 422 || response.ok) {
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      document.querySelector("main").replaceWith(page.querySelector("main"));
-      const errors = document.getElementById("form-errors");
-      if (errors) errors.focus();
-      return undefined;
-    }
-    throw new Error(`ShopQB answered ${response.status}`);
-  })()
-    .catch((error) => showError(error.message))
-    .finally(() => {
+  const done = (submitter && submitter.dataset.done) || form.dataset.done;
+  confirmed(submitter).then((yes) => {
+    if (!yes) return submitter.focus();
+    if (submitter) submitter.disabled = true;
+    return track(() => sendForm(form, body, done)).finally(() => {
       if (submitter) submitter.disabled = false;
     });
+  });
 });
+
+async function sendForm(form, body, done) {
+  const method = (form.getAttribute("method") || "GET").toUpperCase();
+  if (method === "GET") {
+    const url = new URL(form.getAttribute("action") || window.location.pathname, window.location.href);
+    for (const [key, value] of body.entries()) if (value !== "") url.searchParams.set(key, value);
+    await openInApp(url.pathname + url.search);
+    return null;
+  }
+  const response = await authedFetch(form.getAttribute("action") || window.location.pathname, { method, body });
+  const type = response.headers.get("Content-Type") || "";
+  if (type.includes("application/json")) {
+    const answer = await response.json();
+    if (!response.ok) throw answerError(response, answer);
+    await openInApp(answer.next || window.location.pathname);
+    return answer.message || done || "Saved.";
+  }
+  if (response.status === 422 || response.ok) {
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    document.querySelector("main").replaceWith(page.querySelector("main"));
+    // The title bar belongs to the page shown: App Bridge redraws it when it changes.
+    const bar = document.querySelector("body > ui-title-bar");
+    const newBar = page.querySelector("body > ui-title-bar");
+    if (bar && newBar) bar.replaceWith(newBar);
+    const errors = document.getElementById("form-errors");
+    if (errors) errors.focus();
+    if (response.status === 422) {
+      toast("Nothing was saved: please fix what the page lists.", true);
+      return null;
+    }
+    return done || "Done.";
+  }
+  throw answerError(response);
+}
 
 document.addEventListener("DOMContentLoaded", () => {
   if (document.querySelector("[data-action=bounce]")) {

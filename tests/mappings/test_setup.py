@@ -262,3 +262,11 @@ def test_nothing_syncs_before_go_live(shop):
 
     with pytest.raises(ShopNotReady, match="not live yet"):
         context_open(shop.pk)
+
+
+def test_reading_orders_from_a_step_stays_on_that_step(client, shop):
+    stay = client.post(reverse("mappings:scan") + "?next=/setup/gateways", **auth(shop))
+    assert stay.status_code == 200 and json.loads(stay.content)["next"] == "/setup/gateways"
+    for elsewhere in ("https://evil.example/setup/x", "//evil.example/setup/", "/admin/"):
+        answer = client.post(reverse("mappings:scan") + "?next=" + elsewhere, **auth(shop))
+        assert json.loads(answer.content)["next"].startswith(reverse("mappings:setup") + "?scanned=")
