@@ -280,7 +280,7 @@ def test_a_merchant_sets_up_the_books_in_the_admin_and_goes_live(sandboxes, brow
 
     # 1. Install: the merchant opens the app in the admin (managed install, token exchange).
     page.goto(admin_app)
-    merchant.heading("ShopQB")
+    merchant.heading("Overview")
     expect(app.get_by_test_id("shop-name")).to_have_text("Setup Store")
     shop = Shop.objects.get(domain=SHOP)
     assert shop.is_installed
@@ -498,7 +498,7 @@ def test_a_merchant_sets_up_the_books_in_the_admin_and_goes_live(sandboxes, brow
     # 16. The import runs as a worker would: from the start date, through the filters.
     run_queued("syncing.tasks.")
     merchant.open("Overview")
-    merchant.heading("ShopQB")
+    merchant.heading("Overview")
     last_run = app.get_by_test_id("last-run")
     expect(last_run).to_contain_text(f"{ORDERS - 1} order(s) checked")  # all but the one before the start
     expect(last_run).to_contain_text("1 skipped, 0 failed.")
