@@ -42,8 +42,8 @@ def home(client, shop):
 
 def test_the_home_page_shows_this_shops_sync_and_issues_only(client, shop_a, books):
     page = home(client, shop_a)
-    assert "3 order(s) checked, 2 document(s) written" in page
-    assert "2 document(s) for 15.50" in page
+    assert "3 orders checked, 2 documents written" in page
+    assert "2 documents for 15.50" in page
     assert "Item deleted" in page
     assert "Bravo secret" not in page
 
