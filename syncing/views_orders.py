@@ -17,13 +17,13 @@ STATUS_CHOICES = [("", "All"), *((state.value, state.label) for state in OrderSt
 
 
 class OrderFilterForm(forms.Form):
-    q = forms.CharField(label="Order", required=False, max_length=64, strip=True)
+    q = forms.CharField(label="Order number", required=False, max_length=64, strip=True)
     status = forms.ChoiceField(label="Status", required=False, choices=STATUS_CHOICES)
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     # The pager's place: older than this order, or the page just newer than it.
-    after = forms.CharField(required=False, max_length=128)
-    before = forms.CharField(required=False, max_length=128)
+    after = forms.CharField(label="Page", required=False, max_length=128)
+    before = forms.CharField(label="Page", required=False, max_length=128)
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -528,4 +528,5 @@ def test_a_merchant_sets_up_the_books_in_the_admin_and_goes_live(sandboxes, brow
     now = company.lists()
     assert {key: now[key] for key in theirs} == theirs
 
-    assert [shot.name for shot in merchant.shots] == sorted(p.name for p in artifacts.glob("[0-9][0-9]-*.png"))
+    # Every step's screenshot was saved (another run may share the directory: check ours only).
+    assert merchant.shots and all(shot.is_file() and shot.stat().st_size > 0 for shot in merchant.shots)
