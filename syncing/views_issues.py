@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import ShopRequest, shop_required
 from syncing import retries
-from syncing.issue_texts import issues_explain, transient_issues_retry_targets
+from syncing.issues_explained import issues_explain, transient_issues_retry_targets
 from syncing.models import SyncIssue
 
 ISSUES_PER_PAGE = 25

@@ -11,7 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.auth import ShopRequest, shop_required
-from syncing.orders_page import OrderFilters, OrderState, orders_page
+from syncing.order_states import OrderFilters, OrderState
+from syncing.orders_page import orders_page
 
 STATUS_CHOICES = [("", "All"), *((state.value, state.label) for state in OrderState)]
 

@@ -234,7 +234,7 @@ def child(orders: int, runs: int, explain: bool) -> dict[str, object]:
     from django.core.management import call_command
     from django.db import connection
 
-    from syncing.orders_page import OrderFilters, OrderState
+    from syncing.order_states import OrderFilters, OrderState
 
     settings.SHOPIFY_API_KEY, settings.SHOPIFY_API_SECRET = API_KEY, API_SECRET
     settings.ALLOWED_HOSTS = ["testserver"]

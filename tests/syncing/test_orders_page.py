@@ -14,7 +14,8 @@ import pytest
 
 from syncing.issue_texts import issue_text
 from syncing.models import PendingSync, SyncedRecord, SyncIssue
-from syncing.orders_page import OrderFilters, OrderState, orders_page
+from syncing.order_states import OrderFilters, OrderState
+from syncing.orders_page import orders_page
 from tests.accounts import test_app_shell as shell
 from tests.accounts.factories import make_connection
 from tests.accounts.test_app_shell import Admin, axe_script, axe_violations, in_chromium
