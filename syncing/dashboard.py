@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from accounts.models import Shop
-from syncing.issue_texts import ExplainedIssue, issues_explain
+from syncing.issues_explained import ExplainedIssue, issues_explain
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
 
 # The overview shows the newest few; the Issues page has them all.
