@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 SWEEP_OVERLAP = timedelta(minutes=5)
 DRAIN_RETRY_SECONDS = 30
 WRITTEN = (Outcome.WRITTEN, Outcome.UPDATED, Outcome.RECOVERED, Outcome.VOIDED)
+# How often a running pass writes its counters for the overview's live progress: one small
+# UPDATE every so many orders, or every few seconds when orders come slowly.
+PROGRESS_EVERY_ORDERS = 10
+PROGRESS_EVERY_SECONDS = 2.0
 
 
 class SweepBusy(ShopNotReady):
@@ -62,6 +66,7 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     watermark = None
     since = None if full else _last_watermark(ctx.shop)
     search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else _history_search(ctx)
+    progress = _Progress(run)
     try:
         for gid, updated_at, raw in _changed_orders(ctx, search=search, backfill=full or since is None):
             updated = parse_datetime(updated_at)
@@ -69,15 +74,19 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
             if not full and order_is_current(ctx.shop, gid, updated):
                 # Seen at this version already (the sweep window overlaps): no need to fetch it.
                 _tally(outcomes, Outcome.UNCHANGED)
+                progress.tick(outcomes)
                 continue
             raw = raw or fetch_order(ctx.shopify, gid)
             if raw is None:
                 continue  # deleted between the listing and the fetch
             _tally(outcomes, order_process(ctx, raw))
+            progress.tick(outcomes)
         for outcome in _recover(ctx, before=run.started_at):
             _tally(outcomes, outcome)
+        progress.write(outcomes)
         for key, count in _drain(ctx, deadline=_task_deadline()).items():
             _tally(outcomes, key, count)
+        progress.write(outcomes)
         _products_refresh(ctx.shop)
         for outcome in payouts_sync(ctx):
             _tally(outcomes, f"payout {outcome}")
@@ -185,11 +194,38 @@ def _run_finish(run: SyncRun, outcomes: dict[str, int], watermark: datetime | No
     run.error = error[:2000]
     run.finished_at = timezone.now()
     run.watermark = watermark
-    run.orders_seen = sum(n for k, n in outcomes.items() if not k.startswith("payout "))
-    run.documents_written = sum(outcomes.get(k, 0) + outcomes.get(f"payout {k}", 0) for k in WRITTEN)
-    run.skipped = outcomes.get(Outcome.SKIPPED, 0)
-    run.failed = outcomes.get(Outcome.FAILED, 0) + outcomes.get(f"payout {Outcome.FAILED}", 0)
+    for field, value in _run_counts(outcomes).items():
+        setattr(run, field, value)
     run.save()
+
+
+def _run_counts(outcomes: dict[str, int]) -> dict[str, int]:
+    return {
+        "orders_seen": sum(n for k, n in outcomes.items() if not k.startswith("payout ")),
+        "documents_written": sum(outcomes.get(k, 0) + outcomes.get(f"payout {k}", 0) for k in WRITTEN),
+        "skipped": outcomes.get(Outcome.SKIPPED, 0),
+        "failed": outcomes.get(Outcome.FAILED, 0) + outcomes.get(f"payout {Outcome.FAILED}", 0),
+    }
+
+
+class _Progress:
+    """A running pass's counters, written as it goes so the overview shows real progress."""
+
+    def __init__(self, run: SyncRun) -> None:
+        self.run = run
+        self.since_write = 0
+        self.written_at = time.monotonic()
+
+    def tick(self, outcomes: dict[str, int]) -> None:
+        self.since_write += 1
+        if self.since_write >= PROGRESS_EVERY_ORDERS or time.monotonic() - self.written_at >= PROGRESS_EVERY_SECONDS:
+            self.write(outcomes)
+
+    def write(self, outcomes: dict[str, int]) -> None:
+        # Only while it runs: a pass closed meanwhile (abandoned by run_start) keeps its end.
+        SyncRun.objects.filter(pk=self.run.pk, status=SyncRun.Status.RUNNING).update(**_run_counts(outcomes))
+        self.since_write = 0
+        self.written_at = time.monotonic()
 
 
 def _tally(outcomes: dict[str, int], outcome: str, count: int = 1) -> None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("webhooks", webhooks.receive, name="webhooks"),
     path("orders", views_orders.orders, name="orders"),
     path("sync/run", views.sync_now, name="sync_now"),
+    path("sync/status", views.sync_status, name="sync_status"),
     path("sync/issues/<int:pk>/retry", views.issue_retry, name="issue_retry"),
     path("issues", views_issues.issues, name="issues"),
     path("issues/retry-all", views_issues.issues_retry_all, name="issues_retry_all"),

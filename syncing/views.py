@@ -10,8 +10,8 @@ from accounts import quickbooks_connect
 from accounts.auth import ShopRequest, shop_required
 from accounts.models import ComplianceRequest, QuickBooksConnection
 from syncing import pending, retries
-from syncing.dashboard import shop_summary
-from syncing.models import SyncIssue
+from syncing.dashboard import run_progress, shop_glance, shop_summary
+from syncing.models import SyncIssue, SyncRun
 
 
 def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001
@@ -33,6 +33,7 @@ def home(request: ShopRequest) -> HttpResponse:
             shop_domain=shop.domain, topic=ComplianceRequest.Topic.DATA_REQUEST
         ).exclude(export="")[:20],
         "sync": shop_summary(shop),
+        "glance": shop_glance(shop),
     }
     return render(request, "syncing/home.html", context)
 
@@ -44,8 +45,17 @@ def sync_now(request: ShopRequest) -> JsonResponse:
     shop = request.shop
     if shop.sync_paused:
         return JsonResponse({"error": f"Syncing is paused: {shop.paused_reason}"}, status=409)
+    # The pass this one follows: the page watches for a newer one to start and finish.
+    after = SyncRun.objects.filter(shop=shop).order_by("-pk").values_list("pk", flat=True).first()
     task_id = pending.enqueue_sweep(shop_id=shop.pk)
-    return JsonResponse({"queued": task_id})
+    return JsonResponse({"queued": task_id, "after": after or 0})
+
+
+@require_GET
+@shop_required
+def sync_status(request: ShopRequest) -> JsonResponse:
+    """What the overview polls while a pass runs: its counters so far, or how it ended."""
+    return JsonResponse(run_progress(request.shop))
 
 
 @require_POST

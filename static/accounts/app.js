@@ -257,3 +257,94 @@ document.addEventListener("DOMContentLoaded", () => {
   const exit = document.querySelector("[data-action=exit-iframe]");
   if (exit) window.open(exit.dataset.target, "_top");
 });
+
+// --- overview: "Sync now" and a running pass's live progress -------------------------------
+// The pass runs in a worker: the page asks how it goes every 2 s (sync/status) and writes it
+// into a polite live region, then loads itself again once the pass has ended, so what it shows
+// afterwards is the pass's result, never the figures from before it.
+const SYNC_POLL_MS = 2000;
+// A pass queued but not started after this long waits for a busy worker: stop asking.
+const SYNC_WAIT_LIMIT_MS = 10 * 60 * 1000;
+let syncWatch = null;
+
+function syncProgressBox() {
+  return document.querySelector("[data-sync-progress]");
+}
+
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+function syncProgressShow(box, run) {
+  box.replaceChildren();
+  const line = document.createElement("p");
+  line.dataset.testid = "sync-running";
+  if (!run) {
+    line.textContent = "Sync pass queued: waiting for it to start.";
+    box.append(line);
+    return;
+  }
+  const counts = `${plural(run.orders_seen, "order")} checked, ${run.documents_written} written to QuickBooks, ${run.failed} failed.`;
+  if (run.history_import) {
+    // Shopify gives no count of the orders still to come: a bar without a value, and no estimate.
+    line.textContent = `Importing your order history (started ${run.started_display}): ${plural(run.orders_seen, "order")} so far, ${run.documents_written} written to QuickBooks, ${run.failed} failed.`;
+    const bar = document.createElement("progress");
+    bar.setAttribute("aria-label", "Order history import");
+    box.append(line, bar);
+    return;
+  }
+  line.textContent = `A sync pass is running (started ${run.started_display}): ${counts}`;
+  box.append(line);
+}
+
+// Follow the shop's passes until one newer than `after` (the last pass before Sync now) has
+// ended, or until the running one ends when `after` is null.
+function syncWatchStart(after) {
+  const box = syncProgressBox();
+  if (!box || syncWatch) return;
+  const since = Date.now();
+  let seenRunning = false;
+  const poll = async () => {
+    try {
+      const response = await authedFetch(box.dataset.url);
+      if (!response.ok) throw answerError(response, await response.json().catch(() => ({})));
+      const status = await response.json();
+      const run = status.run;
+      const newer = run && (after === null || run.id > after);
+      if (status.running) {
+        seenRunning = true;
+        syncProgressShow(box, run);
+      } else if (newer || seenRunning) {
+        box.replaceChildren(Object.assign(document.createElement("p"), { textContent: "Sync pass finished: loading the result." }));
+        syncWatch = null;
+        await reloadWithFreshToken();
+        return;
+      } else if (Date.now() - since > SYNC_WAIT_LIMIT_MS) {
+        box.replaceChildren(Object.assign(document.createElement("p"), { textContent: "The sync pass is still waiting for a free worker; it runs when one is free." }));
+        syncWatch = null;
+        return;
+      } else {
+        syncProgressShow(box, null);
+      }
+    } catch (error) {
+      // One failed poll (a network blip) is no reason to stop watching; the next one tries again.
+      console.warn("sync status:", error.message);
+    }
+    syncWatch = setTimeout(poll, SYNC_POLL_MS);
+  };
+  syncWatch = setTimeout(poll, 0);
+}
+
+actions["sync-now"] = async (button) => {
+  const response = await authedFetch(button.dataset.url, { method: "POST" });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw answerError(response, body);
+  if (syncProgressBox()) syncWatchStart(typeof body.after === "number" ? body.after : 0);
+  else await reloadWithFreshToken();
+  return button.dataset.done || "Sync pass queued.";
+};
+
+document.addEventListener("DOMContentLoaded", () => {
+  const box = syncProgressBox();
+  if (box && box.dataset.running) syncWatchStart(null);
+});

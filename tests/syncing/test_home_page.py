@@ -42,8 +42,9 @@ def home(client, shop):
 
 def test_the_home_page_shows_this_shops_sync_and_issues_only(client, shop_a, books):
     page = home(client, shop_a)
-    assert "3 orders checked, 2 documents written" in page
-    assert "2 documents for 15.50" in page
+    assert "3 orders checked, 2 written to QuickBooks" in page
+    assert "2 written" in page.split('data-testid="synced-count"')[1]
+    assert "15.50" in page.split('data-testid="figure-sales"')[1].split("</tr>")[0]
     assert "Item deleted" in page
     assert "Bravo secret" not in page
 

@@ -163,7 +163,7 @@ def test_a_removed_test_sync_is_deleted_and_the_order_is_written_afresh_later(cl
     assert record.status == SyncedRecord.Status.PENDING and record.qbo_id == ""
     assert record.request_id != written.request_id  # QuickBooks could replay the old create
     page = client.get(reverse("setup_test_sync"), {"id_token": token(shop), "removed": "1"}).content.decode()
-    assert "Removed: 1 document(s) deleted from QuickBooks." in page
+    assert "Removed: 1 document deleted from QuickBooks." in page
 
     # After go-live the sync writes the order as any other: one new document.
     go_live(shop)
