@@ -17,28 +17,32 @@ if TYPE_CHECKING:
     _ConnectionInline = admin.StackedInline[QuickBooksConnection, Shop]
     _ShopAdmin = admin.ModelAdmin[Shop]
     _ComplianceRequestAdmin = admin.ModelAdmin[ComplianceRequest]
+    _ConnectionAdmin = admin.ModelAdmin[QuickBooksConnection]
 else:
     _ConnectionInline = admin.StackedInline
-    _ShopAdmin = _ComplianceRequestAdmin = admin.ModelAdmin
+    _ShopAdmin = _ComplianceRequestAdmin = _ConnectionAdmin = admin.ModelAdmin
+
+
+CONNECTION_FIELDS = (
+    "realm_id",
+    "status",
+    "status_reason",
+    "company_name",
+    "country",
+    "home_currency",
+    "automated_sales_tax",
+    "multicurrency",
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "connected_at",
+)
 
 
 class QuickBooksInline(_ConnectionInline):
     model = QuickBooksConnection
     can_delete = False
     extra = 0
-    fields = (
-        "realm_id",
-        "status",
-        "status_reason",
-        "company_name",
-        "country",
-        "home_currency",
-        "automated_sales_tax",
-        "multicurrency",
-        "access_token_expires_at",
-        "refresh_token_expires_at",
-        "connected_at",
-    )
+    fields = CONNECTION_FIELDS
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Shop | None = None) -> bool:  # noqa: ARG002
@@ -78,6 +82,7 @@ class ShopAdmin(_ShopAdmin):
     )
     list_filter = ("sync_paused", "paused_code", QBOStateFilter)
     search_fields = ("domain", "name")
+    search_help_text = "Shop domain or name"
     list_select_related = ("qbo",)
     fields = (
         "domain",
@@ -169,4 +174,24 @@ class ComplianceRequestAdmin(_ComplianceRequestAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: ComplianceRequest | None = None) -> bool:  # noqa: ARG002
+        return False
+
+
+@admin.register(QuickBooksConnection)
+class QuickBooksConnectionAdmin(_ConnectionAdmin):
+    """Which company each shop books into and whether the grant still works. Read-only: a
+    connection changes only through the merchant's OAuth consent."""
+
+    list_display = ("shop", "company_name", "realm_id", "status", "home_currency", "refresh_token_expires_at")
+    list_filter = ("status", "country", "home_currency", "automated_sales_tax")
+    search_fields = ("shop__domain", "realm_id", "company_name")
+    search_help_text = "Shop domain, realm id or company name"
+    list_select_related = ("shop",)
+    fields = ("shop", *CONNECTION_FIELDS)
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: QuickBooksConnection | None = None) -> bool:  # noqa: ARG002
         return False

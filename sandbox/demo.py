@@ -7,13 +7,16 @@ worker, prints the reconciliation, then serves the app until Ctrl-C.
 ``--once`` stops after the report and exits 0 only if the totals match.
 
 The first stdout line is the sandbox's JSON credentials line (the contract in
-sandbox/management/commands/sandbox.py).
+sandbox/management/commands/sandbox.py). The terminal gets the report and the addresses only:
+every process's log goes to a file in the state directory (demo.log, sandbox.log,
+qcluster.log, app.log, gunicorn.log, access.log).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import secrets
 import signal
@@ -31,6 +34,17 @@ DEMO_ORDERS = 60
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def send_logs_to(path: Path) -> None:
+    """Move this process's log records from the terminal to ``path``: django-q2 logs a line per
+    task it enqueues, which would bury the report."""
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    for console in [h for h in root.handlers if type(h) is logging.StreamHandler]:
+        root.removeHandler(console)
+    root.addHandler(handler)
 
 
 def free_port(preferred: int) -> int:
@@ -216,6 +230,9 @@ def print_report(shop: Any, sweep: dict, report: Any) -> None:
 
 
 def serve(port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
+    # The app's own log (Django's console handler: a line per webhook task enqueued) goes to
+    # app.log; gunicorn's goes to gunicorn.log.
+    app_log = (state / "app.log").open("a")
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "-c", "shopqb_app/gunicorn.conf.py", "shopqb_app.wsgi"),
@@ -224,6 +241,8 @@ def serve(port: int, env: dict[str, str], state: Path) -> subprocess.Popen[str]:
         ],
         cwd=ROOT,
         env={**os.environ, **env},
+        stdout=app_log,
+        stderr=subprocess.STDOUT,
         text=True,
     )
 
@@ -235,7 +254,7 @@ def wait_until_answering(url: str, server: subprocess.Popen[str], timeout: float
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit("the app server stopped; see .demo/gunicorn.log")
+            raise SystemExit("the app server stopped; see app.log and gunicorn.log in the demo's state directory")
         try:
             if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return
@@ -287,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         import django
 
         django.setup()
+        send_logs_to(state / "demo.log")
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)

@@ -19,8 +19,16 @@ else:
     _RecordAdmin = _PendingAdmin = _IssueAdmin = _RunAdmin = _DeliveryAdmin = admin.ModelAdmin
 
 
+class _NoAddMixin:
+    """Every row here is written by the sync or by Shopify's webhooks; one added by hand would
+    stand for no work that happened."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:  # noqa: ARG002
+        return False
+
+
 @admin.register(SyncedRecord)
-class SyncedRecordAdmin(_RecordAdmin):
+class SyncedRecordAdmin(_NoAddMixin, _RecordAdmin):
     list_display = (
         "shop",
         "source_type",
@@ -34,6 +42,8 @@ class SyncedRecordAdmin(_RecordAdmin):
     )
     list_filter = ("status", "kind", "source_type")
     search_fields = ("shop__domain", "source_id", "source_name", "doc_number", "qbo_id")
+    search_help_text = "Shop domain, order name (#1001), Shopify GID, DocNumber or QuickBooks id"
+    list_select_related = ("shop",)
     readonly_fields = [f.name for f in SyncedRecord._meta.fields]
     actions = ["retry"]
 
@@ -46,23 +56,34 @@ class SyncedRecordAdmin(_RecordAdmin):
 
 
 @admin.register(PendingSync)
-class PendingSyncAdmin(_PendingAdmin):
+class PendingSyncAdmin(_NoAddMixin, _PendingAdmin):
     """Orders waiting for a sync: a row that stays here long means the shop is paused,
     QuickBooks or Shopify is unreachable, or its worker died (the sweep picks it up)."""
 
     list_display = ("shop", "order_gid", "priority", "generation", "requested_at", "not_before", "claimed_at")
     list_filter = ("priority",)
     search_fields = ("shop__domain", "order_gid")
+    search_help_text = "Shop domain or order GID"
+    list_select_related = ("shop",)
     readonly_fields = [f.name for f in PendingSync._meta.fields]
 
 
 @admin.register(SyncIssue)
-class SyncIssueAdmin(_IssueAdmin):
-    list_display = ("shop", "code", "message", "occurrences", "retryable", "updated_at", "resolved_at")
-    list_filter = ("code", "retryable", ("resolved_at", admin.EmptyFieldListFilter))
-    search_fields = ("shop__domain", "source_id", "message")
+class SyncIssueAdmin(_NoAddMixin, _IssueAdmin):
+    list_display = ("shop", "source", "code", "message", "occurrences", "retryable", "updated_at", "resolved_at")
+    list_filter = ("code", "retryable", "source_type", ("resolved_at", admin.EmptyFieldListFilter))
+    # An issue names its order through its record (#1001) or, before a record exists, by GID.
+    search_fields = ("shop__domain", "source_id", "record__source_name", "message")
+    search_help_text = "Shop domain, order name (#1001), Shopify GID or message"
+    list_select_related = ("shop", "record")
     readonly_fields = [f.name for f in SyncIssue._meta.fields]
     actions = ["retry", "resolve"]
+
+    @admin.display(description="Source")
+    def source(self, issue: SyncIssue) -> str:
+        if issue.record is not None and issue.record.source_name:
+            return issue.record.source_name
+        return issue.source_id
 
     @admin.action(description="Retry the work behind these issues")
     def retry(self, request: HttpRequest, queryset: SyncIssueQuerySet) -> None:
@@ -76,14 +97,16 @@ class SyncIssueAdmin(_IssueAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(_RunAdmin):
+class SyncRunAdmin(_NoAddMixin, _RunAdmin):
     list_display = ("shop", "kind", "status", "started_at", "finished_at", "orders_seen", "documents_written", "failed")
     list_filter = ("status", "kind")
+    search_fields = ("shop__domain",)
+    list_select_related = ("shop",)
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(_DeliveryAdmin):
+class WebhookDeliveryAdmin(_NoAddMixin, _DeliveryAdmin):
     list_display = ("shop_domain", "topic", "webhook_id", "received_at", "processed_at")
     list_filter = ("topic",)
     search_fields = ("shop_domain", "webhook_id", "event_id")

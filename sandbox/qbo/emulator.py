@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
-from . import accounting, connect, controls, faults
+from . import accounting, connect, controls, faults, inspector
 from .books import Company
 from .fault_plan import FaultPlan, PlainFault
 from .faults import QBOFault
@@ -188,6 +188,10 @@ class QBOEmulator:
     def dispatch(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
         parts = [p for p in path.split("/") if p]
+        if path == "/":
+            return Response(inspector.root_page(self), mimetype="text/html")
+        if path == "/favicon.ico":
+            return Response(status=204)  # no icon; a 404 would be logged on every page a browser opens
         if path == "/.well-known/openid_configuration":
             return connect.discovery(self)
         if path == "/connect/oauth2":

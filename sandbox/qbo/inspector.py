@@ -56,6 +56,57 @@ def index_page(emulator: QBOEmulator) -> str:
     return _page("QuickBooks sandbox", _table(["Realm", "Company", "Country", "Currency"], rows))
 
 
+# The controls a person may want from the index (all of them: README.md).
+_CONTROLS = [
+    ("GET", "/_sandbox/qbo/describe", "the companies with their current tokens, as JSON"),
+    ("POST", "/_sandbox/qbo/faults", "injected failures: error rate, statuses, latency, hangs, throttling storms"),
+    ("POST", "/_sandbox/qbo/clock", '{"advance_seconds": N} moves the clock (token expiry, limits)'),
+    ("POST", "/_sandbox/qbo/{realm}/throttle", "the next N API requests of the company are throttled"),
+    ("POST", "/_sandbox/qbo/{realm}/expire-tokens", "its access tokens expire now (or after N requests)"),
+    ("POST", "/_sandbox/qbo/{realm}/revoke", "its connection is revoked (401 / invalid_grant)"),
+    ("POST", "/_sandbox/qbo/{realm}/connect", "a fresh connection with new tokens"),
+    ("POST", "/_sandbox/qbo/{realm}/multicurrency", '{"enabled": true} turns multicurrency on or off'),
+]
+
+
+def root_page(emulator: QBOEmulator) -> str:
+    """``GET /``: what this server is, its companies' inspectors and its controls."""
+    base = escape(emulator.base_url)
+    companies = _table(
+        ["Company", "Realm", "Country", "Currency", "Inspector"],
+        [
+            [
+                _v(c.preset.company_name),
+                _v(r),
+                _v(c.preset.country),
+                _v(c.preset.currency),
+                f"<a href='{base}/_sandbox/qbo/{escape(r)}/'>the books</a>",
+            ]
+            for r, c in emulator.companies.items()
+        ],
+    )
+    controls = _table(
+        ["Method", "Path", "What"],
+        [
+            [
+                method,
+                f"<a href='{base}{escape(path)}'><code>{escape(path)}</code></a>"
+                if method == "GET"
+                else f"<code>{escape(path)}</code>",
+                escape(what),
+            ]
+            for method, path, what in _CONTROLS
+        ],
+    )
+    body = (
+        "<p>An emulator of the QuickBooks Online Accounting API (<code>/v3/company/{realm}/...</code>) and "
+        "Intuit's OAuth 2.0 (<code>/connect/oauth2</code>, <code>/oauth2/v1/tokens/bearer</code>), for the demo "
+        "and the tests; it is not QuickBooks. The sandbox's README.md documents every path.</p>"
+        f"<h2>Companies</h2>{companies}<h2>Controls</h2>{controls}"
+    )
+    return _page("QuickBooks Online sandbox", body)
+
+
 def company_page(emulator: QBOEmulator, company: Company) -> str:
     base = f"{escape(emulator.base_url)}/_sandbox/qbo/{company.realm_id}"
     parts = [

@@ -5,6 +5,8 @@ Paths (see README.md in this package):
   GET  {base}/{shop}/admin/oauth/authorize              install consent page
   POST {base}/{shop}/admin/oauth/access_token           code / token exchange / refresh
   GET  {base}/{shop}/admin/apps/{api_key}               admin frame embedding the app
+  GET  {base}/{shop}/admin/orders/{id}                  the order's page in the admin
+  GET  {base}/                                          an index of the shops and controls
   ...  {base}/_sandbox/...                              emulator-only controls
 """
 
@@ -24,7 +26,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response
 
-from sandbox.shopify import admin_frame, api, cost, model, oauth, webhooks
+from sandbox.shopify import admin_frame, api, cost, index, model, oauth, webhooks
 from sandbox.shopify.controls import control
 from sandbox.shopify.controls import json_response as _json
 from sandbox.shopify.encoding import encode
@@ -241,7 +243,11 @@ class ShopifyEmulator(Installs):
 
     def dispatch(self, request: WRequest) -> Response:
         parts = [p for p in request.path.split("/") if p]
-        if parts and parts[0] == "_sandbox":
+        if not parts:
+            return index.index_page(self)
+        if parts == ["favicon.ico"]:
+            return index.favicon()
+        if parts[0] == "_sandbox":
             return control(self, request, parts[1:])
         if len(parts) >= 2 and parts[1] == "admin":
             shop = self.store.shops.get(parts[0])
@@ -263,6 +269,8 @@ class ShopifyEmulator(Installs):
                 return response
         if len(rest) >= 2 and rest[0] == "apps" and rest[1] in (self.api_key, "shopqb"):
             return admin_frame.admin_frame(self, request, shop, "/".join(rest[2:]))
+        if len(rest) == 2 and rest[0] == "orders" and request.method == "GET":
+            return index.order_page(self, shop, rest[1])
         raise NotFound()
 
     # -- GraphQL ---------------------------------------------------------------

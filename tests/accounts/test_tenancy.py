@@ -106,7 +106,7 @@ def test_the_shop_query_parameter_never_selects_the_shop(client, tenants):
 
 
 # Views anyone may call: each checks its own proof (HMAC, OAuth state) or exposes nothing.
-PUBLIC = {"healthz", "install", "install_callback", "qbo_start", "qbo_callback", "webhooks"}
+PUBLIC = {"favicon", "healthz", "install", "install_callback", "qbo_start", "qbo_callback", "webhooks"}
 
 
 def all_views():
