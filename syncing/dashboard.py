@@ -86,6 +86,7 @@ class Glance:
     orders_this_week: int
     figures: list[Figure]
     next_pass: datetime | None
+    next_pass_due: bool = False  # the schedule's time has come: a worker takes it within seconds
 
 
 def shop_glance(shop: Shop, *, now: datetime | None = None) -> Glance:
@@ -103,11 +104,13 @@ def shop_glance(shop: Shop, *, now: datetime | None = None) -> Glance:
         week=Count("order_gid", distinct=True),
         today=Count("order_gid", distinct=True, filter=Q(synced_at__gte=today)),
     )
+    next_pass = _next_pass(shop)
     return Glance(
         orders_today=counted["today"],
         orders_this_week=counted["week"],
         figures=_figures(shop),
-        next_pass=_next_pass(shop),
+        next_pass=next_pass,
+        next_pass_due=next_pass is not None and next_pass <= local_now,
     )
 
 
