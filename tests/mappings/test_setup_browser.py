@@ -74,7 +74,11 @@ pytestmark = [
 
 @pytest.fixture
 def artifacts() -> Path:
-    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts" / "setup-browser")
+    from django.db import connection
+
+    # One folder per database: the SQLite and PostgreSQL runs may share a checkout at once.
+    base = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts")
+    path = base / "setup-browser" / connection.vendor
     path.mkdir(parents=True, exist_ok=True)
     for old in path.glob("[0-9][0-9]-*.png"):  # a renamed step leaves no stale picture behind
         old.unlink()
