@@ -39,10 +39,10 @@ from sandbox.runner import start_sandboxes
 from sandbox.shopify.seeder import seed_shop
 from syncing.models import SyncedRecord
 from syncing.reconcile import reconcile_shop
+from tests.browser import chromium, embed_in_sandbox_admin, needs_chromium
 from tests.worker import run_queued
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SHOP = "setup-store.myshopify.com"
 SEED, ORDERS = 3, 12
 # Seed 3 processes its orders 2 to 27 days before the day it runs, none from 21 to 26 days
@@ -68,7 +68,7 @@ QUICKBOOKS_MOVES = frozenset(
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+    needs_chromium,
 ]
 
 
@@ -95,25 +95,7 @@ def sandboxes(live_server, settings, tmp_path, monkeypatch):
         qbo_options={"companies": ["US"]},
     )
     info = boxes.info
-    shopify, quickbooks = info["shopify"], info["qbo"]
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the sandboxes speak plain http
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    # The live server serves static files under their own names, not collectstatic's hashed ones.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.APP_URL = live_server.url
-    settings.SHOPIFY_API_KEY = info["app"]["api_key"]
-    settings.SHOPIFY_API_SECRET = info["app"]["api_secret"]
-    settings.SHOPIFY_ADMIN_BASE = shopify + "/{shop}"
-    settings.SHOPIFY_ADMIN_APP_URL = shopify + "/{shop}/admin/apps/{api_key}"
-    settings.SHOPIFY_APP_BRIDGE_URL = shopify + "/_sandbox/app-bridge.js"
-    settings.QBO_CLIENT_ID = info["qbo_app"]["client_id"]
-    settings.QBO_CLIENT_SECRET = info["qbo_app"]["client_secret"]
-    settings.QBO_ENVIRONMENT = quickbooks + "/.well-known/openid_configuration"
-    settings.QBO_API_BASE = quickbooks + "/v3"
-    settings.QBO_REDIRECT_URI = live_server.url + "/qbo/callback"
+    embed_in_sandbox_admin(settings, monkeypatch, info, live_server.url)
     yield boxes
     boxes.shopify.dispatcher.wait_idle(timeout=10)
     boxes.stop()
@@ -121,18 +103,7 @@ def sandboxes(live_server, settings, tmp_path, monkeypatch):
 
 @pytest.fixture
 def browser(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls in the
-    # test body are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from chromium(monkeypatch)
 
 
 class Company:
