@@ -18,27 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from sandbox.bench.pages import on_each_database, run_child, session_token
+
 SHOP = "bench-products.myshopify.com"
 API_KEY = "bench-products-key"
 API_SECRET = "bench-products-secret-0123456789abcdef"
-
-
-def _database_ready(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _catalog(n: int):  # type: ignore[no-untyped-def]
@@ -83,7 +70,6 @@ def _shop_with_variants(n: int):  # type: ignore[no-untyped-def]
 
 def _page_times(runs: int, params: dict[str, str]) -> tuple[float, float, int]:
     """Median and worst server time (ms) of the products page, and its query count."""
-    import jwt
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -92,18 +78,11 @@ def _page_times(runs: int, params: dict[str, str]) -> tuple[float, float, int]:
     client = Client()
     url = reverse("mappings:products")
 
-    def token() -> str:
-        now = int(time.time())
-        claims: dict[str, object] = {"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": API_KEY}
-        claims["sub"] = "1"
-        claims |= {"exp": now + 60, "nbf": now, "iat": now, "jti": str(now), "sid": "bench"}
-        return jwt.encode(claims, API_SECRET, algorithm="HS256")
-
     times = []
     for i in range(runs + 2):
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, {**params, "id_token": token()})
+            response = client.get(url, {**params, "id_token": session_token(SHOP, API_KEY, API_SECRET)})
         elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             raise SystemExit(f"products page answered {response.status_code}")
@@ -180,17 +159,6 @@ def child(variants: int, runs: int, explain: bool) -> dict[str, object]:
     return result
 
 
-def _run(database_url: str, args: argparse.Namespace) -> dict[str, object]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    env.setdefault("DJANGO_SETTINGS_MODULE", "shopqb_app.settings")
-    command = [sys.executable, "-m", "sandbox.bench.products", "--child", "--variants", str(args.variants)]
-    command += ["--runs", str(args.runs)] + (["--explain"] if args.explain else [])
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"the {database_url.split(':')[0]} run failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
 def report(result: dict[str, object]) -> list[str]:
     db, n = result["database"], result["variants"]
     by_sku, by_name, left = result["matched"]  # type: ignore[misc]
@@ -220,19 +188,14 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.variants, args.runs, args.explain)))
         return
-    scratch = tempfile.NamedTemporaryFile(suffix=".sqlite3", delete=False)
-    try:
-        for line in report(_run(f"sqlite:///{scratch.name}", args)):
-            print(line, flush=True)
-    finally:
-        os.unlink(scratch.name)
-    server = os.environ.get("DATABASE_URL", "")
-    if server.startswith("postgres"):
-        _database_ready(server)
-        for line in report(_run(server, args)):
-            print(line, flush=True)
-    else:
-        print("postgresql: skipped (set DATABASE_URL=postgres://... to measure it)")
+    on_each_database(
+        lambda url: run_child(
+            "sandbox.bench.products",
+            ["--variants", str(args.variants), "--runs", str(args.runs)] + (["--explain"] if args.explain else []),
+            url,
+        ),
+        report,
+    )
 
 
 if __name__ == "__main__":
