@@ -44,15 +44,15 @@ def products_refresh(shop_id: int) -> dict[str, Any]:
     if not shop.is_installed or not ProductMapping.objects.filter(shop=shop).exists():
         return {"skipped": "no products discovered yet"}
     try:
-        catalog = products.products_catalog(shop=shop)
-    except products.ProductsError as exc:
-        log.info("products of shop %s refreshed without matching: %s", shop_id, exc)
-        catalog = None
-    try:
-        found = product_discovery.products_refresh(
-            shop=shop, shopify=clients.shopify_client(shop), since=None, catalog=catalog
-        )
+        found = product_discovery.products_refresh(shop=shop, shopify=clients.shopify_client(shop), since=None)
     except EXPECTED as exc:
         log.info("refreshing products for shop %s stopped: %s", shop_id, exc)
         return {"error": str(exc)}
+    if found.seen and products.unmatched(shop).exists():
+        # QuickBooks' item list is read only when a variant is left to match (auto-match
+        # touches nothing else), not on every sweep.
+        try:
+            product_matching.products_auto_match(shop=shop, catalog=products.products_catalog(shop=shop))
+        except products.ProductsError as exc:
+            log.info("products of shop %s refreshed without matching: %s", shop_id, exc)
     return {"seen": found.seen, "new": found.new}

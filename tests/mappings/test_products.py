@@ -664,3 +664,24 @@ def test_a_choice_made_while_matching_ran_is_kept(shop_a):
     scarf.refresh_from_db()
     assert (hat.qbo_item_id, hat.matched_by, hat.create_spec) == ("9", MatchedBy.MERCHANT, {})
     assert (scarf.qbo_item_id, scarf.qbo_item_name, scarf.matched_by) == ("2", "Scarves", MatchedBy.SKU)
+
+
+def test_the_sweeps_refresh_reads_quickbooks_only_when_a_variant_is_left_to_match(connected, emulators, monkeypatch):
+    from mappings import products as products_module
+    from mappings.tasks import products_refresh
+
+    shop = connected
+    client = shopify_for(shop)
+    add_product(client, "Enamel Mug", [{"sku": "MUG-01"}])
+    product_discovery.products_discover(shop=shop, shopify=client)
+    ProductMapping.objects.filter(shop=shop).update(qbo_item_id="9", qbo_item_name="Mugs", matched_by="merchant")
+    reads: list[object] = []
+    monkeypatch.setattr(products_module, "products_catalog", lambda **kw: reads.append(kw) or Catalog())
+
+    products_refresh(shop.pk)
+    assert reads == [], "every variant is mapped: nothing to match, no QuickBooks read"
+
+    emulators.shopify.store.advance_clock(3600)
+    add_product(client, "Linen Apron", [{"sku": "APRON-01"}])
+    products_refresh(shop.pk)
+    assert len(reads) == 1
