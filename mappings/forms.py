@@ -14,6 +14,7 @@ from django.utils import timezone
 from mappings import roles
 from mappings.catalog import Catalog, QBOObject
 from mappings.models import AccountRole, AccountRoleMapping, DimensionMapping, GatewayMapping, SyncSettings
+from shopqb_app.text import counted
 
 CREATE = "create"
 WRONG = "That is not one of your QuickBooks accounts of a type this can use."
@@ -191,7 +192,7 @@ class GatewaysForm(forms.Form):
             create = roles.gateway_default(row.gateway).as_create()
             self.fields[f"gw_{row.pk}"] = forms.ChoiceField(
                 label=roles.gateway_label(row.gateway),
-                help_text=f"Seen in {row.orders_seen} order(s)." if row.orders_seen else "",
+                help_text=f"Seen in {counted(row.orders_seen, 'order')}." if row.orders_seen else "",
                 choices=_ref_choices(accounts, create),
                 initial=_initial(row),
                 error_messages={"required": "Choose where this gateway's money goes.", "invalid_choice": WRONG},

@@ -17,6 +17,7 @@ from mappings.models import (
     SyncSettings,
     TaxMapping,
 )
+from shopqb_app.text import counted
 
 STEP_URLS = {
     SetupStep.CONNECT: "home",
@@ -72,7 +73,7 @@ def _notes(shop: Shop, rules: SyncSettings) -> dict[SetupStep, tuple[bool, str]]
         ),
         SetupStep.TAXES: (
             open_taxes == 0 and SetupStep.TAXES in done,
-            f"{open_taxes} tax rate(s) without a code"
+            f"{counted(open_taxes, 'tax rate')} without a code"
             if open_taxes
             else ("Reviewed" if SetupStep.TAXES in done else "Review"),
         ),

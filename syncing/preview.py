@@ -28,6 +28,7 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.errors import ShopifyError
 from shopqb_app.integrations.shopify.fetch import changed_order_ids, fetch_order
 from shopqb_app.integrations.shopify.parse import Order, parse_order
+from shopqb_app.text import counted
 from syncing import ledger
 from syncing.models import SyncedRecord
 from syncing.orders import order_plan, skip_reason
@@ -184,7 +185,7 @@ def _cancelled(shop: Shop, order: Order) -> str:
     records = SyncedRecord.objects.filter(shop=shop, order_gid=order.id).exclude(qbo_id="")
     to_void = records.filter(status=SyncedRecord.Status.SYNCED).count()
     if to_void:
-        return f"cancelled: the {to_void} document(s) ShopQB wrote for it would be voided"
+        return f"cancelled: the {counted(to_void, 'document')} ShopQB wrote for it would be voided"
     if records.exists():
         return "cancelled: its documents in QuickBooks are voided already"
     return "cancelled before it was synced: nothing is written"

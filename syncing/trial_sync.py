@@ -24,6 +24,7 @@ from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, Pro
 from mappings.snapshot import MappingIncomplete, mapping_snapshot
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.parse import Order, parse_order
+from shopqb_app.text import counted
 from syncing import ledger
 from syncing.context import SyncContext
 from syncing.models import SyncedRecord, SyncIssue
@@ -120,7 +121,7 @@ def materialize_plan(*, shop: Shop) -> list[str]:
     names.extend(f"{spec.name} (item)" for spec in roles.ITEM_ROLES if spec.role not in with_item)
     products = ProductMapping.objects.filter(shop=shop, qbo_item_id="", matched_by=ProductMapping.MatchedBy.CREATED)
     if count := products.count():
-        names.append(f"{count} item(s) for your products (Products)")
+        names.append(f"{counted(count, 'item')} for your products (Products)")
     return names
 
 

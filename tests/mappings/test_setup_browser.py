@@ -325,7 +325,7 @@ def test_a_merchant_sets_up_the_books_in_the_admin_and_goes_live(sandboxes, brow
         merchant.click("Read my orders again for new ones")
     merchant.heading("Payment gateways")
     expect(app.get_by_label("Shopify Payments")).to_have_value("create")
-    expect(app.get_by_text("Seen in 10 order(s).")).to_be_visible()
+    expect(app.get_by_text("Seen in 10 orders.")).to_be_visible()
     merchant.screenshot("payment-gateways")
     merchant.click("Save")
     merchant.saved("Saved: Payment gateways.")
@@ -434,7 +434,7 @@ def test_a_merchant_sets_up_the_books_in_the_admin_and_goes_live(sandboxes, brow
     # 14. Test sync: that order written for real, read back, compared; then removed again.
     merchant.open("Test-sync this order")
     merchant.heading("Test sync")
-    expect(app.get_by_test_id("to-create")).to_contain_text("8 item(s) for your products (Products)")
+    expect(app.get_by_test_id("to-create")).to_contain_text("8 items for your products (Products)")
     merchant.screenshot("test-sync")
     merchant.click("Write this order to QuickBooks")
     expect(app.get_by_test_id("test-sync-verdict")).to_contain_text(

@@ -204,7 +204,7 @@ def test_go_live_is_refused_with_the_list_then_creates_everything_and_queues_the
         )
         product_items.products_create_missing(shop=shop, catalog=catalog, by="test")
         page = client.get(reverse("setup_test_sync"), {"id_token": token(shop)}).content.decode()
-        assert "<li>1 item(s) for your products (Products)</li>" in page
+        assert "<li>1 item for your products (Products)</li>" in page
         client.get(reverse("setup_preview"), {"id_token": token(shop), "order": order["id"]})
 
         response = client.post(reverse("setup_go_live"), **bearer(shop))
