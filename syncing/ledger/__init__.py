@@ -22,7 +22,18 @@ Callers use this package's names (``from syncing import ledger``, then
 from syncing.ledger.dates import local_date, txn_date
 from syncing.ledger.gateways import SALE_KINDS, gateway_key, primary_gateway, received
 from syncing.ledger.lines import is_tip, sold_quantities
-from syncing.ledger.model import DocLine, Document, LedgerError, Mapping, Ref, doc_number
+from syncing.ledger.model import (
+    DocLine,
+    Document,
+    LedgerError,
+    Mapping,
+    Ref,
+    TaxCode,
+    TaxKey,
+    doc_number,
+    rate_text,
+    tax_key,
+)
 from syncing.ledger.money import CENT, ROUNDING_TOLERANCE_PER_LINE, UNIT_PRICE, ZERO, cents
 from syncing.ledger.payouts import payout_deposit
 from syncing.ledger.refunds import REFUND_KINDS, refund_receipts
@@ -51,6 +62,8 @@ __all__ = [
     "LedgerError",
     "Mapping",
     "Ref",
+    "TaxCode",
+    "TaxKey",
     "cents",
     "doc_number",
     "gateway_key",
@@ -61,9 +74,11 @@ __all__ = [
     "payment",
     "payout_deposit",
     "primary_gateway",
+    "rate_text",
     "received",
     "refund_receipts",
     "sales_receipt",
     "sold_quantities",
+    "tax_key",
     "txn_date",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,32 @@ class Ref:
         return ref
 
 
+# One line's Shopify tax lines, as the merchant maps them: sorted (title, rate) pairs, the rate as
+# Shopify gives it (a fraction) written without trailing zeros: (("GST", "0.05"), ("PST", "0.07")).
+TaxKey = tuple[tuple[str, str], ...]
+
+
+def rate_text(rate: Decimal) -> str:
+    """``Decimal("0.200")`` -> ``"0.2"``: one spelling per rate, whatever precision Shopify sent."""
+    text = format(rate.normalize(), "f")
+    return text if "." not in text else text.rstrip("0").rstrip(".") or "0"
+
+
+def tax_key(pairs: Iterable[tuple[str, Decimal | None]]) -> TaxKey:
+    """The key of a set of Shopify tax lines (title and rate): what one QuickBooks tax code must book."""
+    return tuple(sorted({(title.strip(), rate_text(rate if rate is not None else ZERO)) for title, rate in pairs}))
+
+
+@dataclass(frozen=True)
+class TaxCode:
+    """A QuickBooks tax code (outside the US) and its sales rates: (TaxRate id, percent as QuickBooks
+    states it, e.g. Decimal("20")), in the code's own order. A code without rates books no tax
+    (exempt, out of scope)."""
+
+    ref: Ref
+    rates: tuple[tuple[str, Decimal], ...] = ()
+
+
 @dataclass(frozen=True)
 class Mapping:
     """A snapshot of the merchant's mapping, taken once per sync run."""
@@ -61,6 +88,15 @@ class Mapping:
     version: int = 0  # the merchant's mapping version this snapshot was taken at
     # "location:<gid>" / "channel:<source name>" -> (QBO Class, QBO Department) the merchant chose
     dimensions: dict[str, tuple[Ref | None, Ref | None]] = field(default_factory=dict)
+    # Outside the US: the code for each combination of Shopify tax lines found on one line (a
+    # product tax override or a province's GST + PST is its own key), and the code for lines
+    # Shopify charged no tax on (zero-rated, exempt or out of scope, as the merchant chose).
+    tax_codes: dict[TaxKey, TaxCode] = field(default_factory=dict)
+    untaxed_code: TaxCode | None = None
+    # The QuickBooks company's home currency ("" when unknown: books in the shop's currency as is)
+    # and whether multicurrency is on there.
+    home_currency: str = ""
+    multicurrency: bool = False
 
     def clearing_for(self, gateway: str) -> Ref:
         """The account a gateway's money clears to: its own mapping, else its family's (Shopify
