@@ -97,6 +97,8 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: b
         default_clearing=refs[AccountRole.CLEARING_OTHER],
         timezone=shop.iana_timezone or "UTC",
         country=connection.country or "US",
+        home_currency=connection.home_currency,
+        multicurrency=connection.multicurrency,
         doc_number_prefix=rules.doc_number_prefix,
         # US companies' pseudo codes unless the merchant chose others (Taxes step).
         taxable_code=refs[AccountRole.TAX_CODE_DEFAULT].value if AccountRole.TAX_CODE_DEFAULT in refs else "TAX",

@@ -8,8 +8,10 @@ merchant's sync rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -34,6 +36,22 @@ def claim_lease() -> timedelta:
     return timedelta(seconds=settings.SYNC_CLAIM_LEASE_SECONDS)
 
 
+# The company's exchange rate for a currency on a day (home units per unit).
+ExchangeRates = Callable[[str, date], Decimal]
+
+
+def with_exchange_rates(
+    documents: list[ledger.Document], mapping: ledger.Mapping, rates: ExchangeRates | None
+) -> list[ledger.Document]:
+    """Documents in a foreign currency carry the company's rate for their date."""
+    if rates is None or not mapping.home_currency:
+        return documents
+    return [
+        doc if doc.currency == mapping.home_currency else replace(doc, exchange_rate=rates(doc.currency, doc.txn_date))
+        for doc in documents
+    ]
+
+
 class ShopNotReady(Exception):
     """Paused, uninstalled, not connected to QuickBooks or not live yet: nothing is synced."""
 
@@ -49,6 +67,14 @@ class SyncContext:
     # The company refuses a second document with the same DocNumber (6140): a first
     # attempt may then create without looking first. Read once per context.
     refuses_duplicate_numbers: bool = False
+    _rates: dict[tuple[str, date], Decimal] = field(default_factory=dict)
+
+    def exchange_rate(self, currency: str, day: date) -> Decimal:
+        """The company's rate for ``currency`` on ``day`` (home units per unit), read once per context."""
+        key = (currency, day)
+        if key not in self._rates:
+            self._rates[key] = qbo.exchange_rate(self.qb, currency, day)
+        return self._rates[key]
 
 
 def context_open(shop_id: int) -> SyncContext:

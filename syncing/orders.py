@@ -20,7 +20,7 @@ from mappings.models import SyncSettings
 from shopqb_app.integrations.shopify.fetch import fetch_order
 from shopqb_app.integrations.shopify.parse import Order, parse_order
 from syncing import ledger
-from syncing.context import ShopNotReady, SyncContext, context_open
+from syncing.context import ExchangeRates, ShopNotReady, SyncContext, context_open, with_exchange_rates
 from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
 from syncing.writing import document_void, document_write, stable_request_id
 
@@ -61,16 +61,21 @@ class OrderPlan:
     refunds_refused: ledger.LedgerError | None = None
 
 
-def order_plan(order: Order, *, shop: Shop, mapping: ledger.Mapping, rules: SyncSettings) -> OrderPlan:
+def order_plan(
+    order: Order, *, shop: Shop, mapping: ledger.Mapping, rules: SyncSettings, rates: ExchangeRates | None = None
+) -> OrderPlan:
     """What the sync writes for the order (the preview shows the same). Raises
-    ledger.LedgerError when the sale cannot be booked; no documents: no money moved."""
+    ledger.LedgerError when the sale cannot be booked; no documents: no money moved.
+    ``rates``: the company's exchange rate for a currency on a day, for documents in a
+    currency other than its home currency (without it QuickBooks applies its own)."""
     documents = ledger.order_documents(order, mapping, order_booked(shop, order))
-    if not documents or not rules.sync_refunds:
-        return OrderPlan(documents)
-    try:
-        return OrderPlan(documents + ledger.refund_receipts(order, mapping))
-    except ledger.LedgerError as exc:
-        return OrderPlan(documents, refunds_refused=exc)
+    if documents and rules.sync_refunds:
+        try:
+            refunds = ledger.refund_receipts(order, mapping)
+        except ledger.LedgerError as exc:
+            return OrderPlan(with_exchange_rates(documents, mapping, rates), refunds_refused=exc)
+        documents += refunds
+    return OrderPlan(with_exchange_rates(documents, mapping, rates))
 
 
 def order_booked(shop: Shop, order: Order) -> frozenset[str]:
@@ -143,7 +148,7 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
         _order_skipped(ctx.shop, order, reason)
         return Outcome.SKIPPED
     try:
-        plan = order_plan(order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules)
+        plan = order_plan(order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
     except ledger.LedgerError as exc:
         SyncIssue.objects.raise_for(
             shop=ctx.shop,

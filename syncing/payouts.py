@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
 from shopqb_app.integrations.shopify.parse import parse_payout
 from syncing import ledger
-from syncing.context import SyncContext
+from syncing.context import SyncContext, with_exchange_rates
 from syncing.models import Outcome, SourceType, SyncIssue
 from syncing.writing import document_write
 
@@ -37,5 +37,6 @@ def payouts_sync(ctx: SyncContext) -> list[Outcome]:
             )
             outcomes.append(Outcome.FAILED)
             continue
+        (document,) = with_exchange_rates([document], ctx.mapping, ctx.exchange_rate)
         outcomes.append(document_write(ctx, document))
     return outcomes

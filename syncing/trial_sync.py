@@ -167,7 +167,7 @@ def order_test_sync(*, shop: Shop, order_gid: str) -> TestSyncResult:
             mapping=mapping_snapshot(shop=shop, connection=connection),
             refuses_duplicate_numbers=qbo.refuses_duplicate_doc_numbers(qb),
         )
-        plan = order_plan(order, shop=shop, mapping=ctx.mapping, rules=ctx.rules)
+        plan = order_plan(order, shop=shop, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
         if plan.refunds_refused is not None:
             raise TestSyncRefused([f"Its refunds cannot be booked: {plan.refunds_refused}", "Pick another order."])
         outcome = order_process(ctx, raw)

@@ -98,6 +98,11 @@ class Mapping:
     home_currency: str = ""
     multicurrency: bool = False
 
+    @property
+    def outside_us(self) -> bool:
+        """A company outside the US books tax per line and per rate (VAT, GST/HST/PST/QST)."""
+        return self.country not in ("", "US")
+
     def clearing_for(self, gateway: str) -> Ref:
         """The account a gateway's money clears to: its own mapping, else its family's (Shopify
         Payments, PayPal under any spelling), else the account for gateways not mapped yet."""
@@ -116,9 +121,25 @@ class Mapping:
         return self.items_by_variant.get(variant_id) or (sku and self.items_by_sku.get(sku)) or self.sales_item
 
 
+def check_currency(currency: str, mapping: Mapping, what: str) -> None:
+    """Amounts in a currency other than the company's home currency need QuickBooks multicurrency:
+    never book them as if they were home-currency amounts."""
+    if mapping.home_currency and currency != mapping.home_currency and not mapping.multicurrency:
+        raise LedgerError(
+            "multicurrency_off",
+            f"{what}: the amounts are in {currency} but your QuickBooks company keeps its books in "
+            f"{mapping.home_currency} with multicurrency off. Turn on multicurrency in QuickBooks (Settings, "
+            "Account and settings, Advanced, Currency), then retry; nothing was written.",
+        )
+
+
 @dataclass(frozen=True)
 class DocLine:
-    """One QBO SalesItemLine. ``role`` says what it stands for (product, shipping...)."""
+    """One QBO SalesItemLine. ``role`` says what it stands for (product, shipping...).
+
+    Outside the US a line also carries its tax code, the tax it holds per QuickBooks rate and, on
+    a tax-inclusive document, its gross (``TaxInclusiveAmt``); ``amount`` is always net of tax.
+    """
 
     role: str
     item: Ref
@@ -127,21 +148,60 @@ class DocLine:
     unit_price: Decimal
     amount: Decimal
     taxable: bool
+    tax_code: TaxCode | None = None
+    taxes: tuple[tuple[str, Decimal], ...] = ()
+    gross: Decimal | None = None
 
     def as_qbo(self, mapping: Mapping, line_num: int) -> dict[str, Any]:
-        tax_code = mapping.taxable_code if self.taxable else mapping.exempt_code
+        if self.tax_code is not None:
+            tax_code = self.tax_code.ref.value
+        else:
+            tax_code = mapping.taxable_code if self.taxable else mapping.exempt_code
+        detail: dict[str, Any] = {
+            "ItemRef": self.item.as_qbo(),
+            "Qty": self.qty,
+            "UnitPrice": self.unit_price,
+            "TaxCodeRef": {"value": tax_code},
+        }
+        if self.gross is not None:
+            detail["TaxInclusiveAmt"] = self.gross
         return {
             "LineNum": line_num,
             "Description": self.description[:4000],
             "Amount": self.amount,
             "DetailType": "SalesItemLineDetail",
-            "SalesItemLineDetail": {
-                "ItemRef": self.item.as_qbo(),
-                "Qty": self.qty,
-                "UnitPrice": self.unit_price,
-                "TaxCodeRef": {"value": tax_code},
+            "SalesItemLineDetail": detail,
+        }
+
+
+def tax_detail(lines: Iterable[DocLine]) -> list[dict[str, Any]]:
+    """TxnTaxDetail.TaxLine outside the US: per QuickBooks rate, the tax Shopify charged and the
+    net amount it was charged on."""
+    amounts: dict[str, Decimal] = {}
+    bases: dict[str, Decimal] = {}
+    percents: dict[str, Decimal] = {}
+    for line in lines:
+        if line.tax_code is None:
+            continue
+        for rate_id, percent in line.tax_code.rates:
+            percents[rate_id] = percent
+            bases[rate_id] = bases.get(rate_id, ZERO) + line.amount
+        for rate_id, amount in line.taxes:
+            amounts[rate_id] = amounts.get(rate_id, ZERO) + amount
+    return [
+        {
+            "Amount": amounts.get(rate_id, ZERO),
+            "DetailType": "TaxLineDetail",
+            "TaxLineDetail": {
+                "TaxRateRef": {"value": rate_id},
+                "PercentBased": True,
+                "TaxPercent": percents[rate_id],
+                "NetAmountTaxable": bases[rate_id],
             },
         }
+        for rate_id in sorted(percents, key=lambda r: (len(r), r))
+        if percents[rate_id] or amounts.get(rate_id)
+    ]
 
 
 @dataclass(frozen=True)
@@ -166,6 +226,8 @@ class Document:
     order_id: str = ""  # the Shopify order it books (a refund's order); "" for payouts
     class_ref: Ref | None = None  # QBO Class on every line (the order's location or channel)
     department: Ref | None = None  # QBO Department ("Location" in QBO's screens) of the document
+    tax_inclusive: bool = False  # outside the US: Shopify's prices include tax (GlobalTaxCalculation)
+    exchange_rate: Decimal | None = None  # home currency per unit of ``currency`` when they differ
 
     @property
     def flagged(self) -> bool:
@@ -177,6 +239,14 @@ class Document:
 
     def as_qbo(self, mapping: Mapping, linked_id: str = "") -> dict[str, Any]:
         """The JSON body for QBO (names as in Intuit's Finance.xsd)."""
+        body = self._body(mapping, linked_id)
+        if mapping.home_currency and self.currency != mapping.home_currency:
+            body["CurrencyRef"] = {"value": self.currency}
+            if self.exchange_rate is not None:
+                body["ExchangeRate"] = self.exchange_rate
+        return body
+
+    def _body(self, mapping: Mapping, linked_id: str) -> dict[str, Any]:
         if self.entity == "Deposit":
             return {
                 "DocNumber": self.doc_number,
@@ -211,11 +281,14 @@ class Document:
             "PrivateNote": self.private_note,
             "CustomerRef": self.customer.as_qbo(),
             "Line": [line.as_qbo(mapping, n) for n, line in enumerate(self.lines, start=1)],
-            "GlobalTaxCalculation": "TaxExcluded",
+            "GlobalTaxCalculation": "TaxInclusive" if self.tax_inclusive else "TaxExcluded",
             # US automated sales tax: an explicit TotalTax (zero included) overrides QBO's
             # own computation, so the books carry exactly the tax Shopify charged.
             "TxnTaxDetail": {"TotalTax": self.total_tax},
         }
+        if any(line.tax_code is not None for line in self.lines):
+            # Outside the US: the tax per rate as Shopify charged it, not as QBO would compute it.
+            body["TxnTaxDetail"]["TaxLine"] = tax_detail(self.lines)
         if self.entity in ("SalesReceipt", "RefundReceipt"):
             body["DepositToAccountRef"] = self.deposit_to.as_qbo()
         if self.department is not None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from shopqb_app.integrations.shopify.parse import Payout
 from syncing.ledger.dates import local_date
-from syncing.ledger.model import DocLine, Document, LedgerError, Mapping, doc_number
+from syncing.ledger.model import DocLine, Document, LedgerError, Mapping, check_currency, doc_number
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
 
 
@@ -25,6 +25,7 @@ def payout_deposit(payout: Payout, mapping: Mapping) -> Document:
             f"Payout {payout.number} took {payout.net.amount} {payout.net.currency} from the bank; "
             "withdrawals are not booked automatically yet.",
         )
+    check_currency(payout.net.currency, mapping, f"Payout {payout.number}")
     gross, fees, net = cents(payout.gross), cents(payout.fees), cents(payout.net.amount)
     clearing = mapping.clearing_for("shopify_payments")
     lines = [

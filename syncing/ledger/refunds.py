@@ -5,8 +5,10 @@ from __future__ import annotations
 from shopqb_app.integrations.shopify.parse import Order
 from syncing.ledger.dates import local_date
 from syncing.ledger.lines import priced_line
-from syncing.ledger.model import DocLine, Document, Mapping, doc_number
+from syncing.ledger.model import DocLine, Document, Mapping, check_currency, doc_number
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
+from syncing.ledger.taxes import split_tax, untaxed
+from syncing.ledger.vat import with_tax
 
 REFUND_KINDS = frozenset({"REFUND"})
 
@@ -28,6 +30,8 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
         amount = cents(sum((t.amount.shop.amount for t in paid_back), ZERO))
         if not amount:
             continue  # a restock or a zero refund moved no money
+        check_currency(order.currency, mapping, f"{order.name} refund {number}")
+        what = f"{order.name} refund {number}"
         lines: list[DocLine] = []
         tax = ZERO
         for rli in refund.line_items:
@@ -43,24 +47,40 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
             line_tax = cents(rli.total_tax.shop.amount)
             subtotal = cents(rli.subtotal.shop.amount)
             net = subtotal - line_tax if order.taxes_included else subtotal
-            taxable = bool(line_tax)
-            lines.append(priced_line("product", item, f"Refund: {name}", rli.quantity, net, taxable))
+            line = priced_line("product", item, f"Refund: {name}", rli.quantity, net, bool(line_tax))
+            if mapping.outside_us:
+                # The refund books its tax back on the codes and rates the sale used.
+                taxes = split_tax(li.tax_lines if li else (), line_tax, mapping, f"{what}, {name}")
+                line = with_tax(line, taxes, taxes.amounts, subtotal if order.taxes_included else None)
+            lines.append(line)
             tax += line_tax
         if refund.shipping_subtotal:
             shipping_tax = cents(refund.shipping_tax)
-            net = cents(refund.shipping_subtotal) - (shipping_tax if order.taxes_included else ZERO)
-            lines.append(priced_line("shipping", mapping.shipping_item, "Refund: shipping", 1, net, bool(shipping_tax)))
+            gross = cents(refund.shipping_subtotal)
+            net = gross - (shipping_tax if order.taxes_included else ZERO)
+            line = priced_line("shipping", mapping.shipping_item, "Refund: shipping", 1, net, bool(shipping_tax))
+            if mapping.outside_us:
+                shipped = tuple(t for sl in order.shipping_lines[:1] for t in sl.tax_lines)
+                taxes = split_tax(shipped, shipping_tax, mapping, f"{what}, shipping")
+                line = with_tax(line, taxes, taxes.amounts, gross if order.taxes_included else None)
+            lines.append(line)
             tax += shipping_tax
         residual = amount - tax - sum((line.amount for line in lines), ZERO)
         rounding = ZERO
         if residual and abs(residual) <= ROUNDING_TOLERANCE_PER_LINE * max(1, len(lines)) and lines:
             lines.append(
-                priced_line("rounding", mapping.rounding_item, "Rounding difference (ShopQB)", 1, residual, False)
+                _untaxed(
+                    priced_line("rounding", mapping.rounding_item, "Rounding difference (ShopQB)", 1, residual, False),
+                    order,
+                    mapping,
+                    what,
+                )
             )
             rounding = residual
         elif residual:
             description = "Refund adjustment" if lines else "Refund (no items returned)"
-            lines.append(priced_line("refund_adjustment", mapping.discount_item, description, 1, residual, False))
+            line = priced_line("refund_adjustment", mapping.discount_item, description, 1, residual, False)
+            lines.append(_untaxed(line, order, mapping, what))
         gateway = max(paid_back, key=lambda t: t.amount.shop.amount).gateway
         when = refund.created_at or order.processed_at
         class_ref, department = mapping.dimensions_for(order)
@@ -84,6 +104,14 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
                 private_note=f"Shopify refund {refund.id} of order {order.name} ({order.id}); via {gateway}. "
                 "Written by ShopQB.",
                 rounding=rounding,
+                tax_inclusive=mapping.outside_us and order.taxes_included,
             )
         )
     return documents
+
+
+def _untaxed(line: DocLine, order: Order, mapping: Mapping, what: str) -> DocLine:
+    """Outside the US a line without tax still names a code: the merchant's code for untaxed lines."""
+    if not mapping.outside_us:
+        return line
+    return with_tax(line, untaxed(mapping, what), (), line.amount if order.taxes_included else None)

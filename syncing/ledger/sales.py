@@ -10,8 +10,9 @@ from shopqb_app.integrations.shopify.parse import Order
 from syncing.ledger.dates import local_date, txn_date
 from syncing.ledger.gateways import primary_gateway, received
 from syncing.ledger.lines import sale_lines
-from syncing.ledger.model import Document, LedgerError, Mapping, doc_number
+from syncing.ledger.model import Document, LedgerError, Mapping, check_currency, doc_number
 from syncing.ledger.money import ZERO, cents
+from syncing.ledger.vat import vat_sale_lines
 
 PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})
 UNPAID_STATUSES = frozenset({"PENDING", "AUTHORIZED", "PARTIALLY_PAID"})
@@ -23,14 +24,11 @@ def _note(order: Order, what: str) -> str:
 
 
 def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
-    if mapping.country not in ("", "US"):
-        raise LedgerError(
-            "tax_codes_unmapped",
-            f"{order.name}: the QuickBooks company is in {mapping.country}, where every line needs the tax "
-            "code of its rate (VAT/GST); mapping Shopify's tax lines to those codes is not available yet, "
-            "so nothing was written.",
-        )
-    lines, total_tax, residual = sale_lines(order, mapping)
+    check_currency(order.currency, mapping, order.name)
+    if mapping.outside_us:
+        lines, total_tax, residual = vat_sale_lines(order, mapping)
+    else:
+        lines, total_tax, residual = sale_lines(order, mapping)
     gateway = primary_gateway(order)
     gateways = ", ".join(sorted(set(order.gateways))) or gateway
     deposit_to = mapping.clearing_for(gateway)
@@ -54,6 +52,7 @@ def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
         total=cents(order.total_price.shop.amount),
         private_note=_note(order, what),
         rounding=residual,
+        tax_inclusive=mapping.outside_us and order.taxes_included,
     )
 
 
@@ -74,6 +73,7 @@ def invoice(order: Order, mapping: Mapping) -> Document:
 
 def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | None) -> Document:
     """Money received on an invoiced order: a Payment linked to its Invoice, into the clearing account."""
+    check_currency(order.currency, mapping, order.name)
     gateway = primary_gateway(order)
     day = local_date(when or order.processed_at, mapping.timezone)
     return Document(

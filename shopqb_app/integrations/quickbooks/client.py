@@ -12,8 +12,10 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode
 
 import requests
 from intuitlib.client import AuthClient
@@ -335,6 +337,16 @@ def refuses_duplicate_doc_numbers(qb: QuickBooks) -> bool:
     result = call(lambda: qb.get(url))
     sales_forms = (result.get("Preferences") or {}).get("SalesFormsPrefs") or {}
     return bool(sales_forms.get("CustomTxnNumbers"))
+
+
+def exchange_rate(qb: QuickBooks, currency: str, as_of: date) -> Decimal:
+    """Home-currency units per unit of ``currency`` on ``as_of``, from the company's own rate table
+    (the rate QuickBooks itself would use for a transaction that day)."""
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/exchangerate
+    query = urlencode({"sourcecurrencycode": currency, "asofdate": as_of.isoformat()})
+    url = f"{qb.api_url}/company/{qb.company_id}/exchangerate?{query}"
+    result = call(lambda: qb.get(url))
+    return Decimal(str(result["ExchangeRate"]["Rate"]))
 
 
 def read(qb: QuickBooks, entity: str, qbo_id: str) -> QBOObject:

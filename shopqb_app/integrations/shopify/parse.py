@@ -35,6 +35,8 @@ class TaxLine:
     title: str
     rate: Decimal | None
     price: MoneyBag
+    # The sales channel (a marketplace) owes this tax, not the merchant (Shopify's channelLiable).
+    channel_liable: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ def _tax_lines(raw: Any) -> tuple[TaxLine, ...]:
             title=str(t.get("title") or ""),
             rate=None if t.get("rate") is None else _decimal(t["rate"]),
             price=parse_bag(t.get("priceSet")),
+            channel_liable=bool(t.get("channelLiable")),
         )
         for t in raw or []
     )

@@ -1,0 +1,174 @@
+"""Outside the US (VAT, GST/HST/PST/QST): the QuickBooks tax code that books a line, and how the tax
+Shopify charged on it divides over that code's rates.
+
+QuickBooks computes VAT itself, per line and per rate, and can land a cent away from Shopify. So
+every document states the tax per rate (TxnTaxDetail.TaxLine, which QuickBooks accepts for non-US
+companies instead of its own computation) and each line carries the share it holds of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from shopqb_app.integrations.shopify.parse import TaxLine
+from syncing.ledger.model import LedgerError, Mapping, TaxCode, TaxKey, tax_key
+from syncing.ledger.money import ZERO, cents
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class LineTax:
+    """One line's code and the tax it carries per QuickBooks rate: (TaxRate id, amount)."""
+
+    code: TaxCode
+    amounts: tuple[tuple[str, Decimal], ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return sum((amount for _, amount in self.amounts), ZERO)
+
+    @property
+    def percent(self) -> Decimal:
+        """The code's rates together (GST 5% + QST 9.975% -> 14.975)."""
+        return sum((percent for _, percent in self.code.rates), Decimal(0))
+
+
+def describe(key: TaxKey) -> str:
+    """("GST", "0.05"), ("PST", "0.07") -> "GST 5% + PST 7%"."""
+    if not key:
+        return "no tax"
+    return " + ".join(f"{title} {(Decimal(rate) * HUNDRED).normalize():f}%" for title, rate in key)
+
+
+def merchant_tax_lines(tax_lines: Iterable[TaxLine]) -> list[TaxLine]:
+    """The tax lines the merchant owes: a channel-liable line is the marketplace's to remit."""
+    return [t for t in tax_lines if not t.channel_liable]
+
+
+def channel_tax(tax_lines: Iterable[TaxLine]) -> Decimal:
+    return cents(sum((t.price.shop.amount for t in tax_lines if t.channel_liable), ZERO))
+
+
+def untaxed(mapping: Mapping, what: str) -> LineTax:
+    """The code for a line Shopify charged no tax on (tips, gift cards, rounding...)."""
+    code = mapping.untaxed_code
+    if code is None:
+        raise LedgerError(
+            "tax_codes_unmapped",
+            f"{what}: no QuickBooks tax code is chosen for lines Shopify charged no tax on (Taxes step), "
+            "so nothing was written.",
+        )
+    if any(percent for _, percent in code.rates):
+        raise LedgerError(
+            "tax_code_mismatch",
+            f"{what}: the tax code chosen for untaxed lines, “{code.ref.name}”, charges tax; choose a zero-rated, "
+            "exempt or out-of-scope code (Taxes step). Nothing was written.",
+        )
+    return LineTax(code)
+
+
+def _code_for(key: TaxKey, mapping: Mapping, what: str) -> TaxCode:
+    code = mapping.tax_codes.get(key)
+    if code is None:
+        raise LedgerError(
+            "tax_codes_unmapped",
+            f"{what}: no QuickBooks tax code is chosen for Shopify's {describe(key)} (Taxes step), "
+            "so nothing was written.",
+        )
+    return code
+
+
+def _mismatch(key: TaxKey, code: TaxCode, what: str) -> LedgerError:
+    rates = " + ".join(f"{percent.normalize():f}%" for _, percent in code.rates) or "no rate"
+    return LedgerError(
+        "tax_code_mismatch",
+        f"{what}: Shopify charged {describe(key)} but the QuickBooks tax code chosen for it, “{code.ref.name}”, "
+        f"is {rates}; choose a code with the same rates (Taxes step). Nothing was written.",
+    )
+
+
+def _rate_ids(key: TaxKey, code: TaxCode, what: str) -> list[str]:
+    """The code's rate that books each of the key's Shopify rates, in the key's order."""
+    available = list(code.rates)
+    chosen = []
+    for _title, rate in key:
+        percent = Decimal(rate) * HUNDRED
+        match = next((i for i, (_, p) in enumerate(available) if p == percent), None)
+        if match is None:
+            if percent == 0:
+                chosen.append("")  # a 0% line on a code without rates: nothing to book for it
+                continue
+            raise _mismatch(key, code, what)
+        chosen.append(available.pop(match)[0])
+    if any(percent for _, percent in available):
+        raise _mismatch(key, code, what)  # the code charges a rate Shopify did not
+    return chosen
+
+
+def line_tax(
+    tax_lines: Iterable[TaxLine],
+    mapping: Mapping,
+    what: str,
+    amount_of: Callable[[TaxLine], Decimal] = lambda t: t.price.shop.amount,
+) -> LineTax:
+    """A line's code (by the key of its tax lines) and Shopify's tax on it per QuickBooks rate."""
+    lines = merchant_tax_lines(tax_lines)
+    if not lines:
+        return untaxed(mapping, what)
+    key = tax_key((t.title, t.rate) for t in lines)
+    code = _code_for(key, mapping, what)
+    rate_ids = dict(zip(key, _rate_ids(key, code, what), strict=True))
+    amounts: dict[str, Decimal] = {}
+    for t in lines:
+        rate_id = rate_ids[tax_key([(t.title, t.rate)])[0]]
+        amount = cents(amount_of(t))
+        if not rate_id:
+            if amount:
+                raise _mismatch(key, code, what)
+            continue
+        amounts[rate_id] = amounts.get(rate_id, ZERO) + amount
+    return LineTax(code, tuple(amounts.items()))
+
+
+def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """``total`` in cents over ``weights``, proportionally; the parts add up to ``total`` exactly."""
+    if not weights:
+        return []
+    whole = sum(weights, Decimal(0))
+    if not whole:
+        weights, whole = [Decimal(1)] * len(weights), Decimal(len(weights))
+    parts = [cents(total * w / whole) for w in weights]
+    biggest = max(range(len(weights)), key=lambda i: abs(weights[i]))
+    parts[biggest] += total - sum(parts, ZERO)
+    return parts
+
+
+def split_tax(tax_lines: Iterable[TaxLine], total: Decimal, mapping: Mapping, what: str) -> LineTax:
+    """A refunded amount of tax on a line, divided over its rates as the original line's tax was
+    (Shopify gives a refunded line's tax as one amount)."""
+    lines = merchant_tax_lines(tax_lines)
+    if not lines:
+        if total:
+            raise LedgerError(
+                "tax_code_mismatch",
+                f"{what}: Shopify refunded {total} of tax on a line it charged no tax on; nothing was written.",
+            )
+        return untaxed(mapping, what)
+    weights = [t.price.shop.amount or (t.rate or ZERO) for t in lines]
+    parts = dict(zip([id(t) for t in lines], allocate(total, weights), strict=True))
+    return line_tax(lines, mapping, what, amount_of=lambda t: parts[id(t)])
+
+
+def inclusive_part(gross: Decimal, tax: LineTax) -> tuple[tuple[str, Decimal], ...]:
+    """The tax QuickBooks' own rule finds in a tax-inclusive ``gross`` at the line's rates, per rate."""
+    whole = tax.percent
+    if not whole or not tax.amounts:
+        return tuple((rate_id, ZERO) for rate_id, _ in tax.amounts)
+    percents = dict(tax.code.rates)
+    included = cents(gross * whole / (HUNDRED + whole))
+    ids = [rate_id for rate_id, _ in tax.amounts]
+    parts = allocate(included, [percents[rate_id] for rate_id in ids])
+    return tuple(zip(ids, parts, strict=True))
