@@ -175,8 +175,9 @@ class DocLine:
 
 
 def tax_detail(lines: Iterable[DocLine]) -> list[dict[str, Any]]:
-    """TxnTaxDetail.TaxLine outside the US: per QuickBooks rate, the tax Shopify charged and the
-    net amount it was charged on."""
+    """TxnTaxDetail.TaxLine outside the US: per QuickBooks rate of the codes the lines use, the tax
+    Shopify charged and the net amount it was charged on (a 0% rate too: zero-rated sales are
+    reported on the VAT return)."""
     amounts: dict[str, Decimal] = {}
     bases: dict[str, Decimal] = {}
     percents: dict[str, Decimal] = {}
@@ -200,7 +201,6 @@ def tax_detail(lines: Iterable[DocLine]) -> list[dict[str, Any]]:
             },
         }
         for rate_id in sorted(percents, key=lambda r: (len(r), r))
-        if percents[rate_id] or amounts.get(rate_id)
     ]
 
 
