@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from shopqb_app.integrations.shopify.parse import LineItem, Order, TaxLine
 from syncing.ledger.model import DocLine, LedgerError, Mapping, Ref
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, UNIT_PRICE, ZERO, cents
+from syncing.ledger.taxes import channel_tax, channel_tax_description, channel_tax_item
 
 
 def priced_line(role: str, item: Ref, description: str, qty: int, amount: Decimal, taxable: bool) -> DocLine:
@@ -54,7 +55,7 @@ def sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal, 
 
     def charged_tax(tax_lines: tuple[TaxLine, ...], taxable: bool) -> bool:
         if line_level_tax:
-            return any(t.price.shop.amount for t in tax_lines)
+            return any(t.price.shop.amount for t in tax_lines if not t.channel_liable)
         return has_tax and taxable
 
     def included_tax(tax_lines: tuple[TaxLine, ...]) -> Decimal:
@@ -115,8 +116,16 @@ def sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal, 
     if tip and not tip_lines:
         lines.append(priced_line("tip", mapping.tip_item, "Tip", 1, tip, False))
 
+    # Tax a sales channel collects and remits (marketplace facilitator tax) is not the merchant's
+    # sales tax: its own line, out of the document's tax.
+    channel = sum((share(channel_tax(li.tax_lines), li) for li in order.line_items if sold[li.id] > 0), ZERO)
+    channel += sum((channel_tax(sl.tax_lines) for sl in order.shipping_lines), ZERO)
+    if channel:
+        item = channel_tax_item(mapping, order.name)
+        lines.append(priced_line("channel_tax", item, channel_tax_description(order), 1, channel, False))
+
     total = cents(order.total_price.shop.amount)
-    total_tax = cents(order.total_tax.shop.amount)
+    total_tax = cents(order.total_tax.shop.amount) - channel
     residual = total - total_tax - sum((line.amount for line in lines), ZERO)
     tolerance = ROUNDING_TOLERANCE_PER_LINE * max(1, len(lines))
     if abs(residual) > tolerance:

@@ -93,6 +93,9 @@ class Mapping:
     # Shopify charged no tax on (zero-rated, exempt or out of scope, as the merchant chose).
     tax_codes: dict[TaxKey, TaxCode] = field(default_factory=dict)
     untaxed_code: TaxCode | None = None
+    # Tax a sales channel collects and remits itself (Shopify's channelLiable tax lines): booked on
+    # this item (its account a liability) so it never counts as the merchant's own sales tax/VAT.
+    channel_tax_item: Ref | None = None
     # The QuickBooks company's home currency ("" when unknown: books in the shop's currency as is)
     # and whether multicurrency is on there.
     home_currency: str = ""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from shopqb_app.integrations.shopify.parse import Order
+from decimal import Decimal
+
+from shopqb_app.integrations.shopify.parse import Order, TaxLine
+from syncing.ledger import taxes
 from syncing.ledger.dates import local_date
 from syncing.ledger.lines import priced_line
-from syncing.ledger.model import DocLine, Document, Mapping, check_currency, doc_number
+from syncing.ledger.model import DocLine, Document, Mapping, Ref, check_currency, doc_number
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
-from syncing.ledger.taxes import split_tax, untaxed
+from syncing.ledger.taxes import channel_tax_description, channel_tax_item
 from syncing.ledger.vat import with_tax
 
 REFUND_KINDS = frozenset({"REFUND"})
@@ -33,7 +36,7 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
         check_currency(order.currency, mapping, f"{order.name} refund {number}")
         what = f"{order.name} refund {number}"
         lines: list[DocLine] = []
-        tax = ZERO
+        tax = channel = ZERO
         for rli in refund.line_items:
             if rli.quantity <= 0:
                 continue
@@ -44,27 +47,34 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
                 item = mapping.gift_card_item
             else:
                 item = mapping.item_for(li.variant_id if li else "", rli.sku)
-            line_tax = cents(rli.total_tax.shop.amount)
-            subtotal = cents(rli.subtotal.shop.amount)
-            net = subtotal - line_tax if order.taxes_included else subtotal
-            line = priced_line("product", item, f"Refund: {name}", rli.quantity, net, bool(line_tax))
-            if mapping.outside_us:
-                # The refund books its tax back on the codes and rates the sale used.
-                taxes = split_tax(li.tax_lines if li else (), line_tax, mapping, f"{what}, {name}")
-                line = with_tax(line, taxes, taxes.amounts, subtotal if order.taxes_included else None)
+            line, merchant, owed = _refund_line(
+                order,
+                mapping,
+                f"{what}, {name}",
+                ("product", item, f"Refund: {name}", rli.quantity),
+                cents(rli.subtotal.shop.amount),
+                cents(rli.total_tax.shop.amount),
+                li.tax_lines if li else (),
+            )
             lines.append(line)
-            tax += line_tax
+            tax, channel = tax + merchant, channel + owed
         if refund.shipping_subtotal:
-            shipping_tax = cents(refund.shipping_tax)
-            gross = cents(refund.shipping_subtotal)
-            net = gross - (shipping_tax if order.taxes_included else ZERO)
-            line = priced_line("shipping", mapping.shipping_item, "Refund: shipping", 1, net, bool(shipping_tax))
-            if mapping.outside_us:
-                shipped = tuple(t for sl in order.shipping_lines[:1] for t in sl.tax_lines)
-                taxes = split_tax(shipped, shipping_tax, mapping, f"{what}, shipping")
-                line = with_tax(line, taxes, taxes.amounts, gross if order.taxes_included else None)
+            shipped = tuple(t for sl in order.shipping_lines[:1] for t in sl.tax_lines)
+            line, merchant, owed = _refund_line(
+                order,
+                mapping,
+                f"{what}, shipping",
+                ("shipping", mapping.shipping_item, "Refund: shipping", 1),
+                cents(refund.shipping_subtotal),
+                cents(refund.shipping_tax),
+                shipped,
+            )
             lines.append(line)
-            tax += shipping_tax
+            tax, channel = tax + merchant, channel + owed
+        if channel:
+            description = channel_tax_description(order, refunded=True)
+            line = priced_line("channel_tax", channel_tax_item(mapping, what), description, 1, channel, False)
+            lines.append(_untaxed(line, order, mapping, what))
         residual = amount - tax - sum((line.amount for line in lines), ZERO)
         rounding = ZERO
         if residual and abs(residual) <= ROUNDING_TOLERANCE_PER_LINE * max(1, len(lines)) and lines:
@@ -110,8 +120,36 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
     return documents
 
 
+def _refund_line(
+    order: Order,
+    mapping: Mapping,
+    what: str,
+    line_spec: tuple[str, Ref, str, int],
+    subtotal: Decimal,
+    refunded_tax: Decimal,
+    tax_lines: tuple[TaxLine, ...],
+) -> tuple[DocLine, Decimal, Decimal]:
+    """A refunded line, the tax on it the merchant owes and the part the sales channel owes.
+
+    Outside the US the line books its tax back on the code and rates the sale used (Shopify
+    gives a refunded line's tax as one amount: it is divided as the sale's tax was)."""
+    role, item, description, qty = line_spec
+    gross = subtotal
+    if not mapping.outside_us:
+        _, owed = taxes.refunded_tax(tax_lines, refunded_tax) if tax_lines else ({}, ZERO)
+        net = subtotal - refunded_tax if order.taxes_included else subtotal
+        merchant = refunded_tax - owed
+        return priced_line(role, item, description, qty, net, bool(merchant)), merchant, owed
+    line_tax, owed = taxes.split_tax(tax_lines, refunded_tax, mapping, what)
+    if order.taxes_included:
+        gross = subtotal - owed  # the channel's tax is inside the refunded price, but not the line's
+    net = gross - line_tax.total if order.taxes_included else subtotal
+    line = priced_line(role, item, description, qty, net, bool(line_tax.total))
+    return with_tax(line, line_tax, line_tax.amounts, gross if order.taxes_included else None), line_tax.total, owed
+
+
 def _untaxed(line: DocLine, order: Order, mapping: Mapping, what: str) -> DocLine:
     """Outside the US a line without tax still names a code: the merchant's code for untaxed lines."""
     if not mapping.outside_us:
         return line
-    return with_tax(line, untaxed(mapping, what), (), line.amount if order.taxes_included else None)
+    return with_tax(line, taxes.untaxed(mapping, what), (), line.amount if order.taxes_included else None)

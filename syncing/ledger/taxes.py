@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shopqb_app.integrations.shopify.parse import TaxLine
-from syncing.ledger.model import LedgerError, Mapping, TaxCode, TaxKey, tax_key
+from shopqb_app.integrations.shopify.parse import Order, TaxLine
+from syncing.ledger.model import LedgerError, Mapping, Ref, TaxCode, TaxKey, tax_key
 from syncing.ledger.money import ZERO, cents
 
 HUNDRED = Decimal(100)
@@ -48,8 +48,38 @@ def merchant_tax_lines(tax_lines: Iterable[TaxLine]) -> list[TaxLine]:
     return [t for t in tax_lines if not t.channel_liable]
 
 
-def channel_tax(tax_lines: Iterable[TaxLine]) -> Decimal:
-    return cents(sum((t.price.shop.amount for t in tax_lines if t.channel_liable), ZERO))
+def channel_tax(tax_lines: Iterable[TaxLine], amount_of: Callable[[TaxLine], Decimal] | None = None) -> Decimal:
+    """The tax on a line that the sales channel owes (Shopify's ``channelLiable``)."""
+    amount = amount_of or (lambda t: t.price.shop.amount)
+    return cents(sum((amount(t) for t in tax_lines if t.channel_liable), ZERO))
+
+
+def channel_tax_item(mapping: Mapping, what: str) -> Ref:
+    """Where tax the channel collects and remits is booked: never on the merchant's own tax."""
+    if mapping.channel_tax_item is None:
+        raise LedgerError(
+            "channel_liable_tax",
+            f"{what} carries tax the sales channel collects and remits (Shopify marks it channel-liable); "
+            "choose where that tax is booked (Accounts step: tax collected by sales channels). Nothing was written.",
+        )
+    return mapping.channel_tax_item
+
+
+def channel_tax_description(order: Order, refunded: bool = False) -> str:
+    channel = order.source_name or "web"
+    what = "refunded" if refunded else "collected"
+    return f"Tax {what} by the sales channel ({channel}), which remits it: not the merchant's sales tax"
+
+
+def refunded_tax(tax_lines: Iterable[TaxLine], total: Decimal) -> tuple[dict[int, Decimal], Decimal]:
+    """A line's refunded tax (one amount, as Shopify gives it) divided as the sale's tax was: the
+    merchant's part per tax line (by ``id``), and the part the sales channel owes."""
+    lines = list(tax_lines)
+    weights = [t.price.shop.amount or (t.rate or ZERO) for t in lines]
+    parts = allocate(total, weights)
+    merchant = {id(t): part for t, part in zip(lines, parts, strict=True) if not t.channel_liable}
+    channel = sum((part for t, part in zip(lines, parts, strict=True) if t.channel_liable), ZERO)
+    return merchant, channel
 
 
 def untaxed(mapping: Mapping, what: str) -> LineTax:
@@ -146,20 +176,21 @@ def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return parts
 
 
-def split_tax(tax_lines: Iterable[TaxLine], total: Decimal, mapping: Mapping, what: str) -> LineTax:
-    """A refunded amount of tax on a line, divided over its rates as the original line's tax was
-    (Shopify gives a refunded line's tax as one amount)."""
-    lines = merchant_tax_lines(tax_lines)
+def split_tax(tax_lines: Iterable[TaxLine], total: Decimal, mapping: Mapping, what: str) -> tuple[LineTax, Decimal]:
+    """A refunded line's tax (one amount, as Shopify gives it) divided as the sale's tax was: the
+    merchant's part on the line's code per rate, and the part the sales channel owes."""
+    lines = list(tax_lines)
     if not lines:
         if total:
             raise LedgerError(
                 "tax_code_mismatch",
                 f"{what}: Shopify refunded {total} of tax on a line it charged no tax on; nothing was written.",
             )
-        return untaxed(mapping, what)
-    weights = [t.price.shop.amount or (t.rate or ZERO) for t in lines]
-    parts = dict(zip([id(t) for t in lines], allocate(total, weights), strict=True))
-    return line_tax(lines, mapping, what, amount_of=lambda t: parts[id(t)])
+        return untaxed(mapping, what), ZERO
+    merchant, channel = refunded_tax(lines, total)
+    if not merchant:
+        return untaxed(mapping, what), channel
+    return line_tax(lines, mapping, what, amount_of=lambda t: merchant[id(t)]), channel
 
 
 def inclusive_part(gross: Decimal, tax: LineTax) -> tuple[tuple[str, Decimal], ...]:

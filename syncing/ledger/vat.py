@@ -22,7 +22,15 @@ from shopqb_app.integrations.shopify.parse import LineItem, Order, TaxLine
 from syncing.ledger.lines import is_tip, priced_line, sold_quantities
 from syncing.ledger.model import DocLine, LedgerError, Mapping, Ref
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
-from syncing.ledger.taxes import LineTax, channel_tax, inclusive_part, line_tax, untaxed
+from syncing.ledger.taxes import (
+    LineTax,
+    channel_tax,
+    channel_tax_description,
+    channel_tax_item,
+    inclusive_part,
+    line_tax,
+    untaxed,
+)
 
 
 @dataclass
@@ -56,6 +64,7 @@ class _Builder:
         self.inclusive = order.taxes_included
         self.lines: list[DocLine] = []
         self.discounts: dict[str, _Discounts] = {}
+        self.channel = ZERO
 
     def untaxed_line(self, role: str, item: Ref, description: str, qty: int, amount: Decimal) -> None:
         tax = untaxed(self.mapping, self.order.name)
@@ -63,9 +72,21 @@ class _Builder:
         self.lines.append(with_tax(line, tax, (), amount if self.inclusive else None))
 
     def taxed_line(
-        self, role: str, item: Ref, description: str, qty: int, gross: Decimal, discount: Decimal, tax: LineTax
+        self,
+        role: str,
+        item: Ref,
+        description: str,
+        qty: int,
+        gross: Decimal,
+        discount: Decimal,
+        tax: LineTax,
+        channel: Decimal = ZERO,
     ) -> None:
-        """A line sold at ``gross`` (before its ``discount``), on which Shopify charged ``tax``."""
+        """A line sold at ``gross`` (before its ``discount``), on which Shopify charged ``tax`` the
+        merchant owes and ``channel`` the sales channel owes (booked on a line of its own)."""
+        self.channel += channel
+        if self.inclusive:
+            gross -= channel  # the channel's tax is inside the price too, but is not the line's
         if not self.inclusive:
             line = priced_line(role, item, description, qty, gross, False)
             self.lines.append(with_tax(line, tax, tax.amounts, None))
@@ -89,15 +110,6 @@ class _Builder:
             name = slot.tax.code.ref.name or slot.tax.code.ref.value
             line = priced_line("discount", self.mapping.discount_item, f"Discounts ({name})", 1, slot.amount, False)
             self.lines.append(with_tax(line, slot.tax, (), None))
-
-
-def _refuse_channel_tax(order: Order, tax_lines: tuple[TaxLine, ...]) -> None:
-    if channel_tax(tax_lines):
-        raise LedgerError(
-            "channel_liable_tax",
-            f"{order.name} carries tax the sales channel owes (Shopify marks it channel-liable); booking "
-            "marketplace-collected tax is not available yet, so nothing was written.",
-        )
 
 
 def _shared(share: Callable[[Decimal, LineItem], Decimal], li: LineItem) -> Callable[[TaxLine], Decimal]:
@@ -125,27 +137,32 @@ def vat_sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decim
             build.untaxed_line("tip", mapping.tip_item, "Tip", 1, gross)
             tip_lines += 1
             continue
-        _refuse_channel_tax(order, li.tax_lines)
         description = f"{li.name} (SKU {li.sku})" if li.sku else li.name
         if li.is_gift_card:
             item, role = mapping.gift_card_item, "gift_card"
         else:
             item, role = mapping.item_for(li.variant_id, li.sku), "product"
         tax = line_tax(li.tax_lines, mapping, f"{order.name}, {li.name}", amount_of=_shared(share, li))
-        build.taxed_line(role, item, description, quantity, gross, share(li.discount, li), tax)
+        channel = channel_tax(li.tax_lines, _shared(share, li))
+        build.taxed_line(role, item, description, quantity, gross, share(li.discount, li), tax, channel)
 
     for sl in order.shipping_lines:
         price = cents(sl.original_price.shop.amount)
         if not price:
             continue
-        _refuse_channel_tax(order, sl.tax_lines)
         tax = line_tax(sl.tax_lines, mapping, f"{order.name}, shipping")
-        build.taxed_line("shipping", mapping.shipping_item, f"Shipping: {sl.title}", 1, price, sl.discount, tax)
+        channel = channel_tax(sl.tax_lines)
+        build.taxed_line(
+            "shipping", mapping.shipping_item, f"Shipping: {sl.title}", 1, price, sl.discount, tax, channel
+        )
 
     tip = cents(order.total_tip.shop.amount)
     if tip and not tip_lines:
         build.untaxed_line("tip", mapping.tip_item, "Tip", 1, tip)
     build.discount_lines()
+    if build.channel:
+        item = channel_tax_item(mapping, order.name)
+        build.untaxed_line("channel_tax", item, channel_tax_description(order), 1, build.channel)
 
     lines = build.lines
     total = cents(order.total_price.shop.amount)

@@ -244,7 +244,7 @@ def test_no_code_for_untaxed_lines_is_refused():
     assert exc.value.code == "tax_codes_unmapped"
 
 
-def test_channel_liable_tax_is_not_booked_as_the_merchants():
+def test_channel_liable_tax_is_refused_until_the_merchant_chose_where_it_books():
     node = vat_node([("MUG", 1, "12.00", "0", [("GB VAT", "0.2", "2.00")])], taxes_included=True)
     node["lineItems"]["nodes"][0]["taxLines"][0]["channelLiable"] = True
     with pytest.raises(ledger.LedgerError) as exc:
@@ -388,3 +388,53 @@ def test_any_uk_order_books_shopifys_vat_per_rate_and_its_total_exactly(lines, i
             percent = sum((p for _, p in line.tax_code.rates), D(0))
             computed = (line.gross * percent / (100 + percent)).quantize(CENT, rounding=ROUND_HALF_UP)
             assert abs(held - computed) <= CENT
+
+
+CHANNEL_ITEM = ledger.Ref("40", "Tax collected by sales channels")
+
+
+def test_tax_a_channel_remits_is_its_own_line_never_the_merchants_vat():
+    node = vat_node(
+        [("MUG", 1, "12.00", "0", [("GB VAT", "0.2", "2.00")]), ("TEE", 1, "24.00", "0", [("GB VAT", "0.2", "4.00")])],
+        taxes_included=True,
+    )
+    node["lineItems"]["nodes"][1]["taxLines"][0]["channelLiable"] = True
+    on = uk(channel_tax_item=CHANNEL_ITEM)
+    doc = ledger.sales_receipt(parse_order(node), on)
+    body = doc.as_qbo(on)
+    assert tax_by_rate(body) == {"1": D("2.00")}  # only the merchant's VAT
+    by_role = {line.role: line for line in doc.lines}
+    assert (by_role["channel_tax"].item, by_role["channel_tax"].amount) == (CHANNEL_ITEM, D("4.00"))
+    assert by_role["channel_tax"].tax_code == NO_VAT
+    tee = doc.lines[1]
+    assert (tee.gross, tee.amount, tee.tax_code) == (D("20.00"), D("20.00"), NO_VAT)
+    assert doc.total == D("36.00") and doc.lines_total + doc.total_tax == doc.total
+
+
+def test_us_marketplace_facilitator_tax_stays_out_of_the_sales_tax():
+    node = order_node(lines=[("A", 1, "100.00", "0.00")], line_tax=["8.00"], tax="8.00")
+    node["lineItems"]["nodes"][0]["taxLines"][0]["channelLiable"] = True
+    m = mapping(channel_tax_item=CHANNEL_ITEM)
+    doc = ledger.sales_receipt(parse_order(node), m)
+    assert doc.total_tax == D("0.00")
+    assert [(line.role, line.amount, line.taxable) for line in doc.lines] == [
+        ("product", D("100.00"), False),
+        ("channel_tax", D("8.00"), False),
+    ]
+    assert doc.total == D("108.00")
+
+
+def test_a_refund_gives_back_the_channels_part_on_its_own_line():
+    node = vat_node(
+        [("MUG", 2, "100.00", "0", [("GST", "0.05", "10.00"), ("QST", "0.09975", "19.95")])],
+        taxes_included=False,
+        currency="CAD",
+    )
+    node["lineItems"]["nodes"][0]["taxLines"][1]["channelLiable"] = True
+    on = ca(channel_tax_item=CHANNEL_ITEM)
+    (doc,) = ledger.refund_receipts(with_refund(node, [(0, "100.00", "14.98")], "114.98"), on)
+    assert {line.role: line.amount for line in doc.lines} == {"product": D("100.00"), "channel_tax": D("9.98")}
+    body = doc.as_qbo(on)
+    assert body["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] == {"value": "11"}  # GST alone
+    assert tax_by_rate(body) == {"21": D("5.00")}
+    assert doc.total == D("114.98") and doc.lines_total + doc.total_tax == doc.total
