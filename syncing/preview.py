@@ -38,6 +38,7 @@ from syncing.preview_data import (
     Preview,
     PreviewDocument,
     PreviewLine,
+    PreviewTax,
     ShopifyLine,
     ShopifyOrder,
     TotalsCheck,
@@ -220,7 +221,11 @@ def _documents(
     for document in documents:
         lines = []
         for line in document.lines:
-            code = mapping.taxable_code if line.taxable else mapping.exempt_code
+            if line.tax_code is not None:
+                code, code_name = line.tax_code.ref.value, line.tax_code.ref.name or line.tax_code.ref.value
+            else:
+                code = mapping.taxable_code if line.taxable else mapping.exempt_code
+                code_name = tax_names.get(code, code)
             lines.append(
                 PreviewLine(
                     kind=line.role,
@@ -230,8 +235,9 @@ def _documents(
                     unit_price=line.unit_price,
                     amount=line.amount,
                     tax_code=code,
-                    tax_code_name=tax_names.get(code, code),
+                    tax_code_name=code_name,
                     account=accounts.get(_item_key(line.item)),
+                    gross=line.gross,
                 )
             )
         record = records.get((document.source_type, document.source_id, document.entity))
@@ -251,6 +257,17 @@ def _documents(
                 rounding=document.rounding,
                 state=_state(record, document.content_hash(mapping)),
                 links_to=document.links_to,
+                taxes=tuple(
+                    PreviewTax(
+                        rate_id=tax["TaxLineDetail"]["TaxRateRef"]["value"],
+                        percent=tax["TaxLineDetail"]["TaxPercent"],
+                        amount=tax["Amount"],
+                        net=tax["TaxLineDetail"]["NetAmountTaxable"],
+                    )
+                    for tax in ledger.tax_detail(document.lines)
+                ),
+                tax_inclusive=document.tax_inclusive,
+                exchange_rate=document.exchange_rate,
             )
         )
     return tuple(shown)
@@ -307,13 +324,40 @@ def _tax_code_names(shop: Shop) -> dict[str, str]:
     return names
 
 
+def _shopify_taxes(order: Order) -> tuple[dict[Decimal, Decimal], Decimal]:
+    """The tax Shopify charged on what is still sold, per rate (percent) the shop owes, and the
+    tax the sales channel owes."""
+    sold = ledger.sold_quantities(order)
+    by_percent: dict[Decimal, Decimal] = {}
+    channel = ZERO
+    lines = [(li.tax_lines, sold[li.id], li.quantity) for li in order.line_items if sold[li.id] > 0]
+    lines += [(sl.tax_lines, 1, 1) for sl in order.shipping_lines if sl.original_price.shop.amount]
+    for tax_lines, quantity, ordered in lines:
+        for tax in tax_lines:
+            amount = tax.price.shop.amount
+            if quantity != ordered and ordered:
+                amount = ledger.cents(amount * quantity / ordered)
+            if tax.channel_liable:
+                channel += ledger.cents(amount)
+            else:
+                percent = (tax.rate or ZERO) * 100
+                by_percent[percent] = by_percent.get(percent, ZERO) + ledger.cents(amount)
+    return by_percent, channel
+
+
 def _checks(order: Order, documents: tuple[PreviewDocument, ...], *, refunds_synced: bool) -> tuple[TotalsCheck, ...]:
     """Shopify's figures against the documents', to the cent."""
     sale = next((d for d in documents if d.entity in SALE_ENTITIES), None)
     checks = []
     if sale is not None:
         checks.append(TotalsCheck("Order total", ledger.cents(order.total_price.shop.amount), sale.total))
-        checks.append(TotalsCheck("Tax", ledger.cents(order.total_tax.shop.amount), sale.total_tax))
+        by_percent, channel = _shopify_taxes(order)
+        label = "Tax" if not channel else f"Tax the shop owes ({channel} more the sales channel remits)"
+        checks.append(TotalsCheck(label, ledger.cents(order.total_tax.shop.amount) - channel, sale.total_tax))
+        if sale.taxes:  # outside the US: rate by rate
+            for percent, amount in sorted(by_percent.items()):
+                booked = sum((tax.amount for tax in sale.taxes if tax.percent == percent), ZERO)
+                checks.append(TotalsCheck(f"Tax at {percent.normalize():f}%", amount, booked))
     payments = [d for d in documents if d.entity == "Payment"]
     if payments:
         received, _ = ledger.received(order)

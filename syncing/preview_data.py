@@ -73,6 +73,17 @@ class PreviewLine:
     tax_code: str
     tax_code_name: str
     account: ledger.Ref | None  # the item's income account, where known
+    gross: Decimal | None = None  # tax-inclusive documents: the line's price with its tax
+
+
+@dataclass(frozen=True)
+class PreviewTax:
+    """Outside the US: one QuickBooks tax rate on the document, the tax on it and its net base."""
+
+    rate_id: str
+    percent: Decimal
+    amount: Decimal
+    net: Decimal
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,9 @@ class PreviewDocument:
     rounding: Decimal
     state: str  # what the sync would do with it now, in plain words
     links_to: str = ""
+    taxes: tuple[PreviewTax, ...] = ()
+    tax_inclusive: bool = False
+    exchange_rate: Decimal | None = None  # home currency per unit, when the document is foreign
 
     @property
     def label(self) -> str:
@@ -218,10 +232,23 @@ def preview_as_json(preview: Preview) -> dict[str, Any]:
                         "unit_price": _price(line.unit_price),
                         "amount": _money(line.amount),
                         "tax_code": line.tax_code,
+                        "tax_code_name": line.tax_code_name,
+                        "gross": None if line.gross is None else _money(line.gross),
                         "account": _ref(line.account),
                     }
                     for line in document.lines
                 ],
+                "tax_inclusive": document.tax_inclusive,
+                "taxes": [
+                    {
+                        "rate_id": tax.rate_id,
+                        "percent": f"{tax.percent.normalize():f}",
+                        "amount": _money(tax.amount),
+                        "net": _money(tax.net),
+                    }
+                    for tax in document.taxes
+                ],
+                "exchange_rate": None if document.exchange_rate is None else str(document.exchange_rate),
                 "total_tax": _money(document.total_tax),
                 "total": _money(document.total),
                 "rounding": _money(document.rounding),

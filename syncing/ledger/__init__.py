@@ -32,6 +32,7 @@ from syncing.ledger.model import (
     TaxKey,
     doc_number,
     rate_text,
+    tax_detail,
     tax_key,
 )
 from syncing.ledger.money import CENT, ROUNDING_TOLERANCE_PER_LINE, UNIT_PRICE, ZERO, cents
@@ -79,6 +80,7 @@ __all__ = [
     "refund_receipts",
     "sales_receipt",
     "sold_quantities",
+    "tax_detail",
     "tax_key",
     "txn_date",
 ]
