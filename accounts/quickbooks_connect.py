@@ -16,12 +16,13 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import tokens
 from accounts.models import OAuthState, PauseCode, QuickBooksConnection, Shop
 from accounts.oauth_state import OAUTH_STATE_TTL, InvalidState, oauth_state_create
 from accounts.signals import quickbooks_connected
 from shopqb_app.integrations.quickbooks import company as qbo_company
 from shopqb_app.integrations.quickbooks import oauth as qbo_oauth
-from shopqb_app.integrations.quickbooks.errors import QBOGrantRevoked, QBOOAuthError
+from shopqb_app.integrations.quickbooks.errors import QBOAccessRefused, QBOGrantRevoked, QBOOAuthError
 
 log = logging.getLogger(__name__)
 Status = QuickBooksConnection.Status
@@ -183,6 +184,32 @@ def qbo_connect_complete(*, row: OAuthState, code: str, realm_id: str, error: st
         else:
             log.info("connected %s to QuickBooks realm %s", shop.domain, realm_id)
     return shop
+
+
+def qbo_company_refresh(*, connection: QuickBooksConnection) -> QuickBooksConnection:
+    """Read the company's facts again (CompanyInfo and Preferences): a merchant can turn
+    multicurrency on, or change the home currency before that, after connecting.
+
+    Raises tokens.TokenRevoked / TokenRefreshFailed or QBOOAuthError when QuickBooks cannot be
+    read; the stored facts are then left as they were.
+    """
+    token = tokens.qbo_access_token(connection)
+    try:
+        details = qbo_company.company_details(realm_id=connection.realm_id, access_token=token)
+    except QBOAccessRefused:
+        # Refused before its stored expiry: one single-flight renewal, then one more read.
+        token = tokens.qbo_access_token(connection, refused=token)
+        details = qbo_company.company_details(realm_id=connection.realm_id, access_token=token)
+    QuickBooksConnection.objects.filter(pk=connection.pk).update(
+        company_name=details.company_name or connection.company_name,
+        country=details.country or connection.country,
+        home_currency=details.home_currency or connection.home_currency,
+        automated_sales_tax=details.automated_sales_tax,
+        multicurrency=details.multicurrency,
+        updated_at=timezone.now(),
+    )
+    connection.refresh_from_db()
+    return connection
 
 
 def _state_outcome(row: OAuthState, *, succeeded: bool, outcome: str = "") -> None:

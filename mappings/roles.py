@@ -9,6 +9,7 @@ Account types and sub-types are Intuit's (Finance.xsd AccountTypeEnum and the su
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mappings.models import AccountRole
 
@@ -18,9 +19,19 @@ class AccountSpec:
     name: str
     account_type: str
     sub_type: str
+    currency: str = ""  # "": the company's home currency
 
-    def as_create(self) -> dict[str, str]:
-        return {"Name": self.name, "AccountType": self.account_type, "AccountSubType": self.sub_type}
+    def as_create(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"Name": self.name, "AccountType": self.account_type, "AccountSubType": self.sub_type}
+        if self.currency:
+            body["CurrencyRef"] = {"value": self.currency}
+        return body
+
+    def in_currency(self, currency: str) -> AccountSpec:
+        """The same account held in ``currency`` (its own name: one account per currency)."""
+        if not currency:
+            return self
+        return AccountSpec(f"{self.name} ({currency})"[:100], self.account_type, self.sub_type, currency)
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,9 @@ class AccountRoleSpec:
     account_types: tuple[str, ...]
     default: AccountSpec
     may_create: bool = True
+    # Holds the shop's money as it is (a clearing or bank account): in a company whose home
+    # currency differs from the shop's, it must be an account in the shop's currency.
+    in_shop_currency: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,12 +108,14 @@ ACCOUNT_ROLES: tuple[AccountRoleSpec, ...] = (
         "The bank account Shopify Payments pays out to; payouts are deposited here.",
         ("Bank",),
         AccountSpec("Shopify Payouts Bank", "Bank", "Checking"),
+        in_shop_currency=True,
     ),
     AccountRoleSpec(
         AccountRole.CLEARING_OTHER,
         "Money taken through a payment gateway you have not mapped yet lands here until you map it.",
         CLEARING,
         AccountSpec("Other Payments Clearing", "Other Current Asset", "OtherCurrentAssets"),
+        in_shop_currency=True,
     ),
 )
 ACCOUNT_ROLE_SPECS = {spec.role: spec for spec in ACCOUNT_ROLES}
@@ -147,8 +163,66 @@ def gateway_label(gateway: str) -> str:
     return GATEWAY_LABELS.get(gateway.lower(), gateway)
 
 
-def gateway_default(gateway: str) -> AccountSpec:
+def gateway_default(gateway: str, currency: str = "") -> AccountSpec:
+    """The clearing account proposed for a gateway; ``currency``: the shop's, when it is not the
+    company's home currency (see ``foreign_currency``)."""
     key = gateway.lower()
     if key in GATEWAY_DEFAULTS:
-        return GATEWAY_DEFAULTS[key]
-    return AccountSpec(f"{gateway_label(gateway)} Clearing"[:100], "Other Current Asset", "OtherCurrentAssets")
+        return GATEWAY_DEFAULTS[key].in_currency(currency)
+    spec = AccountSpec(f"{gateway_label(gateway)} Clearing"[:100], "Other Current Asset", "OtherCurrentAssets")
+    return spec.in_currency(currency)
+
+
+# Multicurrency: a customer's and a bank or asset account's currency is set when it is created and
+# never changes; income and expense accounts are always in the home currency. A document in the
+# shop's currency therefore needs a customer and a deposit account in that currency.
+# Reference: https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-multiple-currencies
+# Reference: https://quickbooks.intuit.com/learn-support/global/mobile-and-apps/turn-on-multicurrency/00/381912
+
+
+def foreign_currency(*, shop_currency: str, home_currency: str) -> str:
+    """The shop's currency when the QuickBooks company keeps its books in another one, else ""
+    (the same currency, or one of them not known yet: books in the shop's currency as is)."""
+    shop_currency, home_currency = shop_currency.strip().upper(), home_currency.strip().upper()
+    return shop_currency if shop_currency and home_currency and shop_currency != home_currency else ""
+
+
+def holds_shop_money(role: str) -> bool:
+    """The customer and the accounts that hold the shop's money as it is (clearing, bank)."""
+    if role == AccountRole.CUSTOMER_DEFAULT:
+        return True
+    spec = ACCOUNT_ROLE_SPECS.get(AccountRole(role)) if role in AccountRole.values else None
+    return spec is not None and spec.in_shop_currency
+
+
+def customer_name(currency: str = "") -> str:
+    return f"{DEFAULT_CUSTOMER} ({currency})" if currency else DEFAULT_CUSTOMER
+
+
+def customer_create(currency: str = "") -> dict[str, Any]:
+    body: dict[str, Any] = {"DisplayName": customer_name(currency)}
+    if currency:
+        body["CurrencyRef"] = {"value": currency}
+    return body
+
+
+def spec_currency(create_spec: dict[str, Any]) -> str:
+    """The currency a proposal to create would be created in ("" for the home currency)."""
+    ref = create_spec.get("CurrencyRef")
+    return str(ref.get("value") or "") if isinstance(ref, dict) else ""
+
+
+def create_in_currency(create_spec: dict[str, Any], currency: str) -> dict[str, Any]:
+    """A proposal to create an account or a customer, held in ``currency``: a spec made for the
+    home currency (the setup forms offer those) gets the currency and its own name."""
+    if not currency or not create_spec or spec_currency(create_spec) == currency:
+        return create_spec
+    spec = dict(create_spec)
+    field = "DisplayName" if "DisplayName" in spec else "Name"
+    base = str(spec.get(field) or "")
+    home = spec_currency(create_spec)
+    if home and base.endswith(f" ({home})"):
+        base = base[: -len(f" ({home})")]
+    spec[field] = f"{base} ({currency})"[: 500 if field == "DisplayName" else 100]
+    spec["CurrencyRef"] = {"value": currency}
+    return spec

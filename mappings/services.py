@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.models import Shop
+from accounts.models import QuickBooksConnection, Shop
+from mappings import roles
 from mappings.history import change_record, snapshot_of
 from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping, SetupStep, SyncSettings
 
@@ -32,8 +33,30 @@ def settings_for(*, shop: Shop) -> SyncSettings:
     return rules
 
 
+def shop_foreign_currency(*, shop: Shop) -> str:
+    """The shop's currency when its QuickBooks company keeps its books in another one, else ""."""
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    home = connection.home_currency if connection is not None else ""
+    return roles.foreign_currency(shop_currency=shop.currency, home_currency=home)
+
+
+def _in_shop_currency(values: dict[str, Any], currency: str) -> dict[str, Any]:
+    """Creating what holds the shop's money (a clearing or bank account, the customer) means
+    creating one in the shop's currency when the company's home currency differs: the setup's
+    "create it for me" choices are the home-currency ones."""
+    spec = values.get("create_spec")
+    if not currency or not isinstance(spec, dict) or not spec:
+        return values
+    return {**values, "create_spec": roles.create_in_currency(spec, currency)}
+
+
 def roles_save(*, shop: Shop, choices: dict[str, dict[str, Any]], by: str, section: str = SetupStep.ACCOUNTS) -> int:
     """Save the merchant's choice for each role (``{"qbo_id", "qbo_name", "create_spec"}``), confirmed."""
+    currency = shop_foreign_currency(shop=shop)
+    choices = {
+        role: _in_shop_currency(values, currency) if roles.holds_shop_money(role) else values
+        for role, values in choices.items()
+    }
     with transaction.atomic():
         rows = {m.role: m for m in AccountRoleMapping.objects.select_for_update().filter(shop=shop)}
         before = {role: snapshot_of(rows[role]) for role in choices if role in rows}
@@ -46,6 +69,8 @@ def roles_save(*, shop: Shop, choices: dict[str, dict[str, Any]], by: str, secti
 
 
 def gateways_save(*, shop: Shop, choices: dict[str, dict[str, Any]], by: str) -> int:
+    currency = shop_foreign_currency(shop=shop)
+    choices = {gateway: _in_shop_currency(values, currency) for gateway, values in choices.items()}
     with transaction.atomic():
         rows = {g.gateway: g for g in GatewayMapping.objects.select_for_update().filter(shop=shop)}
         before = {name: snapshot_of(rows[name]) for name in choices if name in rows}

@@ -3,6 +3,12 @@
 Shopify's side is recomputed from the orders themselves (never from our own
 records); QBO's side is read back from QuickBooks. Every difference becomes a
 SyncIssue, so nothing is only visible in a report nobody reads.
+
+Like is compared with like: each document's TotalAmt in its own currency (QuickBooks'
+CurrencyRef) against Shopify's amount in that currency; a document in another currency is a
+difference. In a company whose home currency differs, the home-currency equivalent QuickBooks
+computed (HomeTotalAmt) is reported alongside.
+# Reference: https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-multiple-currencies
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from shopqb_app.integrations.quickbooks import client as qbo
@@ -23,6 +29,7 @@ from syncing.models import SourceType, SyncedRecord, SyncIssue
 from syncing.orders import skip_reason
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 ID_CHUNK = 100
 
 
@@ -32,6 +39,7 @@ class DayTotals:
     orders: int = 0
     shopify: Decimal = ZERO
     qbo: Decimal = ZERO
+    qbo_home: Decimal = ZERO  # the same documents in the company's home currency (HomeTotalAmt)
 
     @property
     def difference(self) -> Decimal:
@@ -48,9 +56,18 @@ class Difference:
     source_type: str = SourceType.ORDER
 
 
+@dataclass(frozen=True)
+class ReadBack:
+    """A document's total as QuickBooks holds it, in its own currency and in the home currency."""
+
+    amount: Decimal
+    home_amount: Decimal | None  # None: QuickBooks gave no home-currency total and no rate
+
+
 @dataclass
 class Reconciliation:
     currency: str
+    home_currency: str = ""  # the QuickBooks company's ("" when not known: the shop's)
     orders_seen: int = 0
     skipped: int = 0
     expected_documents: int = 0
@@ -65,6 +82,18 @@ class Reconciliation:
     payouts_found: int = 0
     payouts_shopify: Decimal = ZERO
     payouts_qbo: Decimal = ZERO
+    refunds_qbo_home: Decimal = ZERO
+    payouts_qbo_home: Decimal = ZERO
+    home_unknown: int = 0  # documents found whose home-currency total QuickBooks did not give
+
+    @property
+    def foreign(self) -> bool:
+        """The shop sells in another currency than the one QuickBooks keeps its books in."""
+        return bool(self.home_currency) and self.home_currency != self.currency
+
+    @property
+    def qbo_home_total(self) -> Decimal:
+        return sum((d.qbo_home for d in self.days.values()), ZERO)
 
     @property
     def shopify_total(self) -> Decimal:
@@ -89,7 +118,7 @@ class Reconciliation:
 
 def reconcile_shop(*, shop_id: int) -> Reconciliation:
     ctx = context_open(shop_id)
-    report = Reconciliation(currency=ctx.shop.currency)
+    report = Reconciliation(currency=ctx.shop.currency, home_currency=ctx.connection.home_currency or ctx.shop.currency)
     expected: dict[str, ledger.Document] = {}
     expected_refunds: dict[str, ledger.Document] = {}
     # What each order was booked as (a sale stays a SalesReceipt, an invoice an Invoice):
@@ -135,13 +164,16 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             report.refunds_shopify += refund.total
     report.expected_documents = len(expected)
 
-    for source_id, amount in _read_back_documents(ctx, expected, report, what="").items():
-        report.day(expected[source_id].txn_date).qbo += amount
+    for source_id, found in _read_back_documents(ctx, expected, report, what="").items():
+        totals = report.day(expected[source_id].txn_date)
+        totals.qbo += found.amount
+        totals.qbo_home += found.home_amount or ZERO
         report.found_documents += 1
     report.refunds_expected = len(expected_refunds)
     refunds_found = _read_back_documents(ctx, expected_refunds, report, what="refund ")
     report.refunds_found = len(refunds_found)
-    report.refunds_qbo = sum(refunds_found.values(), ZERO)
+    report.refunds_qbo = sum((f.amount for f in refunds_found.values()), ZERO)
+    report.refunds_qbo_home = sum((f.home_amount or ZERO for f in refunds_found.values()), ZERO)
     _reconcile_payouts(ctx, report)
     for difference in report.differences:
         SyncIssue.objects.raise_for(
@@ -178,15 +210,31 @@ def _reconcile_payouts(ctx: SyncContext, report: Reconciliation) -> None:
     report.payouts_expected = len(expected)
     found = _read_back_documents(ctx, expected, report, what="payout ")
     report.payouts_found = len(found)
-    report.payouts_qbo = sum(found.values(), ZERO)
+    report.payouts_qbo = sum((f.amount for f in found.values()), ZERO)
+    report.payouts_qbo_home = sum((f.home_amount or ZERO for f in found.values()), ZERO)
+
+
+def _home_amount(row: dict[str, Any], amount: Decimal, currency: str, home_currency: str) -> Decimal | None:
+    """The document's total in the company's home currency: QuickBooks' own HomeTotalAmt (read-only,
+    computed by QuickBooks in a multicurrency company), else TotalAmt x ExchangeRate."""
+    if row.get("HomeTotalAmt") is not None:
+        return Decimal(str(row["HomeTotalAmt"]))
+    if currency == home_currency:
+        return amount
+    rate = row.get("ExchangeRate")
+    if rate in (None, ""):
+        return None
+    return (amount * Decimal(str(rate))).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _read_back_documents(
     ctx: SyncContext, expected: dict[str, ledger.Document], report: Reconciliation, *, what: str
-) -> dict[str, Decimal]:
-    """QBO's TotalAmt of each expected document we wrote, read back from QuickBooks.
+) -> dict[str, ReadBack]:
+    """QBO's TotalAmt of each expected document we wrote, read back from QuickBooks, with its
+    home-currency equivalent.
 
-    Missing documents and amounts that differ are added to ``report.differences``.
+    Missing documents, documents in another currency than Shopify's amount and amounts that
+    differ are added to ``report.differences``; a document in another currency is not counted.
     """
     records: dict[str, SyncedRecord] = {}
     for record in SyncedRecord.objects.filter(shop=ctx.shop, source_id__in=list(expected)).exclude(qbo_id=""):
@@ -197,7 +245,7 @@ def _read_back_documents(
     for entity in {r.kind for r in records.values()}:
         found = _read_back(ctx.qb, entity, [r.qbo_id for r in records.values() if r.kind == entity])
         rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
-    amounts: dict[str, Decimal] = {}
+    amounts: dict[str, ReadBack] = {}
     for source_id, document in expected.items():
         written = records.get(source_id)
         row = rows.get((written.kind, written.qbo_id)) if written else None
@@ -214,7 +262,24 @@ def _read_back_documents(
             )
             continue
         amount = Decimal(str(row.get("TotalAmt", "0")))
-        amounts[source_id] = amount
+        ref = row.get("CurrencyRef")
+        held = (ref.get("value") if isinstance(ref, dict) else "") or report.home_currency or document.currency
+        if held != document.currency:
+            report.differences.append(
+                Difference(
+                    source_id,
+                    document.source_name,
+                    document.total,
+                    amount,
+                    f"{what}in {held} in QuickBooks, not in {document.currency} as in Shopify",
+                    document.source_type,
+                )
+            )
+            continue
+        read = ReadBack(amount, _home_amount(row, amount, held, report.home_currency or held))
+        if read.home_amount is None:
+            report.home_unknown += 1
+        amounts[source_id] = read
         if amount != document.total:
             report.differences.append(
                 Difference(
@@ -241,27 +306,103 @@ def _read_back(qb: Any, entity: str, ids: list[str]) -> dict[str, dict[str, Any]
 
 
 def report_lines(report: Reconciliation) -> list[str]:
-    """The reconciliation as plain text, per day then totals."""
-    cur = report.currency
-    lines = [f"{'Day':<12}{'Orders':>8}{'Shopify':>14}{'QuickBooks':>14}{'Diff':>10}"]
+    """The reconciliation as plain text, per day then totals. Amounts are in the shop's currency;
+    where QuickBooks keeps its books in another one, a last column gives QuickBooks' own
+    home-currency equivalent of the documents."""
+    cur, home = report.currency, report.home_currency
+    extra = f"{'QuickBooks ' + home:>18}" if report.foreign else ""
+    lines = [f"{'Day':<12}{'Orders':>8}{'Shopify':>14}{'QuickBooks':>14}{'Diff':>10}{extra}"]
     for day in sorted(report.days):
         t = report.days[day]
-        lines.append(f"{day.isoformat():<12}{t.orders:>8}{t.shopify:>14,.2f}{t.qbo:>14,.2f}{t.difference:>10,.2f}")
+        extra = f"{t.qbo_home:>18,.2f}" if report.foreign else ""
+        lines.append(
+            f"{day.isoformat():<12}{t.orders:>8}{t.shopify:>14,.2f}{t.qbo:>14,.2f}{t.difference:>10,.2f}{extra}"
+        )
+    extra = f"{report.qbo_home_total:>18,.2f}" if report.foreign else ""
     lines.append(
         f"{'Total':<12}{report.expected_documents:>8}{report.shopify_total:>14,.2f}{report.qbo_total:>14,.2f}"
-        f"{report.qbo_total - report.shopify_total:>10,.2f}  {cur}"
+        f"{report.qbo_total - report.shopify_total:>10,.2f}{extra}  {cur}"
     )
+    refunds_home = f" ({report.refunds_qbo_home:,.2f} {home})" if report.foreign else ""
     lines.append(
         f"Refunds: {report.refunds_expected} in Shopify for {report.refunds_shopify:,.2f}, "
-        f"{report.refunds_found} in QuickBooks for {report.refunds_qbo:,.2f}  {cur}"
+        f"{report.refunds_found} in QuickBooks for {report.refunds_qbo:,.2f}{refunds_home}  {cur}"
     )
+    payouts_home = f" ({report.payouts_qbo_home:,.2f} {home})" if report.foreign else ""
     lines.append(
         f"Payouts: {report.payouts_expected} paid out for {report.payouts_shopify:,.2f}, "
-        f"{report.payouts_found} deposits in QuickBooks for {report.payouts_qbo:,.2f}  {cur}"
+        f"{report.payouts_found} deposits in QuickBooks for {report.payouts_qbo:,.2f}{payouts_home}  {cur}"
     )
+    if report.foreign:
+        lines.append(
+            f"Compared in {cur}, the shop's currency; QuickBooks keeps its books in {home} "
+            f"(the {home} column is QuickBooks' own conversion, at each document's exchange rate)."
+        )
+        if report.home_unknown:
+            lines.append(f"  {report.home_unknown} document(s) without a {home} total in QuickBooks")
     by_reason: dict[str, int] = defaultdict(int)
     for difference in report.differences:
         by_reason[difference.reason] += 1
     for reason, count in sorted(by_reason.items()):
         lines.append(f"  {count} order(s): {reason}")
     return lines
+
+
+def report_as_json(report: Reconciliation) -> dict[str, Any]:
+    """The reconciliation as JSON-ready data (money as strings, "100.95"): the shop-currency
+    comparison, and QuickBooks' home-currency equivalents under ``home``."""
+
+    def money(value: Decimal | None) -> str | None:
+        return None if value is None else f"{value:.2f}"
+
+    return {
+        "matched": report.matched,
+        "currency": report.currency,
+        "home_currency": report.home_currency,
+        "orders_seen": report.orders_seen,
+        "skipped": report.skipped,
+        "sales": {
+            "expected": report.expected_documents,
+            "found": report.found_documents,
+            "shopify": money(report.shopify_total),
+            "quickbooks": money(report.qbo_total),
+            "quickbooks_home": money(report.qbo_home_total),
+        },
+        "refunds": {
+            "expected": report.refunds_expected,
+            "found": report.refunds_found,
+            "shopify": money(report.refunds_shopify),
+            "quickbooks": money(report.refunds_qbo),
+            "quickbooks_home": money(report.refunds_qbo_home),
+        },
+        "payouts": {
+            "expected": report.payouts_expected,
+            "found": report.payouts_found,
+            "shopify": money(report.payouts_shopify),
+            "quickbooks": money(report.payouts_qbo),
+            "quickbooks_home": money(report.payouts_qbo_home),
+        },
+        "home_unknown": report.home_unknown,
+        "days": [
+            {
+                "day": day.isoformat(),
+                "orders": t.orders,
+                "shopify": money(t.shopify),
+                "quickbooks": money(t.qbo),
+                "quickbooks_home": money(t.qbo_home),
+                "difference": money(t.difference),
+            }
+            for day, t in sorted(report.days.items())
+        ],
+        "differences": [
+            {
+                "source_type": d.source_type,
+                "source_id": d.source_id,
+                "name": d.name,
+                "shopify": money(d.shopify),
+                "quickbooks": money(d.qbo),
+                "reason": d.reason,
+            }
+            for d in report.differences
+        ],
+    }
