@@ -23,6 +23,7 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import all_orders
 from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
 from shopqb_app.integrations.shopify.parse import parse_order, parse_payout
+from shopqb_app.text import counted
 from syncing import ledger
 from syncing.context import SyncContext, context_open
 from syncing.models import SourceType, SyncedRecord, SyncIssue
@@ -339,12 +340,12 @@ def report_lines(report: Reconciliation) -> list[str]:
             f"(the {home} column is QuickBooks' own conversion, at each document's exchange rate)."
         )
         if report.home_unknown:
-            lines.append(f"  {report.home_unknown} document(s) without a {home} total in QuickBooks")
+            lines.append(f"  {counted(report.home_unknown, 'document')} without a {home} total in QuickBooks")
     by_reason: dict[str, int] = defaultdict(int)
     for difference in report.differences:
         by_reason[difference.reason] += 1
     for reason, count in sorted(by_reason.items()):
-        lines.append(f"  {count} order(s): {reason}")
+        lines.append(f"  {counted(count, 'order')}: {reason}")
     return lines
 
 

@@ -19,7 +19,7 @@ from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection, Shop
 from mappings import roles
 from mappings import services as mapping_services
-from mappings.go_live import mapping_materialize
+from mappings.go_live import currency_missing, mapping_materialize
 from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, ProductMapping
 from mappings.snapshot import MappingIncomplete, mapping_snapshot
 from shopqb_app.integrations.quickbooks import client as qbo
@@ -138,6 +138,9 @@ def order_test_sync_blockers(*, shop: Shop) -> list[str]:
         f"Confirm where payments through “{roles.gateway_label(row.gateway)}” go (Payment gateways)."
         for row in GatewayMapping.objects.filter(shop=shop, confirmed=False)
     )
+    # A shop selling in another currency than the company's: multicurrency on, and the customer
+    # and clearing accounts in the shop's currency (said plainly rather than left to QuickBooks).
+    blockers.extend(currency_missing(shop=shop, connection=connection))
     return blockers
 
 

@@ -4,6 +4,7 @@ USD equivalent; a document QuickBooks holds in another currency is a difference,
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -163,3 +164,34 @@ def test_a_document_quickbooks_holds_in_another_currency_is_a_difference(euro_sh
     issue = SyncIssue.objects.get(shop=euro_shop, code="reconcile_difference")
     assert "in USD in QuickBooks, not in EUR" in issue.message
     assert report_as_json(report)["differences"][0]["reason"] == difference.reason
+
+
+def test_the_reconcile_command_prints_the_report_and_fails_on_a_difference(euro_shop):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    euro_order(euro_shop, lines=[("MUG-1", 2, "12.50")])
+    shop_sweep(shop_id=euro_shop.pk)
+    out = StringIO()
+    call_command("shopqb", "reconcile", "--shop", euro_shop.domain.upper(), stdout=out)
+    text = out.getvalue()
+    assert "QuickBooks USD" in text and text.rstrip().endswith("MATCH")
+    out = StringIO()
+    call_command("shopqb", "reconcile", "--shop", euro_shop.domain, "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["matched"] is True and data["sales"]["shopify"] == "25.00"
+
+    # Someone deletes the receipt in QuickBooks: the command says so and exits 1.
+    record = SyncedRecord.objects.get(shop=euro_shop, kind="SalesReceipt")
+    ctx = context_open(euro_shop.pk)
+    booked = qbo.read(ctx.qb, "SalesReceipt", record.qbo_id)
+    qbo.delete(ctx.qb, "SalesReceipt", qbo_id=record.qbo_id, sync_token=booked["SyncToken"], request_id="gone-1")
+    out = StringIO()
+    with pytest.raises(CommandError) as exc:
+        call_command("shopqb", "reconcile", "--shop", euro_shop.domain, "--json", stdout=out)
+    assert exc.value.returncode == 1
+    assert json.loads(out.getvalue())["matched"] is False
+    with pytest.raises(CommandError, match=r"no shop nowhere\.myshopify\.com"):
+        call_command("shopqb", "reconcile", "--shop", "nowhere.myshopify.com")
