@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from .emulator import QBOEmulator
 
 PATH_NAMES = {name.lower(): name for name in ENTITIES}
-QUERY_NAMES = {**PATH_NAMES, "companyinfo": "CompanyInfo", "preferences": "Preferences"}
+QUERY_NAMES = {
+    **PATH_NAMES,
+    "companyinfo": "CompanyInfo",
+    "preferences": "Preferences",
+    "exchangerate": "ExchangeRate",
+}
 CDC_LOOKBACK_DAYS = 30
 VOID_STYLE = {"Invoice": "operation=void", "SalesReceipt": "include=void", "Payment": "include=void"}
 
@@ -98,6 +103,20 @@ def _handle(emulator: QBOEmulator, request: Request, company: Company, rest: lis
             with company.lock:
                 prefs = company.preferences()
         return json_response({"Preferences": prefs, "time": emulator.iso_now()})
+    if head == "taxservice" and [p.lower() for p in rest[1:]] == ["taxcode"] and request.method == "POST":
+        # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/taxservice
+        # The answer is the TaxService document itself, not wrapped in an entity name.
+        return json_response(company.create_tax_code(request_body(request)))
+    if head == "exchangerate" and len(rest) == 1:
+        # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/exchangerate
+        if request.method == "POST":
+            rate = company.set_exchange_rate(request_body(request))
+        else:
+            with company.lock:
+                rate = company.exchange_rate_object(
+                    request.args.get("sourcecurrencycode"), request.args.get("asofdate")
+                )
+        return json_response({"ExchangeRate": rate, "time": emulator.iso_now()})
     if head == "batch" and request.method == "POST":
         return json_response(batch(emulator, company, request_body(request)))
     if head == "cdc":
@@ -113,7 +132,10 @@ def _handle(emulator: QBOEmulator, request: Request, company: Company, rest: lis
         )
     if request.method == "GET" and len(rest) == 2:
         with company.lock:
-            return json_response({entity: company.get(entity, rest[1]), "time": emulator.iso_now()})
+            obj = company.get(entity, rest[1])
+            if entity == "Account":
+                obj = company.with_balances([obj])[0]
+            return json_response({entity: obj, "time": emulator.iso_now()})
     if request.method == "POST" and len(rest) == 1:
         payload = request_body(request)
         result = write(company, entity, payload, request.args.get("operation", ""), request.args.get("include", ""))
@@ -162,6 +184,10 @@ def query_response(company: Company, text: str) -> dict[str, Any]:
             objects = [company.company_info()]
         elif query.entity == "Preferences":
             objects = [company.preferences()]
+        elif query.entity == "ExchangeRate":
+            objects = company.exchange_rates_listing(query)
+        elif query.entity == "Account":
+            objects = company.with_balances(company.live("Account"))
         else:
             objects = company.live(query.entity)
         return run_query(query, objects)

@@ -67,6 +67,16 @@ def _company_control(emulator: QBOEmulator, request: Request, company: Company, 
         elif action == "multicurrency":
             company.multicurrency = bool(request_body(request).get("enabled", True))
             emulator.journals[realm_id].append({"op": "prefs", "multicurrency": company.multicurrency})
+        elif action == "exchange-rate":
+            body = request_body(request)
+            with company.lock:
+                company.set_exchange_rate(
+                    {
+                        "SourceCurrencyCode": body.get("currency"),
+                        "Rate": body.get("rate"),
+                        "AsOfDate": body.get("as_of"),
+                    }
+                )
         else:
             return text("Unknown control", 404)
         emulator.save_tokens()
@@ -75,6 +85,8 @@ def _company_control(emulator: QBOEmulator, request: Request, company: Company, 
         with company.lock:
             if not parts:
                 return Response(inspector.company_page(emulator, company), mimetype="text/html")
+            if parts == ["ledger"]:
+                return json_response(company.trial_balance())
             if len(parts) == 2 and parts[0] in ENTITIES:
                 obj = company.objects[parts[0]].get(parts[1])
                 if obj is None:

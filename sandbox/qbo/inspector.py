@@ -113,20 +113,27 @@ def company_page(emulator: QBOEmulator, company: Company) -> str:
         f"<p>{_v(company.preset.company_name)} &middot; realm {company.realm_id} &middot; "
         f"{_v(company.preset.currency)} &middot; multicurrency {'on' if company.multicurrency else 'off'}</p>"
     ]
+    ledger = company.ledger()
     parts.append(
-        "<h2>Chart of accounts</h2>"
+        "<h2>Chart of accounts</h2><p>Balances from the general ledger: in the account's own currency, "
+        f"and in the home currency ({_v(company.preset.currency)}). As JSON: "
+        f'<a href="{base}/ledger">{base}/ledger</a>.</p>'
         + _table(
-            ["Id", "Name", "Type", "Detail type", "Active"],
+            ["Id", "Name", "Type", "Detail type", "Currency", "Balance", "Home balance", "Active"],
             [
                 [
                     _v(a["Id"]),
                     _v(a["FullyQualifiedName"]),
                     _v(a["AccountType"]),
                     _v(a.get("AccountSubType")),
+                    _v(ledger[a["Id"]].currency),
+                    _v(ledger[a["Id"]].natural),
+                    _v(ledger[a["Id"]].natural_home),
                     _v(a.get("Active")),
                 ]
                 for a in company.live("Account")
             ],
+            {5, 6},
         )
     )
     parts.append(

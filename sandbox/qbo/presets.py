@@ -23,6 +23,8 @@ class Preset:
     default_tax_code: str  # US: the AST combined code; elsewhere the standard-rated code
     items: list[dict[str, object]] = field(default_factory=list)
     exchange_rates: dict[str, str] = field(default_factory=dict)  # foreign currency -> home per unit
+    # tax agency -> the liability account its tax is booked to (the general ledger's tax postings)
+    tax_accounts: dict[str, str] = field(default_factory=dict)
 
 
 _COMMON_ACCOUNTS = [
@@ -109,6 +111,7 @@ PRESETS: dict[str, Preset] = {
         default_tax_code="California",
         items=_items(),
         exchange_rates={"CAD": "0.73", "EUR": "1.08", "GBP": "1.27", "AUD": "0.65"},
+        tax_accounts={"California Department of Tax and Fee Administration": "Sales Tax Payable"},
     ),
     "CA": Preset(
         country="CA",
@@ -147,6 +150,7 @@ PRESETS: dict[str, Preset] = {
         default_tax_code="HST ON",
         items=_items(),
         exchange_rates={"USD": "1.37", "EUR": "1.48", "GBP": "1.74"},
+        tax_accounts={"Canada Revenue Agency": "GST/HST Payable", "Revenu Quebec": "QST Payable"},
     ),
     "UK": Preset(
         country="GB",
@@ -177,6 +181,7 @@ PRESETS: dict[str, Preset] = {
         default_tax_code="20.0% S",
         items=_items(),
         exchange_rates={"USD": "0.79", "EUR": "0.85"},
+        tax_accounts={"HM Revenue & Customs": "VAT Control"},
     ),
     "AU": Preset(
         country="AU",
@@ -205,6 +210,7 @@ PRESETS: dict[str, Preset] = {
         default_tax_code="GST",
         items=_items(),
         exchange_rates={"USD": "1.53", "NZD": "0.92", "EUR": "1.65"},
+        tax_accounts={"Australian Taxation Office": "GST Liabilities Payable"},
     ),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +57,13 @@ def replay(company: Company, entries: list[dict[str, Any]]) -> None:
         if entry["op"] == "put":
             entity, obj = entry["e"], entry["o"]
             company.objects[entity][obj["Id"]] = obj
+            company.version += 1
             if obj["Id"].isdigit():
                 company.counters[entity] = max(company.counters[entity], int(obj["Id"]))
         elif entry["op"] == "rid":
             company.request_ids[entry["k"]] = (entry["s"], entry["b"])
+        elif entry["op"] == "rate":
+            company.rate_table.setdefault(entry["c"], {})[entry["d"]] = Decimal(entry["r"])
         elif entry["op"] == "prefs":
             company.multicurrency = entry["multicurrency"]
         elif entry["op"] == "preferences":

@@ -13,7 +13,7 @@ from typing import Any
 from .. import faults
 from ..faults import QBOFault
 from .core import Books
-from .rules import DOC_NUMBER_UNIQUE, MAX_DOC_NUMBER, dec, ref_value
+from .rules import DOC_NUMBER_UNIQUE, MAX_DOC_NUMBER, ZERO, dec, ref_value
 
 
 class Checks(Books):
@@ -102,12 +102,15 @@ class Checks(Books):
         data[field] = str(value)[:10]
 
     def _currency(self, data: dict[str, Any]) -> None:
+        """CurrencyRef and ExchangeRate of a transaction: foreign currency only with multicurrency on;
+        the rate, when omitted, is the company's rate for the transaction date."""
         home = self.preset.currency
         currency = ref_value(data, "CurrencyRef") or home
         if currency != home and not self.multicurrency:
             raise faults.business(
                 f"Multicurrency is not enabled for this company; CurrencyRef {currency} "
-                f"differs from the home currency {home}.",
+                f"differs from the home currency {home}. Turn on multicurrency in the company's settings "
+                "(Account and Settings > Advanced > Currency) to record transactions in other currencies.",
                 "CurrencyRef",
             )
         data["CurrencyRef"] = {"value": currency}
@@ -117,12 +120,36 @@ class Checks(Books):
                 data["ExchangeRate"] = Decimal(1)
             return
         rate = data.get("ExchangeRate")
+        # python-quickbooks sends ExchangeRate 1 when it was never set: that means "not given".
         if rate in (None, "", 0, 1) or dec(rate, "ExchangeRate") <= 0:
-            known = self.preset.exchange_rates.get(currency)
-            if known is None:
+            rate = self.exchange_rate(currency, str(data.get("TxnDate") or self.today()))
+            if rate is None:
                 raise faults.business(f"No exchange rate for {currency}: supply ExchangeRate.", "ExchangeRate")
-            rate = known
         data["ExchangeRate"] = dec(rate, "ExchangeRate")
+
+    def exchange_rate(self, currency: str, on: str) -> Decimal | None:
+        """Home units per ``currency`` unit on date ``on``: the latest rate set on or before it, else the
+        preset's market rate (the sandbox's stand-in for the rates QBO downloads daily)."""
+        if currency == self.preset.currency:
+            return Decimal(1)
+        set_rates = self.rate_table.get(currency, {})
+        earlier = [day for day in set_rates if day <= on]
+        if earlier:
+            return set_rates[max(earlier)]
+        known = self.preset.exchange_rates.get(currency)
+        return Decimal(known) if known is not None else None
+
+    def _check_account_currency(self, account: dict[str, Any], data: dict[str, Any], where: str) -> None:
+        """An account a transaction posts money to is in the home currency or the transaction's."""
+        home = self.preset.currency
+        currency = data["CurrencyRef"]["value"]
+        account_currency = ref_value(account, "CurrencyRef") or home
+        if account_currency not in (home, currency):
+            raise faults.business(
+                f"The currency of the account must be either in home currency or the transaction currency: "
+                f"{where} {account['Name']!r} is in {account_currency}, the transaction in {currency}.",
+                where,
+            )
 
     def _customer_for(self, data: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
         customer = self._ref(data, "CustomerRef", "Customer", required=required)
@@ -163,3 +190,39 @@ class Checks(Books):
                     f"TxnType={entity} with TxnId={other['Id']}",
                     element="DocNumber",
                 )
+
+    def ar_account(self, currency: str) -> dict[str, Any] | None:
+        """The company's A/R account in ``currency``."""
+        for account in self.live("Account"):
+            if account.get("AccountType") == "Accounts Receivable" and (
+                (ref_value(account, "CurrencyRef") or self.preset.currency) == currency
+            ):
+                return account
+        return None
+
+    def _ensure_ar_account(self, currency: str) -> None:
+        """QBO adds an A/R account in a foreign currency with the first sale in it."""
+        if self.ar_account(currency) is not None:
+            return
+        home_ar = self.ar_account(self.preset.currency)
+        name = f"{(home_ar or {}).get('Name', 'Accounts Receivable (A/R)')} - {currency}"
+        self.counters["Account"] += 1
+        stamp = self.timestamp()
+        account = {
+            "Id": str(self.counters["Account"]),
+            "Name": name,
+            "FullyQualifiedName": name,
+            "SubAccount": False,
+            "Active": True,
+            "Classification": "Asset",
+            "AccountType": "Accounts Receivable",
+            "AccountSubType": "AccountsReceivable",
+            "CurrentBalance": ZERO,
+            "CurrentBalanceWithSubAccounts": ZERO,
+            "CurrencyRef": {"value": currency},
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            "MetaData": {"CreateTime": stamp, "LastUpdatedTime": stamp},
+        }
+        self._store("Account", account)

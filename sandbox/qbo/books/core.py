@@ -54,6 +54,9 @@ class Books:
         self.counters: dict[str, int] = dict.fromkeys(ENTITIES, 0)
         self.request_ids: dict[str, tuple[int, str]] = {}
         self.multicurrency = multicurrency
+        # exchange rates set through the API or the sandbox control: currency -> AsOfDate -> rate
+        self.rate_table: dict[str, dict[str, Decimal]] = {}
+        self.version = 0  # moves on with every stored change (the general ledger's cache key)
         self.prefs: dict[str, Any] = {}
         self.record = record or (lambda _entry: None)
         self._seed()
@@ -65,6 +68,7 @@ class Books:
     _move_inventory: Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]
     _rebalance_invoices: Callable[[dict[str, Any] | None, dict[str, Any] | None], None]
     _invoice_links: Callable[[str | None, list[dict[str, Any]]], list[dict[str, Any]]]
+    _ensure_ar_account: Callable[[str], None]
 
     @property
     def us(self) -> bool:
@@ -190,6 +194,7 @@ class Books:
 
     def _store(self, entity: str, obj: dict[str, Any]) -> None:
         self.objects[entity][obj["Id"]] = obj
+        self.version += 1
         self.record({"op": "put", "e": entity, "o": obj})
 
     def _check_writable(self, entity: str) -> None:
@@ -225,5 +230,7 @@ class Books:
         """What a write (already stored) changes elsewhere: stock for sales documents, the invoices a payment pays."""
         if entity in SALES_DOCS:
             self._move_inventory(entity, old, new)
+        if entity in ("Invoice", "CreditMemo", "Payment") and new is not None and "CurrencyRef" in new:
+            self._ensure_ar_account(new["CurrencyRef"]["value"])
         if entity == "Payment":
             self._rebalance_invoices(old, new)

@@ -20,6 +20,14 @@ class Deposits(Checks):
     def _build_deposit(self, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         target = self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES, required=True)
         assert target is not None
+        currency = data["CurrencyRef"]["value"]
+        target_currency = ref_value(target, "CurrencyRef") or self.preset.currency
+        if target_currency != currency:
+            raise faults.business(
+                f"A deposit is in the currency of the account it goes to: {target['Name']!r} is in "
+                f"{target_currency}, the deposit's CurrencyRef is {currency}.",
+                "CurrencyRef",
+            )
         lines = data.get("Line")
         if not lines:
             raise faults.required("Line")
@@ -32,9 +40,14 @@ class Deposits(Checks):
             linked = line.get("LinkedTxn") or []
             if linked:
                 for link in linked:
-                    self._check_depositable(link, amount, where, (existing or {}).get("Id"))
+                    self._check_depositable(link, amount, where, (existing or {}).get("Id"), currency)
             else:
                 self._check_deposit_detail(line, where, target)
+                self._check_account_currency(
+                    self.objects["Account"][line["DepositLineDetail"]["AccountRef"]["value"]],
+                    data,
+                    f"{where}.DepositLineDetail.AccountRef",
+                )
             line["Id"] = str(index)
             line["LineNum"] = index
             line["Amount"] = amount
@@ -69,7 +82,9 @@ class Deposits(Checks):
         self._ref(detail, "ClassRef", "Class")
         self._ref(detail, "Entity", "Customer")
 
-    def _check_depositable(self, link: dict[str, Any], amount: Decimal, where: str, own_id: str | None) -> None:
+    def _check_depositable(
+        self, link: dict[str, Any], amount: Decimal, where: str, own_id: str | None, currency: str
+    ) -> None:
         kind = link.get("TxnType")
         if kind not in ("Payment", "SalesReceipt", "RefundReceipt"):
             raise faults.business(
@@ -81,6 +96,12 @@ class Deposits(Checks):
         if ref_value(source, "DepositToAccountRef") != self.account_by_name("Undeposited Funds")["Id"]:
             raise faults.business(
                 f"{kind} {source['Id']} was not received into Undeposited Funds.", f"{where}.LinkedTxn"
+            )
+        source_currency = ref_value(source, "CurrencyRef") or self.preset.currency
+        if source_currency != currency:
+            raise faults.business(
+                f"{where}: {kind} {source['Id']} is in {source_currency}; this deposit is in {currency}.",
+                f"{where}.LinkedTxn",
             )
         expected = -source["TotalAmt"] if kind == "RefundReceipt" else source["TotalAmt"]
         if amount != expected:

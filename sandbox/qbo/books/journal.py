@@ -22,6 +22,11 @@ class Journal(Checks):
             line = copy.deepcopy(raw)
             where = f"Line[{index}]"
             posting, amount = self._journal_line(line, where)
+            self._check_account_currency(
+                self.objects["Account"][line["JournalEntryLineDetail"]["AccountRef"]["value"]],
+                data,
+                f"{where}.JournalEntryLineDetail.AccountRef",
+            )
             if posting == "Debit":
                 debits += amount
             else:

@@ -38,10 +38,30 @@ class NameLists(Checks):
         data["FullyQualifiedName"] = full
         data["Classification"] = CLASSIFICATION[acct_type]
         data.setdefault("Active", True)
-        data.setdefault("CurrencyRef", {"value": self.preset.currency})
+        data["CurrencyRef"] = {"value": self._account_currency(data, existing, acct_type)}
         data["CurrentBalance"] = (existing or {}).get("CurrentBalance", ZERO)
         data["CurrentBalanceWithSubAccounts"] = (existing or {}).get("CurrentBalanceWithSubAccounts", ZERO)
         return data
+
+    def _account_currency(self, data: dict[str, Any], existing: dict[str, Any] | None, acct_type: str) -> str:
+        """An account's currency: set once, foreign only with multicurrency on and only for balance-sheet
+        accounts (income and expense accounts are always in the home currency)."""
+        home = self.preset.currency
+        before = ref_value(existing, "CurrencyRef") or home if existing is not None else None
+        currency = ref_value(data, "CurrencyRef") or before or home
+        if before is not None and currency != before:
+            raise faults.business("An account's currency can't be changed.", "CurrencyRef")
+        if currency != home:
+            if not self.multicurrency:
+                raise faults.business(
+                    f"Multicurrency is not enabled for this company: an account in {currency} needs it.",
+                    "CurrencyRef",
+                )
+            if CLASSIFICATION[acct_type] in ("Revenue", "Expense"):
+                raise faults.business(
+                    f"Income and expense accounts are always in the home currency ({home}).", "CurrencyRef"
+                )
+        return currency
 
     def _build_item(self, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         name = self._required_name(data, "Name", 100)
@@ -103,11 +123,14 @@ class NameLists(Checks):
         self._check_name_unique(
             "Customer", "DisplayName", name, (existing or {}).get("Id"), "customer, vendor or employee"
         )
-        currency = ref_value(data, "CurrencyRef") or self.preset.currency
-        if existing is not None and currency != (ref_value(existing, "CurrencyRef") or self.preset.currency):
+        before = ref_value(existing, "CurrencyRef") or self.preset.currency if existing is not None else None
+        currency = ref_value(data, "CurrencyRef") or before or self.preset.currency
+        if before is not None and currency != before:
             raise faults.business("A customer's currency can't be changed.", "CurrencyRef")
         if currency != self.preset.currency and not self.multicurrency:
-            raise faults.business("Multicurrency is not enabled for this company.", "CurrencyRef")
+            raise faults.business(
+                f"Multicurrency is not enabled for this company: a customer in {currency} needs it.", "CurrencyRef"
+            )
         data["CurrencyRef"] = {"value": currency}
         email = (data.get("PrimaryEmailAddr") or {}).get("Address")
         if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):

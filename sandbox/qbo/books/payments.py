@@ -23,7 +23,9 @@ class Payments(Checks):
         self._ref(data, "PaymentMethodRef", "PaymentMethod")
         if ref_value(data, "DepositToAccountRef") is None:
             data["DepositToAccountRef"] = ref_to(self.account_by_name("Undeposited Funds"))
-        self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES)
+        target = self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES)
+        assert target is not None
+        self._check_account_currency(target, data, "DepositToAccountRef")
         applied = ZERO
         lines = []
         for index, raw in enumerate(data.get("Line") or [], start=1):

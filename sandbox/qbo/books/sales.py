@@ -17,7 +17,7 @@ from typing import Any
 from .. import faults
 from ..faults import QBOFault
 from .checks import Checks
-from .rules import DEPOSIT_TO_TYPES, UNIT, ZERO, dec, line_amount, money, ref_to, ref_value
+from .rules import CENT, DEPOSIT_TO_TYPES, UNIT, ZERO, dec, line_amount, money, ref_to, ref_value
 
 
 @dataclass
@@ -28,6 +28,9 @@ class Totals:
     discount: Decimal = ZERO
     us_taxable: Decimal = ZERO
     per_rate: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # tax rate id -> tax, base, rate
+    # Outside the US: the document supplies its own tax lines (TxnTaxDetail.TaxLine), so a
+    # tax-inclusive line keeps the net Amount it was given (see _inclusive_net).
+    supplied: bool = False
 
 
 class SalesDocuments(Checks):
@@ -50,7 +53,8 @@ class SalesDocuments(Checks):
         if not lines:
             raise faults.required("Line")
         calc = self._tax_calculation(data, lines)
-        totals = Totals()
+        supplied = [] if self.us else _supplied_tax_lines(data.get("TxnTaxDetail") or {})
+        totals = Totals(supplied=bool(supplied))
         out_lines = [self._sales_line(entity, raw, index, calc, totals) for index, raw in enumerate(lines, start=1)]
         # QBO appends the computed subtotal line.
         out_lines.append(
@@ -61,7 +65,7 @@ class SalesDocuments(Checks):
         if self.us:
             total_tax = self._us_tax(data, tax_detail, totals.us_taxable)
         else:
-            total_tax = self._rate_tax(data, totals.per_rate)
+            total_tax = self._rate_tax(data, totals.per_rate, supplied)
         total = money(totals.subtotal - totals.discount + total_tax)
         if total < 0:
             raise faults.business(f"The transaction total can't be negative ({total}).", "TotalAmt")
@@ -73,14 +77,17 @@ class SalesDocuments(Checks):
         """Customer, payment method and where the money goes (SalesReceipt: Undeposited Funds by default)."""
         self._customer_for(data, required=entity in ("Invoice", "CreditMemo"))
         self._ref(data, "PaymentMethodRef", "PaymentMethod")
+        target = None
         if entity == "RefundReceipt":
-            self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES, required=True)
+            target = self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES, required=True)
         elif entity == "SalesReceipt":
             if ref_value(data, "DepositToAccountRef") is None:
                 data["DepositToAccountRef"] = ref_to(self.account_by_name("Undeposited Funds"))
-            self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES)
+            target = self._account_ref(data, "DepositToAccountRef", DEPOSIT_TO_TYPES)
         else:
             data.pop("DepositToAccountRef", None)
+        if target is not None:
+            self._check_account_currency(target, data, "DepositToAccountRef")
         if entity == "Invoice":
             data.setdefault("DueDate", data["TxnDate"])
 
@@ -150,12 +157,11 @@ class SalesDocuments(Checks):
         if "ItemAccountRef" not in detail and item.get("IncomeAccountRef"):
             detail["ItemAccountRef"] = dict(item["IncomeAccountRef"])
         self._ref(detail, "ItemAccountRef", "Account")
-        line_tax = self._line_tax(detail, amount, gross, calc, where, totals.per_rate, item)
+        line_tax, amount = self._line_tax(detail, amount, gross, calc, where, totals, item)
         if self.us:
             if detail["TaxCodeRef"]["value"] == "TAX":
                 totals.us_taxable += amount
         elif gross is not None and calc == "TaxInclusive":
-            amount = gross - line_tax
             detail["TaxInclusiveAmt"] = gross
         elif calc != "NotApplicable":
             detail["TaxInclusiveAmt"] = amount + line_tax
@@ -168,19 +174,20 @@ class SalesDocuments(Checks):
         gross: Decimal | None,
         calc: str,
         where: str,
-        per_rate: dict[str, dict[str, Any]],
+        totals: Totals,
         item: dict[str, Any],
-    ) -> Decimal:
+    ) -> tuple[Decimal, Decimal]:
+        """The line's tax as QBO computes it, and its net amount; adds both to the line's rates in ``totals``."""
         field = f"{where}.SalesItemLineDetail.TaxCodeRef"
         if self.us:
-            code = ref_value(detail, "TaxCodeRef") or ("TAX" if item.get("Taxable") else "NON")
-            if code not in ("TAX", "NON"):
-                raise faults.invalid_reference(field, code, "TaxCode")
-            detail["TaxCodeRef"] = {"value": code}
-            return ZERO
+            us_code = ref_value(detail, "TaxCodeRef") or ("TAX" if item.get("Taxable") else "NON")
+            if us_code not in ("TAX", "NON"):
+                raise faults.invalid_reference(field, us_code, "TaxCode")
+            detail["TaxCodeRef"] = {"value": us_code}
+            return ZERO, amount
         if calc == "NotApplicable":
             self._ref(detail, "TaxCodeRef", "TaxCode", where=field)
-            return ZERO
+            return ZERO, amount
         if ref_value(detail, "TaxCodeRef") is None:
             raise faults.business(
                 "Make sure all your transactions have a tax code (VAT/GST rate) before you save.", field
@@ -191,25 +198,32 @@ class SalesDocuments(Checks):
             (d["TaxRateRef"]["value"], self.objects["TaxRate"][d["TaxRateRef"]["value"]]["RateValue"])
             for d in code.get("SalesTaxRateList", {}).get("TaxRateDetail", [])
         ]
+        inclusive = calc == "TaxInclusive" and gross is not None
         if not rates:
-            return ZERO
+            return ZERO, (gross if inclusive and gross is not None else amount)
         total_rate = sum((r for _, r in rates), ZERO)
-        if calc == "TaxInclusive" and gross is not None:
+        if inclusive:
+            assert gross is not None
             line_tax = money(gross * total_rate / (100 + total_rate))
             net = gross - line_tax
             parts = [money(net * r / 100) for _, r in rates]
             # Keep the gross exact: any cent of difference goes to the largest rate.
             biggest = max(range(len(rates)), key=lambda i: rates[i][1])
             parts[biggest] += line_tax - sum(parts, ZERO)
+            if totals.supplied:
+                net = _inclusive_net(amount, net, len(rates), where)
+                # QBO's own figure for a line whose net it keeps is its tax on that net, per rate.
+                parts = [money(net * r / 100) for _, r in rates]
+                line_tax = sum(parts, ZERO)
         else:
             net = amount
             parts = [money(net * r / 100) for _, r in rates]
             line_tax = sum(parts, ZERO)
         for (rate_id, rate), part in zip(rates, parts, strict=True):
-            slot = per_rate.setdefault(rate_id, {"tax": ZERO, "base": ZERO, "rate": rate})
+            slot = totals.per_rate.setdefault(rate_id, {"tax": ZERO, "base": ZERO, "rate": rate})
             slot["tax"] += part
             slot["base"] += net
-        return line_tax
+        return line_tax, net
 
     def _us_tax(self, data: dict[str, Any], tax_detail: dict[str, Any], taxable: Decimal) -> Decimal:
         code_id = ref_value(tax_detail, "TxnTaxCodeRef")
@@ -251,24 +265,45 @@ class SalesDocuments(Checks):
         }
         return total
 
-    def _rate_tax(self, data: dict[str, Any], per_rate: dict[str, dict[str, Any]]) -> Decimal:
-        """Outside the US: one tax line per rate the lines used."""
-        tax_lines = [
-            {
-                "Amount": money(v["tax"]),
-                "DetailType": "TaxLineDetail",
-                "TaxLineDetail": {
-                    "TaxRateRef": {"value": rid},
-                    "PercentBased": True,
-                    "TaxPercent": v["rate"],
-                    "NetAmountTaxable": money(v["base"]),
-                },
+    def _rate_tax(
+        self, data: dict[str, Any], per_rate: dict[str, dict[str, Any]], supplied: list[tuple[str, Decimal]]
+    ) -> Decimal:
+        """Outside the US: one tax line per rate the lines used, with the amount the document supplied if any.
+
+        A supplied amount replaces QBO's computed one for that rate (OverrideDeltaAmount = supplied -
+        computed); a rate the lines use but the document leaves out keeps the computed amount; a
+        supplied rate no line uses is refused. NetAmountTaxable is always QBO's, from the lines.
+        """
+        given: dict[str, Decimal] = {}
+        for index, (rate_id, amount) in enumerate(supplied, start=1):
+            if rate_id not in per_rate:
+                raise faults.business(
+                    f"TxnTaxDetail.TaxLine[{index}]: tax rate {rate_id} is not used by any line's tax code; "
+                    "supply tax only for the rates of the codes on the lines.",
+                    "TxnTaxDetail.TaxLine",
+                )
+            if rate_id in given:
+                raise faults.business(
+                    f"TxnTaxDetail.TaxLine[{index}]: tax rate {rate_id} is given twice.", "TxnTaxDetail.TaxLine"
+                )
+            given[rate_id] = amount
+        tax_lines = []
+        total_tax = ZERO
+        for rid, v in per_rate.items():
+            computed = money(v["tax"])
+            amount = given.get(rid, computed)
+            detail: dict[str, Any] = {
+                "TaxRateRef": {"value": rid},
+                "PercentBased": True,
+                "TaxPercent": v["rate"],
+                "NetAmountTaxable": money(v["base"]),
             }
-            for rid, v in per_rate.items()
-        ]
-        total_tax = money(sum((v["tax"] for v in per_rate.values()), ZERO))
-        data["TxnTaxDetail"] = {"TotalTax": total_tax, "TaxLine": tax_lines}
-        return total_tax
+            if rid in given:
+                detail["OverrideDeltaAmount"] = amount - computed
+            tax_lines.append({"Amount": amount, "DetailType": "TaxLineDetail", "TaxLineDetail": detail})
+            total_tax += amount
+        data["TxnTaxDetail"] = {"TotalTax": money(total_tax), "TaxLine": tax_lines}
+        return money(total_tax)
 
     def _sales_balance(
         self, entity: str, data: dict[str, Any], existing: dict[str, Any] | None, total: Decimal
@@ -348,3 +383,27 @@ def _price(detail: dict[str, Any], amount: Decimal, where: str) -> Decimal | Non
         if field in detail:
             detail[field] = dec(detail[field], field)
     return gross
+
+
+def _supplied_tax_lines(tax_detail: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    """(tax rate id, amount) of each TaxLine the request supplies; a line without a rate is refused (2020)."""
+    out = []
+    for index, line in enumerate(tax_detail.get("TaxLine") or [], start=1):
+        where = f"TxnTaxDetail.TaxLine[{index}]"
+        rate_id = ref_value(line.get("TaxLineDetail") or {}, "TaxRateRef")
+        if rate_id is None:
+            raise faults.required(f"{where}.TaxLineDetail.TaxRateRef")
+        out.append((rate_id, line_amount(line, where)))
+    return out
+
+
+def _inclusive_net(given: Decimal, derived: Decimal, rate_count: int, where: str) -> Decimal:
+    """The net a tax-inclusive line keeps when the document supplies its tax: the given Amount,
+    if it is within a cent per rate of gross - tax (QBO's own net); else the two disagree (6000)."""
+    if abs(given - derived) > CENT * rate_count:
+        raise faults.business(
+            f"{where}: Amount {given} and TaxInclusiveAmt disagree: the net of the gross is {derived} "
+            f"(at most {CENT * rate_count} apart).",
+            f"{where}.Amount",
+        )
+    return given
