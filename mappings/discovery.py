@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Shop
-from mappings import roles
+from mappings import roles, taxes
 from mappings.catalog import Catalog
-from mappings.models import DimensionMapping, GatewayMapping, SyncSettings, TaxMapping
+from mappings.models import DimensionMapping, GatewayMapping, SyncSettings, TaxMapping, tax_key_digest
 from shopqb_app.integrations.shopify import fetch
 from shopqb_app.integrations.shopify.client import ShopifyClient
 from shopqb_app.integrations.shopify.parse import Order, parse_order
@@ -29,7 +29,9 @@ SCAN_DAYS_WITHOUT_START = 90
 class ScanResult:
     orders: int = 0
     gateways: Counter[str] = field(default_factory=Counter)
-    taxes: Counter[tuple[str, Decimal]] = field(default_factory=Counter)
+    # Orders per combination of Shopify tax lines on one line (a key, as the ledger makes it:
+    # ("GST", "0.05"), ("PST", "0.07")); the empty key counts orders with a line taxed nothing.
+    tax_keys: Counter[taxes.TaxKey] = field(default_factory=Counter)
     locations: dict[str, str] = field(default_factory=dict)
     channels: Counter[str] = field(default_factory=Counter)
     samples: dict[str, str] = field(default_factory=dict)
@@ -71,11 +73,8 @@ def orders_scan(*, shopify: ShopifyClient, since: date, limit: int = SCAN_LIMIT)
         result.orders += 1
         for gateway in set(order.gateways):
             result.gateways[gateway] += 1
-        for tax in {(t.title, t.rate) for li in order.line_items for t in li.tax_lines} | {
-            (t.title, t.rate) for t in order.tax_lines
-        }:
-            if tax[1] is not None:
-                result.taxes[(tax[0], tax[1])] += 1
+        for key in taxes.order_tax_keys(order):
+            result.tax_keys[key] += 1
         if order.location_id:
             result.locations[order.location_id] = order.location_name or order.location_id
         result.channels[order.source_name or "web"] += 1
@@ -94,7 +93,7 @@ def setup_scan(*, shop: Shop, shopify: ShopifyClient, catalog: Catalog | None = 
     with transaction.atomic():
         # Counts describe this scan: what it did not see (before the start date, say) counts 0.
         GatewayMapping.objects.filter(shop=shop).exclude(gateway__in=result.gateways).update(orders_seen=0)
-        TaxMapping.objects.filter(shop=shop).update(orders_seen=0)
+        _tax_keys_record(shop, result.tax_keys)
         for gateway, seen in result.gateways.items():
             row = GatewayMapping.objects.filter(shop=shop, gateway=gateway).first()
             if row is None:
@@ -111,8 +110,6 @@ def setup_scan(*, shop: Shop, shopify: ShopifyClient, catalog: Catalog | None = 
                 )
             else:
                 GatewayMapping.objects.filter(pk=row.pk).update(orders_seen=seen)
-        for (title, rate), seen in result.taxes.items():
-            TaxMapping.objects.update_or_create(shop=shop, title=title, rate=rate, defaults={"orders_seen": seen})
         for location_id, name in result.locations.items():
             DimensionMapping.objects.update_or_create(
                 shop=shop, kind=DimensionMapping.Kind.LOCATION, shopify_id=location_id, defaults={"name": name}
@@ -125,4 +122,29 @@ def setup_scan(*, shop: Shop, shopify: ShopifyClient, catalog: Catalog | None = 
                 defaults={"name": channel.replace("_", " ").capitalize()},
             )
         SyncSettings.objects.filter(pk=rules.pk).update(sample_orders=result.samples, scanned_at=timezone.now())
+    if catalog is not None:
+        taxes.propose_tax_codes(shop=shop, catalog=catalog)
     return result
+
+
+def _tax_keys_record(shop: Shop, seen: Counter[taxes.TaxKey]) -> None:
+    """One row per key, with this scan's order count. A key no longer seen keeps its row if the
+    merchant chose its code (the history stays readable), else it goes: nothing needs a code."""
+    digests = {tax_key_digest(key): key for key in seen}
+    TaxMapping.objects.filter(shop=shop).exclude(key_digest__in=digests).update(orders_seen=0)
+    TaxMapping.objects.filter(shop=shop, orders_seen=0, confirmed=False).exclude(
+        key_digest__in=[*digests, tax_key_digest(())]
+    ).delete()
+    for digest, key in digests.items():
+        row, created = TaxMapping.objects.get_or_create(
+            shop=shop,
+            key_digest=digest,
+            defaults={
+                "pairs": [list(pair) for pair in key],
+                "title": " + ".join(title for title, _ in key)[:255],
+                "rate": sum((Decimal(rate) for _, rate in key), Decimal(0)),
+                "orders_seen": seen[key],
+            },
+        )
+        if not created and row.orders_seen != seen[key]:
+            TaxMapping.objects.filter(pk=row.pk).update(orders_seen=seen[key])

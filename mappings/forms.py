@@ -4,6 +4,7 @@ that is not one of them (another company's id, a tampered form) is a form error,
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -11,9 +12,16 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.utils import timezone
 
-from mappings import roles
+from mappings import roles, taxes
 from mappings.catalog import Catalog, QBOObject
-from mappings.models import AccountRole, AccountRoleMapping, DimensionMapping, GatewayMapping, SyncSettings
+from mappings.models import (
+    AccountRole,
+    AccountRoleMapping,
+    DimensionMapping,
+    GatewayMapping,
+    SyncSettings,
+    TaxMapping,
+)
 from shopqb_app.text import counted
 
 CREATE = "create"
@@ -236,6 +244,91 @@ class TaxCodesForm(forms.Form):
                 self.add_error(role, "That is not one of your QuickBooks tax codes.")
             else:
                 self.choices[role] = {"qbo_id": code.id, "qbo_name": code.name, "create_spec": {}}
+        return data
+
+
+@dataclass(frozen=True)
+class TaxKeyEntry:
+    """One row of the Taxes form outside the US: the key's field and what the page says about it."""
+
+    field: forms.BoundField
+    row: TaxMapping
+    proposed: bool  # ShopQB chose the code shown; the merchant has not saved it yet
+    create_name: str  # a code ShopQB can create for it (TaxService), or ""
+    create_rates: str
+    no_rate_for: list[str]  # Shopify taxes the company has no rate for (nothing can be created)
+
+
+class TaxKeysForm(forms.Form):
+    """Outside the US: one QuickBooks tax code per combination of Shopify tax lines (a key), whose
+    sales rates must be exactly the key's, and a code that charges nothing for lines without tax.
+    A key may stay without a code (go-live then lists it)."""
+
+    def __init__(self, *args: Any, catalog: Catalog, rows: list[TaxMapping], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalog = catalog
+        self.rows = rows
+        self.codes = catalog.sales_tax_codes()
+        choices = [("", "No code yet")] + [(c.id, taxes.code_label(c)) for c in self.codes]
+        for row in rows:
+            label = taxes.tax_row_label(row)
+            if row.untaxed:
+                help_text = (
+                    "Tips, gift cards, discounts, and products or shipping without tax. Choose a zero-rated, "
+                    "exempt or out-of-scope code."
+                )
+                proposed = next((c for c in self.codes if c.id == row.qbo_tax_code_id), None)
+                if proposed is not None and not row.confirmed:
+                    kind = taxes.KIND_PHRASES.get(taxes.code_kind(proposed), "a code without tax")
+                    help_text += f" ShopQB proposes “{proposed.name}”, {kind}."
+            else:
+                help_text = f"Lines taxed {row.label}: choose the code of exactly these rates."
+            if row.orders_seen:
+                help_text += f" Seen in {counted(row.orders_seen, 'order')}."
+            self.fields[f"tax_{row.pk}"] = forms.ChoiceField(
+                label=label,
+                help_text=help_text,
+                choices=choices,
+                initial=row.qbo_tax_code_id,
+                required=False,
+                error_messages={"invalid_choice": "That is not one of your QuickBooks sales tax codes."},
+            )
+
+    @property
+    def entries(self) -> list[TaxKeyEntry]:
+        entries = []
+        for row in self.rows:
+            key = taxes.row_key(row)
+            spec, rates, no_rate_for = taxes.creation_plan(key, self.catalog) if key else ({}, [], [])
+            has_code = bool(row.qbo_tax_code_id)
+            entries.append(
+                TaxKeyEntry(
+                    field=self[f"tax_{row.pk}"],
+                    row=row,
+                    proposed=has_code and not row.confirmed,
+                    create_name="" if has_code else str(spec.get("TaxCode") or ""),
+                    create_rates=" + ".join(f"{Decimal(p).normalize():f}%" for _, p in rates),
+                    no_rate_for=[] if has_code else no_rate_for,
+                )
+            )
+        return entries
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.choices: dict[int, QBOObject | None] = {}
+        for row in self.rows:
+            name = f"tax_{row.pk}"
+            value = data.get(name) or ""
+            if not value:
+                self.choices[row.pk] = None
+                continue
+            code = next((c for c in self.codes if c.id == value), None)
+            if code is None:
+                self.add_error(name, "That is not one of your QuickBooks sales tax codes.")
+            elif not taxes.code_fits(taxes.row_key(row), code.rates):
+                self.add_error(name, taxes.mismatch_message(code, taxes.row_key(row)))
+            else:
+                self.choices[row.pk] = code
         return data
 
 

@@ -3,6 +3,8 @@ channel books to, what syncs, and the setup's progress. Every change is versione
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -101,28 +103,66 @@ class GatewayMapping(QBORefFields):
         return f"{self.gateway} -> {self.display}"
 
 
+def tax_key_digest(pairs: list[list[str]] | tuple[tuple[str, str], ...]) -> str:
+    """The unique handle of a tax key (its pairs can be longer than an index allows)."""
+    canonical = json.dumps([[str(title), str(rate)] for title, rate in pairs], separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class TaxMapping(models.Model):
-    """One distinct Shopify tax line (title and rate) and the QBO tax code that books it."""
+    """One combination of Shopify tax lines found together on an order line (its key: the title
+    and rate of each, e.g. GST 5% + PST 7%; no pairs at all for lines Shopify charged no tax on)
+    and the QBO tax code that books it. Outside the US the code must hold exactly the key's rates.
+
+    ``create_spec`` non-empty: no code of the company fits, and ShopQB proposes creating one
+    through QuickBooks' TaxService (done only when the merchant confirms, on the Taxes page).
+    """
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="tax_mappings")
-    title = models.CharField(max_length=255)
-    rate = models.DecimalField(max_digits=9, decimal_places=6, help_text="0.0825 for 8.25%")
+    # The key as stored: [["GST", "0.05"], ["PST", "0.07"]] (sorted, rates as Shopify's fractions
+    # without trailing zeros, as syncing.ledger.tax_key makes them); [] = lines without tax.
+    pairs = models.JSONField(default=list, blank=True)
+    key_digest = models.CharField(max_length=64, editable=False)
+    title = models.CharField(max_length=255, help_text="the key's Shopify tax titles, joined by +")
+    rate = models.DecimalField(max_digits=9, decimal_places=6, help_text="the key's rates together: 0.12 for 12%")
     qbo_tax_code_id = models.CharField(max_length=64, blank=True)
     qbo_tax_code_name = models.CharField(max_length=255, blank=True)
+    # The chosen code's sales rates when it was chosen: [[TaxRate id, percent]], e.g. [["3", "20"]].
+    code_rates = models.JSONField(default=list, blank=True)
+    create_spec = models.JSONField(default=dict, blank=True, help_text="the TaxService request proposed")
+    created_by_app = models.BooleanField(default=False, help_text="we created the code in QBO")
     confirmed = models.BooleanField(default=False)
     orders_seen = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["shop", "title", "rate"], name="one_mapping_per_tax_line")]
+        constraints = [models.UniqueConstraint(fields=["shop", "key_digest"], name="one_mapping_per_tax_key")]
         ordering = ["title", "rate"]
 
     def __str__(self) -> str:
-        return f"{self.title} {self.percent}% -> {self.qbo_tax_code_name or '?'}"
+        return f"{self.label} -> {self.qbo_tax_code_name or '?'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.key_digest = tax_key_digest(self.pairs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "pairs" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "key_digest"}
+        super().save(*args, **kwargs)
 
     @property
     def percent(self) -> Decimal:
         return (self.rate * 100).normalize()
+
+    @property
+    def untaxed(self) -> bool:
+        return not self.pairs
+
+    @property
+    def label(self) -> str:
+        """“GST 5% + PST 7%”; “No tax charged” for lines without tax."""
+        if not self.pairs:
+            return "No tax charged"
+        return " + ".join(f"{title} {format((Decimal(rate) * 100).normalize(), 'f')}%" for title, rate in self.pairs)
 
 
 class ProductMapping(models.Model):

@@ -19,9 +19,10 @@ from accounts.auth import ShopRequest, shop_required
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection, Shop
 from mappings import discovery, forms, go_live, proposals, services
+from mappings import taxes as tax_setup
 from mappings.catalog import Catalog, catalog_read
 from mappings.history import history_entries
-from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping, SetupStep, TaxMapping
+from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping, SetupStep, TaxMapping, tax_key_digest
 from mappings.progress import setup_steps
 from shopqb_app.integrations.quickbooks.errors import QBOError
 from shopqb_app.integrations.shopify.errors import ShopifyError
@@ -177,12 +178,14 @@ def gateways(request: ShopRequest, catalog: Catalog) -> HttpResponse:
 @_with_catalog(SetupStep.TAXES)
 def taxes(request: ShopRequest, catalog: Catalog) -> HttpResponse:
     shop = request.shop
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    if not tax_setup.us_company(shop):
+        return _taxes_outside_us(request, catalog, connection)
     mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
     form = forms.TaxCodesForm(request.POST or None, catalog=catalog, mapped=mapped)
     if request.method == "POST" and form.is_valid():
         services.roles_save(shop=shop, choices=form.choices, by=_who(request), section=SetupStep.TAXES)
         return _saved(request, SetupStep.TAXES)
-    connection = QuickBooksConnection.objects.filter(shop=shop).first()
     return _page(
         request,
         "mappings/taxes.html",
@@ -190,8 +193,60 @@ def taxes(request: ShopRequest, catalog: Catalog) -> HttpResponse:
         status=422 if form.errors else 200,
         form=form,
         connection=connection,
-        tax_lines=TaxMapping.objects.filter(shop=shop),
+        tax_lines=TaxMapping.objects.filter(shop=shop).exclude(key_digest=tax_key_digest(())),
         scan_button=True,
+    )
+
+
+def _taxes_outside_us(request: ShopRequest, catalog: Catalog, connection: QuickBooksConnection | None) -> HttpResponse:
+    """VAT and GST companies: a code per combination of Shopify tax lines, of exactly its rates."""
+    shop = request.shop
+    if request.method == "POST" and "create" in request.GET:
+        return _tax_code_create(request, connection)
+    if request.method == "GET" and tax_setup.taxes_unresolved(shop=shop):
+        # The merchant may just have added the missing rate or code in QuickBooks: read it again.
+        catalog = _catalog(shop, fresh=True)
+    tax_setup.propose_tax_codes(shop=shop, catalog=catalog)
+    rows = sorted(TaxMapping.objects.filter(shop=shop), key=lambda r: (r.untaxed, r.label.lower()))
+    form = forms.TaxKeysForm(request.POST or None, catalog=catalog, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        tax_setup.taxes_save(shop=shop, choices=form.choices, by=_who(request))
+        return _saved(request, SetupStep.TAXES)
+    return _page(
+        request,
+        "mappings/taxes.html",
+        SetupStep.TAXES,
+        status=422 if form.errors else 200,
+        form=form,
+        connection=connection,
+        country=tax_setup.country_name(connection.country if connection else ""),
+        outside_us=True,
+        scan_button=True,
+    )
+
+
+def _tax_code_create(request: ShopRequest, connection: QuickBooksConnection | None) -> JsonResponse:
+    """The merchant confirmed creating the code ShopQB proposed for one key (TaxService)."""
+    row_id = request.GET.get("create", "")
+    if not row_id.isdigit() or not TaxMapping.objects.filter(shop=request.shop, pk=int(row_id)).exists():
+        return JsonResponse({"error": "That tax line is not one of this shop's."}, status=404)
+    if connection is None:
+        return JsonResponse({"error": "Connect QuickBooks first."}, status=409)
+    # Read afresh: the merchant may just have added a rate in QuickBooks.
+    catalog = _catalog(request.shop, fresh=True)
+    try:
+        row = tax_setup.tax_code_create(
+            shop=request.shop, qb=qbo_client(connection), catalog=catalog, row_id=int(row_id), by=_who(request)
+        )
+    except tax_setup.TaxCodeNotCreated as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    except QBOError as exc:
+        return JsonResponse({"error": f"QuickBooks did not create the tax code: {exc}"}, status=409)
+    return JsonResponse(
+        {
+            "next": reverse("mappings:taxes"),
+            "message": f"Created “{row.qbo_tax_code_name}” in QuickBooks; it books {row.label}.",
+        }
     )
 
 

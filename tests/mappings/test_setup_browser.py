@@ -507,3 +507,185 @@ def test_a_merchant_sets_up_the_books_in_the_admin_and_goes_live(sandboxes, brow
 
     # Every step's screenshot was saved (another run may share the directory: check ours only).
     assert merchant.shots and all(shot.is_file() and shot.stat().st_size > 0 for shot in merchant.shots)
+
+
+# --- outside the US: the Taxes step of a Canadian company ---------------------------------------------
+
+CA_SHOP = "maple-goods.myshopify.com"
+ORDER_CREATE = """
+mutation Create($order: OrderCreateOrderInput!) {
+  orderCreate(order: $order) { order { id name } userErrors { field message } }
+}
+"""
+
+
+@pytest.fixture
+def canadian_sandboxes(live_server, settings, tmp_path, monkeypatch):
+    boxes = start_sandboxes(
+        app_url=live_server.url,
+        state_dir=tmp_path,
+        seed=SEED,
+        shopify_options={
+            "toml_path": ROOT / "shopify.app.toml",
+            "shops": [{"domain": CA_SHOP, "name": "Maple Goods", "currency": "CAD", "country": "CA"}],
+        },
+        qbo_options={"companies": ["CA"]},
+    )
+    embed_in_sandbox_admin(settings, monkeypatch, boxes.info, live_server.url)
+    yield boxes
+    boxes.shopify.dispatcher.wait_idle(timeout=10)
+    boxes.stop()
+
+
+def place_order(shop: Shop, lines: list[list[tuple[str, str]]], shipping: list[tuple[str, str]]) -> None:
+    """An order through Shopify's orderCreate: a $10 line per entry of ``lines`` with those taxes
+    (title, rate), and $5 shipping with ``shipping``'s."""
+    from accounts.clients import shopify_client
+
+    def money(amount: Decimal) -> dict[str, Any]:
+        return {"shopMoney": {"amount": str(amount), "currencyCode": "CAD"}}
+
+    def taxed(base: Decimal, taxes: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        return [
+            {"title": t, "rate": r, "priceSet": money((base * Decimal(r)).quantize(Decimal("0.01")))} for t, r in taxes
+        ]
+
+    total = Decimal(0)
+    items = []
+    for n, taxes in enumerate(lines):
+        tax_lines = taxed(Decimal("10.00"), taxes)
+        total += Decimal("10.00") + sum((Decimal(t["priceSet"]["shopMoney"]["amount"]) for t in tax_lines), Decimal(0))
+        items.append(
+            {"title": f"Maple syrup {n}", "quantity": 1, "priceSet": money(Decimal("10.00")), "taxLines": tax_lines}
+        )
+    ship = taxed(Decimal("5.00"), shipping)
+    total += Decimal("5.00") + sum((Decimal(t["priceSet"]["shopMoney"]["amount"]) for t in ship), Decimal(0))
+    order = {
+        "currency": "CAD",
+        "financialStatus": "PAID",
+        "lineItems": items,
+        "shippingLines": [{"title": "Standard", "priceSet": money(Decimal("5.00")), "taxLines": ship}],
+        "transactions": [{"kind": "SALE", "status": "SUCCESS", "gateway": "manual", "amountSet": money(total)}],
+    }
+    answer = shopify_client(shop).execute(ORDER_CREATE, {"order": order})["orderCreate"]
+    assert not answer["userErrors"], answer["userErrors"]
+
+
+@pytest.fixture
+def tax_artifacts() -> Path:
+    from django.db import connection
+
+    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts") / "taxes-browser" / connection.vendor
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.png"):
+        old.unlink()
+    return path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_canadian_merchant_maps_each_set_of_taxes_and_creates_a_combined_code(
+    canadian_sandboxes, browser, tax_artifacts
+):
+    from playwright.sync_api import expect
+
+    from mappings import taxes
+    from mappings.models import MappingChange, TaxMapping
+    from tests.accounts.test_app_shell import axe_script, axe_violations
+
+    info = canadian_sandboxes.info
+    admin_app = f"{info['shopify']}/{CA_SHOP}/admin/apps/{info['app']['api_key']}"
+    company = Company(info["qbo"], info["qbo_companies"][0])
+    # The merchant registered for BC PST in QuickBooks: a “PST BC” code of its own 7% rate, but no
+    # code of GST and PST together.
+    agency = company.query("TaxAgency")[0]["Id"]
+    requests.post(
+        f"{company.url}/taxservice/taxcode",
+        json={
+            "TaxCode": "PST BC",
+            "TaxRateDetails": [
+                {"TaxRateName": "PST BC", "RateValue": "7", "TaxAgencyId": agency, "TaxApplicableOn": "Sales"}
+            ],
+        },
+        headers=company.headers,
+        timeout=10,
+    ).raise_for_status()
+
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    merchant = Merchant(page, tax_artifacts)
+    app = merchant.app
+    page.goto(admin_app)
+    merchant.heading("Overview")
+    merchant.click("Connect QuickBooks")
+    page.wait_for_url(f"{info['qbo']}/connect/oauth2**")
+    page.click("#connect")
+    page.wait_for_url(f"{admin_app}**")
+    merchant.frame.wait_for_load_state("load")
+    shop = Shop.objects.get(domain=CA_SHOP)
+    assert QuickBooksConnection.objects.get(shop=shop).country == "CA"
+
+    place_order(shop, [[("GST", "0.05"), ("PST", "0.07")]], [("GST", "0.05")])  # British Columbia
+    place_order(shop, [[("HST", "0.13")], []], [("HST", "0.13")])  # Ontario, one line without tax
+    place_order(shop, [[("GST", "0.05"), ("QST", "0.09975")]], [("GST", "0.05"), ("QST", "0.09975")])  # Quebec
+
+    page.goto(f"{admin_app}/setup/taxes")
+    merchant.heading("Taxes")
+    with merchant.reloads():
+        app.get_by_role("button", name="Read my orders again for new ones").click()
+    keys = app.get_by_test_id("tax-key")
+    expect(keys).to_have_count(5)
+    expect(app.get_by_label("Shopify's HST 13%")).to_have_value(company.named("TaxCode", "HST ON")["Id"])
+    expect(app.get_by_label("Shopify's GST 5% + QST 9.975%")).to_have_value(
+        company.named("TaxCode", "GST/QST QC")["Id"]
+    )
+    expect(app.get_by_label("Lines Shopify charged no tax on")).to_have_value(
+        company.named("TaxCode", "Zero-rated")["Id"]
+    )
+    bc = app.get_by_label("Shopify's GST 5% + PST 7%")
+    expect(bc).to_have_value("")
+    merchant.screenshot("taxes-outside-the-us")
+    script = axe_script()
+    for width in (WIDTH, 375):
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        assert axe_violations(merchant.frame, script) == [], width
+    # The narrow screen, the frame at its full height (it grows with the window).
+    page.set_viewport_size({"width": 375, "height": HEIGHT})
+    height = merchant.frame.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 375, "height": height + 120})
+    merchant.frame.wait_for_function("height => window.innerHeight >= height", arg=height)
+    page.screenshot(path=str(tax_artifacts / "taxes-outside-the-us-375.png"), full_page=True)
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+
+    # A code of other rates is refused, with what Shopify charged; the other choices stay.
+    bc.select_option(label="HST ON — 13%")
+    app.get_by_role("button", name="Save", exact=True).click()
+    expect(app.get_by_test_id("form-errors")).to_contain_text(
+        "“HST ON” is 13%; Shopify charged GST 5% + PST 7% on these lines."
+    )
+    expect(app.get_by_label("Shopify's HST 13%")).to_have_value(company.named("TaxCode", "HST ON")["Id"])
+    assert not MappingChange.objects.filter(shop=shop).exists()
+    merchant.screenshot("taxes-refused")
+    assert axe_violations(merchant.frame, script) == []
+
+    # The combined code: created in QuickBooks only once the merchant confirms, then chosen.
+    assert "GST 5% + PST 7%" not in company.names("TaxCode")
+    create = app.get_by_role("button", name="Create “GST 5% + PST 7%” in QuickBooks")
+    create.click()
+    dialog = page.get_by_role("dialog", name="Create a tax code in QuickBooks?")
+    expect(dialog).to_be_visible()
+    with merchant.reloads():
+        dialog.get_by_role("button", name="Create “GST 5% + PST 7%” in QuickBooks").click()
+    merchant.heading("Taxes")
+    created = company.named("TaxCode", "GST 5% + PST 7%")
+    expect(app.get_by_label("Shopify's GST 5% + PST 7%")).to_have_value(created["Id"])
+
+    app.get_by_role("button", name="Save", exact=True).click()
+    merchant.saved("Saved: Taxes.")
+    expect(merchant.step(SetupStep.TAXES).locator(".badge")).to_have_text("Done")
+    assert not TaxMapping.objects.filter(shop=shop, confirmed=False).exists()
+    assert taxes.tax_missing(shop=shop) == []
+    codes, untaxed = taxes.tax_snapshot(shop=shop, planned=False)
+    assert codes[(("GST", "0.05"), ("PST", "0.07"))].ref.value == created["Id"]
+    assert untaxed is not None and untaxed.ref.name == "Zero-rated"
+    merchant.screenshot("taxes-saved")
