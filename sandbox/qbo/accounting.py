@@ -117,6 +117,11 @@ def _handle(emulator: QBOEmulator, request: Request, company: Company, rest: lis
                     request.args.get("sourcecurrencycode"), request.args.get("asofdate")
                 )
         return json_response({"ExchangeRate": rate, "time": emulator.iso_now()})
+    if head == "reports" and len(rest) == 2 and request.method == "GET":
+        # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/report-entities/trialbalance
+        # The answer is the Report object itself (Header, Columns, Rows), not wrapped in an entity name.
+        with company.lock:
+            return json_response(company.report(rest[1], request.args.to_dict()))
     if head == "batch" and request.method == "POST":
         return json_response(batch(emulator, company, request_body(request)))
     if head == "cdc":

@@ -129,13 +129,17 @@ PRESETS: dict[str, Preset] = {
             *_COMMON_ACCOUNTS,
             ("GST/HST Payable", "Other Current Liability", "GlobalTaxPayable"),
             ("QST Payable", "Other Current Liability", "GlobalTaxPayable"),
+            ("PST Payable (BC)", "Other Current Liability", "GlobalTaxPayable"),
         ],
-        agencies=["Canada Revenue Agency", "Revenu Quebec"],
+        # British Columbia's PST is set up (its agency and rate), but not the combined GST + PST
+        # code: a merchant selling there creates it (ShopQB's Taxes step does, through TaxService).
+        agencies=["Canada Revenue Agency", "Revenu Quebec", "Ministry of Finance (BC)"],
         rates=[
             ("GST", "5", "Canada Revenue Agency"),
             ("HST ON", "13", "Canada Revenue Agency"),
             ("HST NS", "14", "Canada Revenue Agency"),
             ("QST", "9.975", "Revenu Quebec"),
+            ("PST BC", "7", "Ministry of Finance (BC)"),
             ("GST/HST Zero-rated", "0", "Canada Revenue Agency"),
         ],
         tax_codes=[
@@ -150,7 +154,11 @@ PRESETS: dict[str, Preset] = {
         default_tax_code="HST ON",
         items=_items(),
         exchange_rates={"USD": "1.37", "EUR": "1.48", "GBP": "1.74"},
-        tax_accounts={"Canada Revenue Agency": "GST/HST Payable", "Revenu Quebec": "QST Payable"},
+        tax_accounts={
+            "Canada Revenue Agency": "GST/HST Payable",
+            "Revenu Quebec": "QST Payable",
+            "Ministry of Finance (BC)": "PST Payable (BC)",
+        },
     ),
     "UK": Preset(
         country="GB",

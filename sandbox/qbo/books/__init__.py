@@ -9,7 +9,7 @@ the writes, ``checks.Checks`` adds the checks all families share, and each famil
 builds and checks its own entities on top of it: ``sales`` (SalesReceipt, Invoice,
 RefundReceipt, CreditMemo), ``payments``, ``deposits``, ``journal`` (JournalEntry)
 and ``names`` (accounts, items, customers, classes...); ``seed`` is what a new
-company starts with; ``ledger`` is the general ledger the documents post to; ``taxes`` the
+company starts with; ``ledger`` is the general ledger the documents post to, ``reports`` the Reports API over it; ``taxes`` the
 TaxService (new tax codes and rates) and the exchange rates. ``rules`` holds the entity lists and value helpers.
 """
 
@@ -20,6 +20,7 @@ from .journal import Journal
 from .ledger import Ledger
 from .names import NameLists
 from .payments import Payments
+from .reports import Reports
 from .rules import ENTITIES, NAME_LISTS, SALES_DOCS, TRANSACTIONS
 from .sales import SalesDocuments
 from .seed import Seed
@@ -28,5 +29,5 @@ from .taxes import TaxService
 __all__ = ["ENTITIES", "NAME_LISTS", "SALES_DOCS", "TRANSACTIONS", "Company"]
 
 
-class Company(Seed, SalesDocuments, Payments, Deposits, Journal, NameLists, Ledger, TaxService):
+class Company(Seed, SalesDocuments, Payments, Deposits, Journal, NameLists, Reports, Ledger, TaxService):
     """A realm: objects by entity and Id, plus the bookkeeping rules that guard them."""
