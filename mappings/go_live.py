@@ -19,10 +19,10 @@ from django.utils import timezone
 from accounts import quickbooks_connect, tokens
 from accounts.clients import qbo_client
 from accounts.models import QuickBooksConnection, Shop
-from mappings import roles
+from mappings import roles, taxes
 from mappings.catalog import catalog_forget
 from mappings.history import change_record
-from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, SetupStep, SyncSettings, TaxMapping
+from mappings.models import AccountRole, AccountRoleMapping, GatewayMapping, SetupStep, SyncSettings
 from mappings.product_items import products_materialize
 from mappings.services import settings_for, shop_foreign_currency
 from shopqb_app.integrations.quickbooks import client as qbo
@@ -146,10 +146,7 @@ def setup_missing(*, shop: Shop) -> list[str]:
             )
     if connection is not None and connection.status == QuickBooksConnection.Status.CONNECTED:
         missing.extend(currency_missing(shop=shop, connection=connection))
-    us = connection is None or (connection.country or "US") == "US"
-    if not us:
-        for tax in TaxMapping.objects.filter(shop=shop, qbo_tax_code_id=""):
-            missing.append(f"Choose the QuickBooks tax code for “{tax.title} {tax.percent}%” (Taxes).")
+    missing.extend(taxes.tax_missing(shop=shop))
     if rules.sample_orders and SetupStep.PREVIEW not in rules.steps_done:
         # A store with orders: see what one of them becomes before anything is written.
         missing.append("Look at the preview of at least one order.")

@@ -147,6 +147,8 @@ def change_lines(change: MappingChange, names: _Names | None = None) -> list[str
     for key, was, now in change.changed_fields:
         if change.section in (SetupStep.ACCOUNTS, SetupStep.TAXES) and key in AccountRole.values:
             lines.append(_object_line(str(AccountRole(key).label), was, now))
+        elif change.section == SetupStep.TAXES and key.startswith("tax:"):
+            lines.append(_object_line(key.removeprefix("tax:"), was, now))
         elif change.section == SetupStep.GATEWAYS:
             lines.append(_object_line(f"Payment gateway {roles.gateway_label(key)}", was, now))
         elif change.section == SetupStep.LOCATIONS:
@@ -172,7 +174,7 @@ def _object(value: Any) -> str:
         return f"“{name or object_id}”"
     spec = value.get("create_spec")
     if isinstance(spec, dict) and spec:
-        return f"“{spec.get('Name') or spec.get('DisplayName') or ''}” (to be created)"
+        return f"“{spec.get('Name') or spec.get('DisplayName') or spec.get('TaxCode') or ''}” (to be created)"
     return NONE
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from accounts.models import QuickBooksConnection, Shop
-from mappings import roles
+from mappings import roles, taxes
 from mappings.models import (
     AccountRole,
     AccountRoleMapping,
@@ -15,7 +15,6 @@ from mappings.models import (
     ProductMapping,
     SetupStep,
     SyncSettings,
-    TaxMapping,
 )
 from shopqb_app.text import counted
 
@@ -55,8 +54,7 @@ def _notes(shop: Shop, rules: SyncSettings) -> dict[SetupStep, tuple[bool, str]]
     open_roles = sum(1 for r in needed if not (r in roles_rows and roles_rows[r].is_set and roles_rows[r].confirmed))
     gateways = GatewayMapping.objects.filter(shop=shop)
     open_gateways = sum(1 for g in gateways if not (g.is_set and g.confirmed))
-    us = connection is None or (connection.country or "US") == "US"
-    open_taxes = 0 if us else TaxMapping.objects.filter(shop=shop, qbo_tax_code_id="").count()
+    open_taxes = len(taxes.tax_missing(shop=shop))
     products = ProductMapping.objects.filter(shop=shop)
     unmatched = products.filter(qbo_item_id="", create_spec={}).count()
     done = set(rules.steps_done)

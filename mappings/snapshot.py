@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from accounts.models import QuickBooksConnection, Shop
-from mappings import roles
+from mappings import roles, taxes
 from mappings.models import AccountRole, AccountRoleMapping, DimensionMapping, GatewayMapping, ProductMapping
 from mappings.services import settings_for
 from syncing import ledger
@@ -84,7 +84,10 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: b
         for d in DimensionMapping.objects.filter(shop=shop)
         if d.class_id or d.department_id
     }
+    tax_codes, untaxed_code = taxes.tax_snapshot(shop=shop, planned=planned)
     return ledger.Mapping(
+        tax_codes=tax_codes,
+        untaxed_code=untaxed_code,
         dimensions=dimensions,
         sales_item=refs[AccountRole.SALES_ITEM],
         shipping_item=refs[AccountRole.SHIPPING_ITEM],

@@ -212,10 +212,6 @@ def test_tax_a_marketplace_owes_is_not_the_merchants(world):
     assert taxes.order_tax_keys(parse_order(raw)) == {(), (GST,)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="queries/bulk_orders.graphql (the scan's bulk read) does not request TaxLine.channelLiable yet",
-)
 def test_the_scan_leaves_out_tax_a_marketplace_owes(world):
     shop = connect(world, "CA")
     SyncSettings.objects.create(shop=shop, start_date=timezone.localdate() - timezone.timedelta(days=1))
@@ -381,14 +377,15 @@ def test_tax_snapshot_has_only_saved_codes_unless_planned(world):
 
 
 def add_pst_code(shop: Shop) -> None:
-    """The merchant registered for BC PST in QuickBooks: a “PST BC” code of a new 7% rate (made here
-    through the TaxService, as QuickBooks' own screens do), but no code of GST and PST together."""
+    """The merchant registered for BC PST in QuickBooks (the preset company has its 7% rate): a
+    “PST BC” code of that rate (made here through the TaxService, as QuickBooks' own screens do),
+    but no code of GST and PST together."""
     qb = qb_of(shop)
-    agency = qbo.query_all(qb, "select * from TaxAgency", "TaxAgency")[0]
+    pst = next(r for r in qbo.query_all(qb, "select * from TaxRate", "TaxRate") if r["Name"] == "PST BC")
     service = qbo.entity_class("TaxService")()
     service.TaxCode = "PST BC"
     rate = qbo.entity_class("TaxRateDetails")()
-    rate.TaxRateName, rate.RateValue, rate.TaxAgencyId = "PST BC", "7", str(agency["Id"])
+    rate.TaxRateId, rate.TaxApplicableOn = str(pst["Id"]), "Sales"
     service.TaxRateDetails.append(rate)
     qbo.call(lambda: service.save(qb=qb))
 
