@@ -26,6 +26,7 @@ class AccountRole(models.TextChoices):
     ROUNDING = "rounding", "Rounding differences"
     BANK_ACCOUNT = "bank_account", "Bank account Shopify Payments pays out to"
     PAYOUT_FEES = "payout_fees", "Expense account for Shopify Payments fees"
+    CHANNEL_TAX = "channel_tax", "Tax sales channels collect and remit"
     # Items QBO needs on every sales line; each books to one of the accounts above.
     SALES_ITEM = "sales_item", "Item for unmapped products"
     SHIPPING_ITEM = "shipping_item", "Item for shipping charges"
@@ -33,6 +34,7 @@ class AccountRole(models.TextChoices):
     TIP_ITEM = "tip_item", "Item for tips"
     GIFT_CARD_ITEM = "gift_card_item", "Item for gift card sales (liability)"
     ROUNDING_ITEM = "rounding_item", "Item for rounding differences"
+    CHANNEL_TAX_ITEM = "channel_tax_item", "Item for tax sales channels remit"
     # Before per-gateway mappings (GatewayMapping) these four were roles; old rows stay readable.
     CLEARING_SHOPIFY_PAYMENTS = "clearing_shopify_payments", "Clearing account: Shopify Payments"
     CLEARING_PAYPAL = "clearing_paypal", "Clearing account: PayPal"

@@ -98,6 +98,14 @@ ACCOUNT_ROLES: tuple[AccountRoleSpec, ...] = (
         AccountSpec("Rounding Differences", "Income", "OtherPrimaryIncome"),
     ),
     AccountRoleSpec(
+        AccountRole.CHANNEL_TAX,
+        "Tax a marketplace or sales channel charges your buyer and pays to the tax authority itself: "
+        "not yours to file, so kept out of your VAT and sales tax. The channel's settlement, which keeps "
+        "it back, clears it.",
+        LIABILITY,
+        AccountSpec("Sales Channel Tax Collected", "Other Current Liability", "OtherCurrentLiabilities"),
+    ),
+    AccountRoleSpec(
         AccountRole.PAYOUT_FEES,
         "Shopify Payments' processing fees, booked with each payout.",
         ("Expense", "Other Expense", "Cost of Goods Sold"),
@@ -135,6 +143,12 @@ ITEM_ROLES: tuple[ItemRoleSpec, ...] = (
     ),
     ItemRoleSpec(
         AccountRole.ROUNDING_ITEM, "Shopify Rounding", "Cent differences, flagged by ShopQB", AccountRole.ROUNDING
+    ),
+    ItemRoleSpec(
+        AccountRole.CHANNEL_TAX_ITEM,
+        "Shopify Channel Tax",
+        "Tax a sales channel collects and remits",
+        AccountRole.CHANNEL_TAX,
     ),
 )
 ITEM_ROLE_SPECS = {spec.role: spec for spec in ITEM_ROLES}

@@ -65,7 +65,14 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: b
     if planned:
         for item_spec in roles.ITEM_ROLES:
             refs.setdefault(item_spec.role, ledger.Ref("", f"{item_spec.name} (created at go-live)"))
-    needed = [*roles.ITEM_ROLE_SPECS, AccountRole.CUSTOMER_DEFAULT, AccountRole.CLEARING_OTHER]
+    # The item for tax a channel remits came later: a shop live before it books every order but
+    # those carrying such tax, which are refused until it is mapped (Accounts).
+    optional = {AccountRole.CHANNEL_TAX_ITEM}
+    needed = [
+        *(role for role in roles.ITEM_ROLE_SPECS if role not in optional),
+        AccountRole.CUSTOMER_DEFAULT,
+        AccountRole.CLEARING_OTHER,
+    ]
     missing = [role for role in needed if role not in refs]
     if missing:
         raise MappingIncomplete(f"no QuickBooks object mapped for: {', '.join(missing)}")
@@ -110,5 +117,6 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: b
         items_by_variant=by_variant,
         bank_account=refs.get(AccountRole.BANK_ACCOUNT),
         fees_account=refs.get(AccountRole.PAYOUT_FEES),
+        channel_tax_item=refs.get(AccountRole.CHANNEL_TAX_ITEM),
         version=rules.mapping_version,
     )

@@ -60,7 +60,7 @@ def channel_tax_item(mapping: Mapping, what: str) -> Ref:
         raise LedgerError(
             "channel_liable_tax",
             f"{what} carries tax the sales channel collects and remits (Shopify marks it channel-liable); "
-            "choose where that tax is booked (Accounts step: tax collected by sales channels). Nothing was written.",
+            "choose where that tax is booked (Accounts: “Item for tax sales channels remit”). Nothing was written.",
         )
     return mapping.channel_tax_item
 

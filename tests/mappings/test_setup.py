@@ -93,7 +93,7 @@ def test_go_live_is_refused_with_the_precise_list_then_creates_once(shop, qb):
     services.step_done(shop=shop, step=SetupStep.PREVIEW)
     created = go_live.setup_go_live(shop=shop, qb=qb, by="test")
     after = qbo_counts(qb)
-    assert after["Item"] == before["Item"] + 6
+    assert after["Item"] == before["Item"] + len(roles.ITEM_ROLES)
     assert after["Account"] > before["Account"]
     assert {c.name for c in created} >= {"Shopify Sale", "Shopify Shipping", "Shopify Sales"}
     assert SyncSettings.objects.get(shop=shop).is_live
@@ -108,6 +108,10 @@ def test_go_live_is_refused_with_the_precise_list_then_creates_once(shop, qb):
     snapshot = mapping_snapshot(shop=shop, connection=QuickBooksConnection.objects.get(shop=shop))
     assert snapshot.sales_item.value == sale_item.qbo_id
     assert snapshot.clearing_for("shopify_payments").name == "Shopify Payments Clearing"
+    # Tax a sales channel remits books to its own item, whose account is a liability, not income.
+    channel_item = qbo.read(qb, "Item", snapshot.channel_tax_item.value)
+    channel_account = qbo.read(qb, "Account", channel_item["IncomeAccountRef"]["value"])
+    assert channel_account["AccountType"] == "Other Current Liability"
 
 
 def test_every_saved_change_is_a_version_with_who_and_before_after(shop, qb):
