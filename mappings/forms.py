@@ -145,12 +145,22 @@ class WhatToSyncForm(_SyncSettingsForm):
 class AccountsForm(forms.Form):
     """One choice per account role, and the customer for Shopify orders."""
 
-    def __init__(self, *args: Any, catalog: Catalog, mapped: dict[str, AccountRoleMapping], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        catalog: Catalog,
+        mapped: dict[str, AccountRoleMapping],
+        currency: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """``currency``: the shop's, when the company keeps its books in another one: what holds
+        the shop's money (clearing, bank, the customer) is created in it."""
         super().__init__(*args, **kwargs)
         self.catalog = catalog
+        self.currency = currency
         self.specs = roles.ACCOUNT_ROLES
         for spec in self.specs:
-            create = spec.default.as_create() if spec.may_create else None
+            create = self._create(spec) if spec.may_create else None
             self.fields[spec.role] = forms.ChoiceField(
                 label=spec.role.label,
                 help_text=spec.help + " Allowed types: " + ", ".join(spec.account_types) + ".",
@@ -158,7 +168,7 @@ class AccountsForm(forms.Form):
                 initial=_initial(mapped.get(spec.role)),
                 error_messages={"required": "Choose an account, or let ShopQB create one.", "invalid_choice": WRONG},
             )
-        customer_create = {"DisplayName": roles.DEFAULT_CUSTOMER}
+        customer_create = roles.customer_create(currency)
         self.fields[AccountRole.CUSTOMER_DEFAULT] = forms.ChoiceField(
             label="QuickBooks customer for Shopify orders",
             help_text="Every Shopify order is booked to this customer.",
@@ -175,7 +185,7 @@ class AccountsForm(forms.Form):
                 continue
             try:
                 self.choices[spec.role] = _chosen(
-                    value, self.catalog.accounts_of(spec.account_types), spec.default.as_create()
+                    value, self.catalog.accounts_of(spec.account_types), self._create(spec)
                 )
             except forms.ValidationError as exc:
                 self.add_error(spec.role, exc)
@@ -183,21 +193,27 @@ class AccountsForm(forms.Form):
         if value:
             try:
                 self.choices[AccountRole.CUSTOMER_DEFAULT] = _chosen(
-                    value, list(self.catalog.customers), {"DisplayName": roles.DEFAULT_CUSTOMER}
+                    value, list(self.catalog.customers), roles.customer_create(self.currency)
                 )
             except forms.ValidationError as exc:
                 self.add_error(AccountRole.CUSTOMER_DEFAULT, exc)
         return data
 
+    def _create(self, spec: roles.AccountRoleSpec) -> dict[str, Any]:
+        return (spec.default.in_currency(self.currency) if spec.in_shop_currency else spec.default).as_create()
+
 
 class GatewaysForm(forms.Form):
-    def __init__(self, *args: Any, catalog: Catalog, gateways: list[GatewayMapping], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, catalog: Catalog, gateways: list[GatewayMapping], currency: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.catalog = catalog
         self.gateways = gateways
+        self.currency = currency
         accounts = catalog.accounts_of(roles.GATEWAY_ACCOUNT_TYPES)
         for row in gateways:
-            create = roles.gateway_default(row.gateway).as_create()
+            create = roles.gateway_default(row.gateway, currency).as_create()
             self.fields[f"gw_{row.pk}"] = forms.ChoiceField(
                 label=roles.gateway_label(row.gateway),
                 help_text=f"Seen in {counted(row.orders_seen, 'order')}." if row.orders_seen else "",
@@ -215,7 +231,8 @@ class GatewaysForm(forms.Form):
             if not value:
                 continue
             try:
-                self.choices[row.gateway] = _chosen(value, accounts, roles.gateway_default(row.gateway).as_create())
+                create = roles.gateway_default(row.gateway, self.currency).as_create()
+                self.choices[row.gateway] = _chosen(value, accounts, create)
             except forms.ValidationError as exc:
                 self.add_error(f"gw_{row.pk}", exc)
         return data

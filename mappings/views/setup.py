@@ -5,6 +5,7 @@ entered."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import quickbooks_connect, tokens
 from accounts.auth import ShopRequest, shop_required
 from accounts.clients import qbo_client, shopify_client
 from accounts.models import QuickBooksConnection, Shop
@@ -26,6 +28,9 @@ from mappings.models import AccountRoleMapping, DimensionMapping, GatewayMapping
 from mappings.progress import setup_steps
 from shopqb_app.integrations.quickbooks.errors import QBOError
 from shopqb_app.integrations.shopify.errors import ShopifyError
+from shopqb_app.text import counted
+
+log = logging.getLogger(__name__)
 
 
 class NotConnected(Exception):
@@ -92,12 +97,25 @@ def overview(request: ShopRequest) -> HttpResponse:
     )
 
 
+def _company_refresh(shop: Shop) -> None:
+    """The company's currency facts, read again: the merchant may have turned multicurrency on
+    since connecting. Best effort: the scan goes on with what is stored."""
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    if connection is None or connection.status != QuickBooksConnection.Status.CONNECTED:
+        return
+    try:
+        quickbooks_connect.qbo_company_refresh(connection=connection)
+    except (tokens.TokenRevoked, tokens.TokenRefreshFailed, QBOError) as exc:
+        log.warning("could not read the QuickBooks company of %s again: %s", shop.domain, exc)
+
+
 @require_POST
 @shop_required
 def scan(request: ShopRequest) -> HttpResponse:
     """Read the shop's orders for gateways, tax rates, locations and channels to map."""
     shop = request.shop
     try:
+        _company_refresh(shop)
         catalog = _catalog(shop)
         proposals.mapping_propose(shop=shop, catalog=catalog)
         result = discovery.setup_scan(shop=shop, shopify=shopify_client(shop), catalog=catalog)
@@ -106,9 +124,7 @@ def scan(request: ShopRequest) -> HttpResponse:
     # From a step's page the merchant stays on it, now with what the scan found.
     back = request.GET.get("next", "")
     if back.startswith("/setup/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
-        return JsonResponse(
-            {"next": back, "message": f"Read {result.orders} order{'' if result.orders == 1 else 's'}."}
-        )
+        return JsonResponse({"next": back, "message": f"Read {counted(result.orders, 'order')}."})
     return JsonResponse({"next": reverse("mappings:setup") + f"?scanned={result.orders}"})
 
 
@@ -133,7 +149,8 @@ def accounts(request: ShopRequest, catalog: Catalog) -> HttpResponse:
     shop = request.shop
     proposals.mapping_propose(shop=shop, catalog=catalog)
     mapped = {m.role: m for m in AccountRoleMapping.objects.filter(shop=shop)}
-    form = forms.AccountsForm(request.POST or None, catalog=catalog, mapped=mapped)
+    currency = services.shop_foreign_currency(shop=shop)
+    form = forms.AccountsForm(request.POST or None, catalog=catalog, mapped=mapped, currency=currency)
     if request.method == "POST" and form.is_valid():
         services.roles_save(shop=shop, choices=form.choices, by=_who(request))
         return _saved(request, SetupStep.ACCOUNTS)
@@ -157,7 +174,8 @@ def gateways(request: ShopRequest, catalog: Catalog) -> HttpResponse:
     shop = request.shop
     proposals.mapping_propose(shop=shop, catalog=catalog)
     rows = list(GatewayMapping.objects.filter(shop=shop))
-    form = forms.GatewaysForm(request.POST or None, catalog=catalog, gateways=rows)
+    currency = services.shop_foreign_currency(shop=shop)
+    form = forms.GatewaysForm(request.POST or None, catalog=catalog, gateways=rows, currency=currency)
     if request.method == "POST" and form.is_valid():
         services.gateways_save(shop=shop, choices=form.choices, by=_who(request))
         return _saved(request, SetupStep.GATEWAYS)

@@ -305,3 +305,21 @@ def test_a_shop_in_the_home_currency_is_proposed_what_it_always_was(euro_sandbox
     assert bank.qbo_name == "Checking"
     accept_proposals(euro_shop, qb)
     assert go_live.setup_missing(shop=euro_shop) == []
+
+
+def test_the_setup_pages_offer_to_create_in_the_shops_currency(client, settings, euro_shop, qb):
+    from django.urls import reverse
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    from tests.mappings.test_taxes import auth
+
+    accounts = client.get(reverse("mappings:accounts"), **auth(euro_shop)).content.decode()
+    assert "Create “Shopify Customer (EUR)”" in accounts
+    assert "Create “Other Payments Clearing (EUR)”" in accounts
+    assert "Create “Shopify Sales”" in accounts  # income stays in the home currency
+    gateways = client.get(reverse("mappings:gateways"), **auth(euro_shop)).content.decode()
+    assert "Create “Shopify Payments Clearing (EUR)”" in gateways
+    assert "Create “Shopify Payments Clearing”" not in gateways
