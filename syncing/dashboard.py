@@ -3,20 +3,29 @@ and a running pass's progress."""
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django_q.models import Schedule
 
-from accounts.models import Shop
+from accounts import tokens
+from accounts.clients import shopify_client
+from accounts.models import QuickBooksConnection, Shop
+from shopqb_app.integrations.shopify.errors import ShopifyError
+from shopqb_app.integrations.shopify.parse import parse_datetime
 from syncing.issues_explained import ExplainedIssue, issues_explain
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
+
+log = logging.getLogger(__name__)
 
 # The overview shows the newest few; the Issues page has them all.
 ISSUES_SHOWN = 5
@@ -87,6 +96,7 @@ class Glance:
     figures: list[Figure]
     next_pass: datetime | None
     next_pass_due: bool = False  # the schedule's time has come: a worker takes it within seconds
+    next_pass_none: str = ""  # why no pass is coming, in the merchant's words, when none is
 
 
 def shop_glance(shop: Shop, *, now: datetime | None = None) -> Glance:
@@ -104,13 +114,17 @@ def shop_glance(shop: Shop, *, now: datetime | None = None) -> Glance:
         week=Count("order_gid", distinct=True),
         today=Count("order_gid", distinct=True, filter=Q(synced_at__gte=today)),
     )
-    next_pass = _next_pass(shop)
+    why_none = _no_next_pass(shop)
+    next_pass = None if why_none else _scheduled_sweep()
+    if next_pass is None and not why_none:
+        why_none = "none: passes are not scheduled (ShopQB support can restore the schedule)"
     return Glance(
         orders_today=counted["today"],
         orders_this_week=counted["week"],
         figures=_figures(shop),
         next_pass=next_pass,
         next_pass_due=next_pass is not None and next_pass <= local_now,
+        next_pass_none=why_none,
     )
 
 
@@ -148,11 +162,26 @@ def _figures(shop: Shop) -> list[Figure]:
     return figures
 
 
-def _next_pass(shop: Shop) -> datetime | None:
-    """When the schedule next sweeps the shop: only a shop it sweeps (syncing/tasks.py
-    sweep_all_shops) has a next pass."""
-    if shop.sync_paused or shop.uninstalled_at is not None:
-        return None
+def _no_next_pass(shop: Shop) -> str:
+    """Why the schedule does not sweep this shop (syncing/tasks.py sweep_all_shops: installed,
+    not paused, QuickBooks connected), or '' when it does. A failed pass changes none of it:
+    the schedule sweeps the shop again at its next time."""
+    if shop.uninstalled_at is not None:
+        return "none: ShopQB is uninstalled from this store"
+    connection = QuickBooksConnection.objects.filter(shop=shop).first()
+    if connection is not None and connection.status == QuickBooksConnection.Status.RECONNECT_NEEDED:
+        return "none until you reconnect QuickBooks"
+    if connection is not None and connection.status == QuickBooksConnection.Status.CONFIRM_SHARED:
+        return "none until you confirm the QuickBooks company"
+    if connection is None or connection.status != QuickBooksConnection.Status.CONNECTED:
+        return "none until QuickBooks is connected"
+    if shop.sync_paused:
+        return "none while syncing is paused" + (f": {shop.paused_reason}" if shop.paused_reason else "")
+    return ""
+
+
+def _scheduled_sweep() -> datetime | None:
+    """When the schedule that sweeps every connected shop runs next."""
     next_run: datetime | None = Schedule.objects.filter(name=SWEEP_SCHEDULE).values_list("next_run", flat=True).first()
     return next_run
 
@@ -164,28 +193,113 @@ def _shop_zone(shop: Shop) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def run_progress(shop: Shop) -> dict[str, Any]:
+def run_progress(shop: Shop, *, now: datetime | None = None) -> dict[str, Any]:
     """The shop's running pass, or else its last one, as the overview polls it while a pass runs.
-    A history import (the full sweep after go-live) says so: Shopify gives no count of the orders
-    to come, so the page shows the orders read so far and no estimate of the time left."""
+    A running history import (the full sweep after go-live) also says how many orders it has to
+    book, once Shopify has listed them, and about how long it has left (``time_left``, '' until
+    there is enough to go on)."""
     run = SyncRun.objects.filter(shop=shop).order_by("-started_at", "-pk").first()
     if run is None:
         return {"running": False, "run": None}
     running = run.status == SyncRun.Status.RUNNING
+    history_import = run.kind == "full"
+    size = import_size(shop, run) if running and history_import else None
+    left = None
+    if size is not None:
+        elapsed = ((now or timezone.now()) - size.ready_at).total_seconds()
+        left = import_time_left(done=run.orders_seen, total=size.orders, elapsed=elapsed)
     return {
         "running": running,
         "run": {
             "id": run.pk,
             "status": run.status,
             "status_display": run.get_status_display(),
-            "history_import": run.kind == "full",
+            "history_import": history_import,
             "started_at": run.started_at.isoformat(),
             "started_display": date_format(timezone.localtime(run.started_at), "DATETIME_FORMAT"),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "orders_seen": run.orders_seen,
+            "orders_total": size.orders if size else None,
+            "time_left": time_left_words(left) if left is not None else "",
             "documents_written": run.documents_written,
             "skipped": run.skipped,
             "failed": run.failed,
             "error": run.error,
         },
     }
+
+
+# --- the history import's estimate of the time left ------------------------------------------
+# An estimate only once the import has booked this many orders for at least this long: the
+# first orders (a cold start, the refunds fetched again) say little about the rate.
+ESTIMATE_AFTER_ORDERS = 20
+ESTIMATE_AFTER_SECONDS = 15.0
+# How long the web process keeps Shopify's count of a running import's orders, and how soon it
+# asks again while Shopify is still listing them.
+IMPORT_SIZE_KEEP_SECONDS = 6 * 3600
+IMPORT_SIZE_ASK_AGAIN_SECONDS = 15
+# Shopify's clock and ours: an operation finished before the import started is not its own.
+CLOCK_SKEW = timedelta(minutes=2)
+# Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/queries/currentBulkOperation
+# The app's newest bulk operation: the history import's listing of orders (syncing/runs.py, via
+# shopify/bulk.py). rootObjectCount counts the orders it found (not their lines); completedAt is
+# when the import could start booking them.
+IMPORT_SIZE_QUERY = """
+query ImportSize {
+  currentBulkOperation { status query rootObjectCount completedAt }
+}
+"""
+
+
+@dataclass(frozen=True)
+class ImportSize:
+    orders: int  # what the import has to book
+    ready_at: datetime  # when Shopify had listed them: the import books from then on
+
+
+def import_time_left(*, done: int, total: int, elapsed: float) -> float | None:
+    """Seconds left at the rate of the orders booked so far in this import (``done`` of
+    ``total`` in ``elapsed`` seconds), or None until there is enough to estimate honestly."""
+    if done < ESTIMATE_AFTER_ORDERS or elapsed < ESTIMATE_AFTER_SECONDS or done >= total:
+        return None
+    return (total - done) * elapsed / done
+
+
+def time_left_words(seconds: float) -> str:
+    """The estimate in words, as in "about 3 minutes left": whole minutes rounded up, whole hours
+    past an hour and a half."""
+    if seconds < 60:
+        return "less than a minute left"
+    if seconds < 90 * 60:
+        minutes = math.ceil(seconds / 60)
+        return f"about {minutes} minute{'' if minutes == 1 else 's'} left"
+    return f"about {round(seconds / 3600)} hours left"
+
+
+def import_size(shop: Shop, run: SyncRun) -> ImportSize | None:
+    """How many orders the running history import ``run`` has to book, from Shopify's bulk
+    operation; None while Shopify is still listing them (or cannot be asked). Kept per run, so
+    the overview's polls ask Shopify once per import, not every two seconds."""
+    key = f"shopqb:import-size:{run.pk}"
+    known = cache.get(key)
+    if known is not None:
+        return known or None  # False: asked a moment ago, not known yet
+    size = _import_size_ask(shop, run)
+    cache.set(key, size or False, IMPORT_SIZE_KEEP_SECONDS if size else IMPORT_SIZE_ASK_AGAIN_SECONDS)
+    return size
+
+
+def _import_size_ask(shop: Shop, run: SyncRun) -> ImportSize | None:
+    try:
+        data = shopify_client(shop).execute(IMPORT_SIZE_QUERY)
+    except (ShopifyError, tokens.TokenRevoked, tokens.TokenRefreshFailed) as exc:
+        log.info("no estimate for the history import of %s: %s", shop.domain, exc)
+        return None
+    operation = data.get("currentBulkOperation") or {}
+    finished = operation.get("completedAt")
+    if operation.get("status") != "COMPLETED" or not finished or "orders" not in str(operation.get("query")):
+        return None
+    ready_at = parse_datetime(str(finished))
+    if ready_at < run.started_at - CLOCK_SKEW:
+        return None  # an earlier operation: this import's is not listed yet
+    return ImportSize(orders=int(operation.get("rootObjectCount") or 0), ready_at=ready_at)

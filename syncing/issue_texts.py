@@ -92,6 +92,32 @@ TEXTS: dict[str, IssueText] = {
         REVIEW_ORDER,
         show_message=True,
     ),
+    "tax_code_mismatch": IssueText(
+        "A QuickBooks tax code does not charge what Shopify charged",
+        NOT_BOOKED,
+        "The QuickBooks tax code chosen for this order's tax has other rates than Shopify charged (see above). "
+        "Choose a code with the same rates, or a zero-rated or exempt one for untaxed lines, then retry.",
+        MAP_TAXES,
+        Retry.AFTER_FIX,
+        show_message=True,
+    ),
+    "channel_liable_tax": IssueText(
+        "Tax a sales channel collected has nowhere to go",
+        NOT_BOOKED + " That tax is the channel's to pay, not your sales tax.",
+        "Choose where ShopQB books tax that sales channels collect and pay themselves (the Accounts step), then retry.",
+        MAP_ACCOUNTS,
+        Retry.AFTER_FIX,
+        show_message=True,
+    ),
+    # Reference: https://quickbooks.intuit.com/learn-support/global/mobile-and-apps/turn-on-multicurrency/00/381912
+    "multicurrency_off": IssueText(
+        "This order is in a currency your QuickBooks company does not keep",
+        NOT_BOOKED + " ShopQB never books foreign amounts as if they were in your home currency.",
+        "Turn on multicurrency in QuickBooks (Settings, Account and settings, Advanced, Currency), then retry. "
+        "QuickBooks cannot turn it off again: check with your accountant first.",
+        retry=Retry.AFTER_FIX,
+        show_message=True,
+    ),
     "payout_accounts_unmapped": IssueText(
         "Payouts have no bank or fees account",
         "Shopify Payments payouts are not in QuickBooks: your bank account there does not show them, "

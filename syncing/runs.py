@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Shop
+from accounts.models import QuickBooksConnection, Shop
 from mappings import tasks as mapping_tasks
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.errors import ShopifyError
@@ -34,7 +34,7 @@ from syncing.context import ShopNotReady, SyncContext, claim_lease, context_open
 from syncing.models import UNKNOWN_VERSION, Outcome, PendingSync, SyncedRecord, SyncIssue, SyncRun
 from syncing.orders import order_is_current, order_not_found, order_process
 from syncing.payouts import payouts_sync
-from syncing.writing import MAX_ATTEMPTS
+from syncing.writing import FAILURE_CODES, MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,22 @@ WRITTEN = (Outcome.WRITTEN, Outcome.UPDATED, Outcome.RECOVERED, Outcome.VOIDED)
 # UPDATE every so many orders, or every few seconds when orders come slowly.
 PROGRESS_EVERY_ORDERS = 10
 PROGRESS_EVERY_SECONDS = 2.0
+# The issue a refusal of our QuickBooks access raises (the writer raises the same code per document).
+AUTH_CODE = FAILURE_CODES[qbo.QBOAuthError]
 
 
 class SweepBusy(ShopNotReady):
     """Another pass over this shop is running."""
+
+
+@dataclass
+class PassOrders:
+    """The orders one pass has dealt with so far. The listing, the recovery and the queue may
+    all name the same order: it is counted once, and one that failed is tried once (each try
+    counts against its bounded attempts and on its issue, "2 times" after a single pass)."""
+
+    counted: set[str] = field(default_factory=set)
+    failed: dict[str, datetime] = field(default_factory=dict)  # gid -> the updatedAt it failed at
 
 
 @dataclass
@@ -60,9 +72,17 @@ class SweepResult:
 def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     """Every order updated since the last sweep (the first time, and in a full sweep: every order
     since the start date), then retries, the queue, the products changed and the payouts."""
-    ctx = context_open(shop_id)
-    run = run_start(ctx.shop, kind="full" if full else "sweep")
+    kind = "full" if full else "sweep"
+    opened_at = timezone.now()
+    try:
+        ctx = context_open(shop_id)
+    except (ShopNotReady, qbo.QBOAuthError) as exc:
+        if _quickbooks_refused_since(shop_id, opened_at, exc):
+            _refused_pass_record(shop_id, kind=kind, error=exc)
+        raise
+    run = run_start(ctx.shop, kind=kind)
     outcomes: dict[str, int] = {}
+    tried = PassOrders()
     watermark = None
     since = None if full else _last_watermark(ctx.shop)
     search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else _history_search(ctx)
@@ -71,28 +91,36 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
         for gid, updated_at, raw in _changed_orders(ctx, search=search, backfill=full or since is None):
             updated = parse_datetime(updated_at)
             watermark = max(watermark, updated) if watermark else updated
+            if gid in tried.failed:
+                continue  # listed twice (it changed while the listing paged through)
             if not full and order_is_current(ctx.shop, gid, updated):
                 # Seen at this version already (the sweep window overlaps): no need to fetch it.
                 _tally(outcomes, Outcome.UNCHANGED)
+                tried.counted.add(gid)
                 progress.tick(outcomes)
                 continue
             raw = raw or fetch_order(ctx.shopify, gid)
             if raw is None:
                 continue  # deleted between the listing and the fetch
-            _tally(outcomes, order_process(ctx, raw))
+            _tally(outcomes, _order_try(ctx, raw, tried))
             progress.tick(outcomes)
-        for outcome in _recover(ctx, before=run.started_at):
+        for outcome in _recover(ctx, before=run.started_at, tried=tried):
             _tally(outcomes, outcome)
         progress.write(outcomes)
-        for key, count in _drain(ctx, deadline=_task_deadline()).items():
+        for key, count in _drain(ctx, deadline=_task_deadline(), tried=tried).items():
             _tally(outcomes, key, count)
         progress.write(outcomes)
         _products_refresh(ctx.shop)
         for outcome in payouts_sync(ctx):
             _tally(outcomes, f"payout {outcome}")
     except (ShopifyError, qbo.QBOError) as exc:
-        _run_finish(run, outcomes, watermark or since, SyncRun.Status.FAILED, str(exc))
-        SyncIssue.objects.raise_for(shop=ctx.shop, code="sweep_failed", message=f"Sync stopped: {exc}", retryable=True)
+        _run_finish(run, outcomes, watermark or since, SyncRun.Status.FAILED, f"Stopped: {exc}")
+        if isinstance(exc, qbo.QBOAuthError):
+            quickbooks_refused(ctx.shop, exc)
+        else:
+            SyncIssue.objects.raise_for(
+                shop=ctx.shop, code="sweep_failed", message=f"Sync stopped: {exc}", retryable=True
+            )
         raise
     _run_finish(run, outcomes, watermark or since, SyncRun.Status.SUCCEEDED, "")
     SyncIssue.objects.filter(shop=ctx.shop, code="sweep_failed").resolve()
@@ -111,6 +139,46 @@ def run_start(shop: Shop, *, kind: str) -> SyncRun:
             return SyncRun.objects.create(shop=shop, kind=kind)
     except IntegrityError as exc:
         raise SweepBusy(f"another sync of {shop.domain} is running") from exc
+
+
+def quickbooks_refused(shop: Shop, exc: Exception) -> SyncIssue:
+    """QuickBooks refused our access (revoked, expired or signed out): one issue for the shop,
+    "Reconnect QuickBooks", whatever order the refusal came with. The orders it stopped stay
+    failed or queued and are written after the reconnect (syncing/receivers.py resolves it)."""
+    issue = SyncIssue.objects.raise_for(
+        shop=shop,
+        code=AUTH_CODE,
+        message=f"QuickBooks refused ShopQB's access: {exc}",
+        retryable=False,
+        detail={"qbo_code": str(getattr(exc, "code", "") or "3200")},
+    )
+    # One cause, one entry: the per-order copies of this refusal fold into the shop's issue.
+    SyncIssue.objects.open().filter(shop=shop, code=AUTH_CODE).exclude(pk=issue.pk).resolve()
+    return issue
+
+
+def _quickbooks_refused_since(shop_id: int, since: datetime, exc: Exception) -> bool:
+    """Whether opening the pass met QuickBooks' refusal itself: the connection was marked
+    "reconnect needed" just now (a refresh refused), or it still refuses a renewed token. A
+    shop already waiting for a reconnect, or paused for another reason, is no news."""
+    if isinstance(exc, qbo.QBOAuthError):
+        return True
+    return QuickBooksConnection.objects.filter(
+        shop_id=shop_id, status=QuickBooksConnection.Status.RECONNECT_NEEDED, updated_at__gte=since
+    ).exists()
+
+
+def _refused_pass_record(shop_id: int, *, kind: str, error: Exception) -> None:
+    """A pass that stopped at its first QuickBooks call leaves its trace: a pass ended as
+    stopped with the reason, and the shop's issue that asks to reconnect."""
+    shop = Shop.objects.get(pk=shop_id)
+    try:
+        run = run_start(shop, kind=kind)
+    except SweepBusy:
+        run = None  # the running pass meets the refusal too and records it
+    if run is not None:
+        _run_finish(run, {}, None, SyncRun.Status.FAILED, f"Stopped: {error}")
+    quickbooks_refused(shop, error)
 
 
 def _history_search(ctx: SyncContext) -> str | None:
@@ -160,24 +228,37 @@ def _changed_orders(
             yield gid, updated_at, None
 
 
-def _recover(ctx: SyncContext, *, before: datetime) -> list[Outcome]:
+def _recover(ctx: SyncContext, *, before: datetime, tried: PassOrders) -> list[Outcome]:
     """Orders left behind: a write that failed before this run (up to MAX_ATTEMPTS tries),
     or a write whose worker died mid-way (its claim expired). Each is fetched again and
-    processed; the claim, the stable requestid and the DocNumber lookup keep it exactly once."""
-    failed = Q(status=SyncedRecord.Status.FAILED, attempts__lt=MAX_ATTEMPTS, updated_at__lt=before)
+    processed, unless it failed in this pass already; the claim, the stable requestid and the
+    DocNumber lookup keep it exactly once."""
+    failed_before = Q(status=SyncedRecord.Status.FAILED, attempts__lt=MAX_ATTEMPTS, updated_at__lt=before)
     abandoned = Q(status=SyncedRecord.Status.WRITING, claimed_at__lt=timezone.now() - claim_lease())
     order_gids = (
-        SyncedRecord.objects.filter(failed | abandoned, shop=ctx.shop)
+        SyncedRecord.objects.filter(failed_before | abandoned, shop=ctx.shop)
         .exclude(order_gid="")
         .values_list("order_gid", flat=True)
         .distinct()
     )
     outcomes = []
     for gid in list(order_gids):
+        if gid in tried.failed:
+            continue
         raw = fetch_order(ctx.shopify, gid)
         if raw is not None:
-            outcomes.append(order_process(ctx, raw))
+            outcomes.append(_order_try(ctx, raw, tried))
     return outcomes
+
+
+def _order_try(ctx: SyncContext, raw: dict[str, Any], tried: PassOrders) -> Outcome:
+    """Process an order in a pass, remembering that it was counted, and whether it failed."""
+    outcome = order_process(ctx, raw)
+    gid = str(raw["id"])
+    tried.counted.add(gid)
+    if outcome == Outcome.FAILED:
+        tried.failed[gid] = parse_datetime(raw["updatedAt"])
+    return outcome
 
 
 def _last_watermark(shop: Shop) -> datetime | None:
@@ -194,8 +275,8 @@ def _run_finish(run: SyncRun, outcomes: dict[str, int], watermark: datetime | No
     run.error = error[:2000]
     run.finished_at = timezone.now()
     run.watermark = watermark
-    for field, value in _run_counts(outcomes).items():
-        setattr(run, field, value)
+    for name, value in _run_counts(outcomes).items():
+        setattr(run, name, value)
     run.save()
 
 
@@ -239,11 +320,14 @@ def _tally(outcomes: dict[str, int], outcome: str, count: int = 1) -> None:
 
 def shop_drain(*, shop_id: int) -> dict[str, int]:
     """Sync the shop's queued orders, most urgent first, until the queue is empty."""
+    opened_at = timezone.now()
     try:
         ctx = context_open(shop_id)
-    except ShopNotReady as exc:
+    except (ShopNotReady, qbo.QBOAuthError) as exc:
         # The rows stay queued; the shop's sweep drains them once it is ready again.
         log.info("queued orders of shop %s wait: %s", shop_id, exc)
+        if _quickbooks_refused_since(shop_id, opened_at, exc):
+            quickbooks_refused(Shop.objects.get(pk=shop_id), exc)
         return {str(Outcome.NOT_READY): pending.waiting(shop_id=shop_id)}
     return _drain(ctx, deadline=_task_deadline())
 
@@ -254,7 +338,11 @@ def _task_deadline() -> float:
     return time.monotonic() + float(settings.Q_CLUSTER["timeout"]) / 2
 
 
-def _drain(ctx: SyncContext, *, deadline: float) -> dict[str, int]:
+def _drain(ctx: SyncContext, *, deadline: float, tried: PassOrders | None = None) -> dict[str, int]:
+    """Work the queue off. Inside a pass (``tried``: what it dealt with so far), an order that
+    failed in it is not tried again (its request is done if it asked for no newer version, and
+    waits for the next drain otherwise), and an order it counted already and found unchanged
+    again is not counted twice."""
     outcomes: dict[str, int] = {}
     while True:
         if time.monotonic() > deadline:
@@ -266,20 +354,40 @@ def _drain(ctx: SyncContext, *, deadline: float) -> dict[str, int]:
             break
         for n, row in enumerate(rows):
             try:
-                outcome = _drain_one(ctx, row)
+                if tried is not None and row.order_gid in tried.failed:
+                    _drain_failed(ctx, row, tried.failed[row.order_gid])
+                    continue
+                counted = tried is not None and row.order_gid in tried.counted
+                outcome = _drain_one(ctx, row, tried)
             except (ShopifyError, qbo.QBOError) as exc:
                 # Shopify or the company is unreachable or throttling: give the rows back
                 # and come back later instead of hammering it order by order.
                 pending.release(rows[n:], until=pending.retry_at(DRAIN_RETRY_SECONDS))
                 pending.drain_later(shop_id=ctx.shop.pk, at=pending.retry_at(DRAIN_RETRY_SECONDS))
                 log.warning("drain of %s stopped, will retry: %s", ctx.shop.domain, exc)
+                if isinstance(exc, qbo.QBOAuthError):
+                    quickbooks_refused(ctx.shop, exc)
                 _tally(outcomes, Outcome.DEFERRED, len(rows) - n)
                 return outcomes
+            if counted and outcome == Outcome.UNCHANGED:
+                continue  # the order's webhook asked for what the pass has just booked
             _tally(outcomes, outcome)
     return outcomes
 
 
-def _drain_one(ctx: SyncContext, row: PendingSync) -> Outcome:
+def _drain_failed(ctx: SyncContext, row: PendingSync, version: datetime) -> None:
+    """A queued order that failed in this pass (at ``version``): the request is done when it
+    announced nothing newer; otherwise (a newer or an unknown version, which may have come after
+    the pass read the order) it waits for a drain after this pass, never dropped."""
+    done, _ = PendingSync.objects.filter(pk=row.pk, claim=row.claim, announced__lte=version).delete()
+    if done:
+        return
+    later = pending.retry_at(DRAIN_RETRY_SECONDS)
+    pending.release([row], until=later)
+    pending.drain_later(shop_id=ctx.shop.pk, at=later)
+
+
+def _drain_one(ctx: SyncContext, row: PendingSync, tried: PassOrders | None = None) -> Outcome:
     if row.announced != UNKNOWN_VERSION and order_is_current(ctx.shop, row.order_gid, row.announced):
         # Every request so far announced a version already booked (a busy day's late
         # repeats): nothing to fetch.
@@ -291,7 +399,7 @@ def _drain_one(ctx: SyncContext, row: PendingSync) -> Outcome:
             order_not_found(ctx.shop, row.order_gid)
             outcome = Outcome.FAILED
         else:
-            outcome = order_process(ctx, raw)
+            outcome = order_process(ctx, raw) if tried is None else _order_try(ctx, raw, tried)
         if outcome != Outcome.BUSY:
             pending.finish(row, fetched=parse_datetime(raw["updatedAt"]) if raw else None)
             return outcome

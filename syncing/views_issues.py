@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import ShopRequest, shop_required
+from shopqb_app.text import counted
 from syncing import retries
 from syncing.issues_explained import issues_explain, transient_issues_retry_targets
 from syncing.models import SyncIssue
@@ -36,4 +37,6 @@ def issues_retry_all(request: ShopRequest) -> JsonResponse:
     """Queue the work behind every transient failure again, each order once."""
     with transaction.atomic():  # the ORM broker's tasks commit together with their queue rows
         queued = sum(retries.issue_retry(issue=issue) for issue in transient_issues_retry_targets(request.shop))
-    return JsonResponse({"queued": queued})
+    # What the admin's toast says once the page is drawn again.
+    message = f"Trying again: {counted(queued, 'failure')}." if queued else "Nothing to try again."
+    return JsonResponse({"queued": queued, "message": message})

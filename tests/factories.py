@@ -1,4 +1,5 @@
-"""What Shopify signs for the test app: App Bridge session tokens and webhook headers.
+"""What Shopify signs for the test app: App Bridge session tokens and webhook headers; and what a
+QuickBooks company holds (``qbo_books``), to show that nothing was written.
 
 The ``app_settings`` fixture (tests/conftest.py) installs this app's key and secret,
 so what these build passes the app's checks unless a test breaks it on purpose.
@@ -56,3 +57,10 @@ def webhook_headers(body: bytes, topic: str, shop: str, *, webhook_id: str | Non
         "HTTP_X_SHOPIFY_API_VERSION": "2025-04",
         "HTTP_X_SHOPIFY_TRIGGERED_AT": timezone.now().isoformat(),
     }
+
+
+def qbo_books(qb, entities: tuple[str, ...]) -> dict[str, int]:
+    """How many of each entity the QuickBooks company holds."""
+    from shopqb_app.integrations.quickbooks import client as qbo
+
+    return {entity: len(qbo.query_all(qb, f"select * from {entity}", entity)) for entity in entities}

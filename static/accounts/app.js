@@ -286,11 +286,24 @@ function syncProgressShow(box, run) {
   }
   const counts = `${plural(run.orders_seen, "order")} checked, ${run.documents_written} written to QuickBooks, ${run.failed} failed.`;
   if (run.history_import) {
-    // Shopify gives no count of the orders still to come: a bar without a value, and no estimate.
-    line.textContent = `Importing your order history (started ${run.started_display}): ${plural(run.orders_seen, "order")} so far, ${run.documents_written} written to QuickBooks, ${run.failed} failed.`;
+    // Until Shopify has listed the orders (orders_total), a bar without a value; the time left
+    // comes from the server once the rate so far says something (syncing/dashboard.py).
+    const total = run.orders_total;
+    const done = total ? `${run.orders_seen.toLocaleString()} of ${plural(total, "order")}` : `${plural(run.orders_seen, "order")} so far`;
+    line.textContent = `Importing your order history (started ${run.started_display}): ${done}, ${run.documents_written} written to QuickBooks, ${run.failed} failed.`;
     const bar = document.createElement("progress");
     bar.setAttribute("aria-label", "Order history import");
+    if (total) {
+      bar.max = total;
+      bar.value = Math.min(run.orders_seen, total);
+    }
     box.append(line, bar);
+    if (run.time_left) {
+      const left = document.createElement("p");
+      left.dataset.testid = "import-time-left";
+      left.textContent = run.time_left.charAt(0).toUpperCase() + run.time_left.slice(1) + ".";
+      box.append(left);
+    }
     return;
   }
   line.textContent = `A sync pass is running (started ${run.started_display}): ${counts}`;

@@ -1,18 +1,24 @@
 """The merchant's states in the sandbox admin, in Debian chromium (issue 10, "Done when"): a
 QuickBooks grant revoked, a pass that failed, an issue fixed through its action and retried.
 
-Each page is checked with axe-core (``$AXE_CORE_JS``) and screenshot at 1280 pixels into
+Each page is checked with axe-core (``$AXE_CORE_JS``) and screenshot at 1280 and 375 pixels into
 ``$SHOPQB_TEST_ARTIFACTS`` (default: ``.artifacts/states/`` in the repository).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from django.apps import apps as django_apps
+from django.utils import timezone
+from django_q.models import Schedule
 
 from accounts.models import QuickBooksConnection, Shop
 from shopqb_app.integrations.quickbooks import client as qbo
@@ -76,10 +82,17 @@ class Merchant:
         self.admin.shows(title, heading)
 
     def checked(self, name: str) -> None:
-        """No axe-core violation in the app's frame or the admin around it; a screenshot at 1280 px."""
-        assert shell.axe_violations(self.admin.frame, self.axe) == [], name
-        assert shell.axe_violations(self.page, self.axe) == [], name
-        self.page.screenshot(path=str(self.artifacts / f"states-{name}-1280.png"), full_page=True)
+        """No axe-core violation in the app's frame or the admin around it, and a screenshot, at
+        1280 and at 375 px."""
+        for width in (1280, 375):
+            self.page.set_viewport_size({"width": width, "height": 900})
+            self.admin.frame.evaluate(
+                "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+            )
+            assert shell.axe_violations(self.admin.frame, self.axe) == [], (name, width)
+            assert shell.axe_violations(self.page, self.axe) == [], (name, width)
+            self.page.screenshot(path=str(self.artifacts / f"states-{name}-{width}.png"), full_page=True)
+        self.page.set_viewport_size({"width": 1280, "height": 900})
 
     def qbo_control(self, path: str, body: dict | None = None) -> None:
         realm = self.info["qbo_companies"][0]["realm_id"]
@@ -88,7 +101,16 @@ class Merchant:
 
 
 @pytest.fixture
-def merchant(sandboxes, browser, artifacts) -> Merchant:
+def sweep_schedule(transactional_db) -> None:
+    """The schedule that sweeps every connected shop, as its migration makes it (a transactional
+    test starts from empty tables), next due in five minutes."""
+    migration = importlib.import_module("syncing.migrations.0002_sweep_schedule")
+    migration.add_schedule(django_apps, None)
+    Schedule.objects.filter(name="sweep all shops").update(next_run=timezone.now() + timedelta(minutes=5))
+
+
+@pytest.fixture
+def merchant(sandboxes, browser, artifacts, sweep_schedule) -> Merchant:
     return Merchant(sandboxes, browser, artifacts)
 
 
@@ -101,18 +123,32 @@ def test_a_revoked_grant_asks_to_reconnect_quickbooks(merchant):
     merchant.order()
     merchant.qbo_control("revoke")  # the merchant disconnected ShopQB inside QuickBooks
 
-    # The pass meets the refusal at its first QuickBooks call.
+    # The pass meets the refusal at its first QuickBooks call, and leaves its trace: a pass
+    # stopped with the reason, and one issue that asks to reconnect.
     with pytest.raises(ShopNotReady, match="reconnect QuickBooks"):
         shop_sweep(shop_id=merchant.shop.pk)
     assert QuickBooksConnection.objects.get(shop=merchant.shop).status == "reconnect_needed"
+    run = SyncRun.objects.get(shop=merchant.shop)
+    assert run.status == SyncRun.Status.FAILED and run.error.startswith("Stopped:")
+    assert SyncIssue.objects.open().filter(shop=merchant.shop, code="qbo_auth").count() == 1
 
     merchant.reload("Overview", "Overview")
     expect(app.get_by_test_id("reconnect-banner")).to_contain_text("QuickBooks needs reconnecting.")
     expect(app.get_by_test_id("glance-connection")).to_have_text("Needs reconnecting · syncing paused")
+    expect(app.get_by_test_id("glance-last-pass")).to_contain_text("Failed")
+    expect(app.get_by_test_id("glance-next-pass")).to_have_text("none until you reconnect QuickBooks")
+    expect(app.get_by_test_id("glance-issues")).to_have_text("1")
     expect(app.get_by_role("button", name="Reconnect QuickBooks")).to_be_visible()
     expect(app.get_by_text("Connected to", exact=False)).to_have_count(0)
     expect(merchant.admin.actions.get_by_role("button", name="Sync now")).to_have_count(0)
     merchant.checked("revoked-overview")
+
+    merchant.open("Issues", "Issues", "Issues")
+    issue = app.get_by_test_id("issue")
+    expect(issue).to_have_count(1)
+    expect(issue.get_by_test_id("issue-title")).to_have_text("QuickBooks no longer accepts ShopQB's sign-in")
+    expect(issue.get_by_role("button", name="Reconnect QuickBooks")).to_be_visible()
+    merchant.checked("revoked-issues")
 
 
 def shopify_unreachable_for_a_pass(merchant: Merchant, settings: Any) -> None:
@@ -137,6 +173,8 @@ def test_a_failed_pass_is_shown_and_explained_in_plain_words(merchant, settings)
     expect(app.get_by_test_id("glance-last-pass")).to_contain_text("Failed")
     expect(app.get_by_test_id("last-run")).to_contain_text("Failed")
     expect(app.get_by_test_id("glance-issues")).to_have_text("1")
+    # The schedule still sweeps the shop: the next pass is at its time, not "none".
+    expect(app.get_by_test_id("glance-next-pass")).to_have_text(re.compile(r"^\d{1,2} \w{3} \d{4}, \d{2}:\d{2} \w+$"))
     merchant.checked("failed-pass-overview")
 
     merchant.open("Issues", "Issues", "Issues")

@@ -14,6 +14,7 @@ from syncing.issue_texts import GENERIC, TEXTS, ActionKind, Retry, issue_text
 from syncing.models import SyncedRecord, SyncIssue
 from syncing.urls import urlpatterns as syncing_urlpatterns
 from syncing.writing import FAILURE_CODES
+from tests.accounts import test_app_shell as shell
 from tests.accounts.factories import make_connection
 from tests.factories import session_token
 
@@ -21,6 +22,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDER = "gid://shopify/Order/{}"
+# The sandbox admin in chromium (tests/accounts/test_app_shell.py).
+sandboxes, browser = shell.sandboxes, shell.browser
 
 # The app without its Orders page: actions that lead to an order must not break a page
 # (the Issues page came before the Orders page, and a deployment may lack it).
@@ -201,7 +204,7 @@ def test_retry_all_queues_only_transient_retryable_failures_each_order_once(clie
         mock.patch("syncing.pending.enqueue_sweep") as sweep,
     ):
         response = client.post(reverse("issues_retry_all"), **auth(shop_a))
-    assert response.status_code == 200 and response.json() == {"queued": 3}
+    assert response.status_code == 200 and response.json() == {"queued": 3, "message": "Trying again: 3 failures."}
     assert sorted(c.kwargs["order_gid"] for c in order_sync.call_args_list) == [ORDER.format(1), ORDER.format(2)]
     assert {c.kwargs["shop_id"] for c in order_sync.call_args_list} == {shop_a.pk}
     sweep.assert_called_once_with(shop_id=shop_a.pk)
@@ -274,7 +277,7 @@ def test_another_shop_sees_none_of_these_issues_and_retries_none(client, shop_a,
     assert "Alpha secret failure" not in html and "Nothing needs your attention" in html
     assert str(mine.pk) not in retry_buttons(html)
     with mock.patch("syncing.pending.enqueue_order_sync") as order_sync:
-        assert client.post(reverse("issues_retry_all"), **auth(shop_b)).json() == {"queued": 0}
+        assert client.post(reverse("issues_retry_all"), **auth(shop_b)).json()["queued"] == 0
         assert client.post(reverse("issue_retry", args=[mine.pk]), **auth(shop_b)).status_code == 404
     order_sync.assert_not_called()
 
@@ -310,3 +313,185 @@ def test_a_page_of_issues_costs_the_same_queries_however_many_it_shows(client, s
         return len(captured.captured_queries)
 
     assert queries_for(2) == queries_for(25)
+
+
+# --- in Debian chromium, inside the sandbox admin -------------------------------------------
+
+
+@pytest.fixture
+def issues_artifacts() -> Path:
+    import os
+
+    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts") / "issues"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class IssuesWalk:
+    """The merchant's admin with the app in its frame; every look is checked by axe-core and
+    screenshot at 1280 and 375 pixels."""
+
+    def __init__(self, page, admin, artifacts: Path, script: str) -> None:
+        self.page, self.admin, self.artifacts, self.script = page, admin, artifacts, script
+
+    def checked(self, name: str) -> None:
+        from tests.accounts.test_app_shell import axe_violations
+
+        for width in (1280, 375):
+            self.page.set_viewport_size({"width": width, "height": 900})
+            self.admin.frame.evaluate(
+                "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+            )
+            assert axe_violations(self.admin.frame, self.script) == [], (name, width)
+            assert axe_violations(self.page, self.script) == [], (name, width)
+            self.page.screenshot(path=str(self.artifacts / f"issues-{name}-{width}.png"), full_page=True)
+        self.page.set_viewport_size({"width": 1280, "height": 900})
+
+    def open_issues(self) -> None:
+        self.admin.nav.get_by_role("link", name="Issues").click()
+        self.admin.shows("Issues", "Issues")
+
+
+def failed_order(shop, n: int, code: str, **fields) -> SyncIssue:
+    """Order #n whose receipt could not be written, and the issue that says why."""
+    record = SyncedRecord.objects.create(
+        shop=shop,
+        source_type="order",
+        source_id=ORDER.format(n),
+        source_name=f"#{n}",
+        order_gid=ORDER.format(n),
+        kind="SalesReceipt",
+        status="failed",
+        request_id=f"issues-{n}",
+        attempts=1,
+    )
+    return SyncIssue.objects.raise_for(
+        shop=shop, source_type="order", source_id=ORDER.format(n), code=code, record=record, **fields
+    )
+
+
+@shell.in_chromium
+def test_the_issues_page_in_the_admin_explains_fixes_retries_and_pages(sandboxes, browser, issues_artifacts):
+    from playwright.sync_api import expect
+
+    from accounts.models import QuickBooksConnection, Shop
+    from syncing.context import ShopNotReady
+    from syncing.models import PendingSync
+    from syncing.runs import shop_sweep
+    from tests.accounts.test_app_shell import SHOP, Admin, axe_script, watch_loading_bar
+    from tests.accounts.test_embedded_browser import connect_in_admin
+    from tests.sandboxes import go_live
+
+    script = axe_script()
+    info = sandboxes.info
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    connect_in_admin(page, info, SHOP)
+    admin = Admin(page, issues_artifacts)
+    admin.shows("Overview", "Overview")
+    walk = IssuesWalk(page, admin, issues_artifacts, script)
+    app = admin.app
+    shop = Shop.objects.get(domain=SHOP)
+    go_live(shop)
+
+    # 27 orders QuickBooks did not answer for (one of them three times), one whose tax rate has
+    # no QuickBooks tax code, then QuickBooks access revoked, found by a pass.
+    for n in range(1001, 1028):
+        failed_order(
+            shop,
+            n,
+            "qbo_unavailable",
+            message=f"SalesReceipt {n} for #{n}: QuickBooks answered 503",
+            detail={"qbo_code": "503"},
+        )
+    SyncIssue.objects.filter(source_id=ORDER.format(1001)).update(occurrences=3)
+    failed_order(
+        shop,
+        1100,
+        "tax_codes_unmapped",
+        message="#1100: the tax rate CA State 7.25% has no QuickBooks tax code.",
+        retryable=False,
+    )
+    realm = info["qbo_companies"][0]["realm_id"]
+    import requests
+
+    requests.post(f"{info['qbo']}/_sandbox/qbo/{realm}/revoke", json={}, timeout=5).raise_for_status()
+    with pytest.raises(ShopNotReady):
+        shop_sweep(shop_id=shop.pk)
+
+    # 1. The list, newest first, 25 to a page, in plain words.
+    walk.open_issues()
+    expect(app.get_by_test_id("issue-count")).to_contain_text("29 open issues")
+    entries = app.get_by_test_id("issue")
+    expect(entries).to_have_count(25)
+    expect(app.get_by_test_id("pager")).to_contain_text("Page 1 of 2")
+
+    access = entries.nth(0)
+    expect(access.get_by_test_id("issue-subject")).to_have_text("Your store")
+    expect(access.get_by_test_id("issue-title")).to_have_text("QuickBooks no longer accepts ShopQB's sign-in")
+    expect(access.get_by_test_id("issue-books")).to_contain_text("Orders wait; none is lost.")
+    expect(access.get_by_test_id("issue-action")).to_have_text("Reconnect QuickBooks")
+    expect(access.get_by_test_id("issue-retry")).to_have_count(0)  # a retry cannot help before reconnecting
+
+    tax = entries.nth(1)
+    expect(tax.get_by_test_id("issue-subject")).to_have_text("Order #1100")
+    expect(tax.get_by_test_id("issue-title")).to_have_text("This order's tax rates have no QuickBooks tax code")
+    expect(tax.get_by_test_id("issue-books")).to_contain_text("its sale is missing from your books")
+    expect(tax.get_by_test_id("issue-todo")).to_contain_text("Choose a QuickBooks tax code")
+    expect(tax.get_by_test_id("issue-message")).to_contain_text("CA State 7.25%")
+    expect(tax.get_by_test_id("issue-action")).to_have_text("Map tax rates")
+
+    late = entries.filter(has_text="Order #1027")
+    expect(late.get_by_test_id("issue-title")).to_have_text("QuickBooks could not be reached")
+    expect(late.get_by_test_id("issue-todo")).to_contain_text("the next sync pass tries again")
+    expect(late.get_by_role("button", name="Retry Order #1027")).to_be_visible()
+    # Raw codes and HTTP statuses only behind "Details".
+    details = late.get_by_test_id("issue-details")
+    for raw in ("qbo_unavailable", "HTTP status", "503"):
+        expect(details.get_by_text(raw, exact=True)).to_be_hidden()
+    assert "qbo_" not in app.get_by_test_id("issue-list").inner_text()
+    walk.checked("list")
+    details.get_by_text("Details").click()
+    expect(details.get_by_text("qbo_unavailable", exact=True)).to_be_visible()
+    expect(details.get_by_text("HTTP status", exact=True)).to_be_visible()
+    walk.checked("details-open")
+
+    # 2. Beyond 25: the rest on the next page, the repeats counted on their one entry.
+    app.get_by_role("link", name="Next").click()
+    admin.shows("Issues", "Issues")
+    expect(entries).to_have_count(4)
+    expect(app.get_by_test_id("pager")).to_contain_text("Page 2 of 2")
+    first = entries.filter(has_text="Order #1001")
+    expect(first.get_by_test_id("occurrences")).to_have_text("3 times")
+    walk.checked("page-2")
+    app.get_by_role("link", name="Previous").click()
+    admin.shows("Issues", "Issues")
+    expect(app.get_by_test_id("pager")).to_contain_text("Page 1 of 2")
+
+    # 3. Retry all: the passing failures only, each order once; the loading bar, then a toast.
+    watch_loading_bar(page)
+    app.get_by_test_id("retry-all").click()
+    expect(admin.toast("Trying again: 27 failures.")).to_be_visible()
+    expect(page.locator("#admin-loading")).to_be_hidden()
+    assert page.evaluate("window.loadingSeen")[:2] == [True, False]
+    admin.shows("Issues", "Issues")
+    queued = set(PendingSync.objects.filter(shop=shop).values_list("order_gid", flat=True))
+    assert queued == {ORDER.format(n) for n in range(1001, 1028)}  # not #1100: it needs its tax code first
+    walk.checked("retried")
+
+    # 4. An issue's action leads to its fix: the tax rates...
+    app.get_by_test_id("issue").nth(1).get_by_test_id("issue-action").click()
+    admin.shows("Taxes", "Taxes")
+    walk.open_issues()
+
+    # ...and reconnecting QuickBooks, which clears the refusal by itself.
+    app.get_by_test_id("issue").first.get_by_role("button", name="Reconnect QuickBooks").click()
+    page.wait_for_url(f"{info['qbo']}/connect/oauth2**")
+    page.click("#connect")
+    page.wait_for_url(f"{info['shopify']}/{SHOP}/admin/apps/**")
+    admin.shows("Overview", "Overview")
+    assert QuickBooksConnection.objects.get(shop=shop).status == "connected"
+    walk.open_issues()
+    expect(app.get_by_test_id("issue-count")).to_contain_text("28 open issues")
+    expect(app.get_by_text("QuickBooks no longer accepts ShopQB's sign-in")).to_have_count(0)
+    walk.checked("reconnected")

@@ -3,6 +3,7 @@ sales, refunds and payouts each beside their QuickBooks counterpart) and a runni
 progress, as the page polls it after "Sync now"."""
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -10,12 +11,15 @@ from typing import Any
 from unittest import mock
 
 import pytest
+import requests
 from django.utils import timezone
 from django_q.models import Schedule
 
+from accounts.clients import shopify_client
 from accounts.models import Shop
-from syncing import runs
-from syncing.dashboard import shop_glance
+from shopqb_app.integrations.shopify.fetch import all_orders
+from syncing import dashboard, runs
+from syncing.dashboard import ImportSize, shop_glance
 from syncing.models import SyncedRecord, SyncRun
 from syncing.orders import order_process
 from tests.accounts.factories import make_connection
@@ -148,9 +152,47 @@ def test_the_home_page_shows_the_figures_next_pass_and_open_issues(client, sydne
     page = client.get(f"/?id_token={session_token(sydney.domain)}").content.decode()
     assert "due now" in page.split('data-testid="glance-next-pass"')[1].split("</dd>")[0]
 
+    # A failed pass changes nothing: the schedule still sweeps the shop at its next time.
+    Schedule.objects.filter(name="sweep all shops").update(next_run=datetime(2099, 12, 1, 1, 5, tzinfo=UTC))
+    SyncRun.objects.create(shop=sydney, status="failed", finished_at=timezone.now(), error="Stopped: Shopify down")
+    page = client.get(f"/?id_token={session_token(sydney.domain)}").content.decode()
+    assert "12:05" in page.split('data-testid="glance-next-pass"')[1].split("</dd>")[0]
+
+    # No pass is coming: the page says why.
     sydney.pause("merchant asked")
     page = client.get(f"/?id_token={session_token(sydney.domain)}").content.decode()
-    assert "none planned" in page.split('data-testid="glance-next-pass"')[1].split("</dd>")[0]
+    next_pass = page.split('data-testid="glance-next-pass"')[1].split("</dd>")[0]
+    assert "none while syncing is paused: merchant asked" in next_pass
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "paused", "says"),
+    [
+        ("reconnect_needed", True, "none until you reconnect QuickBooks"),
+        ("confirm_shared", False, "none until you confirm the QuickBooks company"),
+        ("disconnected", False, "none until QuickBooks is connected"),
+        ("connected", True, "none while syncing is paused: support is moving your data"),
+    ],
+)
+def test_the_next_pass_says_why_none_is_coming(shop_a, status, paused, says):
+    make_connection(shop_a, status=status)
+    if paused:
+        shop_a.pause("support is moving your data")
+    glance = shop_glance(shop_a, now=NOW)
+    assert glance.next_pass is None and glance.next_pass_none == says
+
+
+@pytest.mark.django_db
+def test_a_missing_schedule_is_not_shown_as_a_quiet_shop(shop_a):
+    make_connection(shop_a)
+    Schedule.objects.filter(name="sweep all shops").delete()
+    assert "not scheduled" in shop_glance(shop_a, now=NOW).next_pass_none
+    Schedule.objects.create(
+        name="sweep all shops", func="syncing.tasks.sweep_all_shops", schedule_type="I", minutes=5, repeats=-1
+    )
+    glance = shop_glance(shop_a)
+    assert glance.next_pass is not None and glance.next_pass_none == ""
 
 
 @pytest.mark.django_db
@@ -167,11 +209,16 @@ def test_the_status_endpoint_gives_this_shops_running_pass_only(client, shop_a, 
     assert answer["running"] is False and answer["run"]["id"] == done.pk and answer["run"]["status"] == "succeeded"
 
     SyncRun.objects.create(shop=shop_a, kind="full", orders_seen=40, documents_written=35, failed=2)
-    answer = client.get("/sync/status", **auth).json()
+    # Shopify listed 100 orders for the import a minute ago (tests/syncing/test_import_estimate.py
+    # asks the emulator).
+    listed = ImportSize(orders=100, ready_at=timezone.now() - timedelta(seconds=60))
+    with mock.patch("syncing.dashboard.import_size", return_value=listed):
+        answer = client.get("/sync/status", **auth).json()
     assert answer["running"] is True
     run = answer["run"]
     assert (run["orders_seen"], run["documents_written"], run["failed"], run["history_import"]) == (40, 35, 2, True)
     assert run["finished_at"] is None and run["started_at"]
+    assert run["orders_total"] == 100 and run["time_left"] == "about 2 minutes left"  # 60 more at 40 a minute
     assert client.post("/sync/status", **auth).status_code == 405
 
 
@@ -225,7 +272,7 @@ def screenshots(admin: Admin, path: Path, name: str, show: Any = None) -> None:
 
 
 @in_chromium
-def test_sync_now_shows_the_pass_running_then_its_result(sandboxes, browser, overview_artifacts):  # noqa: F811
+def test_sync_now_shows_the_pass_running_then_its_result(sandboxes, browser, overview_artifacts, monkeypatch):  # noqa: F811
     """The worker is played by the test: it starts the pass and moves its counters on, as
     runs.shop_sweep does every few orders, while the page polls."""
     from playwright.sync_api import expect
@@ -267,14 +314,37 @@ def test_sync_now_shows_the_pass_running_then_its_result(sandboxes, browser, ove
     expect(app.get_by_test_id("glance-last-pass")).to_contain_text("Succeeded")
     expect(progress).not_to_contain_text("running")
 
-    # The history import after go-live: a bar, and the orders read so far, with no made-up estimate.
-    history = SyncRun.objects.create(shop=shop, kind="full", orders_seen=120, documents_written=118)
+    # The history import after go-live: while Shopify lists the orders, a bar and the orders read
+    # so far, with no made-up estimate.
+    monkeypatch.setattr(dashboard, "IMPORT_SIZE_ASK_AGAIN_SECONDS", 1)
+    monkeypatch.setattr(dashboard, "ESTIMATE_AFTER_ORDERS", 2)
+    history = SyncRun.objects.create(shop=shop, kind="full", orders_seen=1, documents_written=1)
     page.reload()
     admin.shows("Overview", "Overview")
     expect(progress).to_contain_text("Importing your order history")
-    expect(progress).to_contain_text("120 orders so far")
+    expect(progress).to_contain_text("1 order so far")
     expect(progress.get_by_role("progressbar", name="Order history import")).to_be_visible()
+    expect(app.get_by_test_id("import-time-left")).to_have_count(0)
     screenshots(admin, overview_artifacts, "history-import", show=progress)
     assert axe_violations(admin.frame, script) == []
-    SyncRun.objects.filter(pk=history.pk).update(status="succeeded", finished_at=timezone.now(), orders_seen=300)
-    expect(app.get_by_test_id("last-run")).to_contain_text("300 orders checked")
+
+    # Shopify has listed 4 orders (two minutes ago); 2 are booked: the bar fills, and the rate so
+    # far gives the time left, live.
+    for n in range(4):
+        Store(shop).order(lines=[("MUG-1", n + 1, "12.50")])
+    assert sandboxes.shopify.dispatcher.wait_idle(timeout=10)
+    clock = info["shopify"] + "/_sandbox/clock"
+    requests.post(clock, json={"advance_seconds": -120}, timeout=5).raise_for_status()
+    try:
+        assert len(list(all_orders(shopify_client(shop), search=None))) == 4
+    finally:
+        requests.post(clock, json={"advance_seconds": 120}, timeout=5).raise_for_status()
+    SyncRun.objects.filter(pk=history.pk).update(orders_seen=2, documents_written=2)
+    expect(progress).to_contain_text("2 of 4 orders, 2 written to QuickBooks")
+    expect(app.get_by_test_id("import-time-left")).to_have_text(re.compile(r"^About [23] minutes left\.$"))
+    bar = progress.get_by_role("progressbar", name="Order history import")
+    assert (bar.get_attribute("max"), bar.evaluate("b => b.value")) == ("4", 2)
+    screenshots(admin, overview_artifacts, "history-import-estimate", show=progress)
+    assert axe_violations(admin.frame, script) == []
+    SyncRun.objects.filter(pk=history.pk).update(status="succeeded", finished_at=timezone.now(), orders_seen=4)
+    expect(app.get_by_test_id("last-run")).to_contain_text("4 orders checked")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from unittest import mock
 
@@ -14,18 +13,17 @@ import pytest
 from django.core.management import execute_from_command_line
 from django.db import connections
 
-from accounts.clients import qbo_client, shopify_client
+from accounts.clients import shopify_client
 from accounts.models import QuickBooksConnection
-from mappings import go_live, proposals, services
-from mappings.catalog import catalog_read
+from mappings import go_live, services
 from mappings.models import AccountRole, AccountRoleMapping, SetupStep, SyncSettings
 from sandbox.shopify.seeder import MIX, seed_shop
-from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import all_orders
 from syncing import preview
 from syncing.models import SyncedRecord, SyncIssue
 from syncing.preview_data import preview_as_json
-from tests.sandboxes import Store, connect_shop
+from tests.factories import qbo_books
+from tests.sandboxes import Store
 
 pytestmark = [pytest.mark.django_db]
 
@@ -36,22 +34,9 @@ QBO_ENTITIES = ("Account", "Item", "Customer", "SalesReceipt", "Invoice", "Payme
 
 
 @pytest.fixture
-def shop(db, sandbox_settings):
-    """Connected, not live: the setup is what these tests go through."""
-    return connect_shop(sandbox_settings, live=False)
-
-
-@pytest.fixture
-def qb(shop):
-    return qbo_client(QuickBooksConnection.objects.get(shop=shop))
-
-
-@pytest.fixture
-def confirmed(shop, qb):
-    """Every step saved as proposed: confirmed, nothing created in QuickBooks yet."""
-    catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
-    return shop
+def shop(shop_in_setup):
+    """Connected, not live (tests/syncing/conftest.py: ``qb`` and ``confirmed`` follow it)."""
+    return shop_in_setup
 
 
 @pytest.fixture
@@ -68,7 +53,7 @@ def seeded(shop, sandbox_settings):
 
 
 def books(qb) -> dict[str, int]:
-    return {entity: len(qbo.query_all(qb, f"select * from {entity}", entity)) for entity in QBO_ENTITIES}
+    return qbo_books(qb, QBO_ENTITIES)
 
 
 def ours() -> tuple[int, int]:
@@ -155,9 +140,10 @@ def test_a_filtered_order_says_why_it_would_be_skipped(confirmed):
 
 def test_an_order_the_ledger_refuses_says_why_in_plain_words(confirmed):
     shop = confirmed
+    # A Canadian company: the order's US tax lines have no Canadian tax code mapped.
     QuickBooksConnection.objects.filter(shop=shop).update(country="CA")
     shown = preview.order_preview(shop=shop, order_gid=Store(shop).order()["id"])
-    assert "the QuickBooks company is in CA" in shown.cannot_book
+    assert "no QuickBooks tax code is chosen for" in shown.cannot_book and "(Taxes step)" in shown.cannot_book
     assert not shown.documents and not shown.matches
 
 
@@ -246,7 +232,7 @@ def test_the_command_fails_with_one_line_when_the_order_cannot_be_booked(confirm
     assert run_command("preview", "--shop", shop.domain, "--order", gid) == 1
     out, err = capsys.readouterr()
     assert json.loads(out)["cannot_book"] and len(err.strip().splitlines()) == 1
-    assert "the QuickBooks company is in GB" in err
+    assert "no QuickBooks tax code is chosen" in err
 
     # Without a subcommand: argparse's usage error, not a traceback.
     assert run_command() == 2

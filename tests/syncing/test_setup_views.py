@@ -11,8 +11,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.clients import qbo_client, shopify_client
-from accounts.models import QuickBooksConnection
+from accounts.clients import shopify_client
 from mappings import product_items, proposals
 from mappings.catalog import catalog_read
 from mappings.discovery import setup_scan
@@ -21,8 +20,8 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from syncing.models import Outcome, SyncedRecord
 from syncing.orders import order_sync
 from tests.accounts.factories import make_shop
-from tests.factories import session_token
-from tests.sandboxes import Store, connect_shop, go_live
+from tests.factories import qbo_books, session_token
+from tests.sandboxes import Store, go_live
 
 pytestmark = [pytest.mark.django_db]
 
@@ -39,22 +38,9 @@ def _static_files_uncollected(settings):
 
 
 @pytest.fixture
-def shop(db, sandbox_settings):
-    """Connected, not live: the setup is what these tests go through."""
-    return connect_shop(sandbox_settings, live=False)
-
-
-@pytest.fixture
-def qb(shop):
-    return qbo_client(QuickBooksConnection.objects.get(shop=shop))
-
-
-@pytest.fixture
-def confirmed(shop, qb):
-    """Every step saved as proposed, the shop's orders scanned: nothing created in QuickBooks."""
-    catalog = catalog_read(shop=shop, qb=qb, fresh=True)
-    proposals.setup_accept_proposals(shop=shop, catalog=catalog, by="test", start_date=date(2020, 1, 1))
-    return shop
+def shop(shop_in_setup):
+    """Connected, not live (tests/syncing/conftest.py: ``qb`` and ``confirmed`` follow it)."""
+    return shop_in_setup
 
 
 @pytest.fixture
@@ -72,7 +58,7 @@ def bearer(shop) -> dict[str, str]:
 
 
 def books(qb) -> dict[str, int]:
-    return {entity: len(qbo.query_all(qb, f"select * from {entity}", entity)) for entity in QBO_ENTITIES}
+    return qbo_books(qb, QBO_ENTITIES)
 
 
 def steps_done(shop) -> list[str]:

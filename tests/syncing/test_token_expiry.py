@@ -176,14 +176,20 @@ def test_a_refused_refresh_after_a_401_pauses_the_shop_and_ends_the_sweep(fresh,
     assert len(qbo_refreshes) == 1
 
 
-def test_a_refused_refresh_at_the_first_call_of_a_pass_skips_it_cleanly(fresh, sandbox_settings, qbo_refreshes):
-    """Before anything was mapped, the first QuickBooks call is the setup's own lookup."""
+def test_a_refused_refresh_at_the_first_call_of_a_pass_stops_it_with_a_trace(fresh, sandbox_settings, qbo_refreshes):
+    """Before anything was mapped, the first QuickBooks call is the setup's own lookup: the pass is
+    recorded as stopped, with one issue telling the merchant to reconnect."""
     qbo_control(sandbox_settings, "revoke")
     assert "skipped" in tasks.sweep_shop(fresh.pk)
     assert len(qbo_refreshes) == 1
     assert QuickBooksConnection.objects.get(shop=fresh).status == QuickBooksConnection.Status.RECONNECT_NEEDED
     assert Shop.objects.get(pk=fresh.pk).paused_code == PauseCode.QBO_RECONNECT
-    assert not SyncRun.objects.filter(shop=fresh).exists()
+    [run] = SyncRun.objects.filter(shop=fresh)
+    assert run.status == SyncRun.Status.FAILED and run.error.startswith("Stopped:")
+    assert SyncIssue.objects.open().filter(shop=fresh, code="qbo_auth").count() == 1
+    # Passes refused while the shop waits for the reconnect leave no further trace.
+    tasks.sweep_shop(fresh.pk)
+    assert SyncRun.objects.filter(shop=fresh).count() == 1
 
 
 def test_a_second_401_right_after_a_renewal_is_final(sandbox_settings):
