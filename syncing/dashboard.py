@@ -20,8 +20,9 @@ from django_q.models import Schedule
 from accounts import tokens
 from accounts.clients import shopify_client
 from accounts.models import QuickBooksConnection, Shop
+from shopqb_app import text
+from shopqb_app.integrations.shopify.bulk import orders_listed
 from shopqb_app.integrations.shopify.errors import ShopifyError
-from shopqb_app.integrations.shopify.parse import parse_datetime
 from syncing.issues_explained import ExplainedIssue, issues_explain
 from syncing.models import SyncedRecord, SyncIssue, SyncRun
 
@@ -240,15 +241,6 @@ IMPORT_SIZE_KEEP_SECONDS = 6 * 3600
 IMPORT_SIZE_ASK_AGAIN_SECONDS = 15
 # Shopify's clock and ours: an operation finished before the import started is not its own.
 CLOCK_SKEW = timedelta(minutes=2)
-# Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/queries/currentBulkOperation
-# The app's newest bulk operation: the history import's listing of orders (syncing/runs.py, via
-# shopify/bulk.py). rootObjectCount counts the orders it found (not their lines); completedAt is
-# when the import could start booking them.
-IMPORT_SIZE_QUERY = """
-query ImportSize {
-  currentBulkOperation { status query rootObjectCount completedAt }
-}
-"""
 
 
 @dataclass(frozen=True)
@@ -272,7 +264,7 @@ def time_left_words(seconds: float) -> str:
         return "less than a minute left"
     if seconds < 90 * 60:
         minutes = math.ceil(seconds / 60)
-        return f"about {minutes} minute{'' if minutes == 1 else 's'} left"
+        return f"about {text.counted(minutes, 'minute')} left"
     return f"about {round(seconds / 3600)} hours left"
 
 
@@ -291,15 +283,10 @@ def import_size(shop: Shop, run: SyncRun) -> ImportSize | None:
 
 def _import_size_ask(shop: Shop, run: SyncRun) -> ImportSize | None:
     try:
-        data = shopify_client(shop).execute(IMPORT_SIZE_QUERY)
+        listed = orders_listed(shopify_client(shop))
     except (ShopifyError, tokens.TokenRevoked, tokens.TokenRefreshFailed) as exc:
         log.info("no estimate for the history import of %s: %s", shop.domain, exc)
         return None
-    operation = data.get("currentBulkOperation") or {}
-    finished = operation.get("completedAt")
-    if operation.get("status") != "COMPLETED" or not finished or "orders" not in str(operation.get("query")):
-        return None
-    ready_at = parse_datetime(str(finished))
-    if ready_at < run.started_at - CLOCK_SKEW:
-        return None  # an earlier operation: this import's is not listed yet
-    return ImportSize(orders=int(operation.get("rootObjectCount") or 0), ready_at=ready_at)
+    if listed is None or listed.completed_at < run.started_at - CLOCK_SKEW:
+        return None  # still listing, or an earlier operation: this import's is not listed yet
+    return ImportSize(orders=listed.orders, ready_at=listed.completed_at)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,12 +35,38 @@ query CurrentBulk {
   currentBulkOperation { id status errorCode objectCount url }
 }
 """
+# Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/queries/currentBulkOperation
+# rootObjectCount counts the orders a listing found (not their lines); completedAt is when it ended.
+LISTED = """
+query OrdersListed {
+  currentBulkOperation { status query rootObjectCount completedAt }
+}
+"""
 FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
 CHILD_CONNECTIONS = {"LineItem": "lineItems", "ShippingLine": "shippingLines"}
 
 
 class BulkOperationFailed(ShopifyUnavailable):
     pass
+
+
+@dataclass(frozen=True)
+class OrdersListed:
+    """The app's newest bulk operation, when it is a finished listing of orders."""
+
+    orders: int
+    completed_at: datetime
+
+
+def orders_listed(client: ShopifyClient) -> OrdersListed | None:
+    """How many orders the app's newest bulk listing found and when it finished; None while it
+    runs, when it failed, or when the newest operation is not a listing of orders."""
+    operation = client.execute(LISTED).get("currentBulkOperation") or {}
+    finished = operation.get("completedAt")
+    if operation.get("status") != "COMPLETED" or not finished or "orders" not in str(operation.get("query")):
+        return None
+    completed_at = datetime.fromisoformat(str(finished).replace("Z", "+00:00"))
+    return OrdersListed(orders=int(operation.get("rootObjectCount") or 0), completed_at=completed_at)
 
 
 def orders_query(search: str | None) -> str:
