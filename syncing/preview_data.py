@@ -85,6 +85,11 @@ class PreviewTax:
     amount: Decimal
     net: Decimal
 
+    @property
+    def percent_text(self) -> str:
+        """20 for 20%, 9.975 for 9.975%: never 2E+1."""
+        return f"{self.percent.normalize():f}"
+
 
 @dataclass(frozen=True)
 class PreviewDocument:
@@ -242,7 +247,7 @@ def preview_as_json(preview: Preview) -> dict[str, Any]:
                 "taxes": [
                     {
                         "rate_id": tax.rate_id,
-                        "percent": f"{tax.percent.normalize():f}",
+                        "percent": tax.percent_text,
                         "amount": _money(tax.amount),
                         "net": _money(tax.net),
                     }

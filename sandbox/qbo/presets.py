@@ -131,8 +131,9 @@ PRESETS: dict[str, Preset] = {
             ("QST Payable", "Other Current Liability", "GlobalTaxPayable"),
             ("PST Payable (BC)", "Other Current Liability", "GlobalTaxPayable"),
         ],
-        # British Columbia's PST is set up (its agency and rate), but not the combined GST + PST
-        # code: a merchant selling there creates it (ShopQB's Taxes step does, through TaxService).
+        # British Columbia's PST is set up (its agency, rate and code), but not a code of GST and
+        # PST together: a merchant selling there creates it (ShopQB's Taxes step does, through
+        # TaxService).
         agencies=["Canada Revenue Agency", "Revenu Quebec", "Ministry of Finance (BC)"],
         rates=[
             ("GST", "5", "Canada Revenue Agency"),
@@ -147,6 +148,7 @@ PRESETS: dict[str, Preset] = {
             ("HST ON", "HST Ontario 13%", ["HST ON"]),
             ("HST NS", "HST Nova Scotia 14%", ["HST NS"]),
             ("GST/QST QC", "GST 5% + QST 9.975%", ["GST", "QST"]),
+            ("PST BC", "PST British Columbia 7%", ["PST BC"]),
             ("Zero-rated", "Zero-rated 0%", ["GST/HST Zero-rated"]),
             ("Exempt", "Exempt", []),
             ("Out of Scope", "Out of scope", []),

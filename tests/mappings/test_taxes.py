@@ -36,6 +36,7 @@ PST = ("PST", "0.07")
 QST = ("QST", "0.09975")
 HST = ("HST", "0.13")
 BC = (GST, PST)
+SK = (GST, ("PST", "0.06"))  # Saskatchewan: the preset company has no 6% PST rate to make a code from
 QC = (GST, QST)
 
 
@@ -232,20 +233,21 @@ def proposals_for(shop: Shop, keys: list[tuple[tuple[str, str], ...]]) -> dict[t
 
 def test_canada_proposals_match_rates_exactly_and_prefer_the_name(world):
     shop = connect(world, "CA")
-    proposed = proposals_for(shop, [(GST,), (HST,), (("HST", "0.14"),), QC, BC, (("GST", "0"),)])
+    proposed = proposals_for(shop, [(GST,), (HST,), (("HST", "0.14"),), QC, BC, (("GST", "0"),), SK])
     assert proposed == {
         (GST,): "GST",
         (HST,): "HST ON",
         (("HST", "0.14"),): "HST NS",
         QC: "GST/QST QC",
-        BC: "",  # no code holds 5% + 7%, and the company has no 7% rate to make one from
+        BC: "",  # no code holds 5% + 7%: one is proposed for creation from the GST and PST rates
         (("GST", "0"),): "Zero-rated",
         (): "Zero-rated",
+        SK: "",  # and nothing to create Saskatchewan's from: the company has no 6% rate
     }
     assert not TaxMapping.objects.filter(shop=shop, confirmed=True).exists()
     bc = next(r for r in TaxMapping.objects.filter(shop=shop) if taxes.row_key(r) == BC)
-    assert bc.create_spec == {}
-    assert taxes.creation_plan(BC, catalog_of(shop))[2] == ["PST 7%"]
+    assert bc.create_spec["TaxCode"] == "GST 5% + PST 7%"
+    assert taxes.creation_plan(SK, catalog_of(shop))[2] == ["PST 6%"]
 
 
 def test_uk_proposals(world):
@@ -327,13 +329,14 @@ def test_a_code_of_other_rates_is_refused_and_the_other_choices_kept(client, wor
     assert change.section == SetupStep.TAXES and change.changed_by == "Shopify staff 42"
     assert change.after["tax:Shopify's HST 13%"]["qbo_tax_code_id"] == hst.id
     # BC is still open: go-live says so, in words.
-    assert taxes.tax_missing(shop=shop) == ["Choose the QuickBooks tax code for “GST 5% + PST 7%” (Taxes)."]
+    assert taxes.tax_missing(shop=shop) == ["Create or choose the QuickBooks tax code for “GST 5% + PST 7%” (Taxes)."]
 
 
 def test_the_page_lists_each_key_with_its_codes_and_rates(client, world):
     shop = connect(world, "CA")
     key_row(shop, QC, orders=3)
     key_row(shop, BC, orders=2)
+    key_row(shop, SK, orders=1)
     response = page(client, shop)
     assert response.status_code == 200
     text = response.content.decode()
@@ -343,7 +346,8 @@ def test_the_page_lists_each_key_with_its_codes_and_rates(client, world):
     assert "Exempt — no tax, exempt" in text
     assert "Lines Shopify charged no tax on" in text
     assert "ShopQB proposes “Zero-rated”, a zero-rated code." in text
-    assert "sales tax rate for PST 7%" in text  # nothing to create BC's code from
+    assert "Create “GST 5% + PST 7%” in QuickBooks" in text  # from the company's GST and PST rates
+    assert "sales tax rate for PST 6%" in text  # nothing to create Saskatchewan's code from
     assert text.count("badge-todo") >= 2  # the proposals for QC and for untaxed lines
 
 
@@ -376,23 +380,8 @@ def test_tax_snapshot_has_only_saved_codes_unless_planned(world):
 # --- creating a combined code through TaxService ----------------------------------------------------------
 
 
-def add_pst_code(shop: Shop) -> None:
-    """The merchant registered for BC PST in QuickBooks (the preset company has its 7% rate): a
-    “PST BC” code of that rate (made here through the TaxService, as QuickBooks' own screens do),
-    but no code of GST and PST together."""
-    qb = qb_of(shop)
-    pst = next(r for r in qbo.query_all(qb, "select * from TaxRate", "TaxRate") if r["Name"] == "PST BC")
-    service = qbo.entity_class("TaxService")()
-    service.TaxCode = "PST BC"
-    rate = qbo.entity_class("TaxRateDetails")()
-    rate.TaxRateId, rate.TaxApplicableOn = str(pst["Id"]), "Sales"
-    service.TaxRateDetails.append(rate)
-    qbo.call(lambda: service.save(qb=qb))
-
-
 def test_a_combined_code_is_created_on_confirmation_then_mapped(client, world):
     shop = connect(world, "CA")
-    add_pst_code(shop)
     bc = key_row(shop, BC, orders=2)
     qb = qb_of(shop)
     codes_before = len(qbo.query_all(qb, "select * from TaxCode", "TaxCode"))
@@ -437,18 +426,32 @@ def test_a_combined_code_is_created_on_confirmation_then_mapped(client, world):
 
 def test_creation_is_refused_plainly_when_the_company_lacks_a_rate(client, world):
     shop = connect(world, "CA")
-    bc = key_row(shop, BC)
-    assert "has no sales tax rate for PST 7%" in " ".join(page(client, shop).content.decode().split())
+    bc = key_row(shop, SK)
+    assert "has no sales tax rate for PST 6%" in " ".join(page(client, shop).content.decode().split())
     response = client.post(reverse("mappings:taxes") + f"?create={bc.pk}", **auth(shop))
     assert response.status_code == 409
-    assert "no sales tax rate for PST 7%" in response.json()["error"]
+    assert "no sales tax rate for PST 6%" in response.json()["error"]
     bc.refresh_from_db()
     assert bc.qbo_tax_code_id == ""
 
     # The merchant adds the rate in QuickBooks and opens the page again: it reads the company
     # afresh (not the list it keeps for a few minutes) and offers to create the code.
-    add_pst_code(shop)
-    assert "Create “GST 5% + PST 7%” in QuickBooks" in page(client, shop).content.decode()
+    add_saskatchewan_pst(shop)
+    assert "Create “GST 5% + PST 6%” in QuickBooks" in page(client, shop).content.decode()
+
+
+def add_saskatchewan_pst(shop: Shop) -> None:
+    """The merchant registers for Saskatchewan's PST in QuickBooks: a “PST SK” code of a new 6%
+    rate (made through the TaxService, as QuickBooks' own screens do; the sandbox cannot add a tax
+    agency, so the rate is filed under the first one), and no code of GST and PST together."""
+    qb = qb_of(shop)
+    agency = qbo.query_all(qb, "select * from TaxAgency", "TaxAgency")[0]
+    service = qbo.entity_class("TaxService")()
+    service.TaxCode = "PST SK"
+    rate = qbo.entity_class("TaxRateDetails")()
+    rate.TaxRateName, rate.RateValue, rate.TaxAgencyId = "PST SK", "6", str(agency["Id"])
+    service.TaxRateDetails.append(rate)
+    qbo.call(lambda: service.save(qb=qb))
 
 
 # --- tenancy -------------------------------------------------------------------------------------------------
@@ -457,7 +460,6 @@ def test_creation_is_refused_plainly_when_the_company_lacks_a_rate(client, world
 def test_another_shop_can_neither_read_nor_change_the_taxes_step(client, world):
     mine = connect(world, "CA")
     theirs = connect(world, "UK", domain="bravo-wares.myshopify.com")
-    add_pst_code(mine)
     bc = key_row(mine, BC, orders=4)
     on = key_row(mine, (HST,), orders=1)
     catalog = catalog_of(mine)
