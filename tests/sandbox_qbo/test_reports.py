@@ -212,12 +212,18 @@ def test_trial_balance_balances_and_matches_every_accounts_current_balance(books
     assert rows["Checking"] == D("55.00")
     # Undeposited Funds: 54.38 + 110.00 + 40.00 still there (the 100.00 went to the bank).
     assert rows["Undeposited Funds"] == D("204.38")
-    # Every account of the year is one fiscal year: the trial balance is each CurrentBalance, signed.
+    # Every account of the year is one fiscal year: the trial balance is each CurrentBalance, signed,
+    # but for the stock the preset's items start with on 1 January 2026 (100 T-shirts at 8.00, 50
+    # mugs at 4.00): its starting value is in today's balances and not yet at the end of 2025.
+    starting = {"Inventory Asset": D("1000.00"), "Opening Balance Equity": D("-1000.00")}
     for acct in Account.all(qb=qb):
         balance = D(str(acct.CurrentBalance))
         debit_normal = acct.Classification in ("Asset", "Expense")
-        expected = balance if debit_normal else -balance
+        expected = (balance if debit_normal else -balance) - starting.get(acct.FullyQualifiedName, D("0.00"))
         assert rows.get(acct.FullyQualifiedName, D("0.00")) == expected, acct.FullyQualifiedName
+    later = trial_balance(report(qb, "TrialBalance", end_date="2026-01-31"))
+    assert later["Inventory Asset"] == D("1000.00") - D("16.00")
+    assert later["Opening Balance Equity"] == D("-1000.00")
 
 
 def test_balance_sheet_balances_and_its_net_income_is_the_profit_and_loss(books):

@@ -18,11 +18,16 @@ Postings, debit positive:
 - Deposit: deposit-to + TotalAmt, each line's account - Amount (a linked transaction: Undeposited
   Funds, at the home amount that transaction put there), CashBack + to its account.
 - JournalEntry: as written.
+- An inventory item's starting stock (its quantity on hand at InvStartDate x PurchaseCost): its
+  asset account + and Opening Balance Equity -, as QBO posts an item's "Inventory Starting
+  Value". The starting quantity is what it has now plus what live documents took out, less what
+  they put back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +35,7 @@ from .checks import Checks
 from .rules import SALES_DOCS, ZERO, money, ref_value
 
 EXCHANGE_ACCOUNT = "Exchange Gain or Loss"
+OPENING_EQUITY = "Opening Balance Equity"
 
 
 @dataclass
@@ -92,9 +98,42 @@ class Ledger(Checks):
                     balance.home += posting.home or ZERO
                     if balance.currency != home_currency and balance.currency == currency:
                         balance.own += posting.amount
+        for _day, posting in self.opening_stock():
+            balance = out.get(posting.account_id)
+            if balance is not None:
+                balance.home += posting.amount
         for balance in out.values():
             if balance.currency == home_currency:
                 balance.own = balance.home
+        return out
+
+    def opening_stock(self) -> list[tuple[date, Posting]]:
+        """Each inventory item's starting value, on its InvStartDate (home currency)."""
+        equity = self._account_named(OPENING_EQUITY)
+        if equity is None:
+            return []
+        moved: dict[str, Decimal] = {}
+        for entity in SALES_DOCS:
+            sign = Decimal(-1) if entity in ("SalesReceipt", "Invoice") else Decimal(1)
+            for doc in self.live(entity):
+                if doc.get("TxnStatus") == "Voided":
+                    continue
+                for line in doc.get("Line", []):
+                    detail = line.get("SalesItemLineDetail")
+                    if detail and "Qty" in detail:
+                        item_id = str(detail["ItemRef"]["value"])
+                        moved[item_id] = moved.get(item_id, ZERO) + sign * Decimal(str(detail["Qty"]))
+        out = []
+        for item in self.live("Item"):
+            asset = ref_value(item, "AssetAccountRef")
+            if item.get("Type") != "Inventory" or not asset or not item.get("InvStartDate"):
+                continue
+            starting = Decimal(str(item.get("QtyOnHand") or 0)) - moved.get(str(item["Id"]), ZERO)
+            value = money(starting * Decimal(str(item.get("PurchaseCost") or 0)))
+            if value:
+                day = date.fromisoformat(str(item["InvStartDate"])[:10])
+                out.append((day, Posting(asset, value, value)))
+                out.append((day, Posting(equity["Id"], -value, -value)))
         return out
 
     def with_balances(self, accounts: list[dict[str, Any]]) -> list[dict[str, Any]]:

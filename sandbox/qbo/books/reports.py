@@ -324,6 +324,7 @@ class Reports(Ledger):
                 for posting in self.postings(entity, doc):
                     if posting.home:
                         out.append(DatedPosting(day, posting.account_id, posting.home))
+        out.extend(DatedPosting(day, p.account_id, p.amount) for day, p in self.opening_stock())
         return out
 
     def _accounts(self) -> dict[str, dict[str, Any]]:
