@@ -291,8 +291,8 @@ class TaxKeysForm(forms.Form):
             label = taxes.tax_row_label(row)
             if row.untaxed:
                 help_text = (
-                    "Tips, gift cards, discounts, and products or shipping without tax. Choose a zero-rated, "
-                    "exempt or out-of-scope code."
+                    "Tips, gift cards, rounding, and products or shipping without tax (a discount takes the code "
+                    "of what it discounts). Choose a zero-rated, exempt or out-of-scope code."
                 )
                 proposed = next((c for c in self.codes if c.id == row.qbo_tax_code_id), None)
                 if proposed is not None and not row.confirmed:
