@@ -6,6 +6,11 @@ it to a sandbox QuickBooks company, runs the sync through a real django-q2
 worker, prints the reconciliation, then serves the app until Ctrl-C.
 ``--once`` stops after the report and exits 0 only if the totals match.
 
+``--country GB|CA|AU|US`` (default US): the shop is one in that country (its currency, time
+zone, tax style and locations: sandbox/shopify/countries.py) and the QuickBooks company is that
+country's preset (sandbox/qbo/presets.py). Each country keeps its own state directory (.demo for
+the US, .demo/GB, .demo/CA, .demo/AU), so switching country never mixes books.
+
 The first stdout line is the sandbox's JSON credentials line (the contract in
 sandbox/management/commands/sandbox.py). The terminal gets the report and the addresses only:
 every process's log goes to a file in the state directory (demo.log, sandbox.log,
@@ -30,6 +35,26 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ORDERS = 60
+
+# The demo's countries: the QuickBooks company preset each connects to, and its name in the report.
+QBO_PRESETS = {"US": "US", "GB": "UK", "CA": "CA", "AU": "AU"}
+COUNTRY_NAMES = {"US": "the United States", "GB": "the United Kingdom", "CA": "Canada", "AU": "Australia"}
+
+
+def default_state_dir(country: str) -> Path:
+    """.demo for the US (as before countries existed), .demo/<country> for the others."""
+    return ROOT / ".demo" if country == "US" else ROOT / ".demo" / country
+
+
+def claim_state_dir(state: Path, country: str) -> None:
+    """A state directory holds one country's demo: refuse to run another country's in it."""
+    marker = state / "country"
+    if marker.exists() and (kept := marker.read_text().strip()) != country:
+        raise SystemExit(
+            f"{state} holds the demo of {kept}, not {country}: run ./bin/demo --country {kept}, "
+            "or give another --state-dir"
+        )
+    marker.write_text(country + "\n")
 
 
 def log(message: str) -> None:
@@ -58,12 +83,15 @@ def free_port(preferred: int) -> int:
     raise RuntimeError("no free port")
 
 
-def start_sandbox(state: Path, app_url: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+def start_sandbox(state: Path, app_url: str, country: str = "US") -> tuple[subprocess.Popen[str], dict[str, Any]]:
     sandbox_log = (state / "sandbox.log").open("a")
+    # The US demo starts the sandbox as it always has (its default shop and company).
+    abroad = [] if country == "US" else ["--shop-country", country, "--qbo-companies", QBO_PRESETS[country]]
     proc = subprocess.Popen(
         [
             *(sys.executable, "manage.py", "sandbox", "--shopify-port", "0", "--qbo-port", "0"),
             *("--state-dir", str(state / "sandbox"), "--app-url", app_url),
+            *abroad,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -203,11 +231,14 @@ def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tupl
     raise SystemExit("the sync did not finish within 15 minutes")
 
 
-def print_report(shop: Any, sweep: dict, report: Any) -> None:
+def print_report(shop: Any, sweep: dict, report: Any, country: str = "US") -> None:
     from syncing.reconcile import report_lines
 
     company = shop.qbo.company_name or shop.qbo.realm_id
-    print(f"Shop: {shop.domain} ({shop.currency}) -> QuickBooks company {company} ({shop.qbo.realm_id})")
+    print(
+        f"Shop: {shop.domain} in {COUNTRY_NAMES.get(country, country)} ({country}, {shop.currency}) "
+        f"-> QuickBooks company {company} ({shop.qbo.realm_id}, {shop.qbo.country}, {shop.qbo.home_currency})"
+    )
     print(
         f"Orders in Shopify: {report.orders_seen:,} ({plural(report.expected_documents, 'sale')} to book; "
         f"{report.skipped:,} cancelled, kept out by the filters or moving no money)"
@@ -276,11 +307,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bin/demo")
     parser.add_argument("--once", action="store_true", help="exit after the report (0 only if the totals match)")
     parser.add_argument("--port", type=int, default=8000, help="the app's port (another if taken)")
-    parser.add_argument("--state-dir", default=str(ROOT / ".demo"))
+    parser.add_argument(
+        "--country",
+        type=str.upper,
+        choices=sorted(QBO_PRESETS),
+        default="US",
+        help="the shop's country and the QuickBooks company's: US (default), GB, CA or AU",
+    )
+    parser.add_argument("--state-dir", default=None, help="default: .demo (US) or .demo/<country>")
     args = parser.parse_args(argv)
 
-    state = Path(args.state_dir)
+    state = Path(args.state_dir) if args.state_dir else default_state_dir(args.country)
     state.mkdir(parents=True, exist_ok=True)
+    claim_state_dir(state, args.country)
     port = free_port(args.port)
     app_url = f"http://127.0.0.1:{port}"
     children: list[subprocess.Popen[str]] = []
@@ -296,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                 child.kill()
 
     try:
-        sandbox, info = start_sandbox(state, app_url)
+        sandbox, info = start_sandbox(state, app_url, args.country)
         children.append(sandbox)
         print(json.dumps(info), flush=True)
 
@@ -321,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         from syncing.reconcile import reconcile_shop
 
         report = reconcile_shop(shop_id=shop.pk)
-        print_report(shop, sweep, report)
+        print_report(shop, sweep, report, args.country)
         if args.once:
             return 0 if report.matched else 1
 

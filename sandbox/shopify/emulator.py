@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response
 
-from sandbox.shopify import admin_frame, api, cost, index, model, oauth, webhooks
+from sandbox.shopify import admin_frame, api, cost, countries, index, model, oauth, webhooks
 from sandbox.shopify.controls import control
 from sandbox.shopify.controls import json_response as _json
 from sandbox.shopify.encoding import encode
@@ -40,23 +40,10 @@ API_VERSIONS = ("2024-10", "2025-01", "2025-04", "2025-07", "2025-10", "2026-01"
 DEFAULT_VERSION = "2025-04"
 DOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 
-DEFAULT_SHOP = {
-    "domain": "demo-store.myshopify.com",
-    "name": "Demo Store",
-    "currency": "USD",
-    "timezone": "America/New_York",
-    "plan": "Shopify",
-    "country": "US",
-    "presentment_currencies": ["CAD", "EUR", "GBP"],
-}
+DEFAULT_SHOP = countries.shop_spec("US")
 
-DEFAULT_LOCATIONS = [
-    {"name": "Main Warehouse", "address1": "150 Elgin Street", "city": "Ottawa", "province": "New York",
-     "province_code": "NY", "zip": "10001", "country": "United States", "country_code": "US"},
-    {"name": "Downtown Store", "address1": "12 Market Street", "city": "Brooklyn", "province": "New York",
-     "province_code": "NY", "zip": "11201", "country": "United States", "country_code": "US",
-     "fulfills_online_orders": False},
-]  # fmt: skip
+# Each shop starts with two locations in its own country (sandbox/shopify/countries.py).
+DEFAULT_LOCATIONS = countries.locations_for("US")
 
 _SCHEMA = None
 
@@ -173,7 +160,7 @@ class ShopifyEmulator(Installs):
         """Locations and the default offline token, created once (persisted with the state)."""
         if not shop.tables["Location"]:
             now = self.store.now()
-            for loc in DEFAULT_LOCATIONS:
+            for loc in countries.locations_for(shop.config.country):
                 self.store.put(
                     model.Location(
                         shop=shop.domain, id=self.store.next_id("Location"), created_at=now, updated_at=now, **loc

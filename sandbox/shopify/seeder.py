@@ -7,6 +7,13 @@ processedAt dates are days before the day the seed runs.
 
 Idempotent: orders carry the tag ``shopqb-seed-{seed}`` and a sourceIdentifier
 ``seed-{seed}-{n}``; a second run only creates what is missing.
+
+The shop's country (``Shop.billingAddress.countryCodeV2``) decides the taxes: a US shop gets
+multi-jurisdiction sales tax (and the same orders for a seed as it always has); a shop in the
+UK, Canada or Australia gets its country's VAT/GST/HST/PST/QST per line and per region, with
+product tax overrides (reduced, zero or no tax), in the shop's own tax style (``taxesIncluded``).
+Every order's total is computed here as Shopify computes it, and checked against the total the
+store returns (a difference stops the seeding with ``SeedError``).
 """
 
 from __future__ import annotations
@@ -51,6 +58,78 @@ US_TAXES = [  # multi-jurisdiction, tax-exclusive
     [("Washington State Tax", "0.065"), ("Seattle City Tax", "0.0385")],
 ]
 VAT = [("GB VAT", "0.2"), ("DE MwSt.", "0.19"), ("FR TVA", "0.2")]
+
+# Outside the United States. Tax line titles and rates as Shopify writes them on the orders of a
+# shop in that country: "GB VAT" (rate 0.2, or 0.05 on reduced-rate fuel), "GST", "HST", "QST" and
+# "PST" in Canada (a Quebec or British Columbia line carries two; Shopify's own example is
+# {"title": "GST", "rate": 0.05}: https://shopify.dev/docs/api/liquid/objects/tax_line, and merchants'
+# orders show "GST" 0.05 + "QST" 0.09975 on one order:
+# https://community.shopify.com/c/graphql-basics-and/critical-error-when-using-order-api-data-to-sum-tax-to-pay-in-a/td-p/1464677),
+# "GST" in Australia. The catalog gains one product the UK taxes at the reduced rate: firewood
+# for domestic heating (fuel and power for domestic use, 5%: HMRC VAT Notice 701/19).
+LOGS = ("Kiln-Dried Hardwood Logs", "LOGS-01", "9.60", "Kiln & Co", "Fuel")
+CATALOG_ABROAD = [*CATALOG, LOGS]
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where an order ships to: the tax lines Shopify puts on each taxable line and on shipping."""
+
+    code: str
+    weight: int
+    lines: tuple[tuple[str, str], ...]
+    shipping: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CountryTaxes:
+    """A country's tax rules for the seeder: regions, product tax overrides, and presentment currencies.
+
+    ``overrides``: SKU -> the rate that replaces the standard one (Shopify's product tax overrides),
+    or None where no tax is charged at all (the line gets no tax line). ``other_kind`` replaces the
+    US mix's tax-inclusive "vat" orders with the style the country does not use by default.
+    """
+
+    regions: tuple[Region, ...]
+    overrides: dict[str, str | None]
+    presentment: dict[str, Decimal]  # presentment currency -> units per unit of the shop currency
+    other_kind: str
+    pos_region: str
+
+
+# Ontario HST 13%; Quebec GST 5% + QST 9.975%; British Columbia GST 5% + PST 7% (PST not on
+# delivery); Alberta GST 5% only. Basic groceries (the coffee beans) are zero-rated: no tax line.
+CA_TAXES = CountryTaxes(
+    regions=(
+        Region("ON", 40, (("HST", "0.13"),), (("HST", "0.13"),)),
+        Region("QC", 20, (("GST", "0.05"), ("QST", "0.09975")), (("GST", "0.05"), ("QST", "0.09975"))),
+        Region("BC", 25, (("GST", "0.05"), ("PST", "0.07")), (("GST", "0.05"),)),
+        Region("AB", 15, (("GST", "0.05"),), (("GST", "0.05"),)),
+    ),
+    overrides={"COFFEE-1KG": None},
+    presentment={"USD": Decimal("0.74"), "EUR": Decimal("0.68")},
+    other_kind="export",  # shipped to the United States: no Canadian tax
+    pos_region="ON",
+)
+# VAT 20% standard; 5% reduced on domestic fuel (the logs); 0% zero-rated on food (the coffee
+# beans) and maps (the trail map), a "GB VAT" line at rate 0 (a product tax override of 0%).
+# Shipping at the standard rate. Prices include VAT, except business (B2B) orders.
+GB_TAXES = CountryTaxes(
+    regions=(Region("GB", 1, (("GB VAT", "0.2"),), (("GB VAT", "0.2"),)),),
+    overrides={"LOGS-01": "0.05", "COFFEE-1KG": "0", "POSTER-01": "0"},
+    presentment={"EUR": Decimal("1.16"), "USD": Decimal("1.27")},
+    other_kind="b2b_exclusive",
+    pos_region="GB",
+)
+# GST 10%, prices include it; food is GST-free (no tax line on that line); shipping is taxed.
+AU_TAXES = CountryTaxes(
+    regions=(Region("NSW", 1, (("GST", "0.1"),), (("GST", "0.1"),)),),
+    overrides={"COFFEE-1KG": None},
+    presentment={"USD": Decimal("0.66"), "NZD": Decimal("1.09")},
+    other_kind="b2b_exclusive",
+    pos_region="NSW",
+)
+TAXES_BY_COUNTRY = {"CA": CA_TAXES, "GB": GB_TAXES, "AU": AU_TAXES}
 FIRST = ["Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Iris", "Omar", "Lena", "Theo", "Ruth", "Kai"]
 LAST = ["Nguyen", "Patel", "Garcia", "Smith", "Kowalski", "Okafor", "Rossi", "Kim", "Dubois", "Larsen"]
 
@@ -73,6 +152,19 @@ MIX = [
     ("cancel", 2),  # paid, then cancelled with refund and restock
 ]
 AFTERWARDS = ("refund_partial", "refund_full", "cancel")
+
+
+def mix_for(country: str) -> list[tuple[str, int]]:
+    """The kinds of orders a shop in ``country`` gets: the same mix everywhere, the "vat" orders
+    (tax-inclusive in a US shop) becoming the country's other tax style."""
+    taxes = TAXES_BY_COUNTRY.get(country)
+    if taxes is None:
+        return MIX
+    return [(taxes.other_kind if kind == "vat" else kind, weight) for kind, weight in MIX]
+
+
+def catalog_for(country: str) -> list[tuple[str, str, str, str, str]]:
+    return CATALOG if country not in TAXES_BY_COUNTRY else CATALOG_ABROAD
 
 
 class SeedError(RuntimeError):
@@ -129,7 +221,7 @@ def endpoint_for(base_url: str, shop: str) -> str:
 
 SHOP_QUERY = """
 query SeedShop {
-  shop { currencyCode }
+  shop { currencyCode taxesIncluded billingAddress { countryCodeV2 } }
   locations(first: 10) { nodes { id name } }
 }"""
 
@@ -162,10 +254,12 @@ query SeedExisting($query: String, $after: String) {
 }"""
 
 
-def _ensure_catalog(client: Client, locations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _ensure_catalog(
+    client: Client, locations: list[dict[str, Any]], catalog: list[tuple[str, str, str, str, str]] = CATALOG
+) -> dict[str, dict[str, Any]]:
     existing = client(PRODUCTS_QUERY, {"query": "tag:shopqb-seed"})["products"]["nodes"]
     by_sku = {v["sku"]: {**v, "title": p["title"]} for p in existing for v in p["variants"]["nodes"] if v["sku"]}
-    for title, sku, price, vendor, product_type in [*CATALOG, GIFT_CARD]:
+    for title, sku, price, vendor, product_type in [*catalog, GIFT_CARD]:
         if sku in by_sku:
             continue
         gift = sku == GIFT_CARD[1]
@@ -198,6 +292,16 @@ def _bag(shop_amount: Decimal, shop_currency: str, pres: tuple[Decimal, str] | N
     return bag
 
 
+def _tax(base: Decimal, rate_: Decimal, taxes: list[tuple[str, Decimal]], inclusive: bool) -> Decimal:
+    """One tax line's amount on ``base``, rounded per line as Shopify does: added on top of an
+    exclusive price, or the share of an inclusive price (of all the line's rates together)."""
+    if not inclusive:
+        return r2(base * rate_)
+    if len(taxes) == 1:
+        return r2(base - base / (1 + rate_))
+    return r2(base * rate_ / (1 + sum((r for _t, r in taxes), Decimal(0))))
+
+
 class OrderPlan:
     """One order's input, with its total computed exactly as Shopify does.
 
@@ -208,11 +312,18 @@ class OrderPlan:
         self.kind = kind
         self.n = n
         self.cur = ctx["currency"]
-        fx = {"CAD": Decimal("1.35"), "EUR": Decimal("0.92"), "GBP": Decimal("0.79")}
-        self.pres_cur = rng.choice(["CAD", "EUR", "GBP"]) if kind == "presentment" else None
+        abroad: CountryTaxes | None = ctx.get("taxes")
+        self.abroad = abroad
+        if abroad is None:
+            fx = {"CAD": Decimal("1.35"), "EUR": Decimal("0.92"), "GBP": Decimal("0.79")}
+            self.pres_cur = rng.choice(["CAD", "EUR", "GBP"]) if kind == "presentment" else None
+            self.inclusive = kind == "vat"
+        else:
+            fx = abroad.presentment
+            self.pres_cur = rng.choice(sorted(fx)) if kind == "presentment" else None
+            self.inclusive = bool(ctx.get("taxes_included")) and kind != abroad.other_kind
         self.rate = fx[self.pres_cur] if self.pres_cur else None
-        self.inclusive = kind == "vat"
-        products = [catalog[sku] for _t, sku, *_ in CATALOG]
+        products = [catalog[sku] for _t, sku, *_ in ctx.get("catalog", CATALOG)]
         count = rng.choice([1, 1, 1, 2, 2, 3, 4])
         chosen = rng.sample(products, count)
         lines = []
@@ -226,8 +337,17 @@ class OrderPlan:
         shipping = None
         if not self.pos and kind not in ("gift_card_sale",) and rng.random() < 0.8:
             shipping = d(rng.choice(["4.99", "7.50", "12.00"]))
-        taxes = [(t, d(r)) for t, r in rng.choice(US_TAXES)] if not self.inclusive else [rng.choice(VAT)]
-        self.taxes = [(t, d(r)) for t, r in taxes]
+        self.region: Region | None = None
+        if abroad is None:
+            taxes = [(t, d(r)) for t, r in rng.choice(US_TAXES)] if not self.inclusive else [rng.choice(VAT)]
+            self.taxes = [(t, d(r)) for t, r in taxes]
+        else:
+            by_code = {region.code: region for region in abroad.regions}
+            drawn = rng.choices(abroad.regions, [region.weight for region in abroad.regions])[0]
+            self.region = by_code[abroad.pos_region] if self.pos else drawn
+            if kind == abroad.other_kind and abroad.other_kind == "export":
+                self.region = None  # shipped abroad: no tax of the shop's country
+            self.taxes = [(t, d(r)) for t, r in self.region.lines] if self.region else []
         tip = d(rng.choice(["1.00", "2.50", "5.00"])) if self.pos and rng.random() < 0.4 else None
 
         self.total = Decimal(0)
@@ -264,14 +384,15 @@ class OrderPlan:
         tax_sum = Decimal(0)
         pres_tax_sum = Decimal(0)
         if not li["gift"]:
-            for title, rate_ in self.taxes:
-                amount = r2(base - base / (1 + rate_)) if inclusive else r2(base * rate_)
+            taxes = self._line_taxes(li["variant"].get("sku"))
+            for title, rate_ in taxes:
+                amount = _tax(base, rate_, taxes, inclusive)
                 p_amount = None
                 if rate:
                     pbase = r2(li["unit"] * rate) * li["qty"] - (
                         r2(r2(li["unit"] * rate) * li["qty"] * pct / 100) if pct else 0
                     )
-                    p_amount = r2(pbase - pbase / (1 + rate_)) if inclusive else r2(pbase * rate_)
+                    p_amount = _tax(pbase, rate_, taxes, inclusive)
                     pres_tax_sum += p_amount
                 tax_inputs.append(self._tax_input(title, rate_, amount, p_amount))
                 tax_sum += amount
@@ -290,19 +411,44 @@ class OrderPlan:
             item["giftCard"] = True
         return item
 
+    def _region_tags(self) -> list[str]:
+        """Outside the US, where the order ships to (its tax region), as a tag."""
+        if self.abroad is None:
+            return []
+        return [f"ship-to-{self.region.code}" if self.region else "ship-to-US"]  # exports go to the US
+
+    def _line_taxes(self, sku: str | None) -> list[tuple[str, Decimal]]:
+        """The tax lines Shopify puts on a product line: the region's, or the product's override."""
+        if self.abroad is None or self.region is None or sku not in self.abroad.overrides:
+            return self.taxes
+        override = self.abroad.overrides[sku]
+        return [] if override is None else [(self.region.lines[0][0], d(override))]
+
+    def _shipping_taxes(self) -> list[tuple[str, Decimal]]:
+        """US: the state's rate only; elsewhere the region's shipping taxes (BC: GST, no PST)."""
+        if self.abroad is None:
+            return self.taxes[:1]
+        return [(t, d(r)) for t, r in self.region.shipping] if self.region else []
+
     def _shipping_input(self, shipping: Decimal) -> dict[str, Any]:
-        """Standard shipping, taxed at the first tax rate; adds its total to the order's."""
+        """Standard shipping with its taxes; adds its total to the order's."""
         rate, inclusive = self.rate, self.inclusive
         tax_inputs = []
-        for title, rate_ in self.taxes[:1]:
-            amount = r2(shipping - shipping / (1 + rate_)) if inclusive else r2(shipping * rate_)
+        taxes = self._shipping_taxes()
+        tax_sum = Decimal(0)
+        pres_tax_sum = Decimal(0)
+        ps = r2(shipping * rate) if rate else Decimal(0)
+        for title, rate_ in taxes:
+            amount = _tax(shipping, rate_, taxes, inclusive)
             p_amount = None
             if rate:
-                ps = r2(shipping * rate)
-                p_amount = r2(ps - ps / (1 + rate_)) if inclusive else r2(ps * rate_)
-                self.pres_total += ps + (Decimal(0) if inclusive else p_amount)
+                p_amount = _tax(ps, rate_, taxes, inclusive)
+                pres_tax_sum += p_amount
             tax_inputs.append(self._tax_input(title, rate_, amount, p_amount))
-            self.total += shipping + (Decimal(0) if inclusive else amount)
+            tax_sum += amount
+        if rate:
+            self.pres_total += ps + (Decimal(0) if inclusive else pres_tax_sum)
+        self.total += shipping + (Decimal(0) if inclusive else tax_sum)
         return {
             "title": "Standard Shipping",
             "code": "STANDARD",
@@ -331,7 +477,7 @@ class OrderPlan:
             "processedAt": processed.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "sourceName": "pos" if self.pos else "web",
             "sourceIdentifier": f"seed-{seed}-{n}",
-            "tags": [f"shopqb-seed-{seed}", f"seed-{kind}"],
+            "tags": [f"shopqb-seed-{seed}", f"seed-{kind}", *self._region_tags()],
             "test": kind == "test",
             "customer": {"toUpsert": {"email": email, "firstName": first, "lastName": last}},
             "email": email,
@@ -462,7 +608,8 @@ def _afterwards(client: Client, plan: OrderPlan, created: dict[str, Any], locati
         li = created["lineItems"]["nodes"][0]
         unit = d(li["originalUnitPriceSet"]["shopMoney"]["amount"])
         tax = sum((d(t["priceSet"]["shopMoney"]["amount"]) for t in li["taxLines"]), Decimal(0))
-        amount = unit + r2(tax / li["quantity"])
+        # Tax-inclusive prices already hold the tax the customer gets back.
+        amount = unit if plan.inclusive else unit + r2(tax / li["quantity"])
         restock = plan.n % 2 == 0
         item = {"lineItemId": li["id"], "quantity": 1, "restockType": "RETURN" if restock else "NO_RESTOCK"}
         if restock and location_id:
@@ -497,6 +644,14 @@ def _create_orders(client: Client, plans: list[OrderPlan]) -> list[dict[str, Any
         result = data[f"c{i}"]
         if result["userErrors"]:
             raise SeedError(f"orderCreate {plan.input['sourceIdentifier']}: {result['userErrors']}")
+        # The seeder charged what it computed: the store must have computed the same total, or the
+        # order would be left part-paid or overpaid.
+        total = d(result["order"]["totalPriceSet"]["shopMoney"]["amount"])
+        if total != plan.total:
+            raise SeedError(
+                f"orderCreate {plan.input['sourceIdentifier']}: the store's total {total} is not the"
+                f" seeder's {plan.total}"
+            )
         out.append(result["order"])
     return out
 
@@ -508,12 +663,21 @@ def seed_shop(
     started = time.monotonic()
     info = client(SHOP_QUERY)
     currency = info["shop"]["currencyCode"]
+    country = (info["shop"].get("billingAddress") or {}).get("countryCodeV2") or "US"
     locations = info["locations"]["nodes"]
-    catalog = _ensure_catalog(client, locations)
+    catalog = _ensure_catalog(client, locations, catalog_for(country))
     rng = random.Random(seed)
     anchor = anchor or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    ctx = {"currency": currency, "seed": seed, "anchor": anchor, "locations": locations}
-    kinds, weights = zip(*MIX, strict=True)
+    ctx = {
+        "currency": currency,
+        "seed": seed,
+        "anchor": anchor,
+        "locations": locations,
+        "taxes": TAXES_BY_COUNTRY.get(country),
+        "taxes_included": bool(info["shop"].get("taxesIncluded")),
+        "catalog": catalog_for(country),
+    }
+    kinds, weights = zip(*mix_for(country), strict=True)
     plans = []
     for n in range(orders):
         kind = rng.choices(kinds, weights)[0] if n >= 5 else "paid"  # the first orders are always plain paid ones
@@ -541,6 +705,8 @@ def seed_shop(
         mix[p.kind] = mix.get(p.kind, 0) + 1
     return {
         "shop": shop,
+        "country": country,
+        "currency": currency,
         "seed": seed,
         "products": len(catalog),
         "orders_planned": len(plans),

@@ -60,3 +60,42 @@ def test_the_first_line_is_the_contract_and_seed_finds_the_running_sandbox(tmp_p
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_shop_in_another_country_with_its_quickbooks_company(tmp_path):
+    """`--shop-country GB --qbo-companies UK`: what `bin/demo --country GB` starts."""
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "manage.py", "sandbox", "--shopify-port", "0", "--qbo-port", "0"),
+            *("--state-dir", str(tmp_path), "--shop-country", "gb", "--qbo-companies", "UK"),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        info = json.loads(proc.stdout.readline())
+        [shop] = info["shops"]
+        assert shop["domain"] == "demo-store-gb.myshopify.com"
+        [company] = info["qbo_companies"]
+        assert (company["country"], company["currency"]) == ("GB", "GBP")
+        data = requests.post(
+            f"{info['shopify']}/{shop['domain']}/admin/api/2025-04/graphql.json",
+            json={
+                "query": "{ shop { currencyCode ianaTimezone taxesIncluded billingAddress { countryCodeV2 } }"
+                " locations(first: 5) { nodes { address { countryCode } } } }"
+            },
+            headers={"X-Shopify-Access-Token": shop["access_token"]},
+            timeout=5,
+        ).json()["data"]
+        assert data["shop"] == {
+            "currencyCode": "GBP",
+            "ianaTimezone": "Europe/London",
+            "taxesIncluded": True,
+            "billingAddress": {"countryCodeV2": "GB"},
+        }
+        assert {n["address"]["countryCode"] for n in data["locations"]["nodes"]} == {"GB"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

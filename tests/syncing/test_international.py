@@ -250,7 +250,9 @@ def test_a_uk_shop_at_tax_inclusive_prices_books_shopifys_vat_and_a_refund_takes
     )["order"]
     refund = {
         "orderId": trap["id"],
-        "refundLineItems": [{"lineItemId": placed["lineItems"]["nodes"][0]["id"], "quantity": 1, "restockType": "NO_RESTOCK"}],
+        "refundLineItems": [
+            {"lineItemId": placed["lineItems"]["nodes"][0]["id"], "quantity": 1, "restockType": "NO_RESTOCK"}
+        ],
         "transactions": [
             {
                 "orderId": trap["id"],

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox.shopify.countries import COUNTRIES, shop_spec
+
 
 class Command(BaseCommand):
     help = "Run the local Shopify and QuickBooks emulators (never in production), or seed a shop."
@@ -30,6 +32,13 @@ class Command(BaseCommand):
             help="QBO company presets, comma-separated: US, CA, UK, AU (repeats allowed)",
         )
         parser.add_argument("--qbo-multicurrency", action="store_true", help="turn multicurrency on in every company")
+        parser.add_argument(
+            "--shop-country",
+            type=str.upper,
+            choices=COUNTRIES,
+            default=None,
+            help="the Shopify shop's country: its currency, time zone, tax style and locations (default US)",
+        )
         # seed
         parser.add_argument("--shop", help="seed: the shop domain (default: the sandbox's first shop)")
         parser.add_argument("--orders", type=int, default=50)
@@ -44,6 +53,7 @@ class Command(BaseCommand):
         from sandbox.runner import start_sandboxes
 
         state_dir = Path(options["state_dir"]) if options["state_dir"] else None
+        shopify_options = {"shops": [shop_spec(options["shop_country"])]} if options["shop_country"] else None
         sandboxes = start_sandboxes(
             shopify_port=options["shopify_port"],
             qbo_port=options["qbo_port"],
@@ -51,6 +61,7 @@ class Command(BaseCommand):
             app_url=options["app_url"],
             seed=options["seed"],
             quiet=False,
+            shopify_options=shopify_options,
             qbo_options={
                 "companies": [c.strip().upper() for c in options["qbo_companies"].split(",") if c.strip()],
                 "multicurrency": options["qbo_multicurrency"],

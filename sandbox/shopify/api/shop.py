@@ -6,7 +6,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.shopify import views
+from sandbox.shopify import countries, views
 from sandbox.shopify.api.common import Context, ctx, variant_view
 from sandbox.shopify.executor import FieldFailure, Request
 from sandbox.shopify.model import gid, parse_gid
@@ -23,6 +23,11 @@ def q_shop(_root: Any, _args: dict[str, Any], req: Request) -> dict[str, Any]:
         "name": cfg.name,
         "email": cfg.email or f"owner@{cfg.domain}",
         "contactEmail": cfg.email or f"owner@{cfg.domain}",
+        "billingAddress": {
+            "__typename": "ShopAddress",
+            "id": gid("ShopAddress", shop_id(cfg.domain)),
+            **countries.billing_address(cfg.country),
+        },
         "myshopifyDomain": cfg.domain,
         "currencyCode": cfg.currency,
         "ianaTimezone": cfg.timezone,
