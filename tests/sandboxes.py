@@ -34,26 +34,42 @@ def use_sandboxes(settings, monkeypatch, info) -> None:
 def connect_shop(info, *, live: bool = True) -> Shop:
     """The sandbox's first shop, installed and connected to its first QuickBooks company, and
     (``live``) through the setup as a merchant accepting every proposal would go."""
-    shop_info = info["shops"][0]
-    company = info["qbo_companies"][0]
+    shop = shop_connected(info["shops"][0], info["qbo_companies"][0], name="Demo", iana_timezone="America/New_York")
+    if live:
+        go_live(shop)
+    return shop
+
+
+def shop_connected(
+    shop_info: dict[str, Any],
+    company: dict[str, Any],
+    *,
+    name: str,
+    iana_timezone: str = "UTC",
+    domain: str = "",
+    currency: str = "",
+) -> Shop:
+    """A shop of the Shopify sandbox (``domain``: another name only the app knows), installed and
+    connected to one of the QuickBooks sandbox's companies, with the facts connecting reads: its
+    country and home currency (a US company on automated sales tax)."""
     shop = Shop.objects.create(
-        domain=shop_info["domain"],
-        name="Demo",
-        currency="USD",
-        iana_timezone="America/New_York",
+        domain=domain or shop_info["domain"],
+        name=name,
+        currency=currency or company.get("currency") or "USD",
+        iana_timezone=iana_timezone,
         installed_at=timezone.now(),
         access_token=shop_info["access_token"],
     )
+    country = company.get("country") or "US"
     QuickBooksConnection.objects.create(
         shop=shop,
         realm_id=company["realm_id"],
         access_token=company["access_token"],
         refresh_token=company["refresh_token"],
-        country="US",
-        automated_sales_tax=True,
+        country=country,
+        home_currency=company.get("currency", "") if country != "US" else "",
+        automated_sales_tax=country == "US",
     )
-    if live:
-        go_live(shop)
     return shop
 
 

@@ -25,7 +25,7 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.parse import parse_order
 from syncing import ledger
 from tests.factories import session_token
-from tests.sandboxes import use_sandboxes
+from tests.sandboxes import shop_connected, use_sandboxes
 from tests.syncing.factories import bag, order_node
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -58,25 +58,8 @@ def world(settings, monkeypatch):
 def connect(info: dict[str, Any], preset: str, domain: str = "") -> Shop:
     """A shop connected to the sandbox company of ``preset`` (the first shop of the Shopify sandbox,
     unless ``domain`` names another one that only the app knows)."""
-    shop_info = info["shops"][0]
     company = next(c for c in info["qbo_companies"] if c["preset"] == preset)
-    shop = Shop.objects.create(
-        domain=domain or shop_info["domain"],
-        name=preset,
-        currency=company["currency"],
-        iana_timezone="UTC",
-        installed_at=timezone.now(),
-        access_token=shop_info["access_token"],
-    )
-    QuickBooksConnection.objects.create(
-        shop=shop,
-        realm_id=company["realm_id"],
-        access_token=company["access_token"],
-        refresh_token=company["refresh_token"],
-        country=company["country"],
-        home_currency=company["currency"],
-    )
-    return shop
+    return shop_connected(info["shops"][0], company, name=preset, domain=domain)
 
 
 def qb_of(shop: Shop) -> qbo.QuickBooks:

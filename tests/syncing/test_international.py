@@ -22,7 +22,7 @@ from syncing import preview
 from syncing.models import SyncedRecord, SyncIssue
 from syncing.reconcile import reconcile_shop
 from syncing.runs import shop_sweep
-from tests.sandboxes import use_sandboxes
+from tests.sandboxes import shop_connected, use_sandboxes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,23 +57,7 @@ def world(settings, monkeypatch):
 def connect(info: dict[str, Any], shop_spec: dict[str, str], preset: str) -> Shop:
     shop_info = next(s for s in info["shops"] if s["domain"] == shop_spec["domain"])
     company = next(c for c in info["qbo_companies"] if c["preset"] == preset)
-    shop = Shop.objects.create(
-        domain=shop_spec["domain"],
-        name=preset,
-        currency=shop_spec["currency"],
-        iana_timezone=shop_spec["timezone"],
-        installed_at=timezone.now(),
-        access_token=shop_info["access_token"],
-    )
-    QuickBooksConnection.objects.create(
-        shop=shop,
-        realm_id=company["realm_id"],
-        access_token=company["access_token"],
-        refresh_token=company["refresh_token"],
-        country=company["country"],
-        home_currency=company["currency"],
-    )
-    return shop
+    return shop_connected(shop_info, company, name=preset, iana_timezone=shop_spec["timezone"])
 
 
 def cents(value: Decimal) -> Decimal:
