@@ -67,14 +67,31 @@ class SyncContext:
     # The company refuses a second document with the same DocNumber (6140): a first
     # attempt may then create without looking first. Read once per context.
     refuses_duplicate_numbers: bool = False
-    _rates: dict[tuple[str, date], Decimal] = field(default_factory=dict)
+    exchange_rate: ExchangeRates = field(init=False)
 
-    def exchange_rate(self, currency: str, day: date) -> Decimal:
-        """The company's rate for ``currency`` on ``day`` (home units per unit), read once per context."""
-        key = (currency, day)
-        if key not in self._rates:
-            self._rates[key] = qbo.exchange_rate(self.qb, currency, day)
-        return self._rates[key]
+    def __post_init__(self) -> None:
+        self.exchange_rate = exchange_rates(self.qb)
+
+
+def exchange_rates(qb: qbo.QuickBooks) -> ExchangeRates:
+    """The company's rate for a currency on a day (home units per unit), each read once. A rate
+    QuickBooks refuses to give (no rate for that currency) refuses the document that needs it,
+    not the whole pass: the order gets an issue saying so."""
+    known: dict[tuple[str, date], Decimal] = {}
+
+    def rate(currency: str, day: date) -> Decimal:
+        if (currency, day) not in known:
+            try:
+                known[(currency, day)] = qbo.exchange_rate(qb, currency, day)
+            except qbo.QBORejected as exc:
+                raise ledger.LedgerError(
+                    "exchange_rate_missing",
+                    f"QuickBooks has no exchange rate for {currency} on {day:%d %b %Y} ({exc}); add it in QuickBooks "
+                    "(Settings, Currencies), then retry. Nothing was written.",
+                ) from exc
+        return known[(currency, day)]
+
+    return rate
 
 
 def context_open(shop_id: int) -> SyncContext:

@@ -118,6 +118,13 @@ TEXTS: dict[str, IssueText] = {
         retry=Retry.AFTER_FIX,
         show_message=True,
     ),
+    "exchange_rate_missing": IssueText(
+        "QuickBooks has no exchange rate for this order's currency and date",
+        NOT_BOOKED + " ShopQB books foreign amounts at QuickBooks' own rate for the day and never guesses one.",
+        "Add the rate in QuickBooks (Settings, Currencies), then retry.",
+        retry=Retry.AFTER_FIX,
+        show_message=True,
+    ),
     "payout_accounts_unmapped": IssueText(
         "Payouts have no bank or fees account",
         "Shopify Payments payouts are not in QuickBooks: your bank account there does not show them, "

@@ -30,6 +30,7 @@ from shopqb_app.integrations.shopify.fetch import changed_order_ids, fetch_order
 from shopqb_app.integrations.shopify.parse import Order, parse_order
 from shopqb_app.text import counted
 from syncing import ledger
+from syncing.context import exchange_rates
 from syncing.models import SyncedRecord
 from syncing.orders import order_plan, skip_reason
 from syncing.preview_data import (
@@ -164,7 +165,7 @@ def preview_build(shop: Shop, connection: QuickBooksConnection, order: Order, qb
         return replace(base, skip_reason=_cancelled(shop, order))
     skip = skip_reason(order, rules, mapping)
     try:
-        plan = order_plan(order, shop=shop, mapping=mapping, rules=rules)
+        plan = order_plan(order, shop=shop, mapping=mapping, rules=rules, rates=exchange_rates(qb))
     except ledger.LedgerError as exc:
         return replace(base, skip_reason=skip, cannot_book=str(exc))
     if not plan.documents:

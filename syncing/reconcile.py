@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from shopqb_app.integrations.quickbooks import client as qbo
@@ -30,7 +30,6 @@ from syncing.models import SourceType, SyncedRecord, SyncIssue
 from syncing.orders import skip_reason
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 ID_CHUNK = 100
 
 
@@ -225,7 +224,7 @@ def _home_amount(row: dict[str, Any], amount: Decimal, currency: str, home_curre
     rate = row.get("ExchangeRate")
     if rate in (None, ""):
         return None
-    return (amount * Decimal(str(rate))).quantize(CENT, rounding=ROUND_HALF_UP)
+    return ledger.cents(amount * Decimal(str(rate)))
 
 
 def _read_back_documents(

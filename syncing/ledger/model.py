@@ -44,8 +44,7 @@ TaxKey = tuple[tuple[str, str], ...]
 
 def rate_text(rate: Decimal) -> str:
     """``Decimal("0.200")`` -> ``"0.2"``: one spelling per rate, whatever precision Shopify sent."""
-    text = format(rate.normalize(), "f")
-    return text if "." not in text else text.rstrip("0").rstrip(".") or "0"
+    return format(rate.normalize(), "f")
 
 
 def tax_key(pairs: Iterable[tuple[str, Decimal | None]]) -> TaxKey:

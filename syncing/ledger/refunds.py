@@ -59,7 +59,7 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
             lines.append(line)
             tax, channel = tax + merchant, channel + owed
         if refund.shipping_subtotal:
-            shipped = tuple(t for sl in order.shipping_lines[:1] for t in sl.tax_lines)
+            shipped = tuple(t for sl in order.shipping_lines for t in sl.tax_lines)
             line, merchant, owed = _refund_line(
                 order,
                 mapping,

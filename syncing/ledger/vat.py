@@ -63,7 +63,7 @@ class _Builder:
         self.mapping = mapping
         self.inclusive = order.taxes_included
         self.lines: list[DocLine] = []
-        self.discounts: dict[str, _Discounts] = {}
+        self.discounts: dict[Ref, _Discounts] = {}  # by code (a planned code has no id yet: by name too)
         self.channel = ZERO
 
     def untaxed_line(self, role: str, item: Ref, description: str, qty: int, amount: Decimal) -> None:
@@ -91,7 +91,7 @@ class _Builder:
             line = priced_line(role, item, description, qty, gross, False)
             self.lines.append(with_tax(line, tax, tax.amounts, None))
             if discount:
-                slot = self.discounts.setdefault(tax.code.ref.value, _Discounts(tax))
+                slot = self.discounts.setdefault(tax.code.ref, _Discounts(tax))
                 slot.amount -= discount
             return
         # Tax-inclusive: the line holds the tax QuickBooks finds in its gross; its discount line

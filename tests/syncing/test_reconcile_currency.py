@@ -195,3 +195,40 @@ def test_the_reconcile_command_prints_the_report_and_fails_on_a_difference(euro_
     assert json.loads(out.getvalue())["matched"] is False
     with pytest.raises(CommandError, match=r"no shop nowhere\.myshopify\.com"):
         call_command("shopqb", "reconcile", "--shop", "nowhere.myshopify.com")
+
+
+def test_the_preview_shows_the_exchange_rate_a_euro_document_is_booked_at(euro_shop):
+    from syncing import preview
+
+    placed = euro_order(euro_shop, lines=[("MUG-1", 1, "40.00")])
+    before = preview.order_preview(shop=euro_shop, order_gid=placed["id"])
+    [receipt] = before.documents
+    assert receipt.currency == "EUR" and receipt.exchange_rate is not None and receipt.exchange_rate > 0
+    assert receipt.state == "would be created"
+    shop_sweep(shop_id=euro_shop.pk)
+    # Booked with that rate: the preview now finds it in QuickBooks, unchanged.
+    after = preview.order_preview(shop=euro_shop, order_gid=placed["id"])
+    assert after.documents[0].state == "in QuickBooks already, unchanged"
+    written = qbo.read(context_open(euro_shop.pk).qb, "SalesReceipt", SyncedRecord.objects.get(shop=euro_shop).qbo_id)
+    assert Decimal(str(written["ExchangeRate"])) == receipt.exchange_rate
+
+
+def test_a_rate_quickbooks_cannot_give_refuses_the_document_not_the_pass(monkeypatch):
+    from datetime import date
+
+    from shopqb_app.integrations.quickbooks.errors import QBORejected
+    from syncing import ledger
+    from syncing.context import exchange_rates
+
+    asked = []
+
+    def refuse(qb, currency, day):
+        asked.append((currency, day))
+        raise QBORejected("Object Not Found: no exchange rate")
+
+    monkeypatch.setattr(qbo, "exchange_rate", refuse)
+    rate = exchange_rates(qb=None)
+    with pytest.raises(ledger.LedgerError) as refused:
+        rate("CHF", date(2026, 11, 3))
+    assert refused.value.code == "exchange_rate_missing"
+    assert "no exchange rate for CHF on 03 Nov 2026" in str(refused.value)

@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .. import faults
@@ -177,7 +177,7 @@ class DatedPosting:
 
 
 def money_text(amount: Decimal) -> str:
-    return format(amount.quantize(CENT), "f")
+    return format(amount.quantize(CENT, rounding=ROUND_HALF_UP), "f")
 
 
 def _bad(param: str, detail: str) -> QBOFault:
