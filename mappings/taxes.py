@@ -28,6 +28,7 @@ from mappings.models import SetupStep, TaxMapping, tax_key_digest
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.parse import Order, TaxLine
 from syncing import ledger
+from syncing.ledger import taxes as ledger_taxes
 
 # One line's Shopify tax lines as the ledger maps them (syncing.ledger.tax_key).
 TaxKey = ledger.TaxKey
@@ -74,8 +75,8 @@ def row_key(row: TaxMapping) -> ledger.TaxKey:
 
 
 def key_label(key: ledger.TaxKey) -> str:
-    """("GST", "0.05"), ("PST", "0.07") -> “GST 5% + PST 7%”."""
-    return " + ".join(f"{title} {percent_text(Decimal(rate) * HUNDRED)}" for title, rate in key)
+    """("GST", "0.05"), ("PST", "0.07") -> “GST 5% + PST 7%”, as the ledger names it."""
+    return ledger_taxes.describe(key) if key else ""
 
 
 def percent_text(percent: Decimal) -> str:
@@ -90,16 +91,9 @@ def rates_text(rates: Sequence[tuple[str, Decimal]]) -> str:
 def code_fits(key: ledger.TaxKey, rates: Sequence[tuple[str, Decimal]]) -> bool:
     """Whether a code with these sales rates books exactly the tax of ``key``: each of the key's
     rates is one of the code's, and the code charges no other. A 0% line needs no rate (an exempt
-    code books it), and the empty key (no tax) takes only a code that charges none. As the
-    ledger's own check (syncing/ledger/taxes.py), so a code chosen here is never refused there."""
-    available = [percent for _, percent in rates]
-    for _title, rate in key:
-        percent = Decimal(rate) * HUNDRED
-        if percent in available:
-            available.remove(percent)
-        elif percent != 0:
-            return False
-    return not any(available)
+    code books it), and the empty key (no tax) takes only a code that charges none. The ledger's
+    own rule, so a code chosen here is never refused there."""
+    return ledger_taxes.rate_ids(key, rates) is not None
 
 
 def code_kind(code: QBOObject) -> str:

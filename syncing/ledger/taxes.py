@@ -8,7 +8,7 @@ companies instead of its own computation) and each line carries the share it hol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -120,21 +120,31 @@ def _mismatch(key: TaxKey, code: TaxCode, what: str) -> LedgerError:
     )
 
 
-def _rate_ids(key: TaxKey, code: TaxCode, what: str) -> list[str]:
-    """The code's rate that books each of the key's Shopify rates, in the key's order."""
-    available = list(code.rates)
+def rate_ids(key: TaxKey, rates: Sequence[tuple[str, Decimal]]) -> list[str] | None:
+    """The rate of a code (``rates``: TaxRate id, percent) that books each of the key's Shopify
+    rates, in the key's order ("" for a 0% line on a code without that rate: nothing to book);
+    None when the code does not fit: a rate of the key is not one of the code's, or the code
+    charges a rate Shopify did not. The setup offers only codes that fit (mappings/taxes.py)."""
+    available = list(rates)
     chosen = []
     for _title, rate in key:
         percent = Decimal(rate) * HUNDRED
         match = next((i for i, (_, p) in enumerate(available) if p == percent), None)
         if match is None:
-            if percent == 0:
-                chosen.append("")  # a 0% line on a code without rates: nothing to book for it
-                continue
-            raise _mismatch(key, code, what)
+            if percent != 0:
+                return None
+            chosen.append("")
+            continue
         chosen.append(available.pop(match)[0])
     if any(percent for _, percent in available):
-        raise _mismatch(key, code, what)  # the code charges a rate Shopify did not
+        return None
+    return chosen
+
+
+def _rate_ids(key: TaxKey, code: TaxCode, what: str) -> list[str]:
+    chosen = rate_ids(key, code.rates)
+    if chosen is None:
+        raise _mismatch(key, code, what)
     return chosen
 
 
