@@ -27,6 +27,11 @@ class AccountRole(models.TextChoices):
     BANK_ACCOUNT = "bank_account", "Bank account Shopify Payments pays out to"
     PAYOUT_FEES = "payout_fees", "Expense account for Shopify Payments fees"
     CHANNEL_TAX = "channel_tax", "Tax sales channels collect and remit"
+    STORE_CREDIT_LIABILITY = "store_credit_liability", "Store credit liability"
+    DUTIES = "duties", "Duties and import taxes collected"
+    CHARGEBACKS = "chargebacks", "Chargebacks and dispute fees"
+    PAYOUT_RESERVE = "payout_reserve", "Shopify Payments reserve"
+    CAPITAL_LOAN = "capital_loan", "Shopify Capital advances"
     # Items QBO needs on every sales line; each books to one of the accounts above.
     SALES_ITEM = "sales_item", "Item for unmapped products"
     SHIPPING_ITEM = "shipping_item", "Item for shipping charges"
@@ -35,6 +40,7 @@ class AccountRole(models.TextChoices):
     GIFT_CARD_ITEM = "gift_card_item", "Item for gift card sales (liability)"
     ROUNDING_ITEM = "rounding_item", "Item for rounding differences"
     CHANNEL_TAX_ITEM = "channel_tax_item", "Item for tax sales channels remit"
+    DUTIES_ITEM = "duties_item", "Item for duties and import taxes charged"
     # Before per-gateway mappings (GatewayMapping) these four were roles; old rows stay readable.
     CLEARING_SHOPIFY_PAYMENTS = "clearing_shopify_payments", "Clearing account: Shopify Payments"
     CLEARING_PAYPAL = "clearing_paypal", "Clearing account: PayPal"

@@ -106,6 +106,39 @@ ACCOUNT_ROLES: tuple[AccountRoleSpec, ...] = (
         AccountSpec("Sales Channel Tax Collected", "Other Current Liability", "OtherCurrentLiabilities"),
     ),
     AccountRoleSpec(
+        AccountRole.STORE_CREDIT_LIABILITY,
+        "Store credit issued to a customer is owed until spent: spending it reduces this liability.",
+        LIABILITY,
+        AccountSpec("Store Credit Liability", "Other Current Liability", "OtherCurrentLiabilities"),
+    ),
+    AccountRoleSpec(
+        AccountRole.DUTIES,
+        "Duties and import taxes charged to customers at checkout: owed to customs (Shopify takes them "
+        "from your payouts), so a liability, not income.",
+        LIABILITY,
+        AccountSpec("Duties and Import Taxes Payable", "Other Current Liability", "OtherCurrentLiabilities"),
+    ),
+    AccountRoleSpec(
+        AccountRole.CHARGEBACKS,
+        "Money a buyer's bank took back in a dispute, and the dispute fees; a won dispute returns it here.",
+        ("Expense", "Other Expense"),
+        AccountSpec("Shopify Chargebacks and Dispute Fees", "Expense", "OtherMiscellaneousServiceCost"),
+    ),
+    AccountRoleSpec(
+        AccountRole.PAYOUT_RESERVE,
+        "Money Shopify Payments holds back in a reserve: still yours, until it is released to a payout.",
+        CLEARING,
+        AccountSpec("Shopify Payments Reserve", "Other Current Asset", "OtherCurrentAssets"),
+        in_shop_currency=True,
+    ),
+    AccountRoleSpec(
+        AccountRole.CAPITAL_LOAN,
+        "Shopify Capital: an advance paid into a payout is a loan, repaid from later sales.",
+        (*LIABILITY, "Long Term Liability"),
+        AccountSpec("Shopify Capital Loan", "Other Current Liability", "OtherCurrentLiabilities"),
+        in_shop_currency=True,
+    ),
+    AccountRoleSpec(
         AccountRole.PAYOUT_FEES,
         "Shopify Payments' processing fees, booked with each payout.",
         ("Expense", "Other Expense", "Cost of Goods Sold"),
@@ -149,6 +182,12 @@ ITEM_ROLES: tuple[ItemRoleSpec, ...] = (
         "Shopify Channel Tax",
         "Tax a sales channel collects and remits",
         AccountRole.CHANNEL_TAX,
+    ),
+    ItemRoleSpec(
+        AccountRole.DUTIES_ITEM,
+        "Shopify Duties",
+        "Duties and import taxes charged at checkout",
+        AccountRole.DUTIES,
     ),
 )
 ITEM_ROLE_SPECS = {spec.role: spec for spec in ITEM_ROLES}

@@ -54,6 +54,17 @@ def _product_refs(shop: Shop, *, planned: bool) -> tuple[dict[str, ledger.Ref], 
     return by_variant, by_sku
 
 
+# Accounts the ledger books to directly, not through an item (journal entries, payout lines).
+MONEY_ACCOUNTS = (
+    AccountRole.GIFT_CARD_LIABILITY,
+    AccountRole.STORE_CREDIT_LIABILITY,
+    AccountRole.DUTIES,
+    AccountRole.CHARGEBACKS,
+    AccountRole.PAYOUT_RESERVE,
+    AccountRole.CAPITAL_LOAN,
+)
+
+
 def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: bool = False) -> ledger.Mapping:
     """The mapping the ledger books with. ``planned``: for a preview before go-live, objects still
     to be created appear by name with an empty id (never sent to QuickBooks)."""
@@ -67,7 +78,7 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: b
             refs.setdefault(item_spec.role, ledger.Ref("", f"{item_spec.name} (created at go-live)"))
     # The item for tax a channel remits came later: a shop live before it books every order but
     # those carrying such tax, which are refused until it is mapped (Accounts).
-    optional = {AccountRole.CHANNEL_TAX_ITEM}
+    optional = {AccountRole.CHANNEL_TAX_ITEM, AccountRole.DUTIES_ITEM}
     needed = [
         *(role for role in roles.ITEM_ROLE_SPECS if role not in optional),
         AccountRole.CUSTOMER_DEFAULT,
@@ -118,5 +129,7 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: b
         bank_account=refs.get(AccountRole.BANK_ACCOUNT),
         fees_account=refs.get(AccountRole.PAYOUT_FEES),
         channel_tax_item=refs.get(AccountRole.CHANNEL_TAX_ITEM),
+        duties_item=refs.get(AccountRole.DUTIES_ITEM),
+        accounts={role: refs[role] for role in MONEY_ACCOUNTS if role in refs},
         version=rules.mapping_version,
     )

@@ -109,6 +109,14 @@ TEXTS: dict[str, IssueText] = {
         Retry.AFTER_FIX,
         show_message=True,
     ),
+    "money_account_unmapped": IssueText(
+        "Money moved to an account that is not chosen yet",
+        NOT_BOOKED + " ShopQB never parks it in another account.",
+        "Choose the account named above (the Accounts step), then retry.",
+        MAP_ACCOUNTS,
+        Retry.AFTER_FIX,
+        show_message=True,
+    ),
     # Reference: https://quickbooks.intuit.com/learn-support/global/mobile-and-apps/turn-on-multicurrency/00/381912
     "multicurrency_off": IssueText(
         "This order is in a currency your QuickBooks company does not keep",

@@ -99,6 +99,23 @@ class Mapping:
     # and whether multicurrency is on there.
     home_currency: str = ""
     multicurrency: bool = False
+    # Accounts money moves to directly (journal entries, payout lines), by mapping role: gift card
+    # and store credit liabilities, duties payable, chargebacks, the payout reserve, Shopify Capital.
+    accounts: dict[str, Ref] = field(default_factory=dict)
+    duties_item: Ref | None = None
+
+    def account_for(self, role: str, what: str) -> Ref:
+        """The account mapped for ``role``, or a refusal naming what needs it (the roles came after
+        many shops went live: their orders are refused only when they need one)."""
+        ref = self.accounts.get(role)
+        if ref is None:
+            label = role.replace("_", " ")
+            raise LedgerError(
+                "money_account_unmapped",
+                f"{what} needs an account for {label}, which is not mapped yet. Map it under Accounts, then retry; "
+                "nothing was written.",
+            )
+        return ref
 
     @property
     def outside_us(self) -> bool:
