@@ -76,6 +76,7 @@ class WhatToSyncForm(_SyncSettingsForm):
             "start_date",
             "posting_mode",
             "doc_number_prefix",
+            "rewrite_edited_sales",
         ]
         labels = {
             "sync_orders": "Orders (paid: sales receipt; unpaid: invoice, then a payment when paid)",
@@ -86,11 +87,16 @@ class WhatToSyncForm(_SyncSettingsForm):
             "start_date": "Start syncing from",
             "posting_mode": "Posting",
             "doc_number_prefix": "Document number prefix",
+            "rewrite_edited_sales": "Rewrite a sale when its order is edited later",
         }
         help_texts = {
             "start_date": "Orders processed before this date are not written to QuickBooks. The history "
             "import starts here, not at the beginning of your store.",
             "doc_number_prefix": "Put before each Shopify order number (S1001). Up to 8 letters, digits or dashes.",
+            "rewrite_edited_sales": "Off (recommended): an edit is booked as its own document on the day it was "
+            "made (an invoice for items added, a credit memo for items removed), so a month you have closed or "
+            "filed never changes. On: the sale itself is rewritten, but never one dated on or before the closing "
+            "date set in QuickBooks.",
         }
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),

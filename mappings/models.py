@@ -271,6 +271,9 @@ class SyncSettings(models.Model):
     start_date = models.DateField(null=True, blank=True, help_text="orders processed before this are not synced")
     posting_mode = models.CharField(max_length=20, choices=PostingMode.choices, default=PostingMode.PER_ORDER)
     doc_number_prefix = models.CharField(max_length=8, blank=True, default="S")
+    # An order edited after its sale was booked: False books the change as its own document on the
+    # day it was seen; True rewrites the sale itself while its date is after QuickBooks' closing date.
+    rewrite_edited_sales = models.BooleanField(default=False)
     # Filters
     sync_test_orders = models.BooleanField(default=False)
     min_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)

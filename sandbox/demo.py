@@ -188,13 +188,22 @@ def seed_if_empty(info: dict[str, Any], shop: Any) -> None:
     if probe["orders"]["nodes"]:
         return
     log(f"Seeding {shop.domain} with {DEMO_ORDERS} orders through the Admin API ...")
+    # Every money flow too: split tenders, store credit, partial payments, edits, cancellations, duties.
     seed_shop(
-        base_url=info["shopify"], shop=shop.domain, token=info["shops"][0]["access_token"], orders=DEMO_ORDERS, seed=7
+        base_url=info["shopify"],
+        shop=shop.domain,
+        token=info["shops"][0]["access_token"],
+        orders=DEMO_ORDERS,
+        seed=7,
+        money_flows=True,
     )
-    # Shopify pays out every day; the sandbox does it when asked (emulator-only control).
+    # Shopify pays out every day; the sandbox does it when asked (emulator-only controls): first the
+    # payouts with a chargeback, a reserve, an advance, duties and a withdrawal, then the rest.
     import requests
 
-    requests.post(f"{info['shopify']}/_sandbox/payouts/run", json={"shop": shop.domain}, timeout=30).raise_for_status()
+    for control in ("payouts/cases", "payouts/run"):
+        response = requests.post(f"{info['shopify']}/_sandbox/{control}", json={"shop": shop.domain}, timeout=30)
+        response.raise_for_status()
 
 
 def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict]:

@@ -92,6 +92,20 @@ TEXTS: dict[str, IssueText] = {
         REVIEW_ORDER,
         show_message=True,
     ),
+    "duty_tax": IssueText(
+        "Shopify charged tax on this order's duties",
+        NOT_BOOKED + " ShopQB books duties as owed to customs, without tax, and does not guess how that tax is filed.",
+        "Enter this order in QuickBooks yourself. " + SUPPORT,
+        REVIEW_ORDER,
+        show_message=True,
+    ),
+    "cancelled_partly_paid": IssueText(
+        "A cancelled order was partly paid",
+        "Its invoice and the payments are in QuickBooks; the unpaid rest of the invoice is still open there.",
+        "Credit the unpaid part of the invoice in QuickBooks yourself (a credit memo on the cancellation date).",
+        REVIEW_ORDER,
+        show_message=True,
+    ),
     "tax_code_mismatch": IssueText(
         "A QuickBooks tax code does not charge what Shopify charged",
         NOT_BOOKED,
@@ -112,7 +126,7 @@ TEXTS: dict[str, IssueText] = {
     "money_account_unmapped": IssueText(
         "Money moved to an account that is not chosen yet",
         NOT_BOOKED + " ShopQB never parks it in another account.",
-        "Choose the account named above (the Accounts step), then retry.",
+        "Choose the account or item named above (the Accounts step), then retry.",
         MAP_ACCOUNTS,
         Retry.AFTER_FIX,
         show_message=True,
@@ -142,17 +156,17 @@ TEXTS: dict[str, IssueText] = {
         MAP_ACCOUNTS,
         show_message=True,
     ),
-    "payout_withdrawal": IssueText(
-        "A payout took money from your bank",
-        "Shopify withdrew money (a negative payout, for example after a chargeback). ShopQB does not book "
-        "withdrawals yet, so your bank balance in QuickBooks is higher than the real one.",
-        "Record the withdrawal in QuickBooks yourself: a transfer from your bank account to the "
-        "Shopify Payments clearing account.",
+    "payout_type_unknown": IssueText(
+        "A payout holds money ShopQB cannot place yet",
+        "The payout is not in QuickBooks: it holds a kind of Shopify Payments transaction (named below) that "
+        "ShopQB does not book, and ShopQB never parks money in the wrong account.",
+        "Enter this payout in QuickBooks yourself. " + SUPPORT,
         show_message=True,
     ),
     "payout_mismatch": IssueText(
         "A payout's amounts do not add up",
-        "The payout is not in QuickBooks: Shopify's gross amount less fees is not what it paid into your bank.",
+        "The payout is not in QuickBooks: its transactions in Shopify do not add up to what it paid into "
+        "(or took from) your bank.",
         "Compare the payout in Shopify (Finances, Payouts) with the amounts below and enter the deposit in "
         "QuickBooks yourself. " + SUPPORT,
         show_message=True,
@@ -267,13 +281,6 @@ TEXTS: dict[str, IssueText] = {
         "Nothing, usually: ShopQB writes the payment once the invoice is in QuickBooks. "
         "If the invoice has an issue of its own, fix that one first.",
         retry=Retry.TRANSIENT,
-    ),
-    "qbo_void_failed": IssueText(
-        "A cancelled order could not be voided in QuickBooks",
-        "The order was cancelled in Shopify, but its sale is still counted in QuickBooks.",
-        "Retry. If the document was changed or removed in QuickBooks by someone, void it there yourself.",
-        REVIEW_ORDER,
-        Retry.AFTER_FIX,
     ),
     # --- written, but worth a look ---
     "qbo_total_differs": IssueText(

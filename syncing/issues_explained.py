@@ -121,6 +121,9 @@ def _subject(issue: SyncIssue, name: str) -> str:
     if issue.source_type == SourceType.REFUND:
         # The ledger names a refund "#1001 refund 2".
         return f"Order {name.replace(' refund ', ', refund ')}" if name else f"Refund {legacy_id}"
+    if issue.source_type in (SourceType.TRANSACTION, SourceType.EDIT):
+        # "#1001 payment 2", "#1001 edit 1"
+        return f"Order {name.replace(' payment ', ', payment ').replace(' edit ', ', edit ')}" if name else "An order"
     if issue.source_type == SourceType.PAYOUT:
         return name[:1].upper() + name[1:] if name else f"Payout {legacy_id}"
     if issue.source_type == SourceType.CUSTOMER:

@@ -18,6 +18,8 @@ class SourceType(models.TextChoices):
 
     ORDER = "order"
     REFUND = "refund"
+    TRANSACTION = "transaction"  # one payment of an invoiced order
+    EDIT = "edit"  # what an order edit changed after its sale was booked
     PAYOUT = "payout"
     CUSTOMER = "customer"
 
@@ -180,16 +182,6 @@ class SyncedRecord(models.Model):
             status=SyncedRecord.Status.SKIPPED, last_error=reason, updated_at=now
         ):
             self.status, self.last_error, self.updated_at = SyncedRecord.Status.SKIPPED, reason, now
-
-    def mark_voided(self, *, sync_token: str) -> None:
-        self._store(status=SyncedRecord.Status.VOIDED, qbo_sync_token=sync_token, claimed_at=None, last_error="")
-
-    def mark_deleted(self) -> None:
-        self._store(status=SyncedRecord.Status.DELETED, claimed_at=None, last_error="")
-
-    def mark_void_failed(self, *, error: str) -> None:
-        """QuickBooks refused the void: the document is still there as written, so the record stays synced."""
-        self._store(status=SyncedRecord.Status.SYNCED, claimed_at=None, last_error=error[:2000])
 
     def reset_attempts(self) -> None:
         """A person retries failed work: it gets its bounded attempts back."""

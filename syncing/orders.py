@@ -1,6 +1,6 @@
 """One order in the books: fetched fresh, checked against the merchant's rules,
 turned into documents by the ledger (``order_plan``, which the preview shows too)
-and written (syncing/writing.py), or its documents voided when it is cancelled.
+and written (syncing/writing.py). A cancelled order keeps its sale; what it paid back is a refund.
 
 Every function here may run twice, concurrently or after a crash: the writes
 they make are exactly-once on their own.
@@ -8,6 +8,8 @@ they make are exactly-once on their own.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +23,9 @@ from shopqb_app.integrations.shopify.fetch import fetch_order
 from shopqb_app.integrations.shopify.parse import Order, parse_order
 from syncing import ledger
 from syncing.context import ExchangeRates, ShopNotReady, SyncContext, context_open, with_exchange_rates
+from syncing.edits import with_edits
 from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
-from syncing.writing import document_void, document_write, stable_request_id
+from syncing.writing import document_write, stable_request_id
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +74,28 @@ def order_plan(
     documents = ledger.order_documents(order, mapping, order_booked(shop, order))
     if documents and rules.sync_refunds:
         try:
-            refunds = ledger.refund_receipts(order, mapping)
+            refunds = ledger.refund_receipts(order, mapping) + ledger.refund_tender_entries(order, mapping)
         except ledger.LedgerError as exc:
             return OrderPlan(with_exchange_rates(documents, mapping, rates), refunds_refused=exc)
         documents += refunds
     return OrderPlan(with_exchange_rates(documents, mapping, rates))
+
+
+def earlier_refunds_plan(
+    order: Order, *, mapping: ledger.Mapping, rules: SyncSettings, rates: ExchangeRates | None = None
+) -> OrderPlan:
+    """An order sold before the sync start date is not in ShopQB's books, but a refund of it made
+    on or after that date is money going back now: it is booked on its own date (against the
+    default customer, labelled as a refund of an earlier sale), so revenue is never overstated."""
+    if not rules.sync_refunds or rules.start_date is None:
+        return OrderPlan([])
+    refunds = ledger.refund_receipts(order, mapping) + ledger.refund_tender_entries(order, mapping)
+    kept = [
+        dataclasses.replace(doc, private_note=f"Refund of a sale from before the sync start date. {doc.private_note}")
+        for doc in refunds
+        if doc.txn_date >= rules.start_date
+    ]
+    return OrderPlan(with_exchange_rates(kept, mapping, rates))
 
 
 def order_booked(shop: Shop, order: Order) -> frozenset[str]:
@@ -135,20 +155,21 @@ def order_not_found(shop: Shop, order_gid: str) -> None:
 
 
 def _order_process(ctx: SyncContext, order: Order) -> Outcome:
-    written = _order_records(ctx.shop, order).filter(status=SyncedRecord.Status.SYNCED).exclude(qbo_id="")
-    if order.cancelled_at is not None:
-        # Refunds and payments first: an invoice is voided after what was applied to it.
-        records = sorted(written, key=lambda r: r.kind not in ("Payment", "RefundReceipt"))
-        if records:
-            return _worst([document_void(ctx, record) for record in records])
-        _order_skipped(ctx.shop, order, "cancelled before it was synced")
-        return Outcome.SKIPPED
+    # A cancelled order keeps its sale: the money it returned is a refund on the day it went back,
+    # and money the merchant kept stays booked (voiding would change a closed month's revenue).
     reason = skip_reason(order, ctx.rules, ctx.mapping)
-    if reason:
+    if reason and not sold_before_start(order, ctx):
         _order_skipped(ctx.shop, order, reason)
         return Outcome.SKIPPED
     try:
-        plan = order_plan(order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
+        if reason:
+            _order_skipped(ctx.shop, order, reason)  # the sale is not ShopQB's to book
+            plan = earlier_refunds_plan(order, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
+            if not plan.documents:
+                return Outcome.SKIPPED
+        else:
+            plan = order_plan(order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
+        documents = with_edits(ctx, order, plan.documents)
     except ledger.LedgerError as exc:
         SyncIssue.objects.raise_for(
             shop=ctx.shop,
@@ -166,17 +187,28 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
         SyncIssue.objects.raise_for(
             shop=ctx.shop, code=refused.code, message=str(refused), source_type=SourceType.ORDER, source_id=order.id
         )
-    return _worst([document_write(ctx, document) for document in plan.documents])
+    return _worst([document_write(ctx, document) for document in documents])
 
 
 def _order_records(shop: Shop, order: Order) -> QuerySet[SyncedRecord]:
-    """Every record of the order: its sale documents and its refunds."""
+    """Every record of the order: its sale documents, its payments, its edits and its refunds."""
     refund_ids = [refund.id for refund in order.refunds]
     return SyncedRecord.objects.filter(
         Q(source_type=SourceType.ORDER, source_id=order.id)
-        | Q(source_type=SourceType.REFUND, source_id__in=refund_ids),
+        | Q(source_type=SourceType.REFUND, source_id__in=refund_ids)
+        | Q(source_type__in=(SourceType.TRANSACTION, SourceType.EDIT), order_gid=order.id),
         shop=shop,
     )
+
+
+def sold_before_start(order: Order, ctx: SyncContext) -> bool:
+    """Whether the merchant's rules keep the order out only because it was sold before the start date."""
+    start = ctx.rules.start_date
+    if start is None or ledger.txn_date(order, ctx.mapping.timezone) >= start:
+        return False
+    without_start = copy.copy(ctx.rules)
+    without_start.start_date = None
+    return not skip_reason(order, without_start, ctx.mapping)
 
 
 def _order_skipped(shop: Shop, order: Order, reason: str) -> None:

@@ -21,13 +21,13 @@ from typing import Any
 
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import all_orders
-from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
-from shopqb_app.integrations.shopify.parse import parse_order, parse_payout
+from shopqb_app.integrations.shopify.parse import Order, parse_order
 from shopqb_app.text import counted
 from syncing import ledger
 from syncing.context import SyncContext, context_open
 from syncing.models import SourceType, SyncedRecord, SyncIssue
-from syncing.orders import skip_reason
+from syncing.orders import earlier_refunds_plan, skip_reason, sold_before_start
+from syncing.payouts import paid_payouts
 
 ZERO = Decimal("0.00")
 ID_CHUNK = 100
@@ -130,8 +130,12 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     for raw in all_orders(ctx.shopify, search=None):
         order = parse_order(raw)
         report.orders_seen += 1
-        if order.cancelled_at is not None or skip_reason(order, ctx.rules, ctx.mapping):
+        if skip_reason(order, ctx.rules, ctx.mapping):
             report.skipped += 1
+            # Sold before the start date: its later refunds are booked all the same.
+            for refund in _earlier_refunds(order, ctx):
+                expected_refunds[refund.source_id] = refund
+                report.refunds_shopify += refund.total
             continue
         booked = frozenset(booked_kinds.get(order.id, ()))
         try:
@@ -164,7 +168,7 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             report.refunds_shopify += refund.total
     report.expected_documents = len(expected)
 
-    for source_id, found in _read_back_documents(ctx, expected, report, what="").items():
+    for source_id, found in _read_back_documents(ctx, expected, report, what="", edits=_edits(ctx)).items():
         totals = report.day(expected[source_id].txn_date)
         totals.qbo += found.amount
         totals.qbo_home += found.home_amount or ZERO
@@ -191,16 +195,13 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
 def _reconcile_payouts(ctx: SyncContext, report: Reconciliation) -> None:
     """Every paid-out payout against the Deposit read back from QuickBooks: the bank line, to the cent."""
     expected: dict[str, ledger.Document] = {}
-    for raw in shopify_payouts(ctx.shopify):
-        payout = parse_payout(raw)
-        if payout.status != "PAID":
-            continue
+    for payout in paid_payouts(ctx.shopify):
         try:
             document = ledger.payout_deposit(payout, ctx.mapping)
         except ledger.LedgerError as exc:
-            report.payouts_shopify += payout.net.amount
+            report.payouts_shopify += payout.signed_net
             report.differences.append(
-                Difference(payout.id, f"payout {payout.number}", payout.net.amount, None, str(exc), SourceType.PAYOUT)
+                Difference(payout.id, f"payout {payout.number}", payout.signed_net, None, str(exc), SourceType.PAYOUT)
             )
             continue
         if ctx.rules.start_date and document.txn_date < ctx.rules.start_date:
@@ -227,28 +228,65 @@ def _home_amount(row: dict[str, Any], amount: Decimal, currency: str, home_curre
     return ledger.cents(amount * Decimal(str(rate)))
 
 
+def _earlier_refunds(order: Order, ctx: SyncContext) -> list[ledger.Document]:
+    """The refunds the sync books for an order sold before the start date (none for other skips)."""
+    if not sold_before_start(order, ctx):
+        return []
+    try:
+        plan = earlier_refunds_plan(order, mapping=ctx.mapping, rules=ctx.rules)
+    except ledger.LedgerError:
+        return []
+    return [d for d in plan.documents if d.entity == "RefundReceipt"]
+
+
+def _edits(ctx: SyncContext) -> dict[str, list[SyncedRecord]]:
+    """The edit documents written per order: QuickBooks holds a sale edited later as the sale plus its edits."""
+    edits: dict[str, list[SyncedRecord]] = defaultdict(list)
+    synced = SyncedRecord.objects.filter(
+        shop=ctx.shop, source_type=SourceType.EDIT, status=SyncedRecord.Status.SYNCED
+    ).exclude(qbo_id="")
+    for record in synced:
+        edits[record.order_gid].append(record)
+    return edits
+
+
 def _read_back_documents(
-    ctx: SyncContext, expected: dict[str, ledger.Document], report: Reconciliation, *, what: str
+    ctx: SyncContext,
+    expected: dict[str, ledger.Document],
+    report: Reconciliation,
+    *,
+    what: str,
+    edits: dict[str, list[SyncedRecord]] | None = None,
 ) -> dict[str, ReadBack]:
     """QBO's TotalAmt of each expected document we wrote, read back from QuickBooks, with its
-    home-currency equivalent.
+    home-currency equivalent. ``edits``: per order, the edit documents that change its sale (an
+    invoice for items added counts up, a credit memo for items removed counts down).
 
     Missing documents, documents in another currency than Shopify's amount and amounts that
     differ are added to ``report.differences``; a document in another currency is not counted.
     """
+    edits = edits or {}
     records: dict[str, SyncedRecord] = {}
     for record in SyncedRecord.objects.filter(shop=ctx.shop, source_id__in=list(expected)).exclude(qbo_id=""):
         document = expected[record.source_id]
-        if record.source_type == document.source_type and record.kind == document.entity:
+        if record.source_type != document.source_type:
+            continue
+        if record.kind == document.entity:
             records[record.source_id] = record
+        elif document.entity == "RefundReceipt" and record.kind == "JournalEntry":
+            # A refund paying back an edit's credit is a journal entry (syncing/edits.py).
+            records.setdefault(record.source_id, record)
+    wanted = [*records.values(), *(r for source_id in expected for r in edits.get(source_id, ()))]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for entity in {r.kind for r in records.values()}:
-        found = _read_back(ctx.qb, entity, [r.qbo_id for r in records.values() if r.kind == entity])
+    for entity in {r.kind for r in wanted}:
+        found = _read_back(ctx.qb, entity, [r.qbo_id for r in wanted if r.kind == entity])
         rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
     amounts: dict[str, ReadBack] = {}
     for source_id, document in expected.items():
         written = records.get(source_id)
         row = rows.get((written.kind, written.qbo_id)) if written else None
+        if row is not None and edits.get(source_id):
+            row = _with_edits(row, [rows.get((r.kind, r.qbo_id), {}) for r in edits[source_id]], edits[source_id])
         if row is None:
             report.differences.append(
                 Difference(
@@ -292,6 +330,18 @@ def _read_back_documents(
                 )
             )
     return amounts
+
+
+def _with_edits(row: dict[str, Any], edit_rows: list[dict[str, Any]], records: list[SyncedRecord]) -> dict[str, Any]:
+    """A sale's row with its edits' totals added (credit memos taken off), home total too."""
+    total = Decimal(str(row.get("TotalAmt", "0")))
+    home = row.get("HomeTotalAmt")
+    for edit, record in zip(edit_rows, records, strict=True):
+        sign = -1 if record.kind == "CreditMemo" else 1
+        total += sign * Decimal(str(edit.get("TotalAmt", "0")))
+        if home not in (None, "") and edit.get("HomeTotalAmt") not in (None, ""):
+            home = Decimal(str(home)) + sign * Decimal(str(edit["HomeTotalAmt"]))
+    return {**row, "TotalAmt": total, "HomeTotalAmt": home}
 
 
 def _read_back(qb: Any, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -182,15 +182,19 @@ def _refused_pass_record(shop_id: int, *, kind: str, error: Exception) -> None:
 
 
 def _history_search(ctx: SyncContext) -> str | None:
-    """Where a backfill starts: the first moment of the merchant's start date in the shop's time
-    zone (the day the skip rule counts in), so older orders are not read at all. None: from the
-    beginning of the store."""
+    """Where a backfill starts: orders processed since the first moment of the merchant's start
+    date in the shop's time zone (the day the skip rule counts in), and older orders refunded since
+    (their refunds are booked: ``orders.earlier_refunds_plan``); other older orders are not read at
+    all. None: from the beginning of the store."""
     start_date = ctx.rules.start_date
     if start_date is None:
         return None
     start = datetime.combine(start_date, datetime.min.time(), tzinfo=ZoneInfo(ctx.mapping.timezone)).astimezone(UTC)
     # Reference: https://shopify.dev/docs/api/usage/search-syntax (a date value is quoted)
-    return f"processed_at:>='{start.isoformat()}'"
+    since = f"'{start.isoformat()}'"
+    # Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/queries/orders (financial_status values)
+    refunded = "(financial_status:refunded OR financial_status:partially_refunded)"
+    return f"processed_at:>={since} OR (updated_at:>={since} AND {refunded})"
 
 
 def _products_refresh(shop: Shop) -> None:

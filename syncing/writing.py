@@ -18,13 +18,11 @@ from accounts.models import Shop
 from shopqb_app.integrations.quickbooks import client as qbo
 from syncing import ledger
 from syncing.context import SyncContext, claim_lease
-from syncing.models import Outcome, SyncedRecord, SyncIssue
+from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
 
 MAX_ATTEMPTS = 5
 OBJECT_NOT_FOUND = "610"  # QBO's fault code for an Id it does not have (or no longer has)
 REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
-# QBO cannot void these: our own are deleted instead.
-UNVOIDABLE = frozenset({"RefundReceipt", "CreditMemo"})
 FAILURE_CODES: dict[type[qbo.QBOError], str] = {
     qbo.DocNumberTaken: "doc_number_taken",
     qbo.QBOUnavailable: "qbo_unavailable",
@@ -83,8 +81,10 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> Outcome:
         return Outcome.UNCHANGED
     linked_id = ""
     if document.links_to:
+        # The document it applies to: the order's own (a payment's invoice), or an edit's.
+        source_type, source_id = document.links_to_source or (SourceType.ORDER, document.order_id)
         linked = SyncedRecord.objects.filter(
-            shop=ctx.shop, source_type=document.source_type, source_id=document.source_id, kind=document.links_to
+            shop=ctx.shop, source_type=source_type, source_id=source_id, kind=document.links_to
         ).first()
         if linked is None or not linked.qbo_id:
             record.release()
@@ -224,45 +224,6 @@ def _flag_for_the_merchant(
             record=record,
             retryable=False,
         )
-
-
-def document_void(ctx: SyncContext, record: SyncedRecord) -> Outcome:
-    """Void the document we wrote for a cancelled order (never delete: the audit trail stays).
-
-    QBO cannot void a RefundReceipt: our own refund receipt is deleted instead. Both act on the
-    document as QuickBooks has it now: applying or voiding a payment moves its invoice's
-    SyncToken on, and QBO refuses a void made from an older one (5010).
-    """
-    if not record.claim(lease=claim_lease()):
-        return Outcome.BUSY
-    try:
-        if record.kind in UNVOIDABLE:
-            _delete_current(ctx, record)
-            record.mark_deleted()
-            return Outcome.VOIDED
-        sync_token = _current_sync_token(ctx, record)
-        written = qbo.void(
-            ctx.qb,
-            record.kind,
-            qbo_id=record.qbo_id,
-            sync_token=sync_token,
-            # One id per version of the document: a void of a version changed since an earlier
-            # attempt is a new request, never answered with that attempt's refusal.
-            request_id=f"{record.request_id[:36]}-v{sync_token}",
-        )
-    except qbo.QBOError as exc:
-        record.mark_void_failed(error=str(exc))
-        SyncIssue.objects.raise_for(
-            shop=ctx.shop,
-            code="qbo_void_failed",
-            message=f"Could not void {record.kind} {record.doc_number}: {exc}",
-            source_type=record.source_type,
-            source_id=record.source_id,
-            record=record,
-        )
-        return Outcome.FAILED
-    record.mark_voided(sync_token=written.sync_token)
-    return Outcome.VOIDED
 
 
 def document_delete(ctx: SyncContext, record: SyncedRecord) -> bool:

@@ -176,9 +176,29 @@ def _edit_order(emulator: ShopifyEmulator, shop: ShopData, args: dict[str, Any],
     return json_response({"order": views.order_view(order)["id"], "updatedAt": model.iso(order.updated_at)})
 
 
+def _create_order(emulator: ShopifyEmulator, shop: ShopData, args: dict[str, Any], _body: dict[str, Any]) -> Response:
+    """orderCreate plus what orderCreate cannot set: import duties per line (``duties``)."""
+    order, errors = orders.create_order(
+        emulator.store, shop, args.get("order") or {}, args.get("options"), duties=args.get("duties") or []
+    )
+    if order is None:
+        return json_response({"userErrors": errors}, 422)
+    emulator.emit(shop, "orders/create", order)
+    if order.financial_status() == "PAID":
+        emulator.emit(shop, "orders/paid", order)
+    return json_response({"order": views.order_view(order)["id"], "name": order.name})
+
+
 def _run_payouts(emulator: ShopifyEmulator, shop: ShopData, args: dict[str, Any], _body: dict[str, Any]) -> Response:
     through = date.fromisoformat(args["through"]) if args.get("through") else None
     made = payouts.run_payouts(emulator.store, shop, through, args.get("status", "PAID"))
+    return json_response({"payouts": [views.payout_view(p) for p in made]})
+
+
+def _payout_cases(emulator: ShopifyEmulator, shop: ShopData, _args: dict[str, Any], _body: dict[str, Any]) -> Response:
+    """The demo's payouts beyond sales: disputes lost and won, a reserve, a Shopify Capital advance
+    and repayments, duties, an adjustment and a withdrawal (payouts.seed_payout_cases)."""
+    made = payouts.seed_payout_cases(emulator.store, shop)
     return json_response({"payouts": [views.payout_view(p) for p in made]})
 
 
@@ -198,9 +218,11 @@ def _throttle(emulator: ShopifyEmulator, shop: ShopData, args: dict[str, Any], _
 SHOP_CONTROLS: dict[str, Handler] = {
     "webhooks/trigger": _trigger_webhook,
     "shops/uninstall": _uninstall,
+    "orders/create": _create_order,
     "orders/edit": _edit_order,
     "payouts/run": _run_payouts,
     "payouts/adjustment": _adjustment,
+    "payouts/cases": _payout_cases,
     "throttle": _throttle,
 }
 

@@ -17,7 +17,7 @@ from sandbox.shopify import oauth
 from sandbox.shopify.store import ShopData, Store
 
 ALL_SCOPES = (
-    "read_orders,write_orders,read_all_orders,read_products,write_products,read_inventory,write_inventory,"
+    "read_orders,write_orders,read_all_orders,read_order_edits,write_order_edits,read_products,write_products,read_inventory,write_inventory,"
     "read_locations,read_customers,read_shopify_payments_payouts,read_shopify_payments_accounts"
 )
 

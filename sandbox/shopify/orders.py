@@ -8,6 +8,7 @@ is Decimal; presentment amounts come from the input or from the fixed rates in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -132,8 +133,16 @@ def psum_lines(lines: list[model.LineItem]) -> Pair:
 
 
 def create_order(
-    store: Store, shop: ShopData, data: dict[str, Any], options: dict[str, Any] | None
+    store: Store,
+    shop: ShopData,
+    data: dict[str, Any],
+    options: dict[str, Any] | None,
+    duties: list[dict[str, Any]] | None = None,
 ) -> tuple[model.Order | None, UserErrors]:
+    """orderCreate; ``duties`` (sandbox only: orderCreate cannot set them) are import duties per line.
+
+    Each duty is ``{"line": index, "amount": shop money, "harmonizedSystemCode", "countryCodeOfOrigin"}``.
+    """
     cfg = shop.config
     sc = data.get("currency") or cfg.currency
     if sc != cfg.currency:
@@ -174,13 +183,15 @@ def create_order(
         source_identifier=data.get("sourceIdentifier"),
         tags=sorted({t.strip() for t in data.get("tags") or [] if t.strip()}),
         customer_id=customer_id,
+        shipping_address=dict(data["shippingAddress"]) if data.get("shippingAddress") else None,
         financial_status_input=data.get("financialStatus"),
         discount_applications=parts.discounts,
         line_items=parts.lines,
         shipping_lines=parts.shipping,
         order_tax_lines=parts.taxes,
     )
-    errors = _transactions(b, store, shop, order, data, processed_at)
+    errors = _duties(b, store, order, duties or [])
+    errors = errors or _transactions(b, store, shop, order, data, processed_at)
     if errors or b.errors:
         return None, errors or b.errors
     order.original_total = order.total_price()
@@ -360,6 +371,27 @@ def _taxes(
     return _tax_lines(b, order_tax_input, base, inclusive, ["order", "taxLines"])
 
 
+def _duties(b: Builder, store: Store, order: model.Order, inputs: list[dict[str, Any]]) -> UserErrors:
+    """Import duties on the order's lines: part of the total, as Shopify counts them.
+
+    Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/objects/Duty
+    """
+    for i, item in enumerate(inputs):
+        index = int(item.get("line", -1))
+        amount = dec(item.get("amount"))
+        if not 0 <= index < len(order.line_items) or amount <= 0:
+            return [user_error(["duties", str(i)], "A duty needs an existing line index and a positive amount.")]
+        line = order.line_items[index]
+        duty = model.Duty(
+            id=store.next_id("Duty"),
+            price=b.convert(rnd(amount, b.sc)),
+            harmonized_system_code=item.get("harmonizedSystemCode"),
+            country_code_of_origin=item.get("countryCodeOfOrigin"),
+        )
+        line.duties = (*line.duties, duty)
+    return []
+
+
 def _transactions(
     b: Builder, store: Store, shop: ShopData, order: model.Order, data: dict[str, Any], processed_at: datetime
 ) -> UserErrors:
@@ -389,6 +421,11 @@ def _transactions(
             location_id=location_id,
             gift_card_id=t.get("giftCardId"),
             authorization_code=t.get("authorizationCode"),
+            # Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/mutations/orderCapture
+            # ("Multi-capture is available only to stores on a Shopify Plus plan.")
+            multi_capturable=kind == "AUTHORIZATION"
+            and gateway == "shopify_payments"
+            and shop.config.plan == "Shopify Plus",
         )
         if tx.status == "SUCCESS":
             tx.fees = fee_for(shop, gateway, kind, amount.shop, pos, store.next_id)
@@ -420,14 +457,31 @@ def _default_location(shop: ShopData) -> int | None:
 
 
 def edit_order(store: Store, shop: ShopData, order: model.Order, data: dict[str, Any]) -> UserErrors:
-    """Emulator control: add lines, remove quantities or set a line's quantity (Shopify's order editing)."""
+    """Add lines, remove quantities or set a line's quantity (Shopify's order editing), and save.
+
+    Used by the ``/_sandbox/orders/edit`` control and by ``orderEditCommit``.
+    """
+    errors = apply_edit(shop, order, data, store.next_id)
+    if errors:
+        return errors
+    order.updated_at = store.now()
+    store.put(order)
+    return []
+
+
+def apply_edit(shop: ShopData, order: model.Order, data: dict[str, Any], next_id: Callable[[str], int]) -> UserErrors:
+    """Applies an edit to ``order`` in memory (``order_edits`` previews it on a copy).
+
+    Additions become new line items; removals lower a line's ``currentQuantity``.
+    Reference: https://shopify.dev/docs/apps/build/orders-fulfillment/order-management-apps/edit-orders
+    """
     sc, pc = order.cur()
     b = Builder(sc, pc)
     errors: UserErrors = []
     if order.cancelled_at is not None:
         return [user_error(["orderId"], "A cancelled order cannot be edited")]
     changes = _edit_removals(order, data, errors)
-    added = _edit_additions(b, store, shop, order, data.get("add") or [], errors)
+    added = _edit_additions(b, next_id, shop, order, data.get("add") or [], errors)
     errors.extend(b.errors)
     if errors:
         return errors
@@ -435,8 +489,6 @@ def edit_order(store: Store, shop: ShopData, order: model.Order, data: dict[str,
         line.removed_quantity += qty
     order.line_items.extend(added)
     order.edited = True
-    order.updated_at = store.now()
-    store.put(order)
     return []
 
 
@@ -471,7 +523,12 @@ def _edit_removals(order: model.Order, data: dict[str, Any], errors: UserErrors)
 
 
 def _edit_additions(
-    b: Builder, store: Store, shop: ShopData, order: model.Order, items: list[dict[str, Any]], errors: UserErrors
+    b: Builder,
+    next_id: Callable[[str], int],
+    shop: ShopData,
+    order: model.Order,
+    items: list[dict[str, Any]],
+    errors: UserErrors,
 ) -> list[model.LineItem]:
     added: list[model.LineItem] = []
     for i, item in enumerate(items):
@@ -486,7 +543,7 @@ def _edit_additions(
         product = shop.tables["Product"].get(variant.product_id) if variant else None
         qty = int(item.get("quantity") or 1)
         line = model.LineItem(
-            id=store.next_id("LineItem"),
+            id=next_id("LineItem"),
             title=item.get("title") or (product.title if product else "Custom item"),
             quantity=qty,
             unit_price=unit,

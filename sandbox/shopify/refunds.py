@@ -16,6 +16,15 @@ RESTOCKING = ("RETURN", "CANCEL", "LEGACY_RESTOCK")
 ShippingRefund = tuple[model.ShippingLine, Pair, Pair]  # line, subtotal, tax
 
 
+def find_refund(shop: ShopData, refund_id: int | None) -> tuple[model.Order, model.Refund] | None:
+    """The order holding a refund, and the refund (``refund(id:)`` and ``node`` look refunds up)."""
+    for order in shop.orders.values():
+        for refund in order.refunds:
+            if refund.id == refund_id:
+                return order, refund
+    return None
+
+
 def _refundable(order: model.Order) -> dict[int, Pair]:
     """Net amount still refundable per parent sale/capture transaction."""
     out: dict[int, Pair] = {}
@@ -44,8 +53,12 @@ def create_refund(
     pending = _refund_lines(shop, order, data.get("refundLineItems") or [], restock_default, errors)
     shipping_refund = _shipping_refund(order, data.get("shipping") or {}, currency, errors)
     new_txs = _refund_transactions(store, order, refund, data.get("transactions") or [], currency, errors)
+    duties = _refund_duties(order, data.get("refundDuties") or [], pending, errors)
     if errors:
         return None, order, errors
+    for duty, amount in duties:
+        duty.refunded = duty.refunded + amount
+    refund.duties = tuple(model.RefundDuty(duty.id, amount) for duty, amount in duties)
     for line, qty, restock, location_id in pending:
         refund.line_items.append(_refund_line(store, order, line, qty, restock, location_id))
         line.refunded_quantity += qty
@@ -96,6 +109,35 @@ def _refund_lines(
             continue
         pending.append((line, qty, restock, location_id))
     return pending
+
+
+def _refund_duties(
+    order: model.Order,
+    items: list[dict[str, Any]],
+    pending: list[tuple[model.LineItem, int, str, int | None]],
+    errors: UserErrors,
+) -> list[tuple[model.Duty, Pair]]:
+    """(duty, amount) per RefundDutyInput: FULL gives back what is left of the duty, PROPORTIONAL
+    the share of the line's current quantity this refund takes.
+
+    Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/input-objects/RefundDutyInput
+    """
+    sc, pc = order.cur()
+    by_id = {duty.id: (li, duty) for li in order.line_items for duty in li.duties}
+    out: list[tuple[model.Duty, Pair]] = []
+    for i, item in enumerate(items):
+        found = by_id.get(parse_gid(item.get("dutyId"), "Duty") or -1)
+        if found is None:
+            errors.append(user_error(["refundDuties", str(i), "dutyId"], "Duty does not exist", None))
+            continue
+        line, duty = found
+        left = duty.price - duty.refunded
+        if (item.get("refundType") or "FULL") == "FULL":
+            out.append((duty, left))
+            continue
+        qty = sum(q for li, q, _r, _l in pending if li.id == line.id)
+        out.append((duty, left.scale(qty, line.current_quantity, sc, pc) if line.current_quantity else Pair()))
+    return out
 
 
 def _amount(order: model.Order, value: Decimal, currency: str) -> Pair:
@@ -205,6 +247,13 @@ def _refund_line(
 def cancel_order(
     store: Store, shop: ShopData, order_id: str, reason: str, refund: bool, restock: bool
 ) -> tuple[model.Order | None, model.Refund | None, UserErrors]:
+    """orderCancel: with ``refund`` every gateway gets back what it still holds (a refund with the
+    lines, shipping and duties); without it the money stays and only the order is cancelled.
+    Authorizations are voided either way. ``staffNote`` is accepted and not kept (no 2025-04 field
+    shows it).
+
+    Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/mutations/orderCancel
+    """
     order = shop.orders.get(parse_gid(order_id, "Order"))
     if order is None:
         return None, None, [user_error(["orderId"], "Order does not exist", "NOT_FOUND")]
@@ -222,11 +271,12 @@ def cancel_order(
             created, _order, errors = create_refund(store, shop, payload)
             if errors:
                 return order, None, errors
-        _void_authorizations(store, order, now)
     elif restock:
         for li in order.line_items:
             if li.current_quantity > 0:
                 move_stock(store, shop, li, li.current_quantity, order.location_id)
+    # "Authorized payments will be voided regardless of this setting" (the `refund` argument).
+    _void_authorizations(store, order, now)
     order.cancelled_at = now
     order.cancel_reason = reason
     order.closed_at = now
@@ -258,14 +308,23 @@ def _cancel_refund_input(order: model.Order, restock: bool) -> dict[str, Any]:
         for t in order.transactions
         if (amount := refundable.get(t.id)) is not None and amount.shop > 0
     ]
-    payload: dict[str, Any] = {"orderId": model.gid("Order", order.id), "refundLineItems": items, "transactions": txs}
+    payload: dict[str, Any] = {
+        "orderId": model.gid("Order", order.id),
+        "refundLineItems": items,
+        "transactions": txs,
+        "refundDuties": [
+            {"dutyId": model.gid("Duty", duty.id), "refundType": "FULL"}
+            for duty in order.duties()
+            if (duty.price - duty.refunded).shop > 0
+        ],
+    }
     if any((s.discounted_price - s.refunded).shop > 0 for s in order.shipping_lines):
         payload["shipping"] = {"fullRefund": True}
     return payload
 
 
 def _void_authorizations(store: Store, order: model.Order, now: datetime) -> None:
-    for auth in [t for t in order.transactions if t.kind == "AUTHORIZATION" and t.status == "SUCCESS"]:
+    for auth in [t for t in order.transactions if t.kind == "AUTHORIZATION" and order.capturable_on(t).shop > 0]:
         order.transactions.append(
             model.Transaction(
                 id=store.next_id("Transaction"),

@@ -212,6 +212,8 @@ class Renderer:
             "current_subtotal_price_set": self.money_set(o.current_subtotal(), sc, pc),
             "current_total_tax": rest_amount(o.current_tax().shop, sc),
             "current_total_tax_set": self.money_set(o.current_tax(), sc, pc),
+            "original_total_duties_set": self.money_set(o.total_duties(), sc, pc) if o.duties() else None,
+            "current_total_duties_set": self.money_set(o.current_duties(), sc, pc) if o.duties() else None,
         }
 
     def _order_discounts(self, o: model.Order, discount_total: Pair) -> dict[str, Any]:

@@ -657,8 +657,19 @@ def _create_orders(client: Client, plans: list[OrderPlan]) -> list[dict[str, Any
 
 
 def seed_shop(
-    *, base_url: str, shop: str, token: str, orders: int, seed: int, anchor: datetime | None = None
+    *,
+    base_url: str,
+    shop: str,
+    token: str,
+    orders: int,
+    seed: int,
+    anchor: datetime | None = None,
+    money_flows: bool = False,
 ) -> dict[str, Any]:
+    """Seeds ``orders`` orders of the mix; ``money_flows`` adds one order per money flow (``seed_flows``).
+
+    Off by default, so the demo's figures stay what they were until it is turned on.
+    """
     client = Client(endpoint_for(base_url, shop), token)
     started = time.monotonic()
     info = client(SHOP_QUERY)
@@ -697,13 +708,18 @@ def seed_shop(
                 _afterwards(client, plan, result, main)
                 afterwards += 1
         created.extend(results)
+    flows: dict[str, int] | None = None
+    if money_flows:
+        from sandbox.shopify.seed_flows import Flows  # imported here: seed_flows builds on this module
+
+        flows = Flows(client, base_url, shop, catalog, ctx).run(existing)
     statuses: dict[str, int] = {}
     for o in created:
         statuses[o["displayFinancialStatus"]] = statuses.get(o["displayFinancialStatus"], 0) + 1
     mix: dict[str, int] = {}
     for p in plans:
         mix[p.kind] = mix.get(p.kind, 0) + 1
-    return {
+    summary = {
         "shop": shop,
         "country": country,
         "currency": currency,
@@ -718,3 +734,6 @@ def seed_shop(
         "requests": client.calls,
         "seconds": round(time.monotonic() - started, 2),
     }
+    if flows is not None:
+        summary["money_flows"] = flows
+    return summary

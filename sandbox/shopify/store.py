@@ -108,6 +108,7 @@ class ShopData:
         self.levels_by_key: dict[tuple[int, int], int] = {}
         self.variant_by_item: dict[int, int] = {}
         self.sort_cache: dict[Any, Any] = {}
+        self.order_edits: dict[int, Any] = {}  # open orderEdit sessions (order_edits.EditSession), not persisted
 
     @property
     def domain(self) -> str:

@@ -70,7 +70,12 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         view["parentTransaction"] = tx_views.get(parent) if parent else None
     line_views = {li.id: view for li, view in zip(o.line_items, lines, strict=True)}
     shipping_views = {s.id: view for s, view in zip(o.shipping_lines, shipping, strict=True)}
-    refunds = [_refund_view(o, r, line_views, shipping_views, tx_views) for r in o.refunds]
+    duty_views = {
+        duty.id: view
+        for li, lv in zip(o.line_items, lines, strict=True)
+        for duty, view in zip(li.duties, lv["duties"], strict=True)
+    }
+    refunds = [_refund_view(o, r, line_views, shipping_views, tx_views, duty_views) for r in o.refunds]
     view = {
         **_order_fields(o),
         **_order_totals(o, sc, pc),
@@ -78,6 +83,7 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         "_shippingLines": shipping,
         "_transactions": txs,
         "_refunds": refunds,
+        "shippingAddress": _address(o),
         "_customerId": o.customer_id,
         "_locationId": o.location_id,
         "_cache": {},
@@ -88,6 +94,19 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         t["order"] = view
     o._view = view
     return view
+
+
+def _address(o: model.Order) -> dict[str, Any] | None:
+    a = o.shipping_address
+    if a is None:
+        return None
+    fields = ("address1", "address2", "city", "company", "firstName", "lastName", "phone", "provinceCode", "zip")
+    return {
+        "__typename": "MailingAddress",
+        "id": gid("MailingAddress", o.id),
+        **{k: a.get(k) for k in fields},
+        "countryCodeV2": a.get("countryCode"),
+    }
 
 
 def _bag(p: Pair, sc: str, pc: str) -> dict[str, Any]:
@@ -139,8 +158,21 @@ def _line_item_view(li: model.LineItem, sc: str, pc: str, apps: dict[int, dict[s
         "totalDiscountSet": _bag(disc, sc, pc),
         "discountAllocations": _allocations(li.discounts, sc, pc, apps),
         "_taxLines": [_tax_line(t, sc, pc) for t in li.tax_lines],
+        "duties": [_duty_view(duty, sc, pc) for duty in li.duties],
         "_variantId": li.variant_id,
         "_productId": li.product_id,
+    }
+
+
+def _duty_view(duty: model.Duty, sc: str, pc: str) -> dict[str, Any]:
+    """A line's duty; its ``taxLines`` stay empty (taxes charged on duties are not emulated)."""
+    return {
+        "__typename": "Duty",
+        "id": gid("Duty", duty.id),
+        "price": _bag(duty.price, sc, pc),
+        "harmonizedSystemCode": duty.harmonized_system_code,
+        "countryCodeOfOrigin": duty.country_code_of_origin,
+        "taxLines": [],
     }
 
 
@@ -167,6 +199,7 @@ def _refund_view(
     line_views: dict[int, dict[str, Any]],
     shipping_views: dict[int, dict[str, Any]],
     tx_views: dict[int, dict[str, Any]],
+    duty_views: dict[int, dict[str, Any]],
 ) -> dict[str, Any]:
     sc, pc = o.currency, o.presentment_currency
     rlis = [
@@ -201,6 +234,9 @@ def _refund_view(
         "updatedAt": iso(r.created_at),
         "note": r.note,
         "totalRefundedSet": _bag(psum_views(o, r), sc, pc),
+        "duties": [
+            {"amountSet": _bag(rd.amount, sc, pc), "originalDuty": duty_views.get(rd.duty_id)} for rd in r.duties
+        ],
         "_refundLineItems": rlis,
         "_refundShippingLines": rsls,
         "_transactions": [tx_views[i] for i in r.transaction_ids if i in tx_views],
@@ -275,6 +311,9 @@ def _order_totals(o: model.Order, sc: str, pc: str) -> dict[str, Any]:
         "currentTotalDiscountsSet": b(o.current_line_discounts() + o.shipping_discounts()),
         "currentShippingPriceSet": b(o.current_shipping()),
         "currentCartDiscountAmountSet": b(Pair()),
+        # Null when no duty applies, as on Shopify.
+        "originalTotalDutiesSet": b(o.total_duties()) if o.duties() else None,
+        "currentTotalDutiesSet": b(o.current_duties()) if o.duties() else None,
         "taxLines": [_tax_line(t, sc, pc) for t in o.tax_lines()],
         "currentTaxLines": [_tax_line(t, sc, pc) for t in o.current_tax_lines()],
     }
@@ -315,11 +354,13 @@ def transaction_view(o: model.Order, t: model.Transaction) -> dict[str, Any]:
         ],
         "createdAt": iso(t.created_at),
         "processedAt": iso(t.processed_at),
-        "manualPaymentGateway": t.gateway in ("manual", "Cash on Delivery (COD)", "Bank Deposit", "cash"),
+        "manualPaymentGateway": t.manual or t.gateway in ("manual", "Cash on Delivery (COD)", "Bank Deposit", "cash"),
         "authorizationCode": t.authorization_code,
         "paymentId": f"r{t.id}",
         "errorCode": None,
+        "multiCapturable": t.kind == "AUTHORIZATION" and t.multi_capturable,
         "_parentId": t.parent_id,
+        "_capturable": t.kind == "AUTHORIZATION" and o.capturable_on(t).shop > 0,
     }
 
 

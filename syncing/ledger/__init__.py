@@ -14,12 +14,17 @@ Callers use this package's names (``from syncing import ledger``, then
 - ``model``: the mapping snapshot, the document and its lines as QBO bodies, ``LedgerError``;
 - ``dates``: the day a transaction is booked on, in the shop's time zone;
 - ``lines``: an order's amounts as priced sales lines;
-- ``sales``: an order as a SalesReceipt, or an Invoice and its Payment;
+- ``tenders``: journal entries moving the shares of a split tender (other gateways, gift cards,
+  store credit) out of the main tender's clearing account;
+- ``sales``: an order as a SalesReceipt, or an Invoice and a Payment per payment taken;
 - ``refunds``: refunds as RefundReceipts;
-- ``payouts``: Shopify Payments payouts as Deposits.
+- ``payouts``: Shopify Payments payouts as Deposits (JournalEntries for withdrawals), a line per
+  kind of balance transaction;
+- ``edits``: what an order edit changed after its sale was booked, as a document of its own.
 """
 
 from syncing.ledger.dates import local_date, txn_date
+from syncing.ledger.edits import edit_document
 from syncing.ledger.gateways import SALE_KINDS, gateway_key, primary_gateway, received
 from syncing.ledger.lines import is_tip, sold_quantities
 from syncing.ledger.model import (
@@ -43,10 +48,12 @@ from syncing.ledger.sales import (
     PAID_STATUSES,
     UNPAID_STATUSES,
     invoice,
+    invoice_payments,
     order_documents,
     payment,
     sales_receipt,
 )
+from syncing.ledger.tenders import refund_tender_entries
 
 __all__ = [
     "CENT",
@@ -67,8 +74,10 @@ __all__ = [
     "TaxKey",
     "cents",
     "doc_number",
+    "edit_document",
     "gateway_key",
     "invoice",
+    "invoice_payments",
     "is_tip",
     "local_date",
     "order_documents",
@@ -78,6 +87,7 @@ __all__ = [
     "rate_text",
     "received",
     "refund_receipts",
+    "refund_tender_entries",
     "sales_receipt",
     "sold_quantities",
     "tax_detail",

@@ -1,5 +1,5 @@
-"""An order's amounts as QBO sales lines: products, gift cards, shipping, discounts, tips, and the
-explicit rounding line, each priced so that Qty x UnitPrice comes back to its amount."""
+"""An order's amounts as QBO sales lines: products, gift cards, shipping, discounts, tips, duties
+and the explicit rounding line, each priced so that Qty x UnitPrice comes back to its amount."""
 
 from __future__ import annotations
 
@@ -22,6 +22,40 @@ def priced_line(role: str, item: Ref, description: str, qty: int, amount: Decima
     if cents(unit_price * quantity) != amount or unit_price != unit_price.quantize(UNIT_PRICE):
         unit_price = unit_price.quantize(UNIT_PRICE, rounding=ROUND_HALF_UP)
     return DocLine(role, item, description, quantity, unit_price, amount, taxable)
+
+
+def discount_lines(mapping: Mapping, taxed: Decimal, untaxed: Decimal) -> list[DocLine]:
+    """Discounts as negative lines on the discount item (US companies). Those of lines Shopify
+    taxed are taxable, so that automated sales tax's taxable sales are what Shopify taxed after
+    discount; the rest are not."""
+    lines = []
+    if taxed:
+        lines.append(priced_line("discount", mapping.discount_item, "Discounts on taxed sales", 1, -cents(taxed), True))
+    if untaxed:
+        lines.append(priced_line("discount", mapping.discount_item, "Discounts", 1, -cents(untaxed), False))
+    return lines
+
+
+def duties_item(mapping: Mapping, what: str) -> Ref:
+    """Where import duties Shopify collected are booked: they are owed to customs, not sales."""
+    if mapping.duties_item is None:
+        raise LedgerError(
+            "money_account_unmapped",
+            f"{what}: the duties Shopify collected need the item for duties; map it under Accounts, then retry. "
+            "Nothing was written.",
+        )
+    return mapping.duties_item
+
+
+def order_duties(order: Order) -> Decimal:
+    """The import duties Shopify charged on the order (shop money). Shopify can charge tax on a
+    duty; ShopQB books duties untaxed, so such an order is refused rather than booked wrong."""
+    if any(t.price.shop.amount for li in order.line_items for duty in li.duties for t in duty.tax_lines):
+        raise LedgerError(
+            "duty_tax",
+            f"{order.name}: Shopify charged tax on its duties, which ShopQB does not book yet; nothing was written.",
+        )
+    return cents(order.original_duties.shop.amount) if order.original_duties else ZERO
 
 
 def is_tip(li: LineItem) -> bool:
@@ -79,6 +113,7 @@ def sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal, 
         return cents(amount * sold[li.id] / li.quantity)
 
     lines: list[DocLine] = []
+    discounts = {True: ZERO, False: ZERO}  # by whether Shopify taxed what they discount
     tip_lines = 0
     for li in order.line_items:
         quantity = sold[li.id]
@@ -98,23 +133,25 @@ def sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decimal, 
         taxable = charged_tax(li.tax_lines, li.taxable) and not li.is_gift_card
         net = gross - share(included_tax(li.tax_lines), li)
         lines.append(priced_line(role, item, description, quantity, net, taxable))
+        discounts[taxable] += share(li.discount, li)
 
     for sl in order.shipping_lines:
         price = cents(sl.original_price.shop.amount)
+        taxable = charged_tax(sl.tax_lines, False)
         if price:
             net = price - included_tax(sl.tax_lines)
-            taxable = charged_tax(sl.tax_lines, False)
             lines.append(priced_line("shipping", mapping.shipping_item, f"Shipping: {sl.title}", 1, net, taxable))
+        discounts[taxable] += sl.discount
 
-    discount = sum((share(li.discount, li) for li in order.line_items), ZERO) + sum(
-        (sl.discount for sl in order.shipping_lines), ZERO
-    )
-    if discount:
-        lines.append(priced_line("discount", mapping.discount_item, "Discounts", 1, -cents(discount), False))
+    lines.extend(discount_lines(mapping, discounts[True], discounts[False]))
 
     tip = cents(order.total_tip.shop.amount)
     if tip and not tip_lines:
         lines.append(priced_line("tip", mapping.tip_item, "Tip", 1, tip, False))
+
+    duties = order_duties(order)
+    if duties:
+        lines.append(priced_line("duties", duties_item(mapping, order.name), "Duties", 1, duties, False))
 
     # Tax a sales channel collects and remits (marketplace facilitator tax) is not the merchant's
     # sales tax: its own line, out of the document's tax.

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from shopqb_app.integrations.shopify.parse import Order
+from shopqb_app.integrations.shopify.parse import Address, Order
 from syncing.ledger.gateways import gateway_key
 from syncing.ledger.money import ZERO
 
@@ -225,7 +225,10 @@ def tax_detail(lines: Iterable[DocLine]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Document:
-    """A QBO transaction document we will own. ``total`` is what Shopify says it is."""
+    """A QBO transaction document we will own. ``total`` is what Shopify says it is.
+
+    A JournalEntry's lines are postings (``item`` the account, ``amount`` positive for a debit,
+    negative for a credit; they sum to zero) and ``total`` is its debits."""
 
     entity: str
     source_type: str
@@ -242,11 +245,15 @@ class Document:
     private_note: str
     rounding: Decimal = ZERO
     links_to: str = ""  # the entity this document applies to (a Payment -> its Invoice)
+    # The Shopify object that document books, when it is not the order itself (an edit's invoice).
+    links_to_source: tuple[str, str] | None = None
     order_id: str = ""  # the Shopify order it books (a refund's order); "" for payouts
     class_ref: Ref | None = None  # QBO Class on every line (the order's location or channel)
     department: Ref | None = None  # QBO Department ("Location" in QBO's screens) of the document
     tax_inclusive: bool = False  # outside the US: Shopify's prices include tax (GlobalTaxCalculation)
     exchange_rate: Decimal | None = None  # home currency per unit of ``currency`` when they differ
+    # Where the goods went: US automated sales tax finds the jurisdiction from it (ShipAddr).
+    ship_to: Address | None = None
 
     @property
     def flagged(self) -> bool:
@@ -283,6 +290,13 @@ class Document:
                     for n, line in enumerate(self.lines, start=1)
                 ],
             }
+        if self.entity == "JournalEntry":
+            return {
+                "DocNumber": self.doc_number,
+                "TxnDate": self.txn_date.isoformat(),
+                "PrivateNote": self.private_note,
+                "Line": [self._journal_line(line, n) for n, line in enumerate(self.lines, start=1)],
+            }
         if self.entity == "Payment":
             link = [{"TxnId": linked_id, "TxnType": self.links_to}] if linked_id else []
             return {
@@ -310,6 +324,8 @@ class Document:
             body["TxnTaxDetail"]["TaxLine"] = tax_detail(self.lines)
         if self.entity in ("SalesReceipt", "RefundReceipt"):
             body["DepositToAccountRef"] = self.deposit_to.as_qbo()
+        if self.ship_to is not None:
+            body["ShipAddr"] = ship_addr(self.ship_to)
         if self.department is not None:
             body["DepartmentRef"] = self.department.as_qbo()
         if self.class_ref is not None:
@@ -317,9 +333,44 @@ class Document:
                 line["SalesItemLineDetail"]["ClassRef"] = self.class_ref.as_qbo()
         return body
 
+    def _journal_line(self, line: DocLine, line_num: int) -> dict[str, Any]:
+        """A journal line: ``amount`` positive is a debit, negative a credit; ``item`` is the account."""
+        detail: dict[str, Any] = {
+            "PostingType": "Debit" if line.amount > 0 else "Credit",
+            "AccountRef": line.item.as_qbo(),
+        }
+        if line.role == "receivable":
+            # QuickBooks needs the customer on every Accounts Receivable line.
+            detail["Entity"] = {"Type": "Customer", "EntityRef": self.customer.as_qbo()}
+        if self.class_ref is not None:
+            detail["ClassRef"] = self.class_ref.as_qbo()
+        if self.department is not None:
+            detail["DepartmentRef"] = self.department.as_qbo()
+        return {
+            "LineNum": line_num,
+            "Description": line.description[:4000],
+            "Amount": abs(line.amount),
+            "DetailType": "JournalEntryLineDetail",
+            "JournalEntryLineDetail": detail,
+        }
+
     def content_hash(self, mapping: Mapping) -> str:
         canonical = json.dumps(self.as_qbo(mapping), sort_keys=True, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ship_addr(address: Address) -> dict[str, str]:
+    """A Shopify shipping address as QuickBooks' PhysicalAddress (only the parts that are set)."""
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-sales-tax-for-us-locales
+    parts = {
+        "Line1": address.address1,
+        "Line2": address.address2,
+        "City": address.city,
+        "CountrySubDivisionCode": address.province_code,
+        "PostalCode": address.zip,
+        "Country": address.country_code,
+    }
+    return {key: value[:500] for key, value in parts.items() if value}
 
 
 def doc_number(prefix: str, order_name: str) -> str:

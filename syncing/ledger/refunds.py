@@ -1,79 +1,65 @@
-"""Refunds: each one that returned money as a RefundReceipt from its gateway's clearing account."""
+"""Refunds: each one that returned money as a RefundReceipt from its gateway's clearing account.
+
+A refund books back what the sale booked, the way the sale booked it: a returned product at its
+original unit price on its own item, the discount those units had on the discount item
+(negative), refunded shipping likewise, refunded duties on the duties item, and the tax Shopify
+refunded. So a fully refunded order leaves sales, discounts, duties and tax all back at zero.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from shopqb_app.integrations.shopify.parse import Order, TaxLine
+from shopqb_app.integrations.shopify.parse import Order, Refund, TaxLine
 from syncing.ledger import taxes
 from syncing.ledger.dates import local_date
-from syncing.ledger.lines import priced_line
+from syncing.ledger.lines import discount_lines, duties_item, is_tip, priced_line
 from syncing.ledger.model import DocLine, Document, Mapping, Ref, check_currency, doc_number
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
 from syncing.ledger.taxes import channel_tax_description, channel_tax_item
-from syncing.ledger.vat import with_tax
+from syncing.ledger.vat import LineBuilder, with_tax
 
 REFUND_KINDS = frozenset({"REFUND"})
+
+
+@dataclass(frozen=True)
+class _Returned:
+    """Something a refund gives back, priced as the sale booked it."""
+
+    role: str
+    item: Ref
+    name: str
+    qty: int
+    gross: Decimal  # at the original price (tax included where prices include tax)
+    discount: Decimal  # the part of the sale's discounts that was on it
+    tax: Decimal  # the tax Shopify refunded on it, as one amount
+    tax_lines: tuple[TaxLine, ...]  # the sale's tax lines: the refunded tax is divided as they were
 
 
 def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
     """Each refund that returned money as a RefundReceipt, paid from its gateway's clearing account.
 
-    Lines: the refunded line items (Shopify's refunded subtotal, net of tax) and
-    shipping, with Shopify's refunded tax as the total tax. The receipt totals the
-    money actually refunded; a refund that is not (only) items, such as a goodwill
-    amount, books the difference as a refund adjustment on the discount item.
+    The receipt totals the money actually refunded; a refund that is not (only) items, such as a
+    goodwill amount, books the difference as a refund adjustment on the discount item. A cancelled
+    order's refunds are booked like any other: the sale stays, and its cancellation's refund
+    reverses it on the refund's own date.
     """
-    if order.cancelled_at is not None:
-        return []  # a cancelled order's sale is voided: booking its refund too would reverse it twice
-    by_id = {li.id: li for li in order.line_items}
     documents = []
     for number, refund in enumerate(sorted(order.refunds, key=lambda r: (r.created_at is None, r.created_at, r.id)), 1):
         paid_back = [t for t in refund.transactions if t.kind in REFUND_KINDS and t.status == "SUCCESS"]
         amount = cents(sum((t.amount.shop.amount for t in paid_back), ZERO))
         if not amount:
             continue  # a restock or a zero refund moved no money
-        check_currency(order.currency, mapping, f"{order.name} refund {number}")
         what = f"{order.name} refund {number}"
-        lines: list[DocLine] = []
-        tax = channel = ZERO
-        for rli in refund.line_items:
-            if rli.quantity <= 0:
-                continue
-            li = by_id.get(rli.line_item_id)
-            name = li.name if li else rli.sku or "Refunded item"
-            item = mapping.sales_item
-            if li is not None and li.is_gift_card:
-                item = mapping.gift_card_item
-            else:
-                item = mapping.item_for(li.variant_id if li else "", rli.sku)
-            line, merchant, owed = _refund_line(
-                order,
-                mapping,
-                f"{what}, {name}",
-                ("product", item, f"Refund: {name}", rli.quantity),
-                cents(rli.subtotal.shop.amount),
-                cents(rli.total_tax.shop.amount),
-                li.tax_lines if li else (),
-            )
-            lines.append(line)
-            tax, channel = tax + merchant, channel + owed
-        if refund.shipping_subtotal:
-            shipped = tuple(t for sl in order.shipping_lines for t in sl.tax_lines)
-            line, merchant, owed = _refund_line(
-                order,
-                mapping,
-                f"{what}, shipping",
-                ("shipping", mapping.shipping_item, "Refund: shipping", 1),
-                cents(refund.shipping_subtotal),
-                cents(refund.shipping_tax),
-                shipped,
-            )
-            lines.append(line)
-            tax, channel = tax + merchant, channel + owed
-        if channel:
-            description = channel_tax_description(order, refunded=True)
-            line = priced_line("channel_tax", channel_tax_item(mapping, what), description, 1, channel, False)
+        check_currency(order.currency, mapping, what)
+        returned = _returned(order, refund, mapping)
+        if mapping.outside_us:
+            lines, tax = _vat_lines(order, mapping, what, returned)
+        else:
+            lines, tax = _us_lines(order, mapping, what, returned)
+        if refund.duties:
+            line = priced_line("duties", duties_item(mapping, what), "Refund: duties", 1, cents(refund.duties), False)
             lines.append(_untaxed(line, order, mapping, what))
         residual = amount - tax - sum((line.amount for line in lines), ZERO)
         rounding = ZERO
@@ -115,37 +101,90 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
                 "Written by ShopQB.",
                 rounding=rounding,
                 tax_inclusive=mapping.outside_us and order.taxes_included,
+                ship_to=order.shipping_address,  # the sale's tax jurisdiction, for the tax given back
             )
         )
     return documents
 
 
-def _refund_line(
-    order: Order,
-    mapping: Mapping,
-    what: str,
-    line_spec: tuple[str, Ref, str, int],
-    subtotal: Decimal,
-    refunded_tax: Decimal,
-    tax_lines: tuple[TaxLine, ...],
-) -> tuple[DocLine, Decimal, Decimal]:
-    """A refunded line, the tax on it the merchant owes and the part the sales channel owes.
+def _returned(order: Order, refund: Refund, mapping: Mapping) -> list[_Returned]:
+    """The refund's line items and shipping, at the sale's prices and discounts.
 
-    Outside the US the line books its tax back on the code and rates the sale used (Shopify
-    gives a refunded line's tax as one amount: it is divided as the sale's tax was)."""
-    role, item, description, qty = line_spec
-    gross = subtotal
-    if not mapping.outside_us:
-        _, owed = taxes.refunded_tax(tax_lines, refunded_tax) if tax_lines else ({}, ZERO)
-        net = subtotal - refunded_tax if order.taxes_included else subtotal
-        merchant = refunded_tax - owed
-        return priced_line(role, item, description, qty, net, bool(merchant)), merchant, owed
-    line_tax, owed = taxes.split_tax(tax_lines, refunded_tax, mapping, what)
-    if order.taxes_included:
-        gross = subtotal - owed  # the channel's tax is inside the refunded price, but not the line's
-    net = gross - line_tax.total if order.taxes_included else subtotal
-    line = priced_line(role, item, description, qty, net, bool(line_tax.total))
-    return with_tax(line, line_tax, line_tax.amounts, gross if order.taxes_included else None), line_tax.total, owed
+    Shopify gives a refunded line's subtotal after its discounts; the original unit price times
+    the quantity, less that subtotal, is the discount the units had (whatever cent Shopify's own
+    allocation put on them), so the refunds of a line add up to exactly what its sale booked. A
+    subtotal above the original price has no discount to give back and is booked as Shopify
+    states it.
+    """
+    by_id = {li.id: li for li in order.line_items}
+    returned = []
+    for rli in refund.line_items:
+        if rli.quantity <= 0:
+            continue
+        subtotal = cents(rli.subtotal.shop.amount)
+        tax = cents(rli.total_tax.shop.amount)
+        li = by_id.get(rli.line_item_id)
+        if li is None:
+            item = mapping.item_for("", rli.sku)
+            returned.append(
+                _Returned("product", item, rli.sku or "Refunded item", rli.quantity, subtotal, ZERO, tax, ())
+            )
+            continue
+        if is_tip(li):
+            role, item = "tip", mapping.tip_item
+        elif li.is_gift_card:
+            role, item = "gift_card", mapping.gift_card_item
+        else:
+            role, item = "product", mapping.item_for(li.variant_id, rli.sku)
+        gross = max(cents(li.unit_price.shop.amount * rli.quantity), subtotal)
+        returned.append(_Returned(role, item, li.name, rli.quantity, gross, gross - subtotal, tax, li.tax_lines))
+    if refund.shipping_subtotal:
+        refunded = cents(refund.shipping_subtotal)
+        price = sum((sl.original_price.shop.amount for sl in order.shipping_lines), ZERO)
+        discount = sum((sl.discount for sl in order.shipping_lines), ZERO)
+        # Discounted shipping comes back at its price, its discount given back in proportion.
+        gross = cents(refunded * price / (price - discount)) if discount and price > discount else refunded
+        shipped = tuple(t for sl in order.shipping_lines for t in sl.tax_lines)
+        tax = cents(refund.shipping_tax)
+        returned.append(
+            _Returned("shipping", mapping.shipping_item, "shipping", 1, gross, gross - refunded, tax, shipped)
+        )
+    return returned
+
+
+def _us_lines(order: Order, mapping: Mapping, what: str, returned: list[_Returned]) -> tuple[list[DocLine], Decimal]:
+    """A US company's refund lines and the merchant's refunded tax: each line taxable when Shopify
+    refunded tax on it, its discount with the taxable or the untaxed discounts accordingly."""
+    lines: list[DocLine] = []
+    discounts = {True: ZERO, False: ZERO}
+    tax = channel = ZERO
+    for r in returned:
+        _, owed = taxes.refunded_tax(r.tax_lines, r.tax) if r.tax_lines else ({}, ZERO)
+        merchant = r.tax - owed
+        net = r.gross - r.tax if order.taxes_included else r.gross
+        lines.append(priced_line(r.role, r.item, f"Refund: {r.name}", r.qty, net, bool(merchant)))
+        discounts[bool(merchant)] += r.discount
+        tax, channel = tax + merchant, channel + owed
+    lines.extend(discount_lines(mapping, discounts[True], discounts[False]))
+    if channel:
+        description = channel_tax_description(order, refunded=True)
+        lines.append(priced_line("channel_tax", channel_tax_item(mapping, what), description, 1, channel, False))
+    return lines, tax
+
+
+def _vat_lines(order: Order, mapping: Mapping, what: str, returned: list[_Returned]) -> tuple[list[DocLine], Decimal]:
+    """Outside the US: the refund's lines built as the sale's were, each booking its tax back on the
+    code and rates the sale used (Shopify gives a refunded line's tax as one amount: it is divided
+    as the sale's tax was), and the tax they hold."""
+    build = LineBuilder(order, mapping)
+    for r in returned:
+        line_tax, owed = taxes.split_tax(r.tax_lines, r.tax, mapping, f"{what}, {r.name}")
+        build.taxed_line(r.role, r.item, f"Refund: {r.name}", r.qty, r.gross, r.discount, line_tax, owed)
+    build.discount_lines()
+    if build.channel:
+        item = channel_tax_item(mapping, what)
+        build.untaxed_line("channel_tax", item, channel_tax_description(order, refunded=True), 1, build.channel)
+    return build.lines, sum((amount for line in build.lines for _, amount in line.taxes), ZERO)
 
 
 def _untaxed(line: DocLine, order: Order, mapping: Mapping, what: str) -> DocLine:

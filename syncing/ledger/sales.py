@@ -3,12 +3,14 @@ Payment that follows it once money comes in."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from decimal import Decimal
 
-from shopqb_app.integrations.shopify.parse import Order
+from shopqb_app.integrations.shopify.parse import Order, Transaction
+from syncing.ledger import tenders
 from syncing.ledger.dates import local_date, txn_date
-from syncing.ledger.gateways import primary_gateway, received
+from syncing.ledger.gateways import SALE_KINDS, primary_gateway, received
 from syncing.ledger.lines import sale_lines
 from syncing.ledger.model import Document, LedgerError, Mapping, check_currency, doc_number
 from syncing.ledger.money import ZERO, cents
@@ -53,6 +55,7 @@ def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
         private_note=_note(order, what),
         rounding=residual,
         tax_inclusive=mapping.outside_us and order.taxes_included,
+        ship_to=order.shipping_address,
     )
 
 
@@ -72,7 +75,8 @@ def invoice(order: Order, mapping: Mapping) -> Document:
 
 
 def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | None) -> Document:
-    """Money received on an invoiced order: a Payment linked to its Invoice, into the clearing account."""
+    """Money received on an invoiced order, as one Payment for all of it: how orders invoiced before
+    payments were booked one per transaction keep their Payment (``order_documents``)."""
     check_currency(order.currency, mapping, order.name)
     gateway = primary_gateway(order)
     day = local_date(when or order.processed_at, mapping.timezone)
@@ -95,22 +99,114 @@ def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | No
     )
 
 
+def transaction_payment(
+    order: Order, transaction: Transaction, number: int, amount: Decimal, mapping: Mapping, invoice: str = ""
+) -> Document:
+    """One payment on an invoiced order, as Shopify took it: its own date, its own gateway's
+    clearing account, linked to the order's Invoice (``invoice`` "") or to an edit's (its source id)."""
+    check_currency(order.currency, mapping, order.name)
+    gateway = transaction.gateway
+    suffix = f"@{invoice}" if invoice else ""
+    return Document(
+        entity="Payment",
+        source_type="transaction",
+        source_id=transaction.id + suffix,
+        order_id=order.id,
+        source_name=f"{order.name} payment {number}",
+        doc_number=doc_number(mapping.doc_number_prefix, f"{order.name}-P{number}"),
+        txn_date=local_date(transaction.processed_at or order.processed_at, mapping.timezone),
+        currency=order.currency,
+        customer=mapping.customer,
+        deposit_to=mapping.clearing_for(gateway),
+        lines=(),
+        total_tax=ZERO,
+        total=amount,
+        private_note=f"Shopify transaction {transaction.id} of order {order.name} ({order.id}); "
+        f"payment {number}, via {gateway}. Written by ShopQB.",
+        links_to="Invoice",
+        links_to_source=("edit", invoice) if invoice else None,
+    )
+
+
+def invoice_payments(
+    order: Order, mapping: Mapping, invoices: list[tuple[str, Decimal]], prepaid: Decimal = ZERO
+) -> list[Document]:
+    """One Payment per sale or capture, oldest first, applied to ``invoices`` in turn ((``""`` for the
+    order's own Invoice or an edit's source id, what it is for)); the first ``prepaid`` was taken
+    by the sales receipt. A payment that settles one invoice and part of the next is one Payment
+    per invoice. A gift card or store credit payment also gets the entry taking it off its liability."""
+    paid = [t for t in order.transactions if t.kind in SALE_KINDS and t.status == "SUCCESS" and t.amount.shop.amount]
+    paid.sort(key=lambda t: (t.processed_at is None, t.processed_at, t.id))
+    owed = [(key, amount) for key, amount in invoices if amount > 0]
+    documents: list[Document] = []
+    skip = prepaid
+    number = 0
+    for transaction in paid:
+        left = cents(transaction.amount.shop.amount)
+        covered = min(left, skip)
+        left, skip = left - covered, skip - covered
+        while left > 0 and owed:
+            key, open_amount = owed[0]
+            amount = min(left, open_amount)
+            number += 1
+            documents.append(transaction_payment(order, transaction, number, amount, mapping, key))
+            entry = tenders.payment_tender_entry(order, transaction, number, mapping, amount, key)
+            if entry is not None:
+                documents.append(entry)
+            left -= amount
+            owed[0] = (key, open_amount - amount)
+            if not owed[0][1]:
+                owed.pop(0)
+    return documents
+
+
+def cancelled_invoice_credit(order: Order, invoiced: Document, mapping: Mapping) -> Document:
+    """A cancelled order that was invoiced and never paid: a CreditMemo of the same lines and tax on
+    the day it was cancelled, so the month it was sold keeps its revenue and the receivable goes.
+    Money taken before the cancellation is the refund's to return; what is left unpaid cannot be
+    told apart line by line, so such an order is refused for the merchant to settle by hand."""
+    assert order.cancelled_at is not None
+    taken, _ = received(order)
+    if taken:
+        raise LedgerError(
+            "cancelled_partly_paid",
+            f"{order.name} was cancelled after {taken} {order.currency} of its {invoiced.total} was paid; "
+            "ShopQB cannot tell which lines the unpaid part was for. Settle its invoice in QuickBooks by hand "
+            "(a credit memo for the unpaid part); nothing more was written.",
+        )
+    return dataclasses.replace(
+        invoiced,
+        entity="CreditMemo",
+        doc_number=doc_number(mapping.doc_number_prefix, f"{order.name}-C"),
+        txn_date=local_date(order.cancelled_at, mapping.timezone),
+        private_note=_note(order, "cancelled unpaid: its invoice is credited"),
+    )
+
+
 def order_documents(order: Order, mapping: Mapping, booked: frozenset[str] = frozenset()) -> list[Document]:
     """What an order should be in the books, given its state now and what was booked before.
 
-    Paid when first seen: a SalesReceipt. Not yet paid: an Invoice, and a Payment
-    against it once money comes in (an invoiced order stays on that path). A voided
-    or expired authorization moved no money: nothing to book.
+    Paid when first seen: a SalesReceipt (and, when it was paid by more than one tender or by
+    a gift card or store credit, the journal entry that moves those shares). Not yet paid: an
+    Invoice, and a Payment against it for each payment Shopify takes (an invoiced order stays on
+    that path). A voided or expired authorization moved no money: nothing to book.
     """
     status = order.financial_status
     if "Invoice" in booked or ("SalesReceipt" not in booked and status in UNPAID_STATUSES):
         documents = [invoice(order, mapping)]
-        amount, when = received(order)
-        if amount:
-            documents.append(payment(order, mapping, min(amount, documents[0].total), when))
+        if "Payment" in booked:
+            # Invoiced before payments were booked one per transaction: its one Payment stays the one.
+            amount, when = received(order)
+            if amount:
+                documents.append(payment(order, mapping, min(amount, documents[0].total), when))
+            return documents
+        documents += invoice_payments(order, mapping, [("", documents[0].total)])
+        if order.cancelled_at is not None:
+            documents.append(cancelled_invoice_credit(order, documents[0], mapping))
         return documents
     if "SalesReceipt" in booked or status in PAID_STATUSES:
-        return [sales_receipt(order, mapping)]
+        entry = tenders.sale_tender_entry(order, mapping)
+        return [sales_receipt(order, mapping), *([entry] if entry is not None else [])]
     if status in NOTHING_TO_BOOK:
         return []
     raise LedgerError(

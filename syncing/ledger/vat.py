@@ -1,8 +1,8 @@
 """An order's sales lines for a QuickBooks company outside the US (VAT, GST/HST/PST/QST).
 
 Each line carries the tax code mapped for its Shopify tax lines and the tax Shopify charged on it
-per rate; lines Shopify charged no tax on (tips, gift cards, rounding) carry the merchant's code
-for untaxed lines. Amounts are net of tax; on a tax-inclusive order each line also states its
+per rate; lines Shopify charged no tax on (tips, gift cards, duties, rounding) carry the merchant's
+code for untaxed lines. Amounts are net of tax; on a tax-inclusive order each line also states its
 gross, which is what the customer saw.
 
 Discounts stay visible as their own lines, under the code of what they discount, so the net sales
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from shopqb_app.integrations.shopify.parse import LineItem, Order, TaxLine
-from syncing.ledger.lines import is_tip, priced_line, sold_quantities
+from syncing.ledger.lines import duties_item, is_tip, order_duties, priced_line, sold_quantities
 from syncing.ledger.model import DocLine, LedgerError, Mapping, Ref
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
 from syncing.ledger.taxes import (
@@ -57,7 +57,9 @@ def with_tax(line: DocLine, tax: LineTax, taxes: tuple[tuple[str, Decimal], ...]
     )
 
 
-class _Builder:
+class LineBuilder:
+    """A document's lines as a sale books them (a refund books its lines back the same way)."""
+
     def __init__(self, order: Order, mapping: Mapping) -> None:
         self.order = order
         self.mapping = mapping
@@ -126,7 +128,7 @@ def vat_sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decim
             return amount
         return cents(amount * sold[li.id] / li.quantity)
 
-    build = _Builder(order, mapping)
+    build = LineBuilder(order, mapping)
     tip_lines = 0
     for li in order.line_items:
         quantity = sold[li.id]
@@ -159,6 +161,9 @@ def vat_sale_lines(order: Order, mapping: Mapping) -> tuple[list[DocLine], Decim
     tip = cents(order.total_tip.shop.amount)
     if tip and not tip_lines:
         build.untaxed_line("tip", mapping.tip_item, "Tip", 1, tip)
+    duties = order_duties(order)
+    if duties:
+        build.untaxed_line("duties", duties_item(mapping, order.name), "Duties", 1, duties)
     build.discount_lines()
     if build.channel:
         item = channel_tax_item(mapping, order.name)

@@ -9,6 +9,7 @@ import pytest
 import requests
 from django.utils import timezone
 
+from mappings.models import SyncSettings
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import fetch_order
 from syncing import ledger, pending, runs, tasks, writing
@@ -180,7 +181,8 @@ def test_an_unpaid_order_becomes_an_invoice(shop):
     assert reconcile_shop(shop_id=shop.pk).matched
 
 
-def test_a_cancelled_order_is_voided_not_deleted(shop):
+def test_a_cancelled_order_keeps_its_sale_and_books_its_refund(shop):
+    """Voiding would change the month it was sold: the sale stays, the money returned is a refund."""
     order = Store(shop).order(lines=[("A", 1, "10.00")])
     order_sync(shop_id=shop.pk, order_gid=order["id"])
     cancel = """
@@ -192,13 +194,15 @@ def test_a_cancelled_order_is_voided_not_deleted(shop):
     """
     errors = Store(shop).client.execute(cancel, {"id": order["id"]})["orderCancel"]["orderCancelUserErrors"]
     assert errors == []
-    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
-    record = SyncedRecord.objects.get(shop=shop)
-    assert record.status == SyncedRecord.Status.VOIDED
-    receipt = qbo.read(context_open(shop.pk).qb, "SalesReceipt", record.qbo_id)
-    assert Decimal(str(receipt["TotalAmt"])) == Decimal("0")
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    records = {r.kind: r for r in SyncedRecord.objects.filter(shop=shop)}
+    assert {kind: r.status for kind, r in records.items()} == {"SalesReceipt": "synced", "RefundReceipt": "synced"}
+    qb = context_open(shop.pk).qb
+    assert Decimal(str(qbo.read(qb, "SalesReceipt", records["SalesReceipt"].qbo_id)["TotalAmt"])) == Decimal("10.00")
+    assert Decimal(str(qbo.read(qb, "RefundReceipt", records["RefundReceipt"].qbo_id)["TotalAmt"])) == Decimal("10.00")
     # Cancelled again (a duplicate webhook): nothing more happens.
-    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "skipped"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert reconcile_shop(shop_id=shop.pk).matched
 
 
 def test_an_unknown_payment_status_is_an_issue_not_silence(shop):
@@ -248,30 +252,67 @@ def test_a_throttle_answered_as_a_403_xml_fault_is_temporary(shop, sandboxes):
     assert refused.value.code == "3001" and not refused.value.permanent
 
 
-def test_an_edited_order_updates_its_receipt_in_place(shop, sandboxes):
-    order = Store(shop).order(lines=[("A", 2, "10.00"), ("B", 1, "5.00")])
-    order_sync(shop_id=shop.pk, order_gid=order["id"])
-    record = SyncedRecord.objects.get(shop=shop)
-    assert record.amount == Decimal("25.00") and record.qbo_sync_token == "0"
-
+def edit_quantity(shop, sandboxes, order, quantity):
     line = fetch_order(context_open(shop.pk).shopify, order["id"])["lineItems"]["nodes"][0]
     response = requests.post(
         sandboxes.info["shopify"] + "/_sandbox/orders/edit",
         json={
             "shop": shop.domain,
             "order_id": order["id"],
-            "set_quantity": [{"lineItemId": line["id"], "quantity": 1}],
+            "set_quantity": [{"lineItemId": line["id"], "quantity": quantity}],
         },
         timeout=5,
     )
     assert response.status_code == 200, response.text
-    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "updated"
+
+
+def close_books(shop, through: str) -> None:
+    """Set the company's closing date (Preferences.AccountingInfoPrefs.BookCloseDate)."""
+    qb = context_open(shop.pk).qb
+    url = f"{qb.api_url}/company/{qb.company_id}/preferences"
+    prefs = qb.get(url)["Preferences"]
+    body = {"SyncToken": prefs["SyncToken"], "sparse": True, "AccountingInfoPrefs": {"BookCloseDate": through}}
+    qb.post(url, json.dumps(body))
+
+
+def test_an_edited_order_keeps_its_sale_and_books_the_change_on_its_own(shop, sandboxes):
+    order = Store(shop).order(lines=[("A", 2, "10.00"), ("B", 1, "5.00")])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
+    record = SyncedRecord.objects.get(shop=shop)
+    assert record.amount == Decimal("25.00") and record.qbo_sync_token == "0"
+
+    edit_quantity(shop, sandboxes, order, 1)
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
     record.refresh_from_db()
-    assert record.amount == Decimal("15.00") and record.qbo_sync_token == "1"
-    receipts = qbo_receipts(shop)
-    assert len(receipts) == 1 and Decimal(str(receipts[0]["TotalAmt"])) == Decimal("15.00")
+    assert record.amount == Decimal("25.00") and record.qbo_sync_token == "0", "the booked sale was rewritten"
+    edit = SyncedRecord.objects.get(shop=shop, source_type="edit")
+    assert (edit.kind, edit.amount, edit.source_id) == ("CreditMemo", Decimal("10.00"), f"{order['id']}#1")
+    ctx = context_open(shop.pk)
+    credit = qbo.read(ctx.qb, "CreditMemo", edit.qbo_id)
+    assert Decimal(str(credit["TotalAmt"])) == Decimal("10.00")
     # The same edit seen again (orders/edited and orders/updated both arrive): nothing to do.
     assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert SyncedRecord.objects.filter(shop=shop, source_type="edit").count() == 1
+    # Reconciliation reads the sale and its edit back: Shopify's 15.00 against 25.00 - 10.00.
+    assert reconcile_shop(shop_id=shop.pk).matched
+
+
+def test_a_merchant_may_have_edited_sales_rewritten_but_never_in_a_closed_period(shop, sandboxes):
+    SyncSettings.objects.filter(shop=shop).update(rewrite_edited_sales=True)
+    first = Store(shop).order(lines=[("A", 2, "10.00")])
+    second = Store(shop).order(lines=[("B", 2, "10.00")])
+    order_sync(shop_id=shop.pk, order_gid=first["id"])
+    order_sync(shop_id=shop.pk, order_gid=second["id"])
+
+    edit_quantity(shop, sandboxes, first, 1)
+    assert order_sync(shop_id=shop.pk, order_gid=first["id"]) == "updated"
+
+    sold_on = SyncedRecord.objects.get(shop=shop, order_gid=second["id"]).txn_date
+    close_books(shop, sold_on.isoformat())
+    edit_quantity(shop, sandboxes, second, 1)
+    assert order_sync(shop_id=shop.pk, order_gid=second["id"]) == "written"
+    kinds = sorted(SyncedRecord.objects.filter(shop=shop, order_gid=second["id"]).values_list("kind", flat=True))
+    assert kinds == ["CreditMemo", "SalesReceipt"]
 
 
 REFUND = """
@@ -313,7 +354,7 @@ def test_a_refund_becomes_a_refund_receipt_and_leaves_the_sale_alone(shop):
     assert report.matched and report.refunds_shopify == report.refunds_qbo == Decimal("10.80")
 
 
-def test_a_cancelled_order_voids_its_sale_and_deletes_our_refund_receipt(shop):
+def test_a_cancelled_order_after_a_refund_books_the_rest_as_a_second_refund(shop):
     order = Store(shop).order(lines=[("A", 2, "10.00")])
     order_sync(shop_id=shop.pk, order_gid=order["id"])
     refund(Store(shop).client, order, quantity=1, amount="10.00")
@@ -321,11 +362,12 @@ def test_a_cancelled_order_voids_its_sale_and_deletes_our_refund_receipt(shop):
     cancel = """mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, refund: true, restock: false) {
         orderCancelUserErrors { message } } }"""
     Store(shop).client.execute(cancel, {"id": order["id"]})
-    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "voided"
-    statuses = dict(SyncedRecord.objects.filter(shop=shop).values_list("kind", "status"))
-    assert statuses == {"SalesReceipt": "voided", "RefundReceipt": "deleted"}
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    statuses = sorted(SyncedRecord.objects.filter(shop=shop).values_list("kind", "status"))
+    assert statuses == [("RefundReceipt", "synced"), ("RefundReceipt", "synced"), ("SalesReceipt", "synced")]
     ctx = context_open(shop.pk)
-    assert qbo.query_all(ctx.qb, "select * from RefundReceipt", "RefundReceipt") == []
+    refunds = qbo.query_all(ctx.qb, "select * from RefundReceipt", "RefundReceipt")
+    assert sorted(Decimal(str(r["TotalAmt"])) for r in refunds) == [Decimal("10.00"), Decimal("10.00")]
 
 
 def test_one_pass_per_shop_at_a_time(shop):
@@ -454,3 +496,30 @@ def test_a_payout_becomes_one_deposit_into_the_bank_equal_to_the_payout(shop, sa
     report = reconcile_shop(shop_id=shop.pk)
     assert report.matched and report.payouts_found == 1
     assert report.payouts_qbo == Decimal(paid["net"]["amount"])
+
+
+def test_money_paid_back_for_an_item_removed_by_an_edit_is_taken_back_once(shop, sandboxes):
+    """The edit's credit memo took the sale back; the refund of the money only pays that credit out."""
+    order = Store(shop).order(lines=[("A", 2, "10.00")])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
+    edit_quantity(shop, sandboxes, order, 1)
+    client = Store(shop).client
+    paid_back = {
+        "orderId": order["id"],
+        "transactions": [{"orderId": order["id"], "kind": "REFUND", "gateway": "shopify_payments", "amount": "10.00"}],
+    }
+    made = client.execute(REFUND, {"input": paid_back})["refundCreate"]
+    assert made["userErrors"] == [], made
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+
+    kinds = sorted(SyncedRecord.objects.filter(shop=shop).values_list("source_type", "kind"))
+    assert kinds == [("edit", "CreditMemo"), ("order", "SalesReceipt"), ("refund", "JournalEntry")]
+    ctx = context_open(shop.pk)
+    entry = qbo.query_all(ctx.qb, "select * from JournalEntry", "JournalEntry")[0]
+    postings = {
+        (line["JournalEntryLineDetail"]["PostingType"], line["JournalEntryLineDetail"]["AccountRef"].get("name", ""))
+        for line in entry["Line"]
+    }
+    assert ("Debit", "Accounts Receivable (A/R)") in postings
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert reconcile_shop(shop_id=shop.pk).matched

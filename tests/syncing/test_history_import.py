@@ -63,3 +63,37 @@ def test_an_earlier_order_a_webhook_announces_is_skipped_with_the_reason(shop, h
         record = SyncedRecord.objects.get(shop=shop, source_id=history[earlier])
         assert record.status == SyncedRecord.Status.SKIPPED and record.qbo_id == ""
         assert record.last_error == "processed before the sync start date 2024-02-01"
+
+
+REFUND = """
+mutation($input: RefundInput!) { refundCreate(input: $input) { refund { id } userErrors { message } } }
+"""
+
+
+def test_a_refund_of_an_order_sold_before_the_start_date_is_booked_on_its_own(shop, history):
+    """Revenue is never overstated: the sale is not ShopQB's, the money going back now is."""
+    store = Store(shop)
+    january = history["january"]
+    made = store.client.execute(
+        REFUND,
+        {
+            "input": {
+                "orderId": january,
+                "transactions": [
+                    {"orderId": january, "kind": "REFUND", "gateway": "shopify_payments", "amount": "11.00"}
+                ],
+            }
+        },
+    )["refundCreate"]
+    assert made["userErrors"] == [], made
+
+    result = shop_sweep(shop_id=shop.pk, full=True)
+
+    assert result.outcomes.get("written") == 3
+    records = SyncedRecord.objects.filter(shop=shop, order_gid=january)
+    assert sorted((r.source_type, r.kind, r.status) for r in records) == [
+        ("order", "SalesReceipt", "skipped"),
+        ("refund", "RefundReceipt", "synced"),
+    ]
+    refund = records.get(kind="RefundReceipt")
+    assert refund.amount == 11 and refund.txn_date >= START

@@ -266,12 +266,14 @@ def test_a_goodwill_refund_without_items_is_an_explicit_adjustment():
     assert doc.lines_total + doc.total_tax == doc.total
 
 
-def test_restocks_without_money_and_cancelled_orders_book_no_refund():
+def test_a_restock_without_money_books_no_refund_and_a_cancelled_orders_refund_is_booked():
     assert (
         ledger.refund_receipts(refunded_order(refund_lines=[(1, "10.00", "0.80")], paid_back="0.00"), mapping()) == []
     )
+    # A cancelled order keeps its sale: the money it returned is a refund on the refund's own day.
     cancelled = refunded_order(refund_lines=[(1, "10.00", "0.80")], paid_back="10.80", cancelled=True)
-    assert ledger.refund_receipts(cancelled, mapping()) == []
+    [refund] = ledger.refund_receipts(cancelled, mapping())
+    assert (refund.total, refund.txn_date.isoformat()) == (Decimal("10.80"), "2026-03-03")
 
 
 def test_refunded_shipping_and_tax_inclusive_refunds_are_booked_net():
@@ -288,45 +290,3 @@ def test_refunded_shipping_and_tax_inclusive_refunds_are_booked_net():
         ("shipping", Decimal("5.00")),
     ]
     assert doc.total_tax == Decimal("3.00") and doc.total == Decimal("18.00")
-
-
-def payout(**summary):
-    from shopqb_app.integrations.shopify.parse import parse_payout
-
-    fields = {k: {"amount": v} for k, v in summary.items()}
-    gross = sum((Decimal(v) for k, v in summary.items() if k.endswith("Gross")), Decimal(0))
-    fees = sum((Decimal(v) for k, v in summary.items() if not k.endswith("Gross")), Decimal(0))
-    return parse_payout(
-        {
-            "id": "gid://shopify/ShopifyPaymentsPayout/9",
-            "legacyResourceId": "9",
-            "issuedAt": "2026-03-03T05:00:00Z",
-            "status": "PAID",
-            "transactionType": "DEPOSIT",
-            "net": {"amount": str(gross - fees), "currencyCode": "USD"},
-            "summary": fields,
-        }
-    )
-
-
-def test_a_payout_is_a_deposit_equal_to_the_bank_line():
-    with_accounts = mapping(bank_account=ledger.Ref("30", "Checking"), fees_account=ledger.Ref("31", "Fees"))
-    doc = ledger.payout_deposit(
-        payout(chargesGross="180.86", chargesFee="5.85", refundsFeeGross="-20.00", adjustmentsGross="1.50"),
-        with_accounts,
-    )
-    assert doc.entity == "Deposit" and doc.total == Decimal("156.51") and doc.doc_number == "P9"
-    body = doc.as_qbo(with_accounts)
-    assert body["DepositToAccountRef"]["value"] == "30"
-    assert [(line["Amount"], line["DepositLineDetail"]["AccountRef"]["value"]) for line in body["Line"]] == [
-        (Decimal("162.36"), "20"),  # out of the Shopify Payments clearing account
-        (Decimal("-5.85"), "31"),  # fees, an expense
-    ]
-    assert sum(line["Amount"] for line in body["Line"]) == doc.total
-    assert doc.txn_date == date(2026, 3, 3)
-
-
-def test_a_payout_needs_its_accounts_and_withdrawals_are_refused():
-    with pytest.raises(ledger.LedgerError) as exc:
-        ledger.payout_deposit(payout(chargesGross="10.00"), mapping())
-    assert exc.value.code == "payout_accounts_unmapped"

@@ -1,5 +1,5 @@
-"""Voiding and deleting our documents as QuickBooks has them now: a payment applied to an
-invoice moves the invoice's SyncToken on, and QuickBooks refuses a change made from an older one."""
+"""Deleting our documents as QuickBooks has them now: a payment applied to an
+invoice moves the invoice's SyncToken on, and QuickBooks refuses a change made from an older one; a cancelled order is never voided."""
 
 from __future__ import annotations
 
@@ -60,18 +60,23 @@ def invoiced(shop):
     return gid
 
 
-def test_a_cancelled_invoice_with_a_payment_applied_is_voided_with_its_current_sync_token(shop, invoiced):
+def test_a_cancelled_part_paid_invoice_keeps_its_documents_and_asks_the_merchant(shop, invoiced):
+    """Nothing is voided (that would change the month it was sold): the unpaid rest cannot be told
+    apart line by line, so the merchant is asked to credit it."""
     errors = Store(shop).client.execute(CANCEL, {"id": invoiced})["orderCancel"]["orderCancelUserErrors"]
     assert errors == []
 
-    assert order_sync(shop_id=shop.pk, order_gid=invoiced) == Outcome.VOIDED
+    assert order_sync(shop_id=shop.pk, order_gid=invoiced) == Outcome.FAILED
 
     written = records(shop, invoiced)
-    assert {kind: r.status for kind, r in written.items()} == {"Invoice": "voided", "Payment": "voided"}
+    assert {kind: r.status for kind, r in written.items()} == {"Invoice": "synced", "Payment": "synced"}
     qb = context_open(shop.pk).qb
     invoice = qbo.read(qb, "Invoice", written["Invoice"].qbo_id)
-    assert Decimal(str(invoice["TotalAmt"])) == 0 and invoice["SyncToken"] == written["Invoice"].qbo_sync_token
-    assert not SyncIssue.objects.filter(shop=shop, code="qbo_void_failed").exists()
+    assert Decimal(str(invoice["TotalAmt"])) == Decimal("40.00") and Decimal(str(invoice["Balance"])) == Decimal(
+        "25.00"
+    )
+    issue = SyncIssue.objects.get(shop=shop, code="cancelled_partly_paid")
+    assert "15.00 USD of its 40.00" in issue.message
 
 
 def test_a_document_is_deleted_from_its_current_sync_token_and_its_record_starts_over(shop, invoiced):

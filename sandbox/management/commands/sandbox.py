@@ -43,6 +43,12 @@ class Command(BaseCommand):
         parser.add_argument("--shop", help="seed: the shop domain (default: the sandbox's first shop)")
         parser.add_argument("--orders", type=int, default=50)
         parser.add_argument(
+            "--money-flows",
+            action="store_true",
+            help="also seed one order per money flow: split tenders, store credit, partial payments, edits, "
+            "cancellations, duties",
+        )
+        parser.add_argument(
             "--url", help="seed: the store's base URL (default: the sandbox at --shopify-port on this machine)"
         )
         parser.add_argument("--token", help="seed: an Admin API access token (default: the sandbox shop's own)")
@@ -99,5 +105,12 @@ class Command(BaseCommand):
             if shop not in shops:
                 raise CommandError(f"the sandbox at {url} has no shop {shop} (it has: {', '.join(shops)})")
             token = token or shops[shop]
-        summary = seed_shop(base_url=url, shop=shop, token=token, orders=options["orders"], seed=options["seed"])
+        summary = seed_shop(
+            base_url=url,
+            shop=shop,
+            token=token,
+            orders=options["orders"],
+            seed=options["seed"],
+            money_flows=options["money_flows"],
+        )
         self.stdout.write(json.dumps(summary))

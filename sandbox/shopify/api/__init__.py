@@ -14,6 +14,7 @@ from sandbox.shopify.api import (
     bulk_operations,
     common,
     inventory,
+    order_edits,
     orders,
     payouts,
     products,
@@ -26,7 +27,18 @@ from sandbox.shopify.executor import FieldFailure, Request
 
 __all__ = ["BULK", "REQUIRED_SCOPES", "RESOLVERS", "Context", "register_connection_edges", "scoped_resolvers"]
 
-MODULES = (common, shop, orders, refunds, products, inventory, payouts, bulk_operations, webhook_subscriptions)
+MODULES = (
+    common,
+    shop,
+    orders,
+    order_edits,
+    refunds,
+    products,
+    inventory,
+    payouts,
+    bulk_operations,
+    webhook_subscriptions,
+)
 
 
 def combine(tables: Iterable[dict[tuple[str, str], Any]]) -> dict[tuple[str, str], Any]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.shopify import model, orders, views
+from sandbox.shopify import model, orders, payments, views
 from sandbox.shopify.api.common import Context, ctx, list_connection, paginate, take_first, variant_view
 from sandbox.shopify.executor import Request
 from sandbox.shopify.model import parse_gid
@@ -95,7 +95,7 @@ def r_shipping_lines(order: dict[str, Any], args: dict[str, Any], _req: Request)
 def r_transactions(order: dict[str, Any], args: dict[str, Any], _req: Request) -> list[Any]:
     items = order["_transactions"]
     if args.get("capturable"):
-        items = [t for t in items if t["kind"] == "AUTHORIZATION" and t["status"] == "SUCCESS"]
+        items = [t for t in items if t["_capturable"]]
     return take_first(items, args)
 
 
@@ -146,6 +146,37 @@ def m_order_create(_root: Any, args: dict[str, Any], req: Request) -> dict[str, 
     return {"order": views.order_view(order), "userErrors": []}
 
 
+def _emit_payment(c: Context, order: model.Order, was: str) -> None:
+    """A payment updates the order; the one that completes it also sends orders/paid."""
+    c.emit("orders/updated", order)
+    if order.financial_status() == "PAID" and was != "PAID":
+        c.emit("orders/paid", order)
+
+
+def m_order_create_manual_payment(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    found = c.shop.orders.get(parse_gid(args.get("id"), "Order") or -1)
+    was = found.financial_status() if found else ""
+    order, errors = payments.create_manual_payment(c.store, c.shop, args)
+    if errors or order is None:
+        return {"order": views.order_view(order) if order else None, "userErrors": errors}
+    _emit_payment(c, order, was)
+    return {"order": views.order_view(order), "userErrors": []}
+
+
+def m_order_capture(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
+    c = ctx(req)
+    found = c.shop.orders.get(parse_gid(args["input"].get("id"), "Order") or -1)
+    was = found.financial_status() if found else ""
+    tx, order, errors = payments.capture(c.store, c.shop, args["input"])
+    if tx is None or order is None:
+        return {"transaction": None, "userErrors": [{k: e[k] for k in ("field", "message")} for e in errors]}
+    _emit_payment(c, order, was)
+    tx_id = model.gid("OrderTransaction", tx.id)
+    transaction = next(t for t in views.order_view(order)["_transactions"] if t["id"] == tx_id)
+    return {"transaction": transaction, "userErrors": []}
+
+
 RESOLVERS = {
     ("QueryRoot", "orders"): q_orders,
     ("QueryRoot", "order"): q_order,
@@ -160,9 +191,13 @@ RESOLVERS = {
     ("LineItem", "variant"): r_line_variant,
     ("LineItem", "product"): r_line_product,
     ("Mutation", "orderCreate"): m_order_create,
+    ("Mutation", "orderCreateManualPayment"): m_order_create_manual_payment,
+    ("Mutation", "orderCapture"): m_order_capture,
 }
 SCOPES = {
     ("QueryRoot", "orders"): "read_orders",
     ("QueryRoot", "order"): "read_orders",
     ("Mutation", "orderCreate"): "write_orders",
+    ("Mutation", "orderCreateManualPayment"): "write_orders",
+    ("Mutation", "orderCapture"): "write_orders",
 }

@@ -38,8 +38,12 @@ PAYOUT_FIELDS: Fields = {
 }
 
 
+# Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/objects/ShopifyPaymentsAccount#field-balancetransactions
+# (``payments_transfer_id`` is the payout's legacy id: the transactions one payout paid out)
 BALANCE_FIELDS: Fields = {
+    "payments_transfer_id": (lambda b: float(b.payout_id or 0), "number"),
     "payout_id": (lambda b: float(b.payout_id or 0), "number"),
+    "transaction_type": (lambda b: b.type.lower(), "text"),
     "payout_status": (lambda b: b.payout_status.lower(), "text"),
     "processed_at": (lambda b: b.transaction_date, "time"),
     "type": (lambda b: b.type.lower(), "text"),

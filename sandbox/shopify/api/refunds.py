@@ -8,8 +8,20 @@ from sandbox.shopify import views
 from sandbox.shopify.api.common import ctx, list_connection
 from sandbox.shopify.api.orders import r_location
 from sandbox.shopify.executor import Request
-from sandbox.shopify.model import gid
-from sandbox.shopify.refunds import cancel_order, create_refund
+from sandbox.shopify.model import gid, parse_gid
+from sandbox.shopify.refunds import cancel_order, create_refund, find_refund
+
+
+def refund_view(found: Any) -> Any:
+    """A refund's view inside its order's view (so ``refund.order`` is the same order)."""
+    if found is None:
+        return None
+    order, refund = found
+    return next(r for r in views.order_view(order)["_refunds"] if r["id"] == gid("Refund", refund.id))
+
+
+def q_refund(_root: Any, args: dict[str, Any], req: Request) -> Any:
+    return refund_view(find_refund(ctx(req).shop, parse_gid(args["id"], "Refund")))
 
 
 def r_refund_line_items(refund: dict[str, Any], args: dict[str, Any], _req: Request) -> dict[str, Any]:
@@ -39,9 +51,7 @@ def m_refund_create(_root: Any, args: dict[str, Any], req: Request) -> dict[str,
         }
     c.emit("refunds/create", (order, refund))
     c.emit("orders/updated", order)
-    view = views.order_view(order)
-    refund_view = next(r for r in view["_refunds"] if r["id"] == gid("Refund", refund.id))
-    return {"order": view, "refund": refund_view, "userErrors": []}
+    return {"order": views.order_view(order), "refund": refund_view((order, refund)), "userErrors": []}
 
 
 def m_order_cancel(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]:
@@ -60,6 +70,7 @@ def m_order_cancel(_root: Any, args: dict[str, Any], req: Request) -> dict[str, 
 
 
 RESOLVERS = {
+    ("QueryRoot", "refund"): q_refund,
     ("Refund", "refundLineItems"): r_refund_line_items,
     ("Refund", "refundShippingLines"): r_refund_shipping_lines,
     ("Refund", "transactions"): r_refund_transactions,
@@ -68,6 +79,7 @@ RESOLVERS = {
     ("Mutation", "orderCancel"): m_order_cancel,
 }
 SCOPES = {
+    ("QueryRoot", "refund"): "read_orders",
     ("Mutation", "refundCreate"): "write_orders",
     ("Mutation", "orderCancel"): "write_orders",
 }

@@ -1,4 +1,4 @@
-"""The shop, customers and global ids: shop, customer, node and nodes."""
+"""The shop, customers and global ids: shop, customer, node and nodes (orders, refunds, ...)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sandbox.shopify import countries, views
 from sandbox.shopify.api.common import Context, ctx, variant_view
+from sandbox.shopify.api.refunds import refund_view
 from sandbox.shopify.executor import FieldFailure, Request
 from sandbox.shopify.model import gid, parse_gid
+from sandbox.shopify.refunds import find_refund
 from sandbox.shopify.store import shop_id
 
 
@@ -68,6 +70,8 @@ def _node(c: Context, id_: str) -> Any:
     if kind == "Order":
         o = shop.orders.get(num)
         return views.order_view(o) if o else None
+    if kind == "Refund":
+        return refund_view(find_refund(shop, num))
     if kind == "Customer":
         cu = shop.tables["Customer"].get(num)
         return views.customer_view(cu) if cu else None

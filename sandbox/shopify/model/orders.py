@@ -41,6 +41,17 @@ class DiscountAllocation:
 
 
 @dataclass
+class Duty:
+    """An import duty charged on a line (Shopify computes these at checkout; ``create_order(duties=...)`` here)."""
+
+    id: int
+    price: Pair
+    harmonized_system_code: str | None = None
+    country_code_of_origin: str | None = None
+    refunded: Pair = field(default_factory=Pair)
+
+
+@dataclass
 class LineItem:
     id: int
     title: str
@@ -61,6 +72,7 @@ class LineItem:
     removed_quantity: int = 0  # by order edits
     restocked_quantity: int = 0
     fulfilled_quantity: int = 0
+    duties: tuple[Duty, ...] = ()  # a tuple default: orders pickled before duties existed still load
 
     @property
     def current_quantity(self) -> int:
@@ -128,6 +140,9 @@ class Transaction:
     authorization_code: str | None = None
     refund_id: int | None = None
     fees: list[Fee] = field(default_factory=list)
+    multi_capturable: bool = False  # an authorization Shopify Plus may capture several times
+    final_capture: bool = False  # a capture that released the rest of its authorization
+    manual: bool = False  # recorded by orderCreateManualPayment (any payment method name)
 
     @property
     def fee_total(self) -> Decimal:
@@ -155,6 +170,12 @@ class RefundShippingLine:
 
 
 @dataclass
+class RefundDuty:
+    duty_id: int
+    amount: Pair
+
+
+@dataclass
 class Refund:
     id: int
     created_at: datetime
@@ -162,6 +183,7 @@ class Refund:
     line_items: list[RefundLineItem] = field(default_factory=list)
     shipping: list[RefundShippingLine] = field(default_factory=list)
     transaction_ids: list[int] = field(default_factory=list)
+    duties: tuple[RefundDuty, ...] = ()
 
 
 @dataclass(eq=False)
@@ -186,6 +208,7 @@ class Order(Record):
     tags: list[str] = field(default_factory=list)
     customer_id: int | None = None
     location_id: int | None = None
+    shipping_address: dict[str, str | None] | None = None  # MailingAddressInput as given
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     closed_at: datetime | None = None
@@ -285,9 +308,21 @@ class Order(Record):
     def total_tax(self) -> Pair:
         return psum(t.price for t in self.tax_lines())
 
+    def duties(self) -> list[Duty]:
+        return [duty for li in self.line_items for duty in li.duties]
+
+    @memoized
+    def total_duties(self) -> Pair:
+        return psum(duty.price for duty in self.duties())
+
+    @memoized
+    def current_duties(self) -> Pair:
+        return psum(duty.price - duty.refunded for duty in self.duties())
+
     @memoized
     def total_price(self) -> Pair:
-        total = self.subtotal() + self.shipping() - self.shipping_discounts()
+        """Lines, shipping and taxes (unless included), plus duties, which Shopify counts in the total."""
+        total = self.subtotal() + self.shipping() - self.shipping_discounts() + self.total_duties()
         return total if self.taxes_included else total + self.total_tax()
 
     @memoized
@@ -315,7 +350,7 @@ class Order(Record):
 
     @memoized
     def current_total(self) -> Pair:
-        total = self.current_subtotal() + self.current_shipping()
+        total = self.current_subtotal() + self.current_shipping() + self.current_duties()
         return total if self.taxes_included else total + self.current_tax()
 
     def _tx_sum(self, kinds: tuple[str, ...]) -> Pair:
@@ -335,23 +370,30 @@ class Order(Record):
 
     @memoized
     def capturable(self) -> Pair:
-        auths = [t for t in self.transactions if t.kind == "AUTHORIZATION" and t.status == "SUCCESS"]
-        total = Pair()
-        for a in auths:
-            captured = psum(
-                t.amount
-                for t in self.transactions
-                if t.parent_id == a.id and t.kind in ("CAPTURE", "VOID") and t.status == "SUCCESS"
-            )
-            voided = any(t.parent_id == a.id and t.kind == "VOID" and t.status == "SUCCESS" for t in self.transactions)
-            if not voided:
-                total = total + a.amount - captured
-        return total
+        return psum(self.capturable_on(a) for a in self.transactions if a.kind == "AUTHORIZATION")
+
+    def capturable_on(self, auth: Transaction) -> Pair:
+        """What an authorization still holds: nothing once voided, finally captured, or (single-capture) captured.
+
+        Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/mutations/orderCapture
+        """
+        if auth.status != "SUCCESS":
+            return Pair()
+        children = [t for t in self.transactions if t.parent_id == auth.id and t.status == "SUCCESS"]
+        captures = [t for t in children if t.kind == "CAPTURE"]
+        if any(t.kind == "VOID" for t in children) or any(t.final_capture for t in captures):
+            return Pair()
+        if captures and not auth.multi_capturable:
+            return Pair()
+        return auth.amount - psum(t.amount for t in captures)
 
     @memoized
     def outstanding(self) -> Pair:
-        due = self.current_total() - self.net_payment()
-        return due if due.shop > 0 else Pair()
+        """What is not yet transacted: positive is owed by the customer, negative is owed to them.
+
+        Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/objects/Order#field-totalOutstandingSet
+        """
+        return self.current_total() - self.net_payment()
 
     @memoized
     def tips(self) -> Pair:

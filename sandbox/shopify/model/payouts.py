@@ -25,12 +25,12 @@ class Payout(Record):
 class BalanceTransaction(Record):
     shop: str
     id: int
-    type: str  # CHARGE REFUND ADJUSTMENT PAYOUT...
+    type: str  # ShopifyPaymentsTransactionType: CHARGE REFUND ADJUSTMENT DISPUTE_WITHDRAWAL RESERVED_FUNDS TRANSFER...
     amount: Decimal
     fee: Decimal
     currency: str
     transaction_date: datetime
-    source_type: str | None = None
+    source_type: str | None = None  # ShopifyPaymentsSourceType: CHARGE REFUND DISPUTE ADJUSTMENT SYSTEM_ADJUSTMENT...
     source_id: int | None = None
     source_order_transaction_id: int | None = None
     order_id: int | None = None

@@ -339,6 +339,16 @@ def refuses_duplicate_doc_numbers(qb: QuickBooks) -> bool:
     return bool(sales_forms.get("CustomTxnNumbers"))
 
 
+def closing_date(qb: QuickBooks) -> date | None:
+    """The date the company's books are closed through (AccountingInfoPrefs.BookCloseDate), or None:
+    nothing dated on or before it may be changed."""
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/preferences
+    url = f"{qb.api_url}/company/{qb.company_id}/preferences"
+    result = call(lambda: qb.get(url))
+    value = ((result.get("Preferences") or {}).get("AccountingInfoPrefs") or {}).get("BookCloseDate")
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
 def exchange_rate(qb: QuickBooks, currency: str, as_of: date) -> Decimal:
     """Home-currency units per unit of ``currency`` on ``as_of``, from the company's own rate table
     (the rate QuickBooks itself would use for a transaction that day)."""

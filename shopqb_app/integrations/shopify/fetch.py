@@ -1,8 +1,9 @@
 """Fetching orders: cheap id pages for sweeps, full orders one by one.
 
-The full order query stays well under Shopify's 1000-point single-query limit;
-orders with more line items than its first page are completed by following the
-line-item cursor.
+The full order query stays well under Shopify's 1000-point single-query limit by
+asking small first pages of its connections; an order with more (line items,
+shipping lines, a refund's line items, shipping lines or transactions) is completed
+by following each connection's cursor, so nothing an order holds is left out.
 """
 
 from __future__ import annotations
@@ -24,22 +25,41 @@ def changed_order_ids(client: ShopifyClient, *, search: str | None) -> Iterator[
             yield str(node["id"]), str(node["updatedAt"])
 
 
+# Per connection the order query reads a first page of: the query that reads its later pages,
+# the root field that query asks for, and the connection's field name.
+ORDER_PAGES = (("order_line_items", "order", "lineItems"), ("order_shipping_lines", "order", "shippingLines"))
+REFUND_PAGES = (
+    ("refund_line_items", "refund", "refundLineItems"),
+    ("refund_shipping_lines", "refund", "refundShippingLines"),
+    ("refund_transactions", "refund", "transactions"),
+)
+
+
 def fetch_order(client: ShopifyClient, gid: str) -> dict[str, Any] | None:
-    """The whole order as OrderFields, every line item included; None if Shopify has no such order."""
+    """The whole order as OrderFields, every connection read to its end; None if Shopify has no such order."""
     data = client.execute(load_query("order"), {"id": gid})
     order = data.get("order")
     if order is None:
         return None
-    line_items = order["lineItems"]
-    nodes = list(line_items["nodes"])
-    info = line_items.get("pageInfo") or {}
-    while info.get("hasNextPage"):
-        more = client.execute(load_query("order_line_items"), {"id": gid, "after": info["endCursor"]})
-        page = more["order"]["lineItems"]
-        nodes.extend(page["nodes"])
-        info = page["pageInfo"]
-    order["lineItems"] = {"nodes": nodes}
+    _complete(client, order, ORDER_PAGES)
+    for refund in order.get("refunds") or []:
+        _complete(client, refund, REFUND_PAGES)
     return dict(order)
+
+
+def _complete(client: ShopifyClient, parent: dict[str, Any], pages: tuple[tuple[str, str, str], ...]) -> None:
+    """Replace each connection of ``parent`` (an order or a refund) by all its nodes: the first
+    page came with the order, the rest are read after its cursor."""
+    for query, root, name in pages:
+        connection = parent[name]
+        nodes = list(connection["nodes"])
+        info = connection.get("pageInfo") or {}
+        while info.get("hasNextPage"):
+            more = client.execute(load_query(query), {"id": parent["id"], "after": info["endCursor"]})
+            page = more[root][name]
+            nodes.extend(page["nodes"])
+            info = page["pageInfo"]
+        parent[name] = {"nodes": nodes}
 
 
 def all_orders(client: ShopifyClient, *, search: str | None) -> Iterator[dict[str, Any]]:

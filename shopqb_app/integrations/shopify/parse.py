@@ -40,6 +40,28 @@ class TaxLine:
 
 
 @dataclass(frozen=True)
+class Duty:
+    """An import duty Shopify charged on a line item (cross-border orders)."""
+
+    id: str
+    price: MoneyBag
+    tax_lines: tuple[TaxLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where an order ships to: the parts a sales tax jurisdiction is found from (QuickBooks'
+    ShipAddr), and no name, phone or company: the books do not need them."""
+
+    address1: str
+    address2: str
+    city: str
+    province_code: str
+    zip: str
+    country_code: str
+
+
+@dataclass(frozen=True)
 class LineItem:
     id: str
     name: str
@@ -53,6 +75,7 @@ class LineItem:
     discounted_total: MoneyBag
     discount: Decimal  # shop money, sum of discount allocations
     tax_lines: tuple[TaxLine, ...]
+    duties: tuple[Duty, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +118,7 @@ class Refund:
     shipping_subtotal: Decimal
     shipping_tax: Decimal
     transactions: tuple[Transaction, ...]
+    duties: Decimal = ZERO  # shop money: the duties this refund gave back
 
 
 @dataclass(frozen=True)
@@ -132,6 +156,8 @@ class Order:
     shipping_lines: tuple[ShippingLine, ...]
     transactions: tuple[Transaction, ...]
     refunds: tuple[Refund, ...]
+    original_duties: MoneyBag | None = None  # Shopify's originalTotalDutiesSet: null when no duties apply
+    shipping_address: Address | None = None
 
     @property
     def legacy_id(self) -> str:
@@ -189,6 +215,30 @@ def _allocated(raw: Any) -> Decimal:
     return sum((parse_bag(a.get("allocatedAmountSet")).shop.amount for a in raw or []), ZERO)
 
 
+def _duties(raw: Any, shop_currency: str, presentment_currency: str) -> tuple[Duty, ...]:
+    return tuple(
+        Duty(
+            id=str(d.get("id") or ""),
+            price=parse_bag(d.get("price"), shop_currency, presentment_currency),
+            tax_lines=_tax_lines(d.get("taxLines")),
+        )
+        for d in raw or []
+    )
+
+
+def _address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+    return Address(
+        address1=str(raw.get("address1") or ""),
+        address2=str(raw.get("address2") or ""),
+        city=str(raw.get("city") or ""),
+        province_code=str(raw.get("provinceCode") or ""),
+        zip=str(raw.get("zip") or ""),
+        country_code=str(raw.get("countryCodeV2") or ""),
+    )
+
+
 def _transaction(raw: dict[str, Any]) -> Transaction:
     fees = raw.get("fees") or []
     return Transaction(
@@ -227,6 +277,7 @@ def parse_order(raw: dict[str, Any]) -> Order:
             discounted_total=parse_bag(li.get("discountedTotalSet"), shop_currency, presentment_currency),
             discount=_allocated(li.get("discountAllocations")),
             tax_lines=_tax_lines(li.get("taxLines")),
+            duties=_duties(li.get("duties"), shop_currency, presentment_currency),
         )
         for li in _nodes(raw.get("lineItems"))
     )
@@ -264,6 +315,7 @@ def parse_order(raw: dict[str, Any]) -> Order:
                 (parse_bag(s.get("taxAmountSet")).shop.amount for s in _nodes(r.get("refundShippingLines"))), ZERO
             ),
             transactions=tuple(_transaction(t) for t in _nodes(r.get("transactions"))),
+            duties=sum((parse_bag(d.get("amountSet")).shop.amount for d in r.get("duties") or []), ZERO),
         )
         for r in raw.get("refunds") or []
     )
@@ -301,47 +353,6 @@ def parse_order(raw: dict[str, Any]) -> Order:
         shipping_lines=shipping_lines,
         transactions=tuple(_transaction(t) for t in raw.get("transactions") or []),
         refunds=refunds,
-    )
-
-
-@dataclass(frozen=True)
-class Payout:
-    """A Shopify Payments payout: what reached the bank, and what it is made of."""
-
-    id: str
-    number: str
-    issued_at: datetime
-    status: str
-    kind: str  # DEPOSIT or WITHDRAWAL
-    net: Money
-    gross: Decimal  # charges, refunds, adjustments, advances, reserves, retries (signed)
-    fees: Decimal  # what Shopify kept (positive = a cost)
-
-
-GROSS_FIELDS = (
-    "chargesGross",
-    "refundsFeeGross",
-    "adjustmentsGross",
-    "advanceGross",
-    "reservedFundsGross",
-    "retriedPayoutsGross",
-)
-FEE_FIELDS = ("chargesFee", "refundsFee", "adjustmentsFee", "advanceFees", "reservedFundsFee", "retriedPayoutsFee")
-
-
-def parse_payout(raw: dict[str, Any]) -> Payout:
-    summary = raw.get("summary") or {}
-
-    def total(names: tuple[str, ...]) -> Decimal:
-        return sum((_decimal((summary.get(n) or {}).get("amount")) for n in names), ZERO)
-
-    return Payout(
-        id=str(raw["id"]),
-        number=str(raw.get("legacyResourceId") or raw["id"].rsplit("/", 1)[-1]),
-        issued_at=parse_datetime(raw["issuedAt"]),
-        status=str(raw.get("status") or ""),
-        kind=str(raw.get("transactionType") or "DEPOSIT"),
-        net=parse_money(raw.get("net")),
-        gross=total(GROSS_FIELDS),
-        fees=total(FEE_FIELDS),
+        original_duties=bag("originalTotalDutiesSet") if raw.get("originalTotalDutiesSet") else None,
+        shipping_address=_address(raw.get("shippingAddress")),
     )
