@@ -200,6 +200,8 @@ GATEWAY_DEFAULTS: dict[str, AccountSpec] = {
     "shopify_payments": AccountSpec("Shopify Payments Clearing", "Other Current Asset", "OtherCurrentAssets"),
     "paypal": AccountSpec("PayPal Clearing", "Other Current Asset", "OtherCurrentAssets"),
     "gift_card": AccountSpec("Gift Card Clearing", "Other Current Asset", "OtherCurrentAssets"),
+    # Store credit spent is taken off its liability the same day; the clearing account nets to zero.
+    "shopify_store_credit": AccountSpec("Store Credit Clearing", "Other Current Asset", "OtherCurrentAssets"),
 }
 GATEWAY_LABELS = {
     "shopify_payments": "Shopify Payments",
@@ -208,6 +210,7 @@ GATEWAY_LABELS = {
     "manual": "Manual payment",
     "cash": "Cash",
     "store_credit": "Store credit",
+    "shopify_store_credit": "Store credit",
 }
 GATEWAY_ACCOUNT_TYPES = (*CLEARING, *LIABILITY)
 

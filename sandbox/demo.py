@@ -241,7 +241,7 @@ def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tupl
 
 
 def print_report(shop: Any, sweep: dict, report: Any, country: str = "US") -> None:
-    from syncing.reconcile import report_lines
+    from syncing.reconcile_report import report_lines
 
     company = shop.qbo.company_name or shop.qbo.realm_id
     print(
@@ -262,6 +262,13 @@ def print_report(shop: Any, sweep: dict, report: Any, country: str = "US") -> No
     )
     for line in report_lines(report):
         print(line)
+    compared = [c for c in report.accounts if c.compared]
+    print(
+        f"Accounts: {sum(not c.difference for c in compared)} at Shopify's figure, "
+        f"{sum(bool(c.difference) and not c.unexplained for c in compared)} off by what the report explains, "
+        f"{sum(bool(c.unexplained) for c in compared)} with a difference nothing explains; "
+        f"{len(report.accounts) - len(compared)} shown, not compared"
+    )
     print(
         f"Shopify total: {report.shopify_total:.2f} {report.currency}  "
         f"QuickBooks total: {report.qbo_total:.2f} {report.currency}  "

@@ -18,6 +18,7 @@ from shopqb_app.integrations.shopify.parse import Order
 from syncing import ledger
 from syncing.context import SyncContext
 from syncing.models import SourceType, SyncedRecord
+from syncing.writing import stable_request_id
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +32,24 @@ def with_edits(ctx: SyncContext, order: Order, documents: list[ledger.Document])
     if sale is None:
         return documents
     record = _synced(ctx, SourceType.ORDER, order.id, sale.entity)
-    if record is None or record.content_hash == sale.content_hash(ctx.mapping):
-        return documents
-    if ctx.rules.rewrite_edited_sales and _after_closing(ctx, sale):
-        return documents
     edits = sorted(
         SyncedRecord.objects.filter(
             shop=ctx.shop, source_type=SourceType.EDIT, order_gid=order.id, status=SyncedRecord.Status.SYNCED
         ).exclude(qbo_id=""),
         key=lambda r: int(r.source_id.rsplit("#", 1)[-1]),
     )
+    if record is None or (record.content_hash == sale.content_hash(ctx.mapping) and not edits):
+        # The sale is (or will be) booked as the order stands now, edits included.
+        return _overpayments_left_out(ctx, order, documents, sale)
+    if ctx.rules.rewrite_edited_sales and _after_closing(ctx, sale):
+        return documents
     booked = [(r.kind, qbo.read(ctx.qb, r.kind, r.qbo_id)) for r in (record, *edits)]
     day = ledger.local_date(order.updated_at, ctx.mapping.timezone)
     edit = ledger.edit_document(sale, booked, ctx.mapping, number=len(edits) + 1, day=day)
+    if edit is None and not edits:
+        # The books already hold the order's total (a new form of document, a new mapping): the
+        # sale stays as written and is not read back again.
+        SyncedRecord.objects.filter(pk=record.pk).update(content_hash=sale.content_hash(ctx.mapping))
     # The sale's own payments are planned again below: they pay the sale's invoice and the edits'.
     # Its tender entry stays as booked with it: money taken after the edit pays the edit.
     tender_booked = _synced(ctx, SourceType.ORDER, order.id, "JournalEntry") is not None
@@ -130,6 +136,34 @@ def _receivable(ctx: SyncContext, currency: str) -> ledger.Ref:
         "money_account_unmapped",
         f"QuickBooks has no Accounts Receivable account in {currency} for the credit of an order edit.",
     )
+
+
+def _overpayments_left_out(
+    ctx: SyncContext, order: Order, documents: list[ledger.Document], sale: ledger.Document
+) -> list[ledger.Document]:
+    """A sale booked at the order's total after an edit removed items already leaves out what the
+    customer paid for them: a refund that only gives that money back takes no revenue back and
+    moves no money the books hold. It is recorded as skipped, with the reason."""
+    overpaid = ledger.overpayment_refunds(order, sale.total)
+    if not overpaid:
+        return documents
+    for document in documents:
+        if document.source_type == SourceType.REFUND and document.source_id in overpaid:
+            SyncedRecord.objects.get_or_create(
+                shop=ctx.shop,
+                source_type=SourceType.REFUND,
+                source_id=document.source_id,
+                kind=document.entity,
+                defaults={
+                    "source_name": document.source_name,
+                    "order_gid": order.id,
+                    "status": SyncedRecord.Status.SKIPPED,
+                    "last_error": "gives back what the customer paid for items an edit removed before the sale "
+                    "was booked; the sale already leaves them out",
+                    "request_id": stable_request_id(ctx.shop, document.source_id, document.entity),
+                },
+            )
+    return [d for d in documents if not (d.source_type == SourceType.REFUND and d.source_id in overpaid)]
 
 
 def _payment_entry(document: ledger.Document) -> bool:

@@ -48,6 +48,7 @@ DOCUMENT_KINDS = {
     "RefundReceipt": ("Refund receipt", "refundreceipt"),
     "CreditMemo": ("Credit memo", "creditmemo"),
     "Deposit": ("Deposit", "deposit"),
+    "JournalEntry": ("Journal entry", "journal"),
 }
 SALE_KINDS = ("SalesReceipt", "Invoice")
 

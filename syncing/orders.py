@@ -203,12 +203,17 @@ def _order_records(shop: Shop, order: Order) -> QuerySet[SyncedRecord]:
 
 def sold_before_start(order: Order, ctx: SyncContext) -> bool:
     """Whether the merchant's rules keep the order out only because it was sold before the start date."""
-    start = ctx.rules.start_date
-    if start is None or ledger.txn_date(order, ctx.mapping.timezone) >= start:
+    return kept_out_by_start_date(order, rules=ctx.rules, mapping=ctx.mapping)
+
+
+def kept_out_by_start_date(order: Order, *, rules: SyncSettings, mapping: ledger.Mapping) -> bool:
+    """``sold_before_start`` for a caller without a sync context (the preview)."""
+    start = rules.start_date
+    if start is None or ledger.txn_date(order, mapping.timezone) >= start:
         return False
-    without_start = copy.copy(ctx.rules)
+    without_start = copy.copy(rules)
     without_start.start_date = None
-    return not skip_reason(order, without_start, ctx.mapping)
+    return not skip_reason(order, without_start, mapping)
 
 
 def _order_skipped(shop: Shop, order: Order, reason: str) -> None:

@@ -28,11 +28,10 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.errors import ShopifyError
 from shopqb_app.integrations.shopify.fetch import changed_order_ids, fetch_order
 from shopqb_app.integrations.shopify.parse import Order, parse_order
-from shopqb_app.text import counted
 from syncing import ledger
 from syncing.context import exchange_rates
 from syncing.models import SyncedRecord
-from syncing.orders import order_plan, skip_reason
+from syncing.orders import earlier_refunds_plan, kept_out_by_start_date, order_plan, skip_reason
 from syncing.preview_data import (
     SALE_ENTITIES,
     ZERO,
@@ -161,16 +160,21 @@ def preview_build(shop: Shop, connection: QuickBooksConnection, order: Order, qb
     except MappingIncomplete as exc:
         return Preview(shop=shop.domain, order=side, cannot_book=_incomplete(exc), planned=not rules.is_live)
     base = Preview(shop=shop.domain, order=side, planned=not rules.is_live, mapping_version=mapping.version)
-    if order.cancelled_at is not None:
-        return replace(base, skip_reason=_cancelled(shop, order))
     skip = skip_reason(order, rules, mapping)
     try:
-        plan = order_plan(order, shop=shop, mapping=mapping, rules=rules, rates=exchange_rates(qb))
+        if skip and kept_out_by_start_date(order, rules=rules, mapping=mapping):
+            plan = earlier_refunds_plan(order, mapping=mapping, rules=rules, rates=exchange_rates(qb))
+        else:
+            plan = order_plan(order, shop=shop, mapping=mapping, rules=rules, rates=exchange_rates(qb))
     except ledger.LedgerError as exc:
         return replace(base, skip_reason=skip, cannot_book=str(exc))
     if not plan.documents:
         return replace(base, skip_reason=skip or f"payment {order.financial_status.lower()}: no money moved")
     notes: list[str] = []
+    if order.cancelled_at is not None:
+        notes.append(
+            "Cancelled: the sale stays in the month it was made; money paid back is a refund on the day it went back."
+        )
     if plan.refunds_refused is not None:
         notes.append(f"Its refunds cannot be booked: {plan.refunds_refused}")
     refunded = ledger.cents(order.total_refunded.shop.amount)
@@ -180,17 +184,6 @@ def preview_build(shop: Shop, connection: QuickBooksConnection, order: Order, qb
     notes.extend(_notes(plan.documents))
     checks = _checks(order, shown, refunds_synced=rules.sync_refunds)
     return replace(base, documents=shown, checks=checks, skip_reason=skip, notes=tuple(notes))
-
-
-def _cancelled(shop: Shop, order: Order) -> str:
-    """What the sync does with a cancelled order: voids what it wrote, or writes nothing."""
-    records = SyncedRecord.objects.filter(shop=shop, order_gid=order.id).exclude(qbo_id="")
-    to_void = records.filter(status=SyncedRecord.Status.SYNCED).count()
-    if to_void:
-        return f"cancelled: the {counted(to_void, 'document')} ShopQB wrote for it would be voided"
-    if records.exists():
-        return "cancelled: its documents in QuickBooks are voided already"
-    return "cancelled before it was synced: nothing is written"
 
 
 def _notes(documents: list[ledger.Document]) -> list[str]:

@@ -20,6 +20,8 @@ ENTITY_LABELS = {
     "Invoice": "Invoice",
     "Payment": "Payment",
     "RefundReceipt": "Refund receipt",
+    "CreditMemo": "Credit memo",
+    "JournalEntry": "Journal entry",
 }
 
 

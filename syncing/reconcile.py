@@ -19,18 +19,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.fetch import all_orders
 from shopqb_app.integrations.shopify.parse import Order, parse_order
-from shopqb_app.text import counted
 from syncing import ledger
 from syncing.context import SyncContext, context_open
 from syncing.models import SourceType, SyncedRecord, SyncIssue
 from syncing.orders import earlier_refunds_plan, skip_reason, sold_before_start
 from syncing.payouts import paid_payouts
-
-ZERO = Decimal("0.00")
-ID_CHUNK = 100
+from syncing.reconcile_accounts import accounts_reconcile
+from syncing.reconcile_explained import ZERO, AccountCheck, Seen, read_back
 
 
 @dataclass
@@ -85,6 +82,9 @@ class Reconciliation:
     refunds_qbo_home: Decimal = ZERO
     payouts_qbo_home: Decimal = ZERO
     home_unknown: int = 0  # documents found whose home-currency total QuickBooks did not give
+    # The balance-sheet accounts where money waits (clearing accounts, gift card and store credit
+    # liabilities): QuickBooks' balance against Shopify's figure, and what explains a difference.
+    accounts: list[AccountCheck] = field(default_factory=list)
 
     @property
     def foreign(self) -> bool:
@@ -110,6 +110,7 @@ class Reconciliation:
             and self.shopify_total == self.qbo_total
             and self.refunds_shopify == self.refunds_qbo
             and self.payouts_shopify == self.payouts_qbo
+            and not any(check.unexplained for check in self.accounts)
         )
 
     def day(self, value: date) -> DayTotals:
@@ -127,15 +128,20 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     synced = SyncedRecord.objects.filter(shop=ctx.shop, source_type=SourceType.ORDER, status=SyncedRecord.Status.SYNCED)
     for source_id, kind in synced.values_list("source_id", "kind"):
         booked_kinds[source_id].add(kind)
+    seen = Seen()
+    edited = _edits(ctx)
     for raw in all_orders(ctx.shopify, search=None):
         order = parse_order(raw)
         report.orders_seen += 1
-        if skip_reason(order, ctx.rules, ctx.mapping):
+        reason = skip_reason(order, ctx.rules, ctx.mapping)
+        if reason:
             report.skipped += 1
+            seen.not_booked[order.id] = (order.name, reason, True)
             # Sold before the start date: its later refunds are booked all the same.
             for refund in _earlier_refunds(order, ctx):
                 expected_refunds[refund.source_id] = refund
                 report.refunds_shopify += refund.total
+                seen.documents.append(refund)
             continue
         booked = frozenset(booked_kinds.get(order.id, ()))
         try:
@@ -145,10 +151,14 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             report.day(day).orders += 1
             report.day(day).shopify += order.total_price.shop.amount
             report.differences.append(Difference(order.id, order.name, order.total_price.shop.amount, None, str(exc)))
+            seen.not_booked[order.id] = (order.name, f"refused: {exc}", True)
             continue
         if not documents:
             report.skipped += 1
+            seen.not_booked[order.id] = (order.name, "it moved no money", True)
             continue
+        seen.booked[order.id] = order
+        seen.documents.extend(documents)
         # The sale itself (SalesReceipt or Invoice) carries the order's total; a
         # Payment only moves it from receivable to the clearing account.
         document = documents[0]
@@ -158,6 +168,12 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
         totals.shopify += document.total
         try:
             refunds = ledger.refund_receipts(order, ctx.mapping)
+            refund_entries = ledger.refund_tender_entries(order, ctx.mapping)
+            if not edited.get(order.id):
+                # Booked as it stands after an edit: refunds of what the edit removed book nothing.
+                overpaid = ledger.overpayment_refunds(order, document.total)
+                refunds = [r for r in refunds if r.source_id not in overpaid]
+                refund_entries = [r for r in refund_entries if r.source_id not in overpaid]
         except ledger.LedgerError as exc:
             amount = order.total_refunded.shop.amount
             report.refunds_shopify += amount
@@ -166,9 +182,10 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
         for refund in refunds:
             expected_refunds[refund.source_id] = refund
             report.refunds_shopify += refund.total
+        seen.documents.extend([*refunds, *refund_entries])
     report.expected_documents = len(expected)
 
-    for source_id, found in _read_back_documents(ctx, expected, report, what="", edits=_edits(ctx)).items():
+    for source_id, found in _read_back_documents(ctx, expected, report, what="", edits=edited).items():
         totals = report.day(expected[source_id].txn_date)
         totals.qbo += found.amount
         totals.qbo_home += found.home_amount or ZERO
@@ -178,7 +195,8 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     report.refunds_found = len(refunds_found)
     report.refunds_qbo = sum((f.amount for f in refunds_found.values()), ZERO)
     report.refunds_qbo_home = sum((f.home_amount or ZERO for f in refunds_found.values()), ZERO)
-    _reconcile_payouts(ctx, report)
+    seen.documents.extend(_reconcile_payouts(ctx, report))
+    report.accounts = accounts_reconcile(ctx, seen)
     for difference in report.differences:
         SyncIssue.objects.raise_for(
             shop=ctx.shop,
@@ -192,8 +210,9 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     return report
 
 
-def _reconcile_payouts(ctx: SyncContext, report: Reconciliation) -> None:
-    """Every paid-out payout against the Deposit read back from QuickBooks: the bank line, to the cent."""
+def _reconcile_payouts(ctx: SyncContext, report: Reconciliation) -> list[ledger.Document]:
+    """Every paid-out payout against the Deposit read back from QuickBooks: the bank line, to the
+    cent. Returns the documents the payouts should be in QuickBooks as."""
     expected: dict[str, ledger.Document] = {}
     for payout in paid_payouts(ctx.shopify):
         try:
@@ -213,6 +232,7 @@ def _reconcile_payouts(ctx: SyncContext, report: Reconciliation) -> None:
     report.payouts_found = len(found)
     report.payouts_qbo = sum((f.amount for f in found.values()), ZERO)
     report.payouts_qbo_home = sum((f.home_amount or ZERO for f in found.values()), ZERO)
+    return list(expected.values())
 
 
 def _home_amount(row: dict[str, Any], amount: Decimal, currency: str, home_currency: str) -> Decimal | None:
@@ -279,7 +299,7 @@ def _read_back_documents(
     wanted = [*records.values(), *(r for source_id in expected for r in edits.get(source_id, ()))]
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for entity in {r.kind for r in wanted}:
-        found = _read_back(ctx.qb, entity, [r.qbo_id for r in wanted if r.kind == entity])
+        found = read_back(ctx.qb, entity, [r.qbo_id for r in wanted if r.kind == entity])
         rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
     amounts: dict[str, ReadBack] = {}
     for source_id, document in expected.items():
@@ -342,117 +362,3 @@ def _with_edits(row: dict[str, Any], edit_rows: list[dict[str, Any]], records: l
         if home not in (None, "") and edit.get("HomeTotalAmt") not in (None, ""):
             home = Decimal(str(home)) + sign * Decimal(str(edit["HomeTotalAmt"]))
     return {**row, "TotalAmt": total, "HomeTotalAmt": home}
-
-
-def _read_back(qb: Any, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
-        in_list = ", ".join(f"'{i}'" for i in chunk)
-        rows = qbo.query_all(qb, f"select * from {entity} where Id in ({in_list})", entity)  # noqa: S608
-        for row in rows:
-            found[str(row["Id"])] = row
-    return found
-
-
-def report_lines(report: Reconciliation) -> list[str]:
-    """The reconciliation as plain text, per day then totals. Amounts are in the shop's currency;
-    where QuickBooks keeps its books in another one, a last column gives QuickBooks' own
-    home-currency equivalent of the documents."""
-    cur, home = report.currency, report.home_currency
-    extra = f"{'QuickBooks ' + home:>18}" if report.foreign else ""
-    lines = [f"{'Day':<12}{'Orders':>8}{'Shopify':>14}{'QuickBooks':>14}{'Diff':>10}{extra}"]
-    for day in sorted(report.days):
-        t = report.days[day]
-        extra = f"{t.qbo_home:>18,.2f}" if report.foreign else ""
-        lines.append(
-            f"{day.isoformat():<12}{t.orders:>8}{t.shopify:>14,.2f}{t.qbo:>14,.2f}{t.difference:>10,.2f}{extra}"
-        )
-    extra = f"{report.qbo_home_total:>18,.2f}" if report.foreign else ""
-    lines.append(
-        f"{'Total':<12}{report.expected_documents:>8}{report.shopify_total:>14,.2f}{report.qbo_total:>14,.2f}"
-        f"{report.qbo_total - report.shopify_total:>10,.2f}{extra}  {cur}"
-    )
-    refunds_home = f" ({report.refunds_qbo_home:,.2f} {home})" if report.foreign else ""
-    lines.append(
-        f"Refunds: {report.refunds_expected} in Shopify for {report.refunds_shopify:,.2f}, "
-        f"{report.refunds_found} in QuickBooks for {report.refunds_qbo:,.2f}{refunds_home}  {cur}"
-    )
-    payouts_home = f" ({report.payouts_qbo_home:,.2f} {home})" if report.foreign else ""
-    lines.append(
-        f"Payouts: {report.payouts_expected} paid out for {report.payouts_shopify:,.2f}, "
-        f"{report.payouts_found} deposits in QuickBooks for {report.payouts_qbo:,.2f}{payouts_home}  {cur}"
-    )
-    if report.foreign:
-        lines.append(
-            f"Compared in {cur}, the shop's currency; QuickBooks keeps its books in {home} "
-            f"(the {home} column is QuickBooks' own conversion, at each document's exchange rate)."
-        )
-        if report.home_unknown:
-            lines.append(f"  {counted(report.home_unknown, 'document')} without a {home} total in QuickBooks")
-    by_reason: dict[str, int] = defaultdict(int)
-    for difference in report.differences:
-        by_reason[difference.reason] += 1
-    for reason, count in sorted(by_reason.items()):
-        lines.append(f"  {counted(count, 'order')}: {reason}")
-    return lines
-
-
-def report_as_json(report: Reconciliation) -> dict[str, Any]:
-    """The reconciliation as JSON-ready data (money as strings, "100.95"): the shop-currency
-    comparison, and QuickBooks' home-currency equivalents under ``home``."""
-
-    def money(value: Decimal | None) -> str | None:
-        return None if value is None else f"{value:.2f}"
-
-    return {
-        "matched": report.matched,
-        "currency": report.currency,
-        "home_currency": report.home_currency,
-        "orders_seen": report.orders_seen,
-        "skipped": report.skipped,
-        "sales": {
-            "expected": report.expected_documents,
-            "found": report.found_documents,
-            "shopify": money(report.shopify_total),
-            "quickbooks": money(report.qbo_total),
-            "quickbooks_home": money(report.qbo_home_total),
-        },
-        "refunds": {
-            "expected": report.refunds_expected,
-            "found": report.refunds_found,
-            "shopify": money(report.refunds_shopify),
-            "quickbooks": money(report.refunds_qbo),
-            "quickbooks_home": money(report.refunds_qbo_home),
-        },
-        "payouts": {
-            "expected": report.payouts_expected,
-            "found": report.payouts_found,
-            "shopify": money(report.payouts_shopify),
-            "quickbooks": money(report.payouts_qbo),
-            "quickbooks_home": money(report.payouts_qbo_home),
-        },
-        "home_unknown": report.home_unknown,
-        "days": [
-            {
-                "day": day.isoformat(),
-                "orders": t.orders,
-                "shopify": money(t.shopify),
-                "quickbooks": money(t.qbo),
-                "quickbooks_home": money(t.qbo_home),
-                "difference": money(t.difference),
-            }
-            for day, t in sorted(report.days.items())
-        ],
-        "differences": [
-            {
-                "source_type": d.source_type,
-                "source_id": d.source_id,
-                "name": d.name,
-                "shopify": money(d.shopify),
-                "quickbooks": money(d.qbo),
-                "reason": d.reason,
-            }
-            for d in report.differences
-        ],
-    }

@@ -18,7 +18,7 @@ from sandbox.shopify.store import ShopData, Store
 
 ALL_SCOPES = (
     "read_orders,write_orders,read_all_orders,read_order_edits,write_order_edits,read_products,write_products,read_inventory,write_inventory,"
-    "read_locations,read_customers,read_shopify_payments_payouts,read_shopify_payments_accounts"
+    "read_locations,read_customers,read_shopify_payments_payouts,read_shopify_payments_accounts,read_gift_cards"
 )
 
 

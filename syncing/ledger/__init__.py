@@ -42,7 +42,7 @@ from syncing.ledger.model import (
 )
 from syncing.ledger.money import CENT, ROUNDING_TOLERANCE_PER_LINE, UNIT_PRICE, ZERO, cents
 from syncing.ledger.payouts import payout_deposit
-from syncing.ledger.refunds import REFUND_KINDS, refund_receipts
+from syncing.ledger.refunds import REFUND_KINDS, overpayment_refunds, refund_receipts
 from syncing.ledger.sales import (
     NOTHING_TO_BOOK,
     PAID_STATUSES,
@@ -81,6 +81,7 @@ __all__ = [
     "is_tip",
     "local_date",
     "order_documents",
+    "overpayment_refunds",
     "payment",
     "payout_deposit",
     "primary_gateway",

@@ -14,6 +14,8 @@ from decimal import Decimal
 from shopqb_app.integrations.shopify.parse import Order, Refund, TaxLine
 from syncing.ledger import taxes
 from syncing.ledger.dates import local_date
+from syncing.ledger.gateways import primary_of, tender_totals
+from syncing.ledger.gateways import received as gateways_received
 from syncing.ledger.lines import discount_lines, duties_item, is_tip, priced_line
 from syncing.ledger.model import DocLine, Document, Mapping, Ref, check_currency, doc_number
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
@@ -77,7 +79,8 @@ def refund_receipts(order: Order, mapping: Mapping) -> list[Document]:
             description = "Refund adjustment" if lines else "Refund (no items returned)"
             line = priced_line("refund_adjustment", mapping.discount_item, description, 1, residual, False)
             lines.append(_untaxed(line, order, mapping, what))
-        gateway = max(paid_back, key=lambda t: t.amount.shop.amount).gateway
+        # The tender the receipt pays back from is the one its tender entry moves the others to.
+        gateway = primary_of(tender_totals(paid_back, REFUND_KINDS))
         when = refund.created_at or order.processed_at
         class_ref, department = mapping.dimensions_for(order)
         documents.append(
@@ -139,13 +142,16 @@ def _returned(order: Order, refund: Refund, mapping: Mapping) -> list[_Returned]
         gross = max(cents(li.unit_price.shop.amount * rli.quantity), subtotal)
         returned.append(_Returned(role, item, li.name, rli.quantity, gross, gross - subtotal, tax, li.tax_lines))
     if refund.shipping_subtotal:
-        refunded = cents(refund.shipping_subtotal)
+        tax = cents(refund.shipping_tax)
+        # A refunded shipping line's subtotal is without its tax, which Shopify gives beside it (as
+        # the REST refund's shipping adjustment states "taxes that are added to amount"); with
+        # tax-inclusive prices the price the customer paid back is the two together.
+        refunded = cents(refund.shipping_subtotal) + (tax if order.taxes_included else ZERO)
         price = sum((sl.original_price.shop.amount for sl in order.shipping_lines), ZERO)
         discount = sum((sl.discount for sl in order.shipping_lines), ZERO)
         # Discounted shipping comes back at its price, its discount given back in proportion.
         gross = cents(refunded * price / (price - discount)) if discount and price > discount else refunded
         shipped = tuple(t for sl in order.shipping_lines for t in sl.tax_lines)
-        tax = cents(refund.shipping_tax)
         returned.append(
             _Returned("shipping", mapping.shipping_item, "shipping", 1, gross, gross - refunded, tax, shipped)
         )
@@ -192,3 +198,26 @@ def _untaxed(line: DocLine, order: Order, mapping: Mapping, what: str) -> DocLin
     if not mapping.outside_us:
         return line
     return with_tax(line, taxes.untaxed(mapping, what), (), line.amount if order.taxes_included else None)
+
+
+def overpayment_refunds(order: Order, sale_total: Decimal) -> frozenset[str]:
+    """The refunds that only give back what the customer paid above ``sale_total`` (the order as
+    Shopify totals it now, after an edit removed items): money alone, no items, shipping or duties,
+    oldest first while the overpayment lasts. A sale first booked after such an edit already
+    leaves them out, so these refunds take no revenue back (syncing/edits.py)."""
+    received, _ = gateways_received(order)
+    over = received - sale_total
+    found = set()
+    for refund in sorted(order.refunds, key=lambda r: (r.created_at is None, r.created_at, r.id)):
+        paid_back = cents(
+            sum(
+                (t.amount.shop.amount for t in refund.transactions if t.kind in REFUND_KINDS and t.status == "SUCCESS"),
+                ZERO,
+            )
+        )
+        money_only = not refund.line_items and not refund.shipping_subtotal and not refund.duties
+        if not money_only or not paid_back or paid_back > over:
+            continue
+        found.add(refund.id)
+        over -= paid_back
+    return frozenset(found)

@@ -4,7 +4,7 @@ Payment that follows it once money comes in."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from shopqb_app.integrations.shopify.parse import Order, Transaction
@@ -34,7 +34,8 @@ def _sale_document(order: Order, mapping: Mapping, entity: str) -> Document:
     gateway = primary_gateway(order)
     gateways = ", ".join(sorted(set(order.gateways))) or gateway
     deposit_to = mapping.clearing_for(gateway)
-    what = f"paid via {gateways}" if entity == "SalesReceipt" else f"payment {order.financial_status.lower()}"
+    # An invoice's note never says how far it is paid: that changes, the invoice does not.
+    what = f"paid via {gateways}" if entity == "SalesReceipt" else "invoiced"
     class_ref, department = mapping.dimensions_for(order)
     return Document(
         class_ref=class_ref,
@@ -74,19 +75,29 @@ def invoice(order: Order, mapping: Mapping) -> Document:
     return _sale_document(order, mapping, "Invoice")
 
 
-def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | None) -> Document:
-    """Money received on an invoiced order, as one Payment for all of it: how orders invoiced before
-    payments were booked one per transaction keep their Payment (``order_documents``)."""
+def _payment(
+    order: Order,
+    mapping: Mapping,
+    *,
+    source: tuple[str, str],
+    name: str,
+    number: str,
+    day: date,
+    gateway: str,
+    amount: Decimal,
+    note: str,
+    invoice: str = "",
+) -> Document:
+    """A Payment linked to the order's Invoice (``invoice`` "") or an edit's (its source id),
+    deposited to the clearing account of ``gateway``."""
     check_currency(order.currency, mapping, order.name)
-    gateway = primary_gateway(order)
-    day = local_date(when or order.processed_at, mapping.timezone)
     return Document(
         entity="Payment",
-        source_type="order",
-        source_id=order.id,
+        source_type=source[0],
+        source_id=source[1],
         order_id=order.id,
-        source_name=order.name,
-        doc_number=doc_number(mapping.doc_number_prefix, order.name),
+        source_name=name,
+        doc_number=doc_number(mapping.doc_number_prefix, number),
         txn_date=day,
         currency=order.currency,
         customer=mapping.customer,
@@ -94,8 +105,26 @@ def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | No
         lines=(),
         total_tax=ZERO,
         total=amount,
-        private_note=_note(order, f"payment received via {gateway}"),
+        private_note=note,
         links_to="Invoice",
+        links_to_source=("edit", invoice) if invoice else None,
+    )
+
+
+def payment(order: Order, mapping: Mapping, amount: Decimal, when: datetime | None) -> Document:
+    """Money received on an invoiced order, as one Payment for all of it: how orders invoiced before
+    payments were booked one per transaction keep their Payment (``order_documents``)."""
+    gateway = primary_gateway(order)
+    return _payment(
+        order,
+        mapping,
+        source=("order", order.id),
+        name=order.name,
+        number=order.name,
+        day=local_date(when or order.processed_at, mapping.timezone),
+        gateway=gateway,
+        amount=amount,
+        note=_note(order, f"payment received via {gateway}"),
     )
 
 
@@ -104,27 +133,19 @@ def transaction_payment(
 ) -> Document:
     """One payment on an invoiced order, as Shopify took it: its own date, its own gateway's
     clearing account, linked to the order's Invoice (``invoice`` "") or to an edit's (its source id)."""
-    check_currency(order.currency, mapping, order.name)
-    gateway = transaction.gateway
     suffix = f"@{invoice}" if invoice else ""
-    return Document(
-        entity="Payment",
-        source_type="transaction",
-        source_id=transaction.id + suffix,
-        order_id=order.id,
-        source_name=f"{order.name} payment {number}",
-        doc_number=doc_number(mapping.doc_number_prefix, f"{order.name}-P{number}"),
-        txn_date=local_date(transaction.processed_at or order.processed_at, mapping.timezone),
-        currency=order.currency,
-        customer=mapping.customer,
-        deposit_to=mapping.clearing_for(gateway),
-        lines=(),
-        total_tax=ZERO,
-        total=amount,
-        private_note=f"Shopify transaction {transaction.id} of order {order.name} ({order.id}); "
-        f"payment {number}, via {gateway}. Written by ShopQB.",
-        links_to="Invoice",
-        links_to_source=("edit", invoice) if invoice else None,
+    return _payment(
+        order,
+        mapping,
+        source=("transaction", transaction.id + suffix),
+        name=f"{order.name} payment {number}",
+        number=f"{order.name}-P{number}",
+        day=local_date(transaction.processed_at or order.processed_at, mapping.timezone),
+        gateway=transaction.gateway,
+        amount=amount,
+        note=f"Shopify transaction {transaction.id} of order {order.name} ({order.id}); "
+        f"payment {number}, via {transaction.gateway}. Written by ShopQB.",
+        invoice=invoice,
     )
 
 
@@ -160,13 +181,16 @@ def invoice_payments(
     return documents
 
 
-def cancelled_invoice_credit(order: Order, invoiced: Document, mapping: Mapping) -> Document:
+def cancelled_invoice_credit(order: Order, invoiced: Document, mapping: Mapping) -> Document | None:
     """A cancelled order that was invoiced and never paid: a CreditMemo of the same lines and tax on
     the day it was cancelled, so the month it was sold keeps its revenue and the receivable goes.
-    Money taken before the cancellation is the refund's to return; what is left unpaid cannot be
-    told apart line by line, so such an order is refused for the merchant to settle by hand."""
+    Paid in full: nothing (the refund, if the money went back, is its own document). Money taken
+    for part of it: the unpaid rest cannot be told apart line by line, so such an order is refused
+    for the merchant to settle by hand."""
     assert order.cancelled_at is not None
     taken, _ = received(order)
+    if taken >= invoiced.total:
+        return None
     if taken:
         raise LedgerError(
             "cancelled_partly_paid",
@@ -201,8 +225,9 @@ def order_documents(order: Order, mapping: Mapping, booked: frozenset[str] = fro
                 documents.append(payment(order, mapping, min(amount, documents[0].total), when))
             return documents
         documents += invoice_payments(order, mapping, [("", documents[0].total)])
-        if order.cancelled_at is not None:
-            documents.append(cancelled_invoice_credit(order, documents[0], mapping))
+        credit = cancelled_invoice_credit(order, documents[0], mapping) if order.cancelled_at else None
+        if credit is not None:
+            documents.append(credit)
         return documents
     if "SalesReceipt" in booked or status in PAID_STATUSES:
         entry = tenders.sale_tender_entry(order, mapping)

@@ -285,10 +285,10 @@ def test_a_merchant_sets_up_the_books_in_the_admin_and_goes_live(sandboxes, brow
     # 4. Read my orders: the gateways, tax rates and channels to map; nothing written anywhere.
     with merchant.reloads():
         merchant.click("Read my orders for gateways, taxes and locations")
-    expect(merchant.step(SetupStep.GATEWAYS)).to_contain_text("4 to confirm")
-    expect(merchant.step(SetupStep.ACCOUNTS)).to_contain_text("11 to confirm")
+    expect(merchant.step(SetupStep.GATEWAYS)).to_contain_text("5 to confirm")
+    expect(merchant.step(SetupStep.ACCOUNTS)).to_contain_text("16 to confirm")
     gateways = set(GatewayMapping.objects.filter(shop=shop).values_list("gateway", flat=True))
-    assert gateways == {"shopify_payments", "paypal", "manual", "gift_card"}
+    assert gateways == {"shopify_payments", "paypal", "manual", "gift_card", "shopify_store_credit"}
     assert DimensionMapping.objects.filter(shop=shop, kind="channel", shopify_id="web").exists()
     assert company.names("Account") == accounts_before
     merchant.screenshot("orders-read")

@@ -16,7 +16,8 @@ from sandbox.runner import start_sandboxes
 from shopqb_app.integrations.quickbooks import client as qbo
 from syncing.context import context_open
 from syncing.models import SyncedRecord, SyncIssue
-from syncing.reconcile import reconcile_shop, report_as_json, report_lines
+from syncing.reconcile import reconcile_shop
+from syncing.reconcile_report import report_as_json, report_lines
 from syncing.runs import shop_sweep
 from tests.mappings.test_currency import EURO_SHOP, connect_euro_shop
 from tests.sandboxes import go_live, use_sandboxes

@@ -13,6 +13,7 @@ from typing import Any
 from sandbox.shopify.api import (
     bulk_operations,
     common,
+    gift_cards,
     inventory,
     order_edits,
     orders,
@@ -36,6 +37,7 @@ MODULES = (
     products,
     inventory,
     payouts,
+    gift_cards,
     bulk_operations,
     webhook_subscriptions,
 )

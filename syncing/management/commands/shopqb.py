@@ -6,7 +6,10 @@ It exits non-zero with a one-line reason on stderr when the order cannot be book
 
 ``shopqb reconcile --shop DOMAIN [--json]`` compares Shopify's orders, refunds and payouts with
 the documents read back from QuickBooks, per day, in the shop's currency (and QuickBooks' own
-home-currency equivalent where the two differ); it exits 1 when anything differs.
+home-currency equivalent where the two differ), then the accounts where money waits (clearing
+accounts, gift card and store credit liabilities: QuickBooks' balance against Shopify's figure,
+with the documents that explain a difference); it exits 1 when anything differs that nothing
+explains.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from accounts.models import Shop
 from syncing import preview
 from syncing.context import ShopNotReady
 from syncing.preview_data import preview_as_json
-from syncing.reconcile import reconcile_shop, report_as_json, report_lines
+from syncing.reconcile import reconcile_shop
+from syncing.reconcile_report import report_as_json, report_lines
 
 
 class Command(BaseCommand):
@@ -40,8 +44,10 @@ class Command(BaseCommand):
 
         check = actions.add_parser(
             "reconcile",
-            help="compare Shopify with what QuickBooks holds, per day; exit status 1 if anything differs",
-            description="Compare Shopify's sales, refunds and payouts with the documents QuickBooks holds.",
+            help="compare Shopify with what QuickBooks holds, per day and per account; exit status 1 if anything "
+            "differs unexplained",
+            description="Compare Shopify's sales, refunds and payouts with the documents QuickBooks holds, and the "
+            "clearing and liability accounts' balances with Shopify's figures.",
         )
         check.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
         check.add_argument("--json", action="store_true", help="print JSON (money as strings) instead of a table")
