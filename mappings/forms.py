@@ -79,7 +79,7 @@ class WhatToSyncForm(_SyncSettingsForm):
             "rewrite_edited_sales",
         ]
         labels = {
-            "sync_orders": "Orders (paid: sales receipt; unpaid: invoice, then a payment when paid)",
+            "sync_orders": "Orders (paid: sales receipt; unpaid: invoice, then a payment for each payment taken)",
             "sync_refunds": "Refunds (refund receipts)",
             "sync_payouts": "Shopify Payments payouts and their fees (deposits to your bank account)",
             "customer_mode": "Customers",

@@ -122,8 +122,17 @@ class PreviewDocument:
         return self.rounding != ZERO
 
     @property
+    def journal(self) -> bool:
+        """A journal entry: its lines are debits (positive) and credits (negative) to accounts."""
+        return self.entity == "JournalEntry"
+
+    @property
     def adds_up(self) -> bool:
-        """Lines plus tax come to the total (a payment has no lines: nothing to add up)."""
+        """Lines plus tax come to the total (a payment has no lines: nothing to add up); a journal
+        entry's debits equal its credits and its total."""
+        if self.journal:
+            debits = sum((line.amount for line in self.lines if line.amount > 0), ZERO)
+            return debits == self.total and sum((line.amount for line in self.lines), ZERO) == ZERO
         return not self.lines or sum((line.amount for line in self.lines), ZERO) + self.total_tax == self.total
 
 

@@ -25,10 +25,13 @@ REFUND_KINDS = frozenset({"REFUND"})
 TENDER_WORDS = {"gift_card_liability": "gift card", "store_credit_liability": "store credit"}
 
 
-def tender_moves(totals: dict[str, Decimal], primary: str, mapping: Mapping, what: str) -> list[DocLine]:
+def tender_moves(
+    totals: dict[str, Decimal], primary: str, mapping: Mapping, what: str, *, refund: bool = False
+) -> list[DocLine]:
     """Postings that move each tender's money out of the primary tender's clearing account: a debit
     where the money is (another clearing account, or the liability a gift card or store credit
-    reduces) and the matching credit to the primary clearing account. Empty when nothing moves."""
+    reduces) and the matching credit to the primary clearing account. Empty when nothing moves.
+    ``refund``: described as money paid back (the caller reverses the postings)."""
     source = mapping.clearing_for(primary)
     amounts: dict[str, Decimal] = {}
     refs: dict[str, Ref] = {source.value: source}
@@ -37,18 +40,22 @@ def tender_moves(totals: dict[str, Decimal], primary: str, mapping: Mapping, wha
         role = liability_role(gateway)
         if role:
             target = mapping.account_for(role, what)
-            labels[target.value] = f"{TENDER_WORDS[role].capitalize()} used ({gateway})"
+            words = TENDER_WORDS[role].capitalize()
+            labels[target.value] = f"{words} refunded to the customer" if refund else f"{words} spent"
         elif gateway == primary:
             continue
         else:
             target = mapping.clearing_for(gateway)
-            labels.setdefault(target.value, f"Paid via {gateway}")
+            labels.setdefault(target.value, f"Paid back via {gateway}" if refund else f"Paid via {gateway}")
         if target.value == source.value:
             continue
         refs.setdefault(target.value, target)
         amounts[target.value] = amounts.get(target.value, ZERO) + amount
         amounts[source.value] = amounts.get(source.value, ZERO) - amount
-    labels[source.value] = f"Moved out of the {primary} clearing account"
+    where = source.name or primary
+    labels[source.value] = (
+        f"The other tenders' share, back into {where}" if refund else f"The other tenders' share, out of {where}"
+    )
     return [
         DocLine("tender", refs[account], labels[account], Decimal(1), amount, amount, False)
         for account, amount in sorted(amounts.items(), key=lambda kv: (kv[1] < 0, kv[0]))
@@ -139,7 +146,7 @@ def refund_tender_entry(order: Order, refund: Refund, number: int, mapping: Mapp
     # A refund moves money the other way: each posting of a sale's move, reversed.
     lines = [
         DocLine(line.role, line.item, line.description, line.qty, -line.unit_price, -line.amount, False)
-        for line in reversed(tender_moves(totals, primary, mapping, what))
+        for line in reversed(tender_moves(totals, primary, mapping, what, refund=True))
     ]
     return _entry(
         mapping,

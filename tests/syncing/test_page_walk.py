@@ -49,6 +49,32 @@ def wider_than_the_screen(frame) -> list[str]:
 
 
 @shell.in_chromium
+def look_at(page, admin, script, artifacts: Path, title: str, width: int) -> None:
+    """One page at one width: axe-core clean, nothing wider than the screen, a screenshot of all
+    of it. A page that reloads itself meanwhile (the overview does when a pass ends) destroys the
+    frame's context: the look is taken again once it has loaded, at most twice."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(3):
+        try:
+            page.set_viewport_size({"width": width, "height": 900})
+            admin.frame.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            assert shell.axe_violations(admin.frame, script) == [], (title, width)
+            assert shell.axe_violations(page, script) == [], (title, width)
+            assert wider_than_the_screen(admin.frame) == [], (title, width)
+            # The whole page in the frame, not only what the admin's window shows of it: a window
+            # as tall as the page.
+            tall = admin.frame.evaluate("() => document.documentElement.scrollHeight") + 200
+            page.set_viewport_size({"width": width, "height": max(900, tall)})
+            admin.frame.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            page.screenshot(path=str(artifacts / f"walk-{title.lower()}-{width}.png"), full_page=True)
+            return
+        except PlaywrightError as exc:
+            if "context was destroyed" not in str(exc) or attempt == 2:
+                raise
+            admin.frame.wait_for_load_state("load")
+
+
 def test_every_page_at_a_desktop_and_a_phone_width(sandboxes, browser, walk_artifacts):
     from accounts import tokens
     from accounts.models import Shop
@@ -83,15 +109,5 @@ def test_every_page_at_a_desktop_and_a_phone_width(sandboxes, browser, walk_arti
         admin.nav.get_by_role("link", name=entry).click()
         admin.shows(title, heading)
         for width in (1280, 375):
-            page.set_viewport_size({"width": width, "height": 900})
-            admin.frame.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-            assert shell.axe_violations(admin.frame, script) == [], (title, width)
-            assert shell.axe_violations(page, script) == [], (title, width)
-            assert wider_than_the_screen(admin.frame) == [], (title, width)
-            # The whole page in the frame, not only what the admin's window shows of it: a window
-            # as tall as the page.
-            tall = admin.frame.evaluate("() => document.documentElement.scrollHeight") + 200
-            page.set_viewport_size({"width": width, "height": max(900, tall)})
-            admin.frame.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
-            page.screenshot(path=str(walk_artifacts / f"walk-{title.lower()}-{width}.png"), full_page=True)
+            look_at(page, admin, script, walk_artifacts, title, width)
         page.set_viewport_size({"width": 1280, "height": 900})

@@ -69,9 +69,11 @@ def test_every_kind_of_seeded_order_matches_shopify_to_the_cent_and_nothing_is_w
             order = shown.order
             assert not shown.cannot_book, (kind, order.name, shown.cannot_book)
             if kind == "cancel":
-                assert shown.skip_reason == "cancelled before it was synced: nothing is written"
-                assert shown.documents == ()
-                continue
+                # A cancelled order keeps its sale; the money it paid back is a refund on its own day.
+                if not shown.documents:
+                    assert shown.skip_reason.endswith("no money moved"), shown.skip_reason
+                    continue
+                assert any(note.startswith("Cancelled:") for note in shown.notes), shown.notes
             assert shown.matches, (kind, order.name, shown.checks, shown.documents)
             sale = next(d for d in shown.documents if d.entity in ("SalesReceipt", "Invoice"))
             assert sale.total == order.total and sale.total_tax == order.tax
