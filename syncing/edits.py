@@ -51,14 +51,14 @@ def with_edits(ctx: SyncContext, order: Order, documents: list[ledger.Document])
         # sale stays as written and is not read back again.
         SyncedRecord.objects.filter(pk=record.pk).update(content_hash=sale.content_hash(ctx.mapping))
     # The sale's own payments are planned again below: they pay the sale's invoice and the edits'.
-    # Its tender entry stays as booked with it: money taken after the edit pays the edit.
-    tender_booked = _synced(ctx, SourceType.ORDER, order.id, "JournalEntry") is not None
+    # Its tender entry stays as it was booked with the sale (or not at all): money taken after the
+    # edit is a Payment of the edit, into its own gateway's clearing account.
     kept = [
         d
         for d in documents
         if d is not sale
         and not (d.entity == "Payment" or _payment_entry(d))
-        and not (tender_booked and d.entity == "JournalEntry" and d.source_type == SourceType.ORDER)
+        and not (d.entity == "JournalEntry" and d.source_type == SourceType.ORDER)
     ]
     invoices = [(r.source_id, r.amount or Decimal(0)) for r in edits if r.kind == "Invoice"]
     if edit is not None:

@@ -523,3 +523,34 @@ def test_money_paid_back_for_an_item_removed_by_an_edit_is_taken_back_once(shop,
     assert ("Debit", "Accounts Receivable (A/R)") in postings
     assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
     assert reconcile_shop(shop_id=shop.pk).matched
+
+
+MANUAL_PAYMENT = """mutation($id: ID!, $method: String) {
+  orderCreateManualPayment(id: $id, paymentMethodName: $method) { userErrors { field message } } }"""
+
+
+def test_an_item_added_to_a_paid_order_is_a_receivable_until_its_payment_comes(shop, sandboxes):
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    order_sync(shop_id=shop.pk, order_gid=order["id"])
+    added = requests.post(
+        sandboxes.info["shopify"] + "/_sandbox/orders/edit",
+        json={"shop": shop.domain, "order_id": order["id"], "add": [{"title": "Gift wrap", "price": "3.00"}]},
+        timeout=5,
+    )
+    assert added.status_code == 200, added.text
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    edit = SyncedRecord.objects.get(shop=shop, source_type="edit")
+    assert (edit.kind, edit.amount) == ("Invoice", Decimal("3.00"))
+
+    paid = Store(shop).client.execute(MANUAL_PAYMENT, {"id": order["id"], "method": "Cash"})
+    assert paid["orderCreateManualPayment"]["userErrors"] == []
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    payment = SyncedRecord.objects.get(shop=shop, kind="Payment")
+    assert payment.amount == Decimal("3.00") and payment.source_id.endswith(f"@{edit.source_id}")
+    ctx = context_open(shop.pk)
+    invoice = qbo.read(ctx.qb, "Invoice", edit.qbo_id)
+    assert Decimal(str(invoice["Balance"])) == 0, "the edit's invoice is paid"
+    receipt = SyncedRecord.objects.get(shop=shop, kind="SalesReceipt")
+    assert receipt.amount == Decimal("10.00") and receipt.qbo_sync_token == "0"
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
+    assert reconcile_shop(shop_id=shop.pk).matched
