@@ -136,7 +136,14 @@ SHOPIFY_API_SECRET: str = env.str("SHOPIFY_API_SECRET", default="")
 SHOPIFY_API_VERSION: str = env.str("SHOPIFY_API_VERSION", default="2025-04")
 SHOPIFY_SCOPES: list[str] = env.list(
     "SHOPIFY_SCOPES",
-    default=["read_orders", "read_all_orders", "read_products", "read_inventory", "read_shopify_payments_payouts"],
+    default=[
+        "read_orders",
+        "read_all_orders",
+        "read_products",
+        "read_inventory",
+        "read_shopify_payments_payouts",
+        "read_gift_cards",  # the gift card liability's reconciliation
+    ],
 )
 # Where the Admin API lives. Production: https://{shop}; the sandbox serves each
 # shop under its own path, so this is a template with {shop}.

@@ -99,6 +99,16 @@ TEXTS: dict[str, IssueText] = {
         REVIEW_ORDER,
         show_message=True,
     ),
+    "inventory_start_date": IssueText(
+        "An inventory item is tracked from a later date than this order",
+        "QuickBooks refuses a sale of an inventory item dated before the item's inventory start date (its "
+        "'as of' date), so the document is not in QuickBooks.",
+        "In QuickBooks, set the inventory 'As of date' of the item named above on or before the order's date "
+        "(Sales, Products and services, edit the item), then retry.",
+        REVIEW_ORDER,
+        Retry.AFTER_FIX,
+        show_message=True,
+    ),
     "cancelled_partly_paid": IssueText(
         "A cancelled order was partly paid",
         "Its invoice and the payments are in QuickBooks; the unpaid rest of the invoice is still open there.",

@@ -22,6 +22,9 @@ from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
 
 MAX_ATTEMPTS = 5
 OBJECT_NOT_FOUND = "610"  # QBO's fault code for an Id it does not have (or no longer has)
+# A document dated before an inventory item's InvStartDate (code as integrations quote it; see
+# sandbox/qbo/README.md, Fidelity).
+INVENTORY_START_FAULT = "6270"
 REQUEST_ID_NAMESPACE = uuid.UUID("6b7c1f0e-5d0a-4f53-9a43-2f1e8c9b0d11")
 FAILURE_CODES: dict[type[qbo.QBOError], str] = {
     qbo.DocNumberTaken: "doc_number_taken",
@@ -170,9 +173,12 @@ def _create_once(
 
 def _write_failed(ctx: SyncContext, record: SyncedRecord, document: ledger.Document, exc: qbo.QBOError) -> None:
     record.mark_failed(error=str(exc), amount=document.total, currency=document.currency, txn_date=document.txn_date)
+    code = FAILURE_CODES.get(type(exc), "qbo_rejected")
+    if exc.code == INVENTORY_START_FAULT:
+        code = "inventory_start_date"
     SyncIssue.objects.raise_for(
         shop=ctx.shop,
-        code=FAILURE_CODES.get(type(exc), "qbo_rejected"),
+        code=code,
         message=f"{document.entity} {document.doc_number} for {document.source_name}: {exc}",
         source_type=document.source_type,
         source_id=document.source_id,

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .faults import QUERY_INVALID, QUERY_PARSER, QBOFault
+from .filterable import queryable
 
 MAX_RESULTS = 1000
 DEFAULT_RESULTS = 100
@@ -156,6 +157,7 @@ def parse(text: str, entities: dict[str, str]) -> Query:
             if keyword("or"):
                 raise _parser_error('Encountered "or": QBO queries support only and.')
             break
+        _check_filterable(query)
 
     while peek()[0] != "eof":
         if keyword("orderby") or (keyword("order") and peek(1)[1].lower() == "by"):
@@ -184,6 +186,14 @@ def parse(text: str, entities: dict[str, str]) -> Query:
         else:
             raise _parser_error(f'Encountered "{peek()[1]}" at the end of the query.')
     return query
+
+
+def _check_filterable(query: Query) -> None:
+    """QBO refuses a condition on a property its reference does not mark filterable, rather than
+    filtering it anyway (ruckus/quickbooks-ruby#403: 4001 "Invalid query")."""
+    for condition in query.conditions:
+        if not queryable(query.entity, condition.path):
+            raise _validation_error(f"property '{condition.path}' is not queryable")
 
 
 def _literal(token: tuple[str, str]) -> Any:

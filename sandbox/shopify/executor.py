@@ -139,6 +139,13 @@ class Request:
         self.variables = variables
         self.errors: list[dict[str, Any]] = []
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self._grants: tuple[bool, ...] | None = None
+
+    def grants(self) -> tuple[bool, ...]:
+        """Which guarded fields (access scopes) this request may read, in the executor's guard order."""
+        if self._grants is None:
+            self._grants = tuple(allows(self) for allows in self.executor.guards)
+        return self._grants
 
     # -- planning ---------------------------------------------------------
     def _included(self, node: Any) -> bool:
@@ -320,7 +327,9 @@ class Request:
         return True
 
     def cached_object(self, p: FieldPlan, value: dict[str, Any], path: tuple) -> Any:
-        key = (self.executor.selection_key(self, p), self.cache_salt)
+        # A render holds only what its request was allowed to see: requests allowed different
+        # fields (tokens with different scopes) never share one.
+        key = (self.executor.selection_key(self, p), self.cache_salt, self.grants())
         cache = value["_cache"]
         hit = cache.get(key)
         if hit is not None:
@@ -430,6 +439,10 @@ class Executor:
         self.schema = schema
         self.resolvers = resolvers
         self.type_of = type_of
+        # Resolvers that only some requests may run (access scopes) say which with ``allows(request)``.
+        self.guards: list[Callable[[Request], bool]] = [
+            r.allows for r in resolvers.values() if callable(getattr(r, "allows", None))
+        ]
         self._cache: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]]]] = OrderedDict()
         self._lock = threading.Lock()
         self._serials = itertools.count(1)

@@ -36,10 +36,15 @@ from sandbox.shopify.model import iso
 from sandbox.shopify.rest import Renderer
 from sandbox.shopify.store import ShopData
 
-# Since September 2024 Shopify retries a failed delivery 8 times over 4 hours with
-# exponential backoff (the exact delays are not published). Tests run the same shape
-# compressed into about a minute: the first try, then 7 retries doubling from 0.5 s.
+# Since September 2024 Shopify retries a failed delivery "a total of 8 times over 4 hours using an
+# exponential backoff schedule" and removes an Admin-API subscription whose deliveries still fail
+# after that; it publishes no exact delays. The sandbox makes 8 tries in all. Doubling delays that
+# fill the 4 hours give the real shape: the first try, then retries after about 1.9, 3.8, 7.6, 15,
+# 30, 60 and 121 minutes. The default here is that shape 227 times faster, about a minute in all:
+# the first try, then retries after 0.5, 1, 2, 4, 8, 16 and 32 seconds. Entry n is the wait
+# before try n + 1.
 # Reference: https://shopify.dev/changelog/updates-to-webhook-retry-mechanism
+# Reference: https://shopify.dev/docs/apps/build/webhooks/troubleshooting-webhooks
 DEFAULT_SCHEDULE = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]  # 8 tries
 TOPICS = {
     "orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/edited", "refunds/create",

@@ -168,6 +168,16 @@ def test_poison_work_stops_after_bounded_attempts(shop):
     assert SyncIssue.objects.get(shop=shop, code="qbo_rejected").occurrences == writing.MAX_ATTEMPTS
 
 
+def test_a_sale_before_an_inventory_items_start_date_says_what_to_fix(shop):
+    """QuickBooks refuses it (6270): the merchant is told to move the item's "as of" date."""
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    refused = qbo.QBORejected("Transaction date is prior to start date for inventory item", "6270")
+    with mock.patch.object(qbo, "create", side_effect=refused):
+        assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "failed"
+    issue = SyncIssue.objects.get(shop=shop)
+    assert issue.code == "inventory_start_date" and issue.detail == {"qbo_code": "6270"}
+
+
 def test_an_unpaid_order_becomes_an_invoice(shop):
     Store(shop).order(lines=[("A", 2, "10.00")], financial_status="PENDING")
     result = shop_sweep(shop_id=shop.pk)
@@ -554,3 +564,19 @@ def test_an_item_added_to_a_paid_order_is_a_receivable_until_its_payment_comes(s
     assert receipt.amount == Decimal("10.00") and receipt.qbo_sync_token == "0"
     assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "unchanged"
     assert reconcile_shop(shop_id=shop.pk).matched
+
+
+def test_an_order_is_read_with_no_more_than_the_scopes_the_app_asks_for(shop, sandboxes):
+    """The sandbox checks scopes on nested fields too (the order's customer needs read_customers):
+    a token of exactly the app's scopes reads and books a whole order."""
+    from django.conf import settings
+
+    order = Store(shop).order(lines=[("A", 1, "10.00")])
+    emulator = sandboxes.shopify
+    with emulator.store.lock:
+        granted = emulator.issue_offline(
+            emulator.store.shops[shop.domain], ",".join(settings.SHOPIFY_SCOPES), expiring=False
+        )
+    shop.access_token = granted["access_token"]
+    shop.save()
+    assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"

@@ -2,7 +2,8 @@
 
 Each module exports ``RESOLVERS`` ((type, field) -> resolver) and ``SCOPES`` (root
 field -> the access scope it needs); this is the one place that joins them into
-the table the executor runs (as moto joins a service's per-resource backends).
+the table the executor runs (as moto joins a service's per-resource backends),
+with ``NESTED_SCOPES``: the fields below the root that need a scope of their own.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ from sandbox.shopify.api import (
 from sandbox.shopify.api.common import BULK, Context, ctx, edges
 from sandbox.shopify.executor import FieldFailure, Request
 
-__all__ = ["BULK", "REQUIRED_SCOPES", "RESOLVERS", "Context", "register_connection_edges", "scoped_resolvers"]
+__all__ = [
+    "BULK",
+    "NESTED_SCOPES",
+    "REQUIRED_SCOPES",
+    "RESOLVERS",
+    "Context",
+    "register_connection_edges",
+    "scoped_resolvers",
+]
 
 MODULES = (
     common,
@@ -58,6 +67,19 @@ RESOLVERS: dict[tuple[str, str], Callable[..., Any]] = combine(m.RESOLVERS for m
 # Root fields and the scope each needs (a write_ scope grants the read_ one, as on Shopify).
 REQUIRED_SCOPES: dict[tuple[str, str], str] = combine(m.SCOPES for m in MODULES)
 
+# Fields below the root that need a scope of their own, however the query reached their parent;
+# any one of the listed scopes grants the field. A Customer needs read_customers, so an order's
+# customer is denied to a token that only reads orders; since January 2025 an InventoryItem is
+# readable with read_inventory or read_products, so a variant reached from an order's line item
+# needs one of them for its inventory item.
+# Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/objects/Customer
+# Reference: https://shopify.dev/changelog/inventoryitem-queryable-and-updatable-with-products-scopes
+# Reference: https://github.com/airbytehq/airbyte/pull/45633 (variants' inventory items denied without the scope)
+NESTED_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Order", "customer"): ("read_customers",),
+    ("ProductVariant", "inventoryItem"): ("read_inventory", "read_products"),
+}
+
 
 def has_scope(scopes: frozenset[str], needed: str) -> bool:
     if needed in scopes:
@@ -67,27 +89,45 @@ def has_scope(scopes: frozenset[str], needed: str) -> bool:
     return needed == "read_shopify_payments_payouts" and "read_shopify_payments_accounts" in scopes
 
 
-def with_scope(field: str, needed: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
-    def checked(obj: Any, args: dict[str, Any], req: Request) -> Any:
-        if not has_scope(ctx(req).scopes, needed):
-            required = f"`{needed}` access scope."
+class ScopeCheck:
+    """A resolver that runs only for a token holding one of ``needed``; any other gets Shopify's
+    ACCESS_DENIED error for the field (null there, at the field's path, root or nested alike).
+
+    ``allows`` is what the executor keys its render cache on, so a subtree rendered for a token
+    that may see a field is never served to one that may not.
+    """
+
+    # Shopify names every scope that would do: "Required access: `a` access scope or `b` access scope."
+    # Reference: https://community.shopify.com/t/access-denied-for-customercreate-required-access-write-customers-access-scope-admin-graphql-api/134306
+    # Reference: https://github.com/Shopify/subscriptions-reference-app/issues/13 (a nested field denied, path ["customer", ...])
+    def __init__(self, field: str, needed: tuple[str, ...], resolve: Callable[..., Any]) -> None:
+        self.field = field
+        self.needed = needed
+        self.resolve = resolve
+        self.required = " or ".join(f"`{scope}` access scope" for scope in needed) + "."
+
+    def allows(self, req: Request) -> bool:
+        scopes = ctx(req).scopes
+        return any(has_scope(scopes, scope) for scope in self.needed)
+
+    def __call__(self, obj: Any, args: dict[str, Any], req: Request) -> Any:
+        if not self.allows(req):
             raise FieldFailure(
-                f"Access denied for {field} field. Required access: {required}",
+                f"Access denied for {self.field} field. Required access: {self.required}",
                 {
                     "code": "ACCESS_DENIED",
                     "documentation": "https://shopify.dev/api/usage/access-scopes",
-                    "requiredAccess": required,
+                    "requiredAccess": self.required,
                 },
             )
-        return resolve(obj, args, req)
-
-    return checked
+        return self.resolve(obj, args, req)
 
 
 def scoped_resolvers() -> dict[tuple[str, str], Callable[..., Any]]:
     resolvers = dict(RESOLVERS)
-    for key, needed in REQUIRED_SCOPES.items():
-        resolvers[key] = with_scope(key[1], needed, resolvers[key])
+    needs = {key: (needed,) for key, needed in REQUIRED_SCOPES.items()} | NESTED_SCOPES
+    for key, needed in needs.items():
+        resolvers[key] = ScopeCheck(key[1], needed, resolvers[key])
     return resolvers
 
 
