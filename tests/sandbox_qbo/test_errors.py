@@ -356,10 +356,11 @@ def test_query_shapes(sandbox):
     assert names[0]["Name"] == "Classic T-Shirt" and "UnitPrice" not in names[0]
     escaped = ok(sandbox.query("select * from Customer where DisplayName = 'Amy\\'s Bird Sanctuary'"))
     assert len(escaped["QueryResponse"]["Customer"]) == 1
+    # A reference is not filterable on Item (test_query_filters.py): the app filters it itself.
     shipping_income = ok(sandbox.query("select * from Account where Name = 'Shipping Income'"))
     account_id = shipping_income["QueryResponse"]["Account"][0]["Id"]
-    by_ref = ok(sandbox.query(f"select * from Item where IncomeAccountRef = '{account_id}'"))
-    assert {it["Name"] for it in by_ref["QueryResponse"]["Item"]} == {"Shipping"}
+    items = ok(sandbox.query("select * from Item"))["QueryResponse"]["Item"]
+    assert {it["Name"] for it in items if it.get("IncomeAccountRef", {}).get("value") == account_id} == {"Shipping"}
 
 
 def test_queries_answer_active_records_and_sku_only_when_asked(sandbox):
