@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shopqb_app.integrations.shopify.client import ShopifyClient, load_query
+from shopqb_app.integrations.shopify.balances import balance_transaction_nodes
+from shopqb_app.integrations.shopify.client import ShopifyClient
 from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
 from shopqb_app.integrations.shopify.parse import parse_datetime
 from shopqb_app.integrations.shopify.payouts import Payout, parse_payout
@@ -35,17 +36,7 @@ def payout_read(client: ShopifyClient, raw: dict[str, Any]) -> Payout:
     number = str(raw.get("legacyResourceId") or str(raw["id"]).rsplit("/", 1)[-1])
     # Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/objects/ShopifyPaymentsAccount#field-balancetransactions
     # (the search filter ``payments_transfer_id`` is the payout's legacy id)
-    variables: dict[str, Any] = {"first": TRANSACTIONS_PAGE, "after": None, "query": f"payments_transfer_id:{number}"}
-    nodes: list[dict[str, Any]] = []
-    while True:
-        data = client.execute(load_query("payout_balance_transactions"), variables)
-        page = (data.get("shopifyPaymentsAccount") or {}).get("balanceTransactions")
-        if page is None:
-            break
-        nodes.extend(page["nodes"])
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        variables["after"] = page["pageInfo"]["endCursor"]
+    nodes = balance_transaction_nodes(client, f"payments_transfer_id:{number}", TRANSACTIONS_PAGE)
     return parse_payout(raw, nodes)
 
 

@@ -48,16 +48,22 @@ def all_balance_transactions(client: ShopifyClient) -> list[BalanceTransaction]:
 
 
 def _balance_transactions(client: ShopifyClient, search: str | None) -> list[BalanceTransaction]:
+    return [parse_balance_transaction(node) for node in balance_transaction_nodes(client, search, PAGE)]
+
+
+def balance_transaction_nodes(client: ShopifyClient, search: str | None, page_size: int) -> list[dict[str, Any]]:
+    """The balance transactions matching ``search`` (payouts themselves left out), oldest first,
+    as Shopify answers them, read page by page; none without a Shopify Payments account."""
     # Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/objects/ShopifyPaymentsAccount#field-balancetransactions
     query = load_query("balance_transactions")
-    found: list[BalanceTransaction] = []
+    found: list[dict[str, Any]] = []
     after: str | None = None
     while True:
-        data = client.execute(query, {"first": PAGE, "after": after, "query": search})
+        data = client.execute(query, {"first": page_size, "after": after, "query": search})
         page = (data.get("shopifyPaymentsAccount") or {}).get("balanceTransactions")
-        if page is None:  # no Shopify Payments account: nothing is in transit
+        if page is None:
             return found
-        found.extend(parse_balance_transaction(node) for node in page["nodes"])
+        found.extend(page["nodes"])
         if not page["pageInfo"]["hasNextPage"]:
             return found
         after = page["pageInfo"]["endCursor"]
