@@ -142,6 +142,7 @@ SHOPIFY_SCOPES: list[str] = env.list(
         "read_products",
         "read_inventory",
         "read_shopify_payments_payouts",
+        "read_customers",  # the order's customer (protected customer data: name and email)
         "read_gift_cards",  # the gift card liability's reconciliation
     ],
 )
