@@ -166,7 +166,12 @@ def to_jsonl(data: dict[str, Any], *, grouped: bool = True) -> tuple[list[str], 
     return lines + later, len(roots)
 
 
-def start(emulator: ShopifyEmulator, shop: ShopData, query: str, *, version: str) -> model.BulkOperation:
+def start(
+    emulator: ShopifyEmulator, shop: ShopData, query: str, *, version: str, scopes: frozenset[str]
+) -> model.BulkOperation:
+    """A bulk query run in the background with the starting token's scopes: a field the token may not
+    read fails the operation with ACCESS_DENIED, as Shopify's BulkOperationErrorCode says."""
+    # Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/enums/BulkOperationErrorCode
     store = emulator.store
     op = model.BulkOperation(
         shop=shop.domain,
@@ -175,6 +180,7 @@ def start(emulator: ShopifyEmulator, shop: ShopData, query: str, *, version: str
         status="CREATED",
         created_at=store.now(),
         grouped=grouped_by_default(version),
+        scopes=",".join(sorted(scopes)),
     )
     store.put(op)
     thread = threading.Thread(target=_run, args=(emulator, shop, op.id), name=f"bulk-{op.id}", daemon=True)
@@ -198,10 +204,13 @@ def _run(emulator: ShopifyEmulator, shop: ShopData, op_id: int) -> None:
             store.put(op)
             store.flush()
             return
-        result = emulator.execute(shop, op.query, bulk=True)
-        if result.get("errors") or not result.get("data"):
+        token = {"scopes": op.scopes} if op.scopes else None
+        result = emulator.execute(shop, op.query, token=token, bulk=True)
+        errors = result.get("errors") or []
+        if errors or not result.get("data"):
             op.status = "FAILED"
-            op.error_code = "INTERNAL_SERVER_ERROR"
+            denied = any((e.get("extensions") or {}).get("code") == "ACCESS_DENIED" for e in errors)
+            op.error_code = "ACCESS_DENIED" if denied else "INTERNAL_SERVER_ERROR"
         else:
             lines, roots = to_jsonl(result["data"], grouped=op.grouped)
             text = "\n".join(lines) + ("\n" if lines else "")

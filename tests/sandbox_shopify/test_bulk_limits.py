@@ -67,3 +67,21 @@ def test_grouped_up_to_2025_10_ungrouped_from_2026_01(emulator):
     ungrouped = _bulk_lines(newer, QUERY)
     assert [("__parentId" in x) for x in ungrouped] == [False, False, True, True]
     assert sorted(map(json.dumps, ungrouped)) == sorted(map(json.dumps, grouped))
+
+
+def test_a_bulk_query_runs_with_no_more_than_its_tokens_scopes(emulator):
+    """A field the token may not read (an order's customer without read_customers) fails the whole
+    operation with ACCESS_DENIED; the same query with the scope completes."""
+    emu, base_url = emulator
+    info = emu.describe()["shops"][0]
+    owner = Shop(base_url, info["domain"], info["access_token"])
+    _pid, variant, _ = make_product(owner)
+    paid_order(owner, variant["id"])
+    with emu.store.lock:
+        narrow = emu.issue_offline(emu.store.shops[info["domain"]], "read_orders", expiring=False)["access_token"]
+    query = "{ orders { edges { node { id customer { id } } } } }"
+    limited = Shop(base_url, info["domain"], narrow)
+    assert limited.data(RUN, {"q": query})["bulkOperationRunQuery"]["userErrors"] == []
+    denied = _wait_bulk(limited)
+    assert (denied["status"], denied["errorCode"]) == ("FAILED", "ACCESS_DENIED")
+    assert _bulk_lines(owner, query)[0]["id"].startswith("gid://shopify/Order/")

@@ -580,3 +580,5 @@ def test_an_order_is_read_with_no_more_than_the_scopes_the_app_asks_for(shop, sa
     shop.access_token = granted["access_token"]
     shop.save()
     assert order_sync(shop_id=shop.pk, order_gid=order["id"]) == "written"
+    # A full pass reads every order in one bulk operation, run with the same scopes.
+    assert shop_sweep(shop_id=shop.pk, full=True).outcomes == {"unchanged": 1}

@@ -28,7 +28,7 @@ def m_bulk_run(_root: Any, args: dict[str, Any], req: Request) -> dict[str, Any]
     problem = bulk.check_query(c.emulator, args["query"])
     if problem:
         return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": problem, "code": "INVALID"}]}
-    op = bulk.start(c.emulator, c.shop, args["query"], version=c.version)
+    op = bulk.start(c.emulator, c.shop, args["query"], version=c.version, scopes=c.scopes)
     return {"bulkOperation": bulk.view(c.emulator, op), "userErrors": []}
 
 

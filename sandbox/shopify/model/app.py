@@ -39,3 +39,6 @@ class BulkOperation(Record):
     file_name: str | None = None
     type: str = "QUERY"
     grouped: bool = True  # children right after their parent (groupObjects), by the API version's default
+    # The access scopes of the token that started it ("" for operations saved before they were kept:
+    # every scope, as they ran then): the query runs with no more than those.
+    scopes: str = ""
