@@ -84,3 +84,15 @@ def test_either_scope_grants_the_inventory_item(emulator, shop, placed, scopes):
     assert "errors" not in body
     [line] = body["data"]["order"]["lineItems"]["nodes"]
     assert line["variant"]["inventoryItem"]["tracked"] is True
+
+
+def test_an_inventory_item_is_read_with_products_scopes_too(emulator, shop):
+    """Since January 2025 read_products grants InventoryItem as read_inventory does, root field included."""
+    _pid, variant, _locations = make_product(shop)
+    item = shop.data("query($id: ID!) { productVariant(id: $id) { inventoryItem { id } } }", {"id": variant["id"]})
+    query = "query($id: ID!) { inventoryItem(id: $id) { id tracked } }"
+    item_id = item["productVariant"]["inventoryItem"]["id"]
+    read = shop.post(query, {"id": item_id}, token=_token(emulator, shop, "read_products")).json()
+    assert read["data"]["inventoryItem"]["id"] == item_id and "errors" not in read
+    denied = shop.post(query, {"id": item_id}, token=_token(emulator, shop, "read_orders")).json()
+    assert denied["errors"][0]["extensions"]["code"] == "ACCESS_DENIED"

@@ -78,6 +78,8 @@ REQUIRED_SCOPES: dict[tuple[str, str], str] = combine(m.SCOPES for m in MODULES)
 NESTED_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("Order", "customer"): ("read_customers",),
     ("ProductVariant", "inventoryItem"): ("read_inventory", "read_products"),
+    # The root field too (it overrides REQUIRED_SCOPES' single scope for it).
+    ("QueryRoot", "inventoryItem"): ("read_inventory", "read_products"),
 }
 
 
