@@ -32,13 +32,16 @@ def with_edits(ctx: SyncContext, order: Order, documents: list[ledger.Document])
     if sale is None:
         return documents
     record = _synced(ctx, SourceType.ORDER, order.id, sale.entity)
+    if record is None:  # not booked yet: it will be booked as the order stands now
+        return _overpayments_left_out(ctx, order, documents, sale)
+    # One query more per order already booked (the sync's usual case is a new order: none).
     edits = sorted(
         SyncedRecord.objects.filter(
             shop=ctx.shop, source_type=SourceType.EDIT, order_gid=order.id, status=SyncedRecord.Status.SYNCED
         ).exclude(qbo_id=""),
         key=lambda r: int(r.source_id.rsplit("#", 1)[-1]),
     )
-    if record is None or (record.content_hash == sale.content_hash(ctx.mapping) and not edits):
+    if record.content_hash == sale.content_hash(ctx.mapping) and not edits:
         # The sale is (or will be) booked as the order stands now, edits included.
         return _overpayments_left_out(ctx, order, documents, sale)
     if ctx.rules.rewrite_edited_sales and _after_closing(ctx, sale):

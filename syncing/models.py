@@ -11,6 +11,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import Shop
+from syncing.ledger import LedgerError
 
 
 class SourceType(models.TextChoices):
@@ -276,6 +277,18 @@ class SyncIssueQuerySet(models.QuerySet["SyncIssue"]):
 
     def resolve(self) -> int:
         return self.open().update(resolved_at=timezone.now())
+
+    def refused(self, *, shop: Shop, refusal: LedgerError, source_type: str, source_id: str) -> SyncIssue:
+        """The ledger refused a Shopify object as it stands: its code and message, and a retry only
+        repeats it until the merchant fixes the cause."""
+        return self.raise_for(
+            shop=shop,
+            code=refusal.code,
+            message=str(refusal),
+            source_type=source_type,
+            source_id=source_id,
+            retryable=False,
+        )
 
     def raise_for(
         self,

@@ -171,14 +171,7 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
             plan = order_plan(order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
         documents = with_edits(ctx, order, plan.documents)
     except ledger.LedgerError as exc:
-        SyncIssue.objects.raise_for(
-            shop=ctx.shop,
-            code=exc.code,
-            message=str(exc),
-            source_type=SourceType.ORDER,
-            source_id=order.id,
-            retryable=False,
-        )
+        SyncIssue.objects.refused(shop=ctx.shop, refusal=exc, source_type=SourceType.ORDER, source_id=order.id)
         return Outcome.FAILED
     if not plan.documents:
         _order_skipped(ctx.shop, order, f"payment {order.financial_status.lower()}: no money moved")

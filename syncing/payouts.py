@@ -73,14 +73,7 @@ def _payout_book(ctx: SyncContext, payout: Payout) -> Outcome:
     try:
         document = ledger.payout_deposit(payout, ctx.mapping)
     except ledger.LedgerError as exc:
-        SyncIssue.objects.raise_for(
-            shop=ctx.shop,
-            code=exc.code,
-            message=str(exc),
-            source_type=SourceType.PAYOUT,
-            source_id=payout.id,
-            retryable=False,
-        )
+        SyncIssue.objects.refused(shop=ctx.shop, refusal=exc, source_type=SourceType.PAYOUT, source_id=payout.id)
         return Outcome.FAILED
     (document,) = with_exchange_rates([document], ctx.mapping, ctx.exchange_rate)
     outcome = document_write(ctx, document)
