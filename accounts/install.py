@@ -101,4 +101,9 @@ def shop_details_refresh(shop: Shop) -> None:
     shop.name = str(details.get("name") or "")[:255]
     shop.currency = str(details.get("currencyCode") or "")[:3]
     shop.iana_timezone = str(details.get("ianaTimezone") or "UTC")[:64]
-    Shop.objects.filter(pk=shop.pk).update(name=shop.name, currency=shop.currency, iana_timezone=shop.iana_timezone)
+    # The owner's address, "used by Shopify to communicate with the shop owner": where alerts go.
+    # Reference: https://shopify.dev/docs/api/admin-graphql/latest/objects/Shop#field-email
+    shop.email = str(details.get("email") or "")[:254]
+    Shop.objects.filter(pk=shop.pk).update(
+        name=shop.name, email=shop.email, currency=shop.currency, iana_timezone=shop.iana_timezone
+    )

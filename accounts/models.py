@@ -19,6 +19,7 @@ class Shop(models.Model):
 
     domain = models.CharField(max_length=255, unique=True, help_text="the *.myshopify.com name")
     name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(blank=True, help_text="the shop owner's (Shopify's Shop.email): where alerts go")
     currency = models.CharField(max_length=3, blank=True)
     iana_timezone = models.CharField(max_length=64, default="UTC")
     installed_at = models.DateTimeField(null=True, blank=True)

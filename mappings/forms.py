@@ -75,6 +75,7 @@ class WhatToSyncForm(_SyncSettingsForm):
             "sync_inventory",
             "start_date",
             "posting_mode",
+            "summary_from",
             "doc_number_prefix",
             "rewrite_edited_sales",
         ]
@@ -86,12 +87,21 @@ class WhatToSyncForm(_SyncSettingsForm):
             "sync_inventory": "Inventory quantities",
             "start_date": "Start syncing from",
             "posting_mode": "Posting",
+            "summary_from": "Summaries from",
             "doc_number_prefix": "Document number prefix",
             "rewrite_edited_sales": "Rewrite a sale when its order is edited later",
         }
         help_texts = {
+            "customer_mode": "Each customer: a Shopify customer's orders are booked to their own QuickBooks "
+            "customer, found by email (or created with their name, email, phone and addresses); guest checkouts "
+            "and walk-ins still use the customer chosen under Accounts. An order keeps the customer it was first "
+            "booked to.",
             "start_date": "Orders processed before this date are not written to QuickBooks. The history "
             "import starts here, not at the beginning of your store.",
+            "summary_from": "With summary posting: orders sold on or after this day are summarised per Shopify "
+            "Payments payout (per day for other gateways), with a CSV of the orders attached to each summary. Orders "
+            "sold before it, or already in QuickBooks, keep their own documents, and so do their later refunds. "
+            "Empty: from today.",
             "doc_number_prefix": "Put before each Shopify order number (S1001). Up to 8 letters, digits or dashes.",
             "rewrite_edited_sales": "Off (recommended): an edit is booked as its own document on the day it was "
             "made (an invoice for items added, a credit memo for items removed), so a month you have closed or "
@@ -100,6 +110,7 @@ class WhatToSyncForm(_SyncSettingsForm):
         }
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
+            "summary_from": forms.DateInput(attrs={"type": "date"}),
             "customer_mode": forms.RadioSelect,
             "posting_mode": forms.RadioSelect,
         }
@@ -122,19 +133,15 @@ class WhatToSyncForm(_SyncSettingsForm):
 
     def clean_posting_mode(self) -> str:
         value: str = self.cleaned_data["posting_mode"]
-        if value != SyncSettings.PostingMode.PER_ORDER:
-            raise forms.ValidationError(
-                "Summary posting is not available yet: ShopQB writes one document per order for now."
-            )
         return value
 
-    def clean_customer_mode(self) -> str:
-        value: str = self.cleaned_data["customer_mode"]
-        if value != SyncSettings.CustomerMode.GENERIC:
-            raise forms.ValidationError(
-                "Matching each customer by email is not available yet: orders use one QuickBooks customer."
-            )
-        return value
+    def clean_summary_from(self) -> date | None:
+        """Summary posting applies to orders sold from this day: today when not given. Orders
+        already in QuickBooks keep their documents whatever the day (syncing/summary.py)."""
+        value: date | None = self.cleaned_data.get("summary_from")
+        if self.cleaned_data.get("posting_mode") != SyncSettings.PostingMode.SUMMARY:
+            return self.instance.summary_from if self.instance.pk else None
+        return value or self.instance.summary_from or timezone.localdate()
 
     def clean_sync_inventory(self) -> bool:
         if self.cleaned_data.get("sync_inventory"):

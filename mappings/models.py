@@ -191,6 +191,9 @@ class ProductMapping(models.Model):
     sku = models.CharField(max_length=255, blank=True)
     qbo_item_id = models.CharField(max_length=64, blank=True)
     qbo_item_name = models.CharField(max_length=255, blank=True)
+    # The item's QuickBooks Type (Inventory, NonInventory, Service) when known: a refund that does
+    # not restock an inventory item must not book its quantity back (syncing/ledger/refunds.py).
+    qbo_item_type = models.CharField(max_length=20, blank=True, default="")
     matched_by = models.CharField(max_length=10, choices=MatchedBy.choices, blank=True, default="")
     create_spec = models.JSONField(default=dict, blank=True, help_text="the item to create at go-live")
     shopify_updated_at = models.DateTimeField(null=True, blank=True)
@@ -255,7 +258,7 @@ class SyncSettings(models.Model):
 
     class PostingMode(models.TextChoices):
         PER_ORDER = "per_order", "One document per order"
-        DAILY_SUMMARY = "daily_summary", "One summary per day"
+        SUMMARY = "summary", "One summary per Shopify Payments payout (per day for other gateways)"
 
     class CustomerMode(models.TextChoices):
         GENERIC = "generic", "One customer for all Shopify orders"
@@ -270,6 +273,9 @@ class SyncSettings(models.Model):
     sync_inventory = models.BooleanField(default=False)
     start_date = models.DateField(null=True, blank=True, help_text="orders processed before this are not synced")
     posting_mode = models.CharField(max_length=20, choices=PostingMode.choices, default=PostingMode.PER_ORDER)
+    # Posting mode "summary" applies to orders sold on or after this day (shop's time zone); orders
+    # sold before it keep their own documents, their later refunds too (syncing/summary.py).
+    summary_from = models.DateField(null=True, blank=True, help_text="summary posting applies from this day")
     doc_number_prefix = models.CharField(max_length=8, blank=True, default="S")
     # An order edited after its sale was booked: False books the change as its own document on the
     # day it was seen; True rewrites the sale itself while its date is after QuickBooks' closing date.
@@ -345,3 +351,21 @@ class MappingChange(models.Model):
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
         keys = sorted(set(self.before) | set(self.after))
         return [(k, self.before.get(k), self.after.get(k)) for k in keys if self.before.get(k) != self.after.get(k)]
+
+
+class InventoryCheck(models.Model):
+    """The last comparison of Shopify's on-hand quantities with QuickBooks' QtyOnHand for the
+    shop's inventory items (mappings/inventory.py): the differences found, each left to the
+    merchant to adjust; nothing is adjusted on its own."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="inventory_check")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    items_checked = models.PositiveIntegerField(default=0)
+    # [{"item_id", "item_name", "shopify_qty", "qbo_qty", "variants": [gid...]}], quantities as strings
+    differences = models.JSONField(default=list, blank=True)
+    # [{"item_id", "item_name", "new_qty", "adjustment_id", "at", "by"}], newest last
+    adjusted = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"inventory check of {self.shop_id}: {len(self.differences)} differences"

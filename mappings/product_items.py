@@ -32,6 +32,7 @@ from mappings.products import (
     variants_listed,
 )
 from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.shopify import inventory as shopify_inventory
 from shopqb_app.integrations.shopify import products as shopify_products
 from shopqb_app.integrations.shopify.client import ShopifyClient
 
@@ -135,7 +136,12 @@ def products_create_missing(
         return 0
     gids = [gid for _, gid, _, _ in chosen]
     # Read from Shopify first: no transaction stays open over the network.
-    stock = shopify_products.variant_stock(shopify, gids) if inventory is not None and shopify is not None else {}
+    # Opening stock: the "available" quantity at the locations the shop syncs (all when none chosen).
+    stock = (
+        shopify_inventory.variant_levels(shopify, gids, locations=_synced_locations(shop))
+        if inventory is not None and shopify is not None
+        else {}
+    )
     with transaction.atomic():
         taken = _names_taken(shop, catalog)
         specs = {
@@ -160,6 +166,11 @@ def products_create_missing(
     if live and qb is not None:
         products_materialize(shop=shop, qb=qb, by=by)
     return made
+
+
+def _synced_locations(shop: Shop) -> list[str]:
+    rules = SyncSettings.objects.filter(shop=shop).first()
+    return [str(gid) for gid in (rules.only_location_ids if rules else []) or []]
 
 
 def _create_spec(
@@ -243,10 +254,15 @@ def products_materialize(*, shop: Shop, qb: qbo.QuickBooks, by: str = BY_SHOPQB)
                     income = income or _income_account_now(shop)
                     spec["IncomeAccountRef"] = income
                 item_id, item_name = _create_item(qb, spec, _request_id(row, str(spec["Name"]))), str(spec["Name"])
+                item_type = str(spec.get("Type") or "")
             else:
-                item_id, item_name = str(found["Id"]), str(found["Name"])
+                item_id, item_name, item_type = str(found["Id"]), str(found["Name"]), str(found.get("Type") or "")
             ProductMapping.objects.filter(pk=row.pk, qbo_item_id="").update(
-                qbo_item_id=item_id, qbo_item_name=item_name[:255], create_spec={}, updated_at=timezone.now()
+                qbo_item_id=item_id,
+                qbo_item_name=item_name[:255],
+                qbo_item_type=item_type[:20],
+                create_spec={},
+                updated_at=timezone.now(),
             )
             done.append(row.variant_gid)
     finally:

@@ -42,12 +42,13 @@ def _unique_index(pairs: Iterable[tuple[str, QBOObject]]) -> dict[str, QBOObject
 
 
 def _assign(shop: Shop, choices: dict[int, tuple[QBOObject, str]]) -> int:
-    rows = [(pk, item.id, item.name[:255], how) for pk, (item, how) in choices.items()]
+    rows = [(pk, item.id, item.name[:255], item.type[:20], how) for pk, (item, how) in choices.items()]
     return unmatched_update(
         shop,
         rows,
-        {"item_id": "VARCHAR(64)", "item_name": "VARCHAR(255)", "how": "VARCHAR(10)"},
-        "qbo_item_id = chosen.item_id, qbo_item_name = chosen.item_name, matched_by = chosen.how",
+        {"item_id": "VARCHAR(64)", "item_name": "VARCHAR(255)", "item_type": "VARCHAR(20)", "how": "VARCHAR(10)"},
+        "qbo_item_id = chosen.item_id, qbo_item_name = chosen.item_name, qbo_item_type = chosen.item_type, "
+        "matched_by = chosen.how",
     )
 
 
@@ -102,9 +103,12 @@ def product_map(*, shop: Shop, pk: int, item: QBOObject | None, by: str) -> Prod
         before = {row.variant_gid: snapshot_of(row)}
         row.qbo_item_id = item.id if item else ""
         row.qbo_item_name = item.name[:255] if item else ""
+        row.qbo_item_type = item.type[:20] if item else ""
         row.matched_by = MatchedBy.MERCHANT if item else MatchedBy.NONE
         row.create_spec = {}
-        row.save(update_fields=["qbo_item_id", "qbo_item_name", "matched_by", "create_spec", "updated_at"])
+        row.save(
+            update_fields=["qbo_item_id", "qbo_item_name", "qbo_item_type", "matched_by", "create_spec", "updated_at"]
+        )
         change_record(
             shop=shop, section=SetupStep.PRODUCTS, by=by, before=before, after={row.variant_gid: snapshot_of(row)}
         )

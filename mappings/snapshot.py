@@ -126,6 +126,11 @@ def mapping_snapshot(*, shop: Shop, connection: QuickBooksConnection, planned: b
         exempt_code=refs[AccountRole.TAX_CODE_EXEMPT].value if AccountRole.TAX_CODE_EXEMPT in refs else "NON",
         items_by_sku=by_sku,
         items_by_variant=by_variant,
+        inventory_items=frozenset(
+            ProductMapping.objects.filter(shop=shop, qbo_item_type="Inventory")
+            .exclude(qbo_item_id="")
+            .values_list("qbo_item_id", flat=True)
+        ),
         bank_account=refs.get(AccountRole.BANK_ACCOUNT),
         fees_account=refs.get(AccountRole.PAYOUT_FEES),
         channel_tax_item=refs.get(AccountRole.CHANNEL_TAX_ITEM),

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django_q.tasks import async_task
+
 from accounts import clients, tokens
 from accounts.models import Shop
-from mappings import product_discovery, product_matching, products
-from mappings.models import ProductMapping
+from mappings import inventory, product_discovery, product_matching, products
+from mappings.models import ProductMapping, SyncSettings
+from shopqb_app.integrations.quickbooks.errors import QBOError
 from shopqb_app.integrations.shopify.errors import ShopifyError
 
 log = logging.getLogger(__name__)
@@ -56,3 +59,34 @@ def products_refresh(shop_id: int) -> dict[str, Any]:
         except products.ProductsError as exc:
             log.info("products of shop %s refreshed without matching: %s", shop_id, exc)
     return {"seen": found.seen, "new": found.new}
+
+
+def inventory_check_shop(shop_id: int) -> dict[str, Any]:
+    """The daily quantity check of one live shop (mappings/inventory.py): finds differences,
+    changes nothing. A failure is kept for the page to show, not raised."""
+    shop = Shop.objects.get(pk=shop_id)
+    if not shop.is_installed or not SyncSettings.objects.filter(shop=shop, live_at__isnull=False).exists():
+        return {"skipped": "not live"}
+    try:
+        check = inventory.inventory_check(
+            shop=shop, qb=products.quickbooks_for(shop=shop), shopify=clients.shopify_client(shop)
+        )
+    except (*EXPECTED, QBOError) as exc:
+        log.info("inventory check of shop %s stopped: %s", shop_id, exc)
+        inventory.inventory_check_failed(shop=shop, message=str(exc))
+        return {"error": str(exc)}
+    return {"checked": check.items_checked, "differences": len(check.differences)}
+
+
+def inventory_check_all() -> int:
+    """Scheduled daily: one quantity check task per live shop with inventory items."""
+    shops = (
+        ProductMapping.objects.filter(qbo_item_type=inventory.INVENTORY, shop__sync_settings__live_at__isnull=False)
+        .values_list("shop_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    for shop_id in shops:
+        async_task("mappings.tasks.inventory_check_shop", shop_id, task_name=f"inventory check {shop_id}")
+        count += 1
+    return count

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mappings.views import products, setup
+from mappings.views import inventory, products, setup
 
 app_name = "mappings"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("setup/locations", setup.locations, name="locations"),
     path("setup/filters", setup.filters, name="filters"),
     path("setup/history", setup.history, name="history"),
+    path("inventory", inventory.inventory_page, name="inventory"),
+    path("inventory/check", inventory.inventory_check_now, name="inventory_check"),
+    path("inventory/<str:item_id>/adjust", inventory.inventory_adjust, name="inventory_adjust"),
 ]

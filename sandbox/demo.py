@@ -4,7 +4,9 @@ Starts both sandboxes (state kept in .demo/ so a second run sees the same store
 and books), seeds a demo shop through the public API when it is empty, connects
 it to a sandbox QuickBooks company, runs the sync through a real django-q2
 worker, prints the reconciliation, then serves the app until Ctrl-C.
-``--once`` stops after the report and exits 0 only if the totals match.
+``--once`` stops after the report and exits 0 only if the totals match. ``--redis URL`` makes
+Redis the task broker (REDIS_URL) and ``--workers N`` starts N worker clusters (N qcluster
+processes), as a scaled-out deployment runs them; with PostgreSQL, set DATABASE_URL.
 
 ``--country GB|CA|AU|US`` (default US): the shop is one in that country (its currency, time
 zone, tax style and locations: sandbox/shopify/countries.py) and the QuickBooks company is that
@@ -206,19 +208,39 @@ def seed_if_empty(info: dict[str, Any], shop: Any) -> None:
         response.raise_for_status()
 
 
-def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict]:
+def posting_summary(shop: Any) -> str:
+    """Summary posting from the sync's start date: every order the demo books is summarised per
+    Shopify Payments payout, or per day for the other gateways (syncing/summary.py)."""
+    from mappings.models import SyncSettings
+
+    rules = SyncSettings.objects.get(shop=shop)
+    if rules.posting_mode != SyncSettings.PostingMode.SUMMARY:
+        rules.posting_mode = SyncSettings.PostingMode.SUMMARY
+        rules.summary_from = rules.summary_from or rules.start_date
+        rules.save(update_fields=["posting_mode", "summary_from", "updated_at"])
+    return f"one summary per payout and per day from {rules.summary_from}"
+
+
+def run_sync_through_worker(
+    shop: Any, state: Path, env: dict[str, str], workers: int = 1
+) -> tuple[list[subprocess.Popen[str]], dict]:
+    """Start ``workers`` django-q2 clusters (qcluster.log, qcluster-2.log, ...) and sync the
+    shop through them."""
     from django_q.tasks import result
 
     from syncing.pending import enqueue_sweep
 
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=(state / "qcluster.log").open("a"),
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    clusters = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=(state / ("qcluster.log" if n == 1 else f"qcluster-{n}.log")).open("a"),
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in range(1, workers + 1)
+    ]
     from syncing.models import SyncRun
 
     task_id = enqueue_sweep(shop_id=shop.pk)
@@ -233,9 +255,9 @@ def run_sync_through_worker(shop: Any, state: Path, env: dict[str, str]) -> tupl
                 if run is not None:
                     outcome = {"orders_seen": run.orders_seen, "documents_written": run.documents_written}
                     outcome["failed"] = run.failed
-            return cluster, outcome
-        if cluster.poll() is not None:
-            raise SystemExit(f"the django-q2 worker stopped; see {state / 'qcluster.log'}")
+            return clusters, outcome
+        if any(cluster.poll() is not None for cluster in clusters):
+            raise SystemExit(f"a django-q2 worker stopped; see the qcluster logs in {state}")
         time.sleep(0.5)
     raise SystemExit("the sync did not finish within 15 minutes")
 
@@ -311,6 +333,16 @@ def wait_until_answering(url: str, server: subprocess.Popen[str], timeout: float
     raise SystemExit(f"the app did not answer at {url} within {timeout:.0f} s")
 
 
+def redis_check(url: str) -> None:
+    """Stop early, and say why, when the Redis server named by ``--redis`` does not answer."""
+    import redis
+
+    try:
+        redis.from_url(url, socket_connect_timeout=3, socket_timeout=5).ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise SystemExit(f"--redis {url}: the Redis server does not answer ({type(exc).__name__}: {exc})") from None
+
+
 def plural(count: int, one: str, many: str = "") -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
@@ -331,9 +363,25 @@ def main(argv: list[str] | None = None) -> int:
         help="the shop's country and the QuickBooks company's: US (default), GB, CA or AU",
     )
     parser.add_argument("--state-dir", default=None, help="default: .demo (US) or .demo/<country>")
+    parser.add_argument(
+        "--redis", metavar="URL", default="", help="Redis as the task broker (REDIS_URL), e.g. redis://127.0.0.1:6379/0"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="django-q2 cluster processes to start (default 1)")
+    parser.add_argument(
+        "--posting",
+        choices=("per_order", "summary"),
+        default="per_order",
+        help="per_order (default), or summary: orders summarised per payout and per day (state in <state>/summary)",
+    )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be 1 or more")
+    if args.redis:
+        redis_check(args.redis)
 
     state = Path(args.state_dir) if args.state_dir else default_state_dir(args.country)
+    if args.posting == "summary" and not args.state_dir:
+        state = state / "summary"  # its own books: never mixed with a per-order demo's
     state.mkdir(parents=True, exist_ok=True)
     claim_state_dir(state, args.country)
     port = free_port(args.port)
@@ -356,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(info), flush=True)
 
         env = app_environment(info, app_url, state)
+        if args.redis:
+            env["REDIS_URL"] = args.redis
         os.environ.update(env)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopqb_app.settings")
         import django
@@ -370,8 +420,14 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox.setup import setup_as_proposed
 
         log(f"Setup: {setup_as_proposed(shop)}")
-        cluster, sweep = run_sync_through_worker(shop, state, env)
-        children.append(cluster)
+        if args.posting == "summary":
+            log(f"Posting: {posting_summary(shop)}")
+        if args.redis or args.workers > 1:
+            from django_q.brokers import get_broker
+
+            log(f"Workers: {plural(args.workers, 'django-q2 cluster')} on {get_broker().info()}")
+        clusters, sweep = run_sync_through_worker(shop, state, env, args.workers)
+        children.extend(clusters)
 
         from syncing.reconcile import reconcile_shop
 
@@ -390,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"The QuickBooks books it writes (inspector): {info['qbo']}/_sandbox/qbo/{shop.qbo.realm_id}/", flush=True
         )
-        print("Serving the app and a django-q2 worker; Ctrl-C stops everything.", flush=True)
+        print(f"Serving the app and {plural(args.workers, 'django-q2 worker')}; Ctrl-C stops everything.", flush=True)
         # Ctrl-C and SIGTERM both stop everything (explicitly: a shell may start us with SIGINT ignored).
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "accounts",
     "mappings",
     "syncing",
+    "operations",
     "sandbox",
 ]
 
@@ -111,7 +112,7 @@ STORAGES = {
 # --- HTTPS / security (production sets SECURE_SSL_REDIRECT and friends) ---
 SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers check health over plain http on the private network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 # Behind a proxy: trust its X-Forwarded-Proto, and the last X-Forwarded-For entry (the
 # address that connected to it) as the client's address.
 BEHIND_PROXY: bool = env.bool("BEHIND_PROXY", default=False)
@@ -177,7 +178,8 @@ QBO_DOCUMENT_URL: str = env.str("QBO_DOCUMENT_URL", default=_QBO_DOCUMENT_URL)
 
 # --- django-q2 ---
 Q_CLUSTER: dict[str, Any] = {
-    "name": "shopqb",
+    # Deployments that share one Redis each need their own name (it keys the queue and signs tasks).
+    "name": env.str("Q_NAME", default="shopqb"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=300),
     "retry": env.int("Q_RETRY", default=360),
@@ -188,13 +190,38 @@ Q_CLUSTER: dict[str, Any] = {
     "orm": "default",
     "sync": env.bool("Q_SYNC", default=False),
 }
-if env.str("Q_REDIS_URL", default=""):
+# REDIS_URL (Q_REDIS_URL is its older name): Redis is the broker, for workers on many hosts.
+# It has no receipts: a task a dead worker held is lost, not redelivered; the PendingSync rows,
+# the drain marker's lease and the scheduled sweep pick its work up again (docs/deployment.md).
+# Reference: https://django-q2.readthedocs.io/en/master/brokers.html
+REDIS_URL: str = env.str("REDIS_URL", default="") or env.str("Q_REDIS_URL", default="")
+if REDIS_URL:
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")
+    Q_CLUSTER["redis"] = REDIS_URL
 # A claim on a record or a queued order outlives any task (so an expired claim means
 # a dead worker) and expires before the broker runs the task again (so the rerun
 # finishes the work instead of finding it busy): Q_TIMEOUT < lease < Q_RETRY.
 SYNC_CLAIM_LEASE_SECONDS: int = env.int("SYNC_CLAIM_LEASE_SECONDS", default=Q_CLUSTER["timeout"] + 30)
+
+# --- Request budget per QuickBooks company and Shopify shop (shopqb_app/integrations/budget.py) ---
+# Shared by every process on every host: in Redis when REQUEST_BUDGET_REDIS_URL is set, otherwise
+# in the database; "off" sends requests unbudgeted. The limits are QuickBooks' own per company.
+REQUEST_BUDGET_REDIS_URL: str = env.str("REQUEST_BUDGET_REDIS_URL", default="")
+REQUEST_BUDGET: str = env.str("REQUEST_BUDGET", default="redis" if REQUEST_BUDGET_REDIS_URL else "database")
+QBO_REQUESTS_PER_MINUTE: int = env.int("QBO_REQUESTS_PER_MINUTE", default=500)
+QBO_REQUESTS_PER_SECOND: int = env.int("QBO_REQUESTS_PER_SECOND", default=10)
+QBO_CONCURRENT_REQUESTS: int = env.int("QBO_CONCURRENT_REQUESTS", default=10)
+QBO_BATCHES_PER_MINUTE: int = env.int("QBO_BATCHES_PER_MINUTE", default=40)
+# The share of each rate a backfill or sweep may use: the rest is kept for live orders.
+REQUEST_BUDGET_BULK_SHARE: float = env.float("REQUEST_BUDGET_BULK_SHARE", default=0.8)
+# Seconds a request waits for budget before its work is retried later.
+REQUEST_BUDGET_MAX_WAIT: float = env.float("REQUEST_BUDGET_MAX_WAIT", default=30.0)
+# Fairness between shops: sweeps and backfills go to this django-q2 queue when set (run a worker
+# for it with Q_CLUSTER_NAME=<name> manage.py qcluster); live orders keep the main queue. Either
+# way at most SYNC_BULK_TASKS sweeps run at once per host, so live work always finds a worker.
+SYNC_BULK_CLUSTER: str = env.str("SYNC_BULK_CLUSTER", default="")
+Q_CLUSTER["ALT_CLUSTERS"] = {SYNC_BULK_CLUSTER: {}} if SYNC_BULK_CLUSTER else {}
+SYNC_BULK_TASKS: int = env.int("SYNC_BULK_TASKS", default=max(1, Q_CLUSTER["workers"] - 1))
 
 LOGGING: dict[str, Any] = {
     "version": 1,
@@ -251,3 +278,56 @@ TOKEN_REFRESH_MARGIN_SECONDS: int = env.int("TOKEN_REFRESH_MARGIN_SECONDS", defa
 # they stay at WARNING whatever LOG_LEVEL says (a test greps the logs for tokens).
 for _noisy in ("requests_oauthlib", "oauthlib"):
     LOGGING["loggers"].setdefault(_noisy, {"level": "WARNING"})
+
+# --- Email: alerts to merchants and to the operators (operations/) ---
+# EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587, smtp+ssl://...:465,
+# consolemail://), or EMAIL_HOST and friends. Neither: the console backend, which writes each
+# message to the process's output (a fresh checkout and the demo send nothing).
+_email_host: str = env.str("EMAIL_HOST", default="")
+if _email_host and not env.str("EMAIL_URL", default=""):
+    _email: dict[str, Any] = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": _email_host,
+        "EMAIL_PORT": env.int("EMAIL_PORT", default=587),
+        "EMAIL_HOST_USER": env.str("EMAIL_HOST_USER", default=""),
+        "EMAIL_HOST_PASSWORD": env.str("EMAIL_HOST_PASSWORD", default=""),
+        "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=True),
+        "EMAIL_USE_SSL": env.bool("EMAIL_USE_SSL", default=False),
+    }
+else:
+    _email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND: str = _email["EMAIL_BACKEND"]
+EMAIL_HOST: str = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT: int = int(_email.get("EMAIL_PORT") or 25)
+EMAIL_HOST_USER: str = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD: str = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS: bool = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL: bool = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="ShopQB <shopqb@localhost>")
+SERVER_EMAIL: str = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX: str = env.str("EMAIL_SUBJECT_PREFIX", default="[ShopQB] ")
+# The operators: "Name <address>" or bare addresses, comma-separated. They get every alert, and
+# Django's own reports of server errors.
+ADMINS: list[tuple[str, str]] = [
+    (name.strip(), address.rstrip(">").strip())
+    for name, _, address in (value.rpartition("<") for value in env.list("ADMINS", default=[]))
+]
+
+# --- Alerts, readiness and metrics (operations/) ---
+# An alert is raised when no sync pass of a live shop has completed for this long.
+ALERT_SWEEP_STALE_MINUTES: int = env.int("ALERT_SWEEP_STALE_MINUTES", default=60)
+# ... when a shop's orders have waited this long in the queue to be written.
+ALERT_BACKLOG_MINUTES: int = env.int("ALERT_BACKLOG_MINUTES", default=30)
+# ... (to the operators) when the task queue holds at least this many tasks and holds more than it
+# did ALERT_QUEUE_WINDOW_MINUTES ago.
+ALERT_QUEUE_DEPTH: int = env.int("ALERT_QUEUE_DEPTH", default=200)
+ALERT_QUEUE_WINDOW_MINUTES: int = env.int("ALERT_QUEUE_WINDOW_MINUTES", default=15)
+# ... when a shop has issues open for longer than this.
+ALERT_ISSUE_AGE_HOURS: int = env.int("ALERT_ISSUE_AGE_HOURS", default=24)
+# Email alerts to the shop's owner too (Shopify's shop email), not only to ADMINS.
+ALERT_EMAIL_MERCHANTS: bool = env.bool("ALERT_EMAIL_MERCHANTS", default=True)
+# /readyz fails when no worker has written its heartbeat (every minute) for this long.
+WORKER_HEARTBEAT_MAX_AGE_SECONDS: int = env.int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", default=180)
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty: /metrics is off (404).
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")

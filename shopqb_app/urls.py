@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("syncing.urls")),
     path("", include("accounts.urls")),
     path("", include("mappings.urls")),
+    path("", include("operations.urls")),
 ]

@@ -40,7 +40,7 @@ class SyncedRecordAdmin(_NoAddMixin, _RecordAdmin):
         "amount",
         "attempts",
     )
-    list_filter = ("status", "kind", "source_type")
+    list_filter = ("status", "kind", "source_type", "qbo_drift", "qbo_drift_resolution")
     search_fields = ("shop__domain", "source_id", "source_name", "doc_number", "qbo_id")
     search_help_text = "Shop domain, order name (#1001), Shopify GID, DocNumber or QuickBooks id"
     list_select_related = ("shop",)
@@ -112,3 +112,37 @@ class WebhookDeliveryAdmin(_NoAddMixin, _DeliveryAdmin):
     search_fields = ("shop_domain", "webhook_id", "event_id")
     # Payloads can hold customer data: shown only on the detail page, read-only.
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+
+# The undo's audit (syncing/undo.py) and the change checks (syncing/cdc.py): read-only records.
+from syncing.models import QboChangeCheck, UndoEntry, UndoRun  # noqa: E402
+
+
+class UndoEntryInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = UndoEntry
+    extra = 0
+    can_delete = False
+    fields = ("position", "kind", "doc_number", "source_name", "txn_date", "amount", "action", "outcome", "detail")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:  # noqa: ARG002
+        return False
+
+
+@admin.register(UndoRun)
+class UndoRunAdmin(_NoAddMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every "Remove what ShopQB posted": who asked, for which dates, and each document's end."""
+
+    list_display = ("shop", "since", "until", "requested_by", "status", "created_at", "finished_at", "resynced_at")
+    list_filter = ("status",)
+    search_fields = ("shop__domain", "requested_by")
+    list_select_related = ("shop",)
+    readonly_fields = [f.name for f in UndoRun._meta.fields]
+    inlines = [UndoEntryInline]
+
+
+@admin.register(QboChangeCheck)
+class QboChangeCheckAdmin(_NoAddMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("shop", "checked_through", "checked_at", "changed", "deleted")
+    search_fields = ("shop__domain",)
+    readonly_fields = [f.name for f in QboChangeCheck._meta.fields]

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 from accounts import uninstall
 from accounts.crypto import encrypt
 from accounts.models import ComplianceRequest, OAuthState, QuickBooksConnection, Shop
-from syncing.models import SyncedRecord, SyncIssue, WebhookDelivery
+from syncing.models import CustomerLink, SyncedRecord, SyncIssue, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,17 @@ def customer_data_request(*, shop_domain: str, webhook_id: str, payload: dict[st
         "sync_issues": [
             {"source_id": i.source_id, "code": i.code, "message": i.message, "detail": i.detail} for i in issues
         ],
+        "quickbooks_customers": [
+            {
+                "quickbooks_id": link.qbo_id,
+                "display_name": link.display_name,
+                "name": link.name,
+                "email": link.email,
+                "phone": link.phone,
+                "how": link.get_origin_display(),
+            }
+            for link in _customer_links(shop_domain, customer_id)
+        ],
         "webhook_payloads": [
             {"topic": d.topic, "received_at": d.received_at.isoformat(), "payload": d.payload} for d in deliveries
         ],
@@ -166,6 +177,10 @@ def customer_redact(*, shop_domain: str, webhook_id: str, payload: dict[str, Any
     scrubbed = deliveries.update(payload={"redacted": True})
     anonymised = issues.update(message="[redacted at the customer's request]", detail={})
     customer_links = records.filter(source_type="customer").delete()[0]
+    # ShopQB's copy of who the customer is goes; the link to their QuickBooks customer (two ids)
+    # stays, so their later orders are not booked to a second one. The QuickBooks customer is the
+    # merchant's record (docs/privacy.md).
+    copies = _customer_links(shop_domain, customer_id).update(name="", email="", phone="", display_name="")
     # Order records (amounts, document numbers) are bookkeeping, not personal data: they stay.
     exports = ComplianceRequest.objects.filter(
         shop_domain=shop_domain, topic="customers/data_request", customer_id=customer_id
@@ -178,12 +193,18 @@ def customer_redact(*, shop_domain: str, webhook_id: str, payload: dict[str, Any
             "customer_id": customer_id,
             "summary": (
                 f"scrubbed {scrubbed} webhook payloads, anonymised {anonymised} issues, "
-                f"deleted {customer_links} customer links, erased {exports} exports"
+                f"deleted {customer_links} customer links, erased {copies} customer details and {exports} exports"
             ),
             "completed_at": timezone.now(),
         },
     )
     return record
+
+
+def _customer_links(shop_domain: str, customer_id: str) -> QuerySet[CustomerLink]:
+    if not customer_id:
+        return CustomerLink.objects.none()
+    return CustomerLink.objects.filter(shop__domain=shop_domain, customer_gid=f"gid://shopify/Customer/{customer_id}")
 
 
 def customer_id_of(payload: dict[str, Any]) -> str:

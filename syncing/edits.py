@@ -34,6 +34,8 @@ def with_edits(ctx: SyncContext, order: Order, documents: list[ledger.Document])
     record = _synced(ctx, SourceType.ORDER, order.id, sale.entity)
     if record is None:  # not booked yet: it will be booked as the order stands now
         return _overpayments_left_out(ctx, order, documents, sale)
+    if record.drift_holds:  # changed or deleted in QuickBooks by a person: left as it is (syncing/cdc.py)
+        return documents
     # One query more per order already booked (the sync's usual case is a new order: none).
     edits = sorted(
         SyncedRecord.objects.filter(

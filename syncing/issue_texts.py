@@ -60,6 +60,16 @@ NOT_WRITTEN = "It is not in QuickBooks, so your books miss it until it is writte
 SUPPORT = "If it keeps happening, contact ShopQB support with the details below."
 
 TEXTS: dict[str, IssueText] = {
+    # --- the order's own QuickBooks customer (syncing/customers.py) ---
+    "customer_refused": IssueText(
+        "QuickBooks refused this order's customer",
+        NOT_BOOKED + " Its documents are booked to the customer's own QuickBooks customer, which could not be made.",
+        "Read QuickBooks' answer below: a name used by a vendor or an employee, or an inactive customer, can be "
+        "renamed or made active in QuickBooks. Then retry, or switch Customers to one customer (What to sync).",
+        CHECK_SETTINGS,
+        Retry.AFTER_FIX,
+        show_message=True,
+    ),
     # --- the order cannot be booked as it stands (syncing/ledger) ---
     "tax_codes_unmapped": IssueText(
         "This order's tax rates have no QuickBooks tax code",
@@ -179,6 +189,28 @@ TEXTS: dict[str, IssueText] = {
         "(or took from) your bank.",
         "Compare the payout in Shopify (Finances, Payouts) with the amounts below and enter the deposit in "
         "QuickBooks yourself. " + SUPPORT,
+        show_message=True,
+    ),
+    # --- summary posting (syncing/summary.py) ---
+    "summarised_order_changed": IssueText(
+        "An order changed after its summary was written",
+        "A summary in QuickBooks is never rewritten, so the change is not in your books; money refunded or "
+        "charged later is booked in the summary that carries it.",
+        "Compare the order in Shopify with the summary's CSV of orders, and book the difference in QuickBooks "
+        "yourself if it matters.",
+        REVIEW_ORDER,
+        show_message=True,
+    ),
+    "summary_unsupported": IssueText(
+        "A summary holds a document it cannot add up",
+        "The summary is not in QuickBooks, so the sales it holds are missing from your books until it is.",
+        SUPPORT,
+        show_message=True,
+    ),
+    "summary_mismatch": IssueText(
+        "A summary's amounts do not add up",
+        "The summary is not in QuickBooks: its documents would not come to the orders it holds.",
+        SUPPORT,
         show_message=True,
     ),
     # --- QuickBooks answered (syncing/writing.py) ---
@@ -301,6 +333,16 @@ TEXTS: dict[str, IssueText] = {
         REVIEW_ORDER,
         show_message=True,
     ),
+    "qbo_sales_tax_not_taken": IssueText(
+        "QuickBooks charged its own sales tax on this order",
+        "The document is in QuickBooks with the sales tax QuickBooks worked out, not the tax the customer paid "
+        "in Shopify: its total and your sales tax payable are off by the difference.",
+        "Correct the tax amount on the document in QuickBooks. So that later orders keep Shopify's tax, use "
+        "automated sales tax in QuickBooks (Taxes, Sales tax settings): companies still on the older sales tax "
+        "setup work out tax from their own rates and ignore the amount apps send.",
+        REVIEW_ORDER,
+        show_message=True,
+    ),
     "refund_adjustment": IssueText(
         "A refund is not tied to returned items",
         "The refund is in QuickBooks as a refund adjustment on your discount item, not against a product.",
@@ -341,6 +383,26 @@ TEXTS: dict[str, IssueText] = {
         "Your books are not affected. The Products step may not list products added or changed recently.",
         "Nothing, usually: the next sync pass tries again. " + SUPPORT,
         OPEN_PRODUCTS,
+    ),
+    # --- changes people made in QuickBooks (syncing/cdc.py, syncing/drift.py) ---
+    "qbo_changed_by_someone": IssueText(
+        "Someone changed or deleted a ShopQB document in QuickBooks",
+        "ShopQB leaves it as it is now and will not write it again on its own, so QuickBooks may differ from Shopify.",
+        "Choose whether to post ShopQB's version again, keep QuickBooks' version, or ignore it.",
+        Action("Open Changes in QuickBooks", ActionKind.PAGE, "drift"),
+        show_message=True,
+    ),
+    "qbo_changes_unchecked": IssueText(
+        "Some changes made in QuickBooks could not be checked",
+        "QuickBooks only tells the last 30 days of changes; earlier ones to ShopQB's documents are not known.",
+        "Compare Shopify with QuickBooks on the reconciliation page for the days in question.",
+        Action("Open the reconciliation", ActionKind.PAGE, "reconcile"),
+        show_message=True,
+    ),
+    "qbo_change_check_failed": IssueText(
+        "QuickBooks did not say which documents people changed",
+        "Syncing goes on; changes made in QuickBooks to ShopQB's documents are not noticed until a check succeeds.",
+        "Nothing, usually: every sync pass asks again. " + SUPPORT,
     ),
 }
 

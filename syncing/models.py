@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -11,6 +12,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from accounts.models import Shop
+from syncing import ledger
 from syncing.ledger import LedgerError
 
 
@@ -23,6 +25,7 @@ class SourceType(models.TextChoices):
     EDIT = "edit"  # what an order edit changed after its sale was booked
     PAYOUT = "payout"
     CUSTOMER = "customer"
+    SUMMARY = "summary"  # a payout's or a day's summary of many orders (syncing/summary.py)
 
 
 class Outcome(StrEnum):
@@ -38,6 +41,20 @@ class Outcome(StrEnum):
     BUSY = "busy"  # another worker holds the claim: its request waits, never dropped
     NOT_READY = "not_ready"  # the shop is paused, uninstalled or not connected
     DEFERRED = "deferred"  # Shopify or QuickBooks unreachable: the queued orders wait
+    SUMMARISED = "summarised"  # posting mode "summary": booked with its payout's or day's summary
+
+
+class QboDrift(models.TextChoices):
+    NONE = "", "as ShopQB wrote it"
+    CHANGED = "changed", "changed in QuickBooks"
+    DELETED = "deleted", "deleted in QuickBooks"
+
+
+class DriftResolution(models.TextChoices):
+    NONE = "", "waiting for your choice"
+    REPOSTED = "reposted", "ShopQB's version posted again"
+    ACCEPTED = "accepted", "QuickBooks' version kept"
+    IGNORED = "ignored", "ignored"
 
 
 class SyncedRecord(models.Model):
@@ -86,6 +103,15 @@ class SyncedRecord(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # A person changed or deleted the document in QuickBooks (syncing/cdc.py): the sync leaves it
+    # alone until the merchant chooses (re-post ours, accept theirs, ignore).
+    qbo_drift = models.CharField(max_length=8, blank=True, default="", choices=QboDrift.choices)
+    qbo_drift_seen_at = models.DateTimeField(null=True, blank=True)
+    qbo_drift_resolution = models.CharField(max_length=8, blank=True, default="", choices=DriftResolution.choices)
+    qbo_drift_sync_token = models.CharField(max_length=32, blank=True, help_text="their SyncToken when last seen")
+    doc_number_suffix = models.CharField(
+        max_length=8, blank=True, help_text="after the DocNumber when the plain one is taken (a voided copy)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,6 +131,17 @@ class SyncedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.source_type} {self.source_name or self.source_id} ({self.status})"
+
+    @property
+    def drift_holds(self) -> bool:
+        """A person's change waits for the merchant's choice, or was kept: the sync writes nothing."""
+        return bool(self.qbo_drift) and self.qbo_drift_resolution != DriftResolution.REPOSTED
+
+    def numbered(self, document: ledger.Document) -> ledger.Document:
+        """The document with this record's DocNumber (the plain one may be held by a voided copy)."""
+        if not self.doc_number_suffix:
+            return document
+        return dataclasses.replace(document, doc_number=f"{document.doc_number}{self.doc_number_suffix}"[-21:])
 
     def claim(self, *, lease: timedelta) -> bool:
         """Take the record for writing: True only for the one worker whose UPDATE changed it,
@@ -236,6 +273,20 @@ class PendingSync(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_gid} for {self.shop_id} (generation {self.generation})"
+
+
+class QueuedDrain(models.Model):
+    """The shop has a drain task queued or running (syncing/pending.py): a burst of new
+    orders queues one task, not one per order. The task that owns ``token`` deletes the
+    row when it finds nothing left to take; a row older than the claim lease belongs to a
+    task that died, and the next request queues a new one."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, primary_key=True, related_name="queued_drain")
+    token = models.CharField(max_length=32, help_text="the drain task that owns the marker")
+    queued_at = models.DateTimeField(default=timezone.now, help_text="queued, or started by its task")
+
+    def __str__(self) -> str:
+        return f"drain of {self.shop_id} queued at {self.queued_at:%Y-%m-%d %H:%M:%S}"
 
 
 class SyncRun(models.Model):
@@ -387,3 +438,112 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} from {self.shop_domain} ({self.webhook_id})"
+
+
+class CustomerLink(models.Model):
+    """The QuickBooks customer of one Shopify customer (the per-customer mode of
+    mappings.SyncSettings.customer_mode), one row per (shop, Shopify customer).
+
+    Claimed with a conditional UPDATE before QuickBooks is asked (as SyncedRecord is), so two
+    orders of one new customer make one QuickBooks customer. ``name``, ``email``, ``phone`` and
+    ``display_name`` are ShopQB's own copy (erased by customers/redact); the QuickBooks customer
+    itself is the merchant's record (syncing/customers.py).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        WRITING = "writing"
+        LINKED = "linked"
+        FAILED = "failed"
+
+    class Origin(models.TextChoices):
+        CREATED = "created", "created by ShopQB"
+        EMAIL = "email", "matched by email"
+        GID = "gid", "matched by the Shopify customer id"
+        NAME = "name", "matched by name"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customer_links")
+    customer_gid = models.CharField(max_length=128, help_text="Shopify customer GID")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    origin = models.CharField(max_length=16, choices=Origin.choices, blank=True)
+    qbo_id = models.CharField(max_length=64, blank=True)
+    display_name = models.CharField(max_length=500, blank=True, help_text="the QuickBooks customer's DisplayName")
+    name = models.CharField(max_length=255, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "customer_gid"], name="one_customer_link")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_gid} -> QuickBooks customer {self.qbo_id or '?'} ({self.status})"
+
+    def claim(self, *, lease: timedelta) -> bool:
+        """Take the link to find or create its QuickBooks customer: True only for the one worker
+        whose UPDATE changed it. A claim older than ``lease`` belongs to a dead worker."""
+        now = timezone.now()
+        status = CustomerLink.Status
+        free = Q(status__in=[status.PENDING, status.FAILED])
+        abandoned = Q(status=status.WRITING, claimed_at__lt=now - lease)
+        changed = (
+            CustomerLink.objects.filter(pk=self.pk)
+            .filter(free | abandoned)
+            .update(status=status.WRITING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+        )
+        if changed != 1:
+            return False
+        self.refresh_from_db()
+        return True
+
+    def mark_linked(self, *, qbo_id: str, display_name: str, origin: str) -> None:
+        fields: dict[str, Any] = {
+            "status": CustomerLink.Status.LINKED,
+            "qbo_id": qbo_id,
+            "display_name": display_name,
+            "origin": origin,
+            "claimed_at": None,
+            "last_error": "",
+            "updated_at": timezone.now(),
+        }
+        CustomerLink.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def mark_failed(self, *, error: str) -> None:
+        CustomerLink.objects.filter(pk=self.pk, status=CustomerLink.Status.WRITING).update(
+            status=CustomerLink.Status.FAILED, claimed_at=None, last_error=error[:2000], updated_at=timezone.now()
+        )
+        self.status, self.claimed_at, self.last_error = CustomerLink.Status.FAILED, None, error[:2000]
+
+
+class OrderCustomer(models.Model):
+    """The QuickBooks customer an order's documents are booked to, fixed when ShopQB first books
+    the order: its payments, refunds, credit memos, edits and receivable journal lines name the
+    same one, whatever the merchant's customer setting says later (receivables stay per customer).
+    ``qbo_name`` is kept only for the generic customer (as mapped); a person's own customer is
+    referred to by its id alone, so ShopQB keeps no second copy of their name."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="order_customers")
+    order_gid = models.CharField(max_length=128)
+    qbo_id = models.CharField(max_length=64)
+    qbo_name = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "order_gid"], name="one_customer_per_order")]
+
+    def __str__(self) -> str:
+        return f"{self.order_gid} -> QuickBooks customer {self.qbo_id}"
+
+
+# The change checks and the undo's audit live in their own module; imported here so that Django
+# registers them as this app's models.
+from syncing.summary_models import Summary, SummaryEntry  # noqa: E402
+from syncing.undo_models import QboChangeCheck, UndoEntry, UndoRun  # noqa: E402
+
+__all__ = ["QboChangeCheck", "Summary", "SummaryEntry", "UndoEntry", "UndoRun"]

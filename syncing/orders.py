@@ -21,10 +21,12 @@ from accounts.models import Shop
 from mappings.models import SyncSettings
 from shopqb_app.integrations.shopify.fetch import fetch_order
 from shopqb_app.integrations.shopify.parse import Order, parse_order
-from syncing import ledger
+from syncing import ledger, pending
 from syncing.context import ExchangeRates, ShopNotReady, SyncContext, context_open, with_exchange_rates
+from syncing.customers import CustomerBusy, CustomerRefused, planned_customer, with_order_customer
 from syncing.edits import with_edits
 from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
+from syncing.summary import order_summarised
 from syncing.writing import document_write, stable_request_id
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,11 @@ def order_plan(
     """What the sync writes for the order (the preview shows the same). Raises
     ledger.LedgerError when the sale cannot be booked; no documents: no money moved.
     ``rates``: the company's exchange rate for a currency on a day, for documents in a
-    currency other than its home currency (without it QuickBooks applies its own)."""
+    currency other than its home currency (without it QuickBooks applies its own). The documents
+    name the order's customer (syncing/customers.py: ``planned_customer``)."""
+    customer = planned_customer(shop, order, mapping, rules)
+    if customer != mapping.customer:
+        mapping = dataclasses.replace(mapping, customer=customer)
     documents = ledger.order_documents(order, mapping, order_booked(shop, order))
     if documents and rules.sync_refunds:
         try:
@@ -127,11 +133,16 @@ def order_process(ctx: SyncContext, raw: dict[str, Any]) -> Outcome:
     """Bring one order's documents in QBO in line with the order as Shopify has it now."""
     order = parse_order(raw)
     outcome = _order_process(ctx, order)
+    order_settled(ctx.shop, order, outcome)
+    return outcome
+
+
+def order_settled(shop: Shop, order: Order, outcome: Outcome) -> None:
+    """Remember the version of the order its records now reflect (not after a failure)."""
     if outcome not in (Outcome.FAILED, Outcome.BUSY):
-        _order_records(ctx.shop, order).exclude(status=SyncedRecord.Status.FAILED).update(
+        _order_records(shop, order).exclude(status=SyncedRecord.Status.FAILED).update(
             source_updated_at=order.updated_at
         )
-    return outcome
 
 
 def order_is_current(shop: Shop, gid: str, updated_at: datetime) -> bool:
@@ -155,6 +166,23 @@ def order_not_found(shop: Shop, order_gid: str) -> None:
 
 
 def _order_process(ctx: SyncContext, order: Order) -> Outcome:
+    prepared = order_prepare(ctx, order)
+    if isinstance(prepared, Outcome):
+        return prepared
+    return _worst([document_write(prepared.ctx, document) for document in prepared.documents])
+
+
+@dataclass(frozen=True)
+class OrderWrite:
+    """An order's documents to write, with the context they were planned in (its customer)."""
+
+    ctx: SyncContext
+    documents: list[ledger.Document]
+
+
+def order_prepare(ctx: SyncContext, order: Order) -> OrderWrite | Outcome:
+    """The order's documents to write now, or the Outcome that leaves nothing to write (skipped,
+    refused by the ledger, summarised, busy). syncing/batches.py writes many orders' at once."""
     # A cancelled order keeps its sale: the money it returned is a refund on the day it went back,
     # and money the merchant kept stays booked (voiding would change a closed month's revenue).
     reason = skip_reason(order, ctx.rules, ctx.mapping)
@@ -164,14 +192,33 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
     try:
         if reason:
             _order_skipped(ctx.shop, order, reason)  # the sale is not ShopQB's to book
+            ctx = with_order_customer(ctx, order, decide=False)
             plan = earlier_refunds_plan(order, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
             if not plan.documents:
                 return Outcome.SKIPPED
         else:
             plan = order_plan(order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate)
+            # The order's customer (syncing/customers.py), decided once it has something to book:
+            # planned again once decided, so the documents name exactly that customer.
+            if plan.documents:
+                ctx = with_order_customer(ctx, order)
+                if any(doc.customer != ctx.mapping.customer for doc in plan.documents):
+                    plan = order_plan(
+                        order, shop=ctx.shop, mapping=ctx.mapping, rules=ctx.rules, rates=ctx.exchange_rate
+                    )
         documents = with_edits(ctx, order, plan.documents)
     except ledger.LedgerError as exc:
         SyncIssue.objects.refused(shop=ctx.shop, refusal=exc, source_type=SourceType.ORDER, source_id=order.id)
+        return Outcome.FAILED
+    except CustomerBusy:
+        # No record of the order's own holds it yet: the queue asks again, so that a sweep
+        # that moves past the order does not drop it.
+        pending.enqueue_order_sync(shop_id=ctx.shop.pk, order_gid=order.id)
+        return Outcome.BUSY
+    except CustomerRefused as exc:
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop, code="customer_refused", message=str(exc), source_type=SourceType.ORDER, source_id=order.id
+        )
         return Outcome.FAILED
     if not plan.documents:
         _order_skipped(ctx.shop, order, f"payment {order.financial_status.lower()}: no money moved")
@@ -180,7 +227,9 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
         SyncIssue.objects.raise_for(
             shop=ctx.shop, code=refused.code, message=str(refused), source_type=SourceType.ORDER, source_id=order.id
         )
-    return _worst([document_write(ctx, document) for document in documents])
+    if not reason and order_summarised(ctx, order, documents):
+        return Outcome.SUMMARISED  # posting mode "summary": its payout's or day's summary books it
+    return OrderWrite(ctx, documents)
 
 
 def _order_records(shop: Shop, order: Order) -> QuerySet[SyncedRecord]:

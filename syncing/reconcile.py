@@ -28,6 +28,7 @@ from syncing.orders import earlier_refunds_plan, skip_reason, sold_before_start
 from syncing.payouts import paid_payouts
 from syncing.reconcile_accounts import accounts_reconcile
 from syncing.reconcile_explained import ZERO, AccountCheck, Seen, read_back
+from syncing.summary_reconcile import summaries_reconcile
 
 
 @dataclass
@@ -184,17 +185,19 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             report.refunds_shopify += refund.total
         seen.documents.extend([*refunds, *refund_entries])
     report.expected_documents = len(expected)
+    # Posting mode "summary": summarised orders are checked through their summaries.
+    summaries_reconcile(ctx, report, expected, expected_refunds, seen, Difference)
 
     for source_id, found in _read_back_documents(ctx, expected, report, what="", edits=edited).items():
         totals = report.day(expected[source_id].txn_date)
         totals.qbo += found.amount
         totals.qbo_home += found.home_amount or ZERO
         report.found_documents += 1
-    report.refunds_expected = len(expected_refunds)
+    report.refunds_expected += len(expected_refunds)
     refunds_found = _read_back_documents(ctx, expected_refunds, report, what="refund ")
-    report.refunds_found = len(refunds_found)
-    report.refunds_qbo = sum((f.amount for f in refunds_found.values()), ZERO)
-    report.refunds_qbo_home = sum((f.home_amount or ZERO for f in refunds_found.values()), ZERO)
+    report.refunds_found += len(refunds_found)
+    report.refunds_qbo += sum((f.amount for f in refunds_found.values()), ZERO)
+    report.refunds_qbo_home += sum((f.home_amount or ZERO for f in refunds_found.values()), ZERO)
     seen.documents.extend(_reconcile_payouts(ctx, report))
     report.accounts = accounts_reconcile(ctx, seen)
     for difference in report.differences:

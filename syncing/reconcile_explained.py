@@ -89,6 +89,9 @@ class Seen:
     booked: dict[str, Order] = field(default_factory=dict)
     not_booked: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
     documents: list[ledger.Document] = field(default_factory=list)
+    # (source type, source id) of documents booked through a summary written to QuickBooks (posting
+    # mode "summary", syncing/summary_reconcile.py): they have no document of their own to look for.
+    summarised: set[tuple[str, str]] = field(default_factory=set)
 
 
 def document_effect(document: ledger.Document, account: str, items: dict[str, str]) -> Decimal:
@@ -136,7 +139,8 @@ def documents_missing(ctx: SyncContext, seen: Seen, check: AccountCheck, items: 
     planned = {
         (d.source_type, d.source_id, d.entity): (d, effect)
         for d in seen.documents
-        if (effect := document_effect(d, check.account.value, items))
+        if (d.source_type, d.source_id) not in seen.summarised
+        and (effect := document_effect(d, check.account.value, items))
     }
     if not planned:
         return []

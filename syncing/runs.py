@@ -29,11 +29,12 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.errors import ShopifyError
 from shopqb_app.integrations.shopify.fetch import all_orders, changed_order_ids, fetch_order
 from shopqb_app.integrations.shopify.parse import parse_datetime
-from syncing import pending
+from syncing import batches, cdc, pending
 from syncing.context import ShopNotReady, SyncContext, claim_lease, context_open
 from syncing.models import UNKNOWN_VERSION, Outcome, PendingSync, SyncedRecord, SyncIssue, SyncRun
 from syncing.orders import order_is_current, order_not_found, order_process
 from syncing.payouts import payouts_sync
+from syncing.summary import summaries_sync
 from syncing.writing import FAILURE_CODES, MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,10 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
     since = None if full else _last_watermark(ctx.shop)
     search = f"updated_at:>'{(since - SWEEP_OVERLAP).isoformat()}'" if since else _history_search(ctx)
     progress = _Progress(run)
+    chunk: dict[str, dict[str, Any]] = {}
     try:
+        # Before any write: what a person changed in QuickBooks since the last pass is left alone.
+        cdc.drift_check_in_pass(ctx.shop, ctx.qb)
         for gid, updated_at, raw in _changed_orders(ctx, search=search, backfill=full or since is None):
             updated = parse_datetime(updated_at)
             watermark = max(watermark, updated) if watermark else updated
@@ -102,8 +106,12 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
             raw = raw or fetch_order(ctx.shopify, gid)
             if raw is None:
                 continue  # deleted between the listing and the fetch
-            _tally(outcomes, _order_try(ctx, raw, tried))
-            progress.tick(outcomes)
+            # Written a chunk at a time (new documents in QuickBooks batch requests): the listing
+            # streams, and no more than a chunk of orders is held at once.
+            chunk[gid] = raw  # listed twice within a chunk: the later version
+            if len(chunk) >= batches.ORDERS_PER_CHUNK:
+                _chunk_try(ctx, chunk, tried, outcomes, progress)
+        _chunk_try(ctx, chunk, tried, outcomes, progress)
         for outcome in _recover(ctx, before=run.started_at, tried=tried):
             _tally(outcomes, outcome)
         progress.write(outcomes)
@@ -111,6 +119,8 @@ def shop_sweep(*, shop_id: int, full: bool = False) -> SweepResult:
             _tally(outcomes, key, count)
         progress.write(outcomes)
         _products_refresh(ctx.shop)
+        for outcome in summaries_sync(ctx):  # posting mode "summary": before the payouts' Deposits
+            _tally(outcomes, f"summary {outcome}")
         for outcome in payouts_sync(ctx):
             _tally(outcomes, f"payout {outcome}")
     except (ShopifyError, qbo.QBOError) as exc:
@@ -255,6 +265,23 @@ def _recover(ctx: SyncContext, *, before: datetime, tried: PassOrders) -> list[O
     return outcomes
 
 
+def _chunk_try(
+    ctx: SyncContext, chunk: dict[str, dict[str, Any]], tried: PassOrders, outcomes: dict[str, int], progress: _Progress
+) -> None:
+    """Process a chunk of orders in a pass (syncing/batches.py), as ``_order_try`` one; empties it."""
+    raws = list(chunk.values())
+    chunk.clear()
+    if not raws:
+        return
+    for raw, outcome in batches.orders_write(ctx, raws):
+        gid = str(raw["id"])
+        tried.counted.add(gid)
+        if outcome == Outcome.FAILED:
+            tried.failed[gid] = parse_datetime(raw["updatedAt"])
+        _tally(outcomes, outcome)
+        progress.tick(outcomes)
+
+
 def _order_try(ctx: SyncContext, raw: dict[str, Any], tried: PassOrders) -> Outcome:
     """Process an order in a pass, remembering that it was counted, and whether it failed."""
     outcome = order_process(ctx, raw)
@@ -286,10 +313,12 @@ def _run_finish(run: SyncRun, outcomes: dict[str, int], watermark: datetime | No
 
 def _run_counts(outcomes: dict[str, int]) -> dict[str, int]:
     return {
-        "orders_seen": sum(n for k, n in outcomes.items() if not k.startswith("payout ")),
-        "documents_written": sum(outcomes.get(k, 0) + outcomes.get(f"payout {k}", 0) for k in WRITTEN),
+        "orders_seen": sum(n for k, n in outcomes.items() if not k.startswith(("payout ", "summary "))),
+        "documents_written": sum(
+            outcomes.get(k, 0) + outcomes.get(f"payout {k}", 0) + outcomes.get(f"summary {k}", 0) for k in WRITTEN
+        ),
         "skipped": outcomes.get(Outcome.SKIPPED, 0),
-        "failed": outcomes.get(Outcome.FAILED, 0) + outcomes.get(f"payout {Outcome.FAILED}", 0),
+        "failed": sum(outcomes.get(f"{p}{Outcome.FAILED}", 0) for p in ("", "payout ", "summary ")),
     }
 
 

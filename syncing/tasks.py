@@ -13,15 +13,28 @@ from django.utils import timezone
 
 from accounts import uninstall
 from accounts.models import Shop
-from syncing import compliance, pending, runs
+from shopqb_app.integrations import budget
+from syncing import compliance, fairness, pending, runs
 from syncing.context import ShopNotReady
-from syncing.models import WebhookDelivery
+from syncing.models import Outcome, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
 
-def drain_shop(shop_id: int) -> dict[str, int]:
-    return runs.shop_drain(shop_id=shop_id)
+def drain_shop(shop_id: int, token: str = "") -> dict[str, int]:
+    """Work the shop's queue off, then give up the drain marker ``token`` (syncing/pending.py;
+    empty: a drain that owns none), or queue a successor when orders came in as it stopped."""
+    pending.drain_started(shop_id=shop_id, token=token)
+    finished = False
+    try:
+        outcomes = runs.shop_drain(shop_id=shop_id)
+        finished = True
+    finally:
+        # A shop that cannot be synced now keeps its rows for the sweep (runs.shop_drain);
+        # a drain that failed is not repeated in a loop: in both cases only let go.
+        ready = finished and str(Outcome.NOT_READY) not in outcomes
+        pending.drain_stopped(shop_id=shop_id, token=token, look_again=ready)
+    return outcomes
 
 
 def sync_order(shop_id: int, order_gid: str) -> str:
@@ -31,8 +44,15 @@ def sync_order(shop_id: int, order_gid: str) -> str:
 
 
 def sweep_shop(shop_id: int, full: bool = False) -> dict[str, object]:
+    """A sweep (or backfill) is bulk work: it runs only in a free bulk slot, so live drains always
+    find a worker, and its requests use only the bulk share of the budget (syncing/fairness.py)."""
     try:
-        result = runs.shop_sweep(shop_id=shop_id, full=full)
+        with fairness.bulk_slot() as slot:
+            if not slot:
+                fairness.sweep_later(shop_id=shop_id, full=full)
+                return {"deferred": "every bulk slot is busy: the sweep runs again shortly"}
+            with budget.bulk_work():
+                result = runs.shop_sweep(shop_id=shop_id, full=full)
     except ShopNotReady as exc:
         log.info("sweep skipped: %s", exc)
         return {"skipped": str(exc)}

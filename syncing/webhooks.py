@@ -10,7 +10,10 @@ WebhookDelivery row (unique per ``X-Shopify-Webhook-Id``: a duplicate answers 20
 and does nothing) and the topic's handler, which only records and enqueues (ORM
 broker: the task commits with the row). Destructive topics (``app/uninstalled``,
 ``shop/redact``) act in a task, after Shopify confirms. Shopify wants an answer
-within 5 s; this path runs one insert, at most one lookup and one enqueue.
+within 5 s; this path runs one insert, at most one lookup and one enqueue. On
+PostgreSQL an order webhook (the busy topics) is a single statement: the delivery,
+the order's place in the queue and, for the first order of a burst, the claim on
+the shop's one drain task (syncing/pending.py); most deliveries queue no task.
 """
 
 from __future__ import annotations
@@ -348,9 +351,10 @@ def _record(
 def _record_order_trigger(
     request: HttpRequest, topic: str, domain: str, webhook_id: str, payload: dict[str, Any], stored: Any
 ) -> HttpResponse:
-    """The busy path on PostgreSQL: the delivery row and the order's place in the queue in
-    one statement (syncing.pending.request_with_delivery); a drain task only when the
-    order was not waiting already. Same outcome as the general path above."""
+    """The busy path on PostgreSQL: the delivery row, the order's place in the queue and
+    the shop's drain marker in one statement (syncing.pending.request_with_delivery); a
+    drain task only when the shop had none queued or running. Same outcome as the general
+    path above."""
     delivery = {
         "domain": domain,
         "webhook_id": webhook_id,
@@ -361,15 +365,19 @@ def _record_order_trigger(
         "payload": stored,
     }
     priority = pending.Priority.NEW if topic in NEW_ORDER_TOPICS else pending.Priority.CHANGED
-    with transaction.atomic():
-        new_delivery, drain_shop_id = pending.request_with_delivery(
-            delivery=delivery,
-            order_gid=_order_gid(topic, payload),
-            priority=priority,
-            announced=_announced(topic, payload),
-        )
-        if drain_shop_id is not None:
-            pending.enqueue_drain(shop_id=drain_shop_id)
+    # One statement commits on its own (autocommit): no BEGIN and COMMIT round trips. The
+    # request that claimed the shop's drain marker (the first of a burst) queues the task
+    # right after; should the process die in between, the next order webhook replaces the
+    # marker once it is older than the claim lease, and the shop's sweep drains the order
+    # before that.
+    new_delivery, drain = pending.request_with_delivery(
+        delivery=delivery,
+        order_gid=_order_gid(topic, payload),
+        priority=priority,
+        announced=_announced(topic, payload),
+    )
+    if drain is not None:
+        pending.drain_task_queue(shop_id=drain[0], token=drain[1])
     if not new_delivery:
         log.info("duplicate webhook %s (%s) for %s", webhook_id, topic, domain)
         return _text("duplicate", 200)

@@ -8,7 +8,9 @@ answer is found again by DocNumber + PrivateNote.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Shop
 from shopqb_app.integrations.quickbooks import client as qbo
-from syncing import ledger
+from syncing import ledger, sales_tax
 from syncing.context import SyncContext, claim_lease
 from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
 
@@ -68,11 +70,56 @@ def record_for(shop: Shop, document: ledger.Document) -> SyncedRecord:
 
 def document_write(ctx: SyncContext, document: ledger.Document) -> Outcome:
     """Create or update ``document`` in QBO exactly once. Returns what happened."""
+    prepared = write_prepare(ctx, document)
+    if isinstance(prepared, Outcome):
+        return prepared
+    return write_prepared(ctx, prepared)
+
+
+def write_prepared(ctx: SyncContext, prepared: PreparedWrite) -> Outcome:
+    """Send one claimed write on its own: an update in place, or a create (``_create_once``)."""
+    record, document, content_hash, body = prepared.record, prepared.document, prepared.content_hash, prepared.body
+    try:
+        if record.qbo_id:
+            written = qbo.update(
+                ctx.qb,
+                document.entity,
+                body,
+                qbo_id=record.qbo_id,
+                sync_token=record.qbo_sync_token,
+                request_id=f"{record.request_id[:36]}-u{content_hash[:12]}",
+            )
+            outcome = Outcome.UPDATED
+        else:
+            written, outcome = _create_once(ctx, record, document, body)
+    except qbo.QBOError as exc:
+        return write_refused(ctx, prepared, exc)
+    write_recorded(ctx, prepared, written)
+    return outcome
+
+
+@dataclass(frozen=True)
+class PreparedWrite:
+    """A document whose record this worker has claimed, with the body to send."""
+
+    record: SyncedRecord
+    document: ledger.Document
+    content_hash: str
+    body: dict[str, Any]
+
+
+def write_prepare(ctx: SyncContext, document: ledger.Document) -> PreparedWrite | Outcome:
+    """Claim the document's record and build its body; an Outcome when there is nothing to send
+    (unchanged, held, poison, busy, waiting for its linked document). syncing/batches.py sends
+    many prepared creates in one request."""
     record = record_for(ctx.shop, document)
+    document = record.numbered(document)  # written again after an undo or a re-post: maybe a new number
     content_hash = document.content_hash(ctx.mapping)
     if record.status == SyncedRecord.Status.SYNCED and record.content_hash == content_hash:
         return Outcome.UNCHANGED
-    if record.status == SyncedRecord.Status.VOIDED:
+    if record.status in (SyncedRecord.Status.VOIDED, SyncedRecord.Status.DELETED) or record.drift_holds:
+        # Removed by an undo, or changed by a person in QuickBooks (syncing/cdc.py): only the
+        # merchant's choice writes it again (syncing/undo.py re-sync, syncing/drift.py re-post).
         return Outcome.UNCHANGED
     if record.status == SyncedRecord.Status.FAILED and record.attempts >= MAX_ATTEMPTS:
         # Poison work: stays failed (with its open issue) until someone retries it.
@@ -102,30 +149,32 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> Outcome:
             return Outcome.FAILED
         linked_id = linked.qbo_id
     body = document.as_qbo(ctx.mapping, linked_id)
+    prepared = PreparedWrite(record=record, document=document, content_hash=content_hash, body=body)
     try:
-        if record.qbo_id:
-            written = qbo.update(
-                ctx.qb,
-                document.entity,
-                body,
-                qbo_id=record.qbo_id,
-                sync_token=record.qbo_sync_token,
-                request_id=f"{record.request_id[:36]}-u{content_hash[:12]}",
-            )
-            outcome = Outcome.UPDATED
-        else:
-            written, outcome = _create_once(ctx, record, document, body)
+        # US: the company's tax code next to Shopify's tax, so that QuickBooks takes it as is.
+        body = sales_tax.with_override(ctx, body)
     except qbo.QBOError as exc:
-        _write_failed(ctx, record, document, exc)
-        if isinstance(exc, qbo.QBOAuthError | qbo.QBOUnavailable):
-            # The company is unreachable or throttling: stop this pass instead of
-            # hammering it order by order; the next sweep retries the record.
-            raise
-        return Outcome.FAILED
+        return write_refused(ctx, prepared, exc)
+    return dataclasses.replace(prepared, body=body)
+
+
+def write_refused(ctx: SyncContext, prepared: PreparedWrite, exc: qbo.QBOError) -> Outcome:
+    """A claimed write QuickBooks did not take: the record fails with its issue (retried by a later
+    pass). The company unreachable, throttling or refusing our access is raised: the pass stops
+    instead of hammering it order by order, and the next sweep retries the record."""
+    _write_failed(ctx, prepared.record, prepared.document, exc)
+    if isinstance(exc, qbo.QBOAuthError | qbo.QBOUnavailable):
+        raise exc
+    return Outcome.FAILED
+
+
+def write_recorded(ctx: SyncContext, prepared: PreparedWrite, written: qbo.Written) -> None:
+    """What QuickBooks answered for a claimed write, stored on its record."""
+    record, document = prepared.record, prepared.document
     record.mark_synced(
         qbo_id=written.id,
         sync_token=written.sync_token,
-        content_hash=content_hash,
+        content_hash=prepared.content_hash,
         amount=document.total,
         currency=document.currency,
         txn_date=document.txn_date,
@@ -135,7 +184,6 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> Outcome:
     )
     SyncIssue.objects.resolve_for(shop=ctx.shop, source_type=document.source_type, source_id=document.source_id)
     _flag_for_the_merchant(ctx, record, document, written)
-    return outcome
 
 
 def _create_once(
@@ -193,7 +241,20 @@ def _flag_for_the_merchant(
 ) -> None:
     """A written document that still needs a look: QBO's total differs, or the ledger
     had to book a refund adjustment or a rounding line."""
-    if written.total != document.total:
+    tax_reason = sales_tax.tax_not_taken(ctx, document, written) if written.total != document.total else None
+    if tax_reason is not None:
+        # QuickBooks booked its own sales tax, not Shopify's: said as such, not as a bare total.
+        SyncIssue.objects.raise_for(
+            shop=ctx.shop,
+            code="qbo_sales_tax_not_taken",
+            message=tax_reason,
+            source_type=document.source_type,
+            source_id=document.source_id,
+            record=record,
+            retryable=False,
+            detail={"shopify_tax": str(document.total_tax), "shopify_total": str(document.total)},
+        )
+    elif written.total != document.total:
         SyncIssue.objects.raise_for(
             shop=ctx.shop,
             code="qbo_total_differs",

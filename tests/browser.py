@@ -17,8 +17,11 @@ needs_chromium = pytest.mark.skipif(
 
 def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless Debian chromium (for a fixture to yield from)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: on a loaded two-core machine a page's poll can take
+    # longer than expect's own five-second default.
+    expect.set_options(timeout=20_000)
     # Playwright's sync API keeps an event loop on this thread; the ORM calls in the
     # test body are still plain synchronous code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")

@@ -167,6 +167,7 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
         drained = _wait_drained(shop, started, timeout=1800)
         graphql = counter.graphql
         operations = ", ".join(f"{n} {name}" for name, n in sorted(counter.operations.items(), key=lambda kv: -kv[1]))
+        drains = _drain_tasks()
     finally:
         scratch_finish(children, sandboxes, server_url=server_url, pg_database=pg_database)
     accepted = sum(1 for s in statuses if s == 200)
@@ -180,6 +181,7 @@ def bench_busy_day(n_orders: int, n_webhooks: int, concurrency: int, versions: s
         f"busy day: burst drained {drained:.1f} s after it began" if drained is not None else "busy day: NOT drained",
         f"busy day: {graphql} Shopify Admin API requests for {n_webhooks + 1} webhooks and {n_orders + 1} orders "
         f"({operations})",
+        f"busy day: {drains} drain tasks queued for them",
     ]
 
 
@@ -223,6 +225,14 @@ def _wait_synced(shop: Any, gid: str, since: float, *, timeout: float) -> float 
             return time.monotonic() - since
         time.sleep(0.05)
     return None
+
+
+def _drain_tasks() -> int:
+    """Drain tasks the cluster ran or still holds (django-q2 keeps up to Q_CLUSTER["save_limit"] results)."""
+    from django_q.models import OrmQ, Task
+
+    waiting = sum(1 for q in OrmQ.objects.all() if q.task.get("func") == "syncing.tasks.drain_shop")
+    return Task.objects.filter(func="syncing.tasks.drain_shop").count() + waiting
 
 
 def _wait_drained(shop: Any, since: float, *, timeout: float) -> float | None:

@@ -115,7 +115,7 @@ def request_bytes(path: str, body: bytes, topic: str = "orders/create") -> bytes
 
 
 async def _client(
-    port: int, path: str, topic: str, ids, deadline: float, record_after: float, out: list, errors: list
+    port: int, path: str, topic: str, ids, deadline: float, record_after: float, out: list, errors: list, tally: dict
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     while (now := time.perf_counter()) < deadline:
@@ -127,6 +127,8 @@ async def _client(
             if line.lower().startswith(b"content-length:"):
                 length = int(line.split(b":", 1)[1])
         await reader.readexactly(length)
+        tally["sent"] += 1
+        tally["ok"] += b" 200 " in status_line
         if now >= record_after:
             out.append(time.perf_counter() - start)
             if b" 200 " not in status_line:
@@ -142,12 +144,15 @@ async def _load(port: int, path: str, topic: str, clients: int, seconds: float, 
     start = time.perf_counter()
     latencies: list[float] = []
     errors: list[str] = []
+    tally = {"sent": 0, "ok": 0}  # every request, warm-up included
     record_after, deadline = start + warmup, start + warmup + seconds
     await asyncio.gather(
-        *(_client(port, path, topic, ids, deadline, record_after, latencies, errors) for _ in range(clients))
+        *(_client(port, path, topic, ids, deadline, record_after, latencies, errors, tally) for _ in range(clients))
     )
     latencies.sort()
     return {
+        "cpu_s": time.process_time(),  # the load generator's own CPU, warm-up included
+        **tally,
         "count": len(latencies),
         "per_second": len(latencies) / seconds,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
@@ -214,8 +219,51 @@ def _wait_until_serving(port: int, server: subprocess.Popen, timeout: float = 30
     raise SystemExit("gunicorn did not answer /healthz")
 
 
-def _measure(port: int, path: str, topic: str, args: argparse.Namespace, first_id: int) -> dict:
+# --- CPU per request, per part (Linux /proc): the machine is shared, throughput is noisy --
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far; gone ones count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children_of(parent: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def _backends(database_url: str) -> list[int]:
+    """The PostgreSQL server processes serving the benchmark's database (same host only)."""
+    import psycopg
+
+    base, _, name = database_url.rpartition("/")
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'", [name]
+        )
+        return [pid for (pid,) in rows]
+
+
+def _measure(
+    port: int, path: str, topic: str, args: argparse.Namespace, first_id: int, server: subprocess.Popen, db: str
+) -> dict:
     load = [str(port), path, topic, str(args.clients), str(args.seconds), str(args.warmup), str(first_id)]
+    workers = _children_of(server.pid)
+    backends = _backends(db) if db.startswith("postgres") else []
+    app0, db0 = _cpu_of(workers), _cpu_of(backends)
     result = subprocess.run(
         [sys.executable, "-m", "sandbox.bench.webhook_ingest", "--load", *load],
         capture_output=True,
@@ -223,7 +271,16 @@ def _measure(port: int, path: str, topic: str, args: argparse.Namespace, first_i
         check=True,
         cwd=ROOT,
     )
-    return json.loads(result.stdout)
+    measured: dict = json.loads(result.stdout)
+    # Warm-up included on both sides: CPU over every request sent, not only the timed ones.
+    sent = measured["sent"]
+    backends = sorted(set(backends) | set(_backends(db) if db.startswith("postgres") else []))
+    measured["cpu_ms"] = {
+        "app": (_cpu_of(workers) - app0) / sent * 1000,
+        "db": (_cpu_of(backends) - db0) / sent * 1000,
+        "load": measured["cpu_s"] / sent * 1000,
+    }
+    return measured
 
 
 def main() -> None:
@@ -263,11 +320,12 @@ def main() -> None:
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
         _wait_until_serving(port, server)
-        bare = _measure(port, "/_bench/bare", "orders/create", args, 10**9)
-        webhook = _measure(port, "/webhooks", "orders/create", args, 2 * 10**9)
+        db = env["DATABASE_URL"]
+        bare = _measure(port, "/_bench/bare", "orders/create", args, 10**9, server, db)
+        webhook = _measure(port, "/webhooks", "orders/create", args, 2 * 10**9, server, db)
         # The same endpoint for a topic it only records (no order lookup, no enqueue): what
         # verifying and storing cost on their own.
-        recorded = _measure(port, "/webhooks", "products/update", args, 3 * 10**9)
+        recorded = _measure(port, "/webhooks", "products/update", args, 3 * 10**9, server, db)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -289,7 +347,19 @@ def main() -> None:
             f"{name:32} {r['per_second']:8.0f} req/s   p50 {r['p50_ms']:6.1f} ms   p99 {r['p99_ms']:6.1f} ms"
             + (f"   {r['errors']} non-200 ({r['first_error']})" if r["errors"] else "")
         )
-    print(f"ratio webhook/bare: {webhook['per_second'] / bare['per_second']:.2f}; deliveries stored: {stored}")
+    accepted = webhook["ok"] + recorded["ok"]  # each delivery has its own webhook id
+    print(
+        f"ratio webhook/bare: {webhook['per_second'] / bare['per_second']:.2f}; deliveries answered 200: "
+        f"{accepted}, stored: {stored}" + ("" if stored == accepted else f"   MISMATCH: {accepted - stored} lost")
+    )
+    print(f"CPU per request (ms; gunicorn workers, PostgreSQL backends, load generator), {os.cpu_count()} CPUs:")
+    for name, r in rows:
+        cpu = r["cpu_ms"]
+        total = cpu["app"] + cpu["db"] + cpu["load"]
+        print(
+            f"  {name:30} app {cpu['app']:5.2f}   db {cpu['db']:5.2f}   load {cpu['load']:5.2f}   "
+            f"total {total:5.2f}   (all CPUs busy: {(os.cpu_count() or 1) * 1000 / total:,.0f} req/s)"
+        )
     print(f"gunicorn log: {log.name}")
 
 

@@ -22,7 +22,11 @@ def _with_always(*names: str) -> frozenset[str]:
 # Complete lists: a condition on anything else is refused.
 FILTERABLE: dict[str, frozenset[str]] = {
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/account
-    # (as transcribed in intuit/quickbooks-online-mcp-server, src/tools/search-accounts.tool.ts)
+    # (as transcribed in intuit/quickbooks-online-mcp-server, src/tools/search-accounts.tool.ts).
+    # FullyQualifiedName and CurrentBalanceWithSubAccounts are marked @filterable in Nytely-Official's
+    # quickbooks-api (src/types/classes/account); AccountSubType and FullyQualifiedName are filtered on
+    # by python-quickbooks' own integration tests, which pass against Intuit's sandbox company
+    # (test_billpayment.py, test_item.py, test_transfer.py).
     "Account": _with_always(
         "Name",
         "SubAccount",
@@ -31,7 +35,10 @@ FILTERABLE: dict[str, frozenset[str]] = {
         "Active",
         "Classification",
         "AccountType",
+        "AccountSubType",
+        "FullyQualifiedName",
         "CurrentBalance",
+        "CurrentBalanceWithSubAccounts",
     ),
     # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/item
     # (intuit/quickbooks-online-mcp-server, src/tools/search-items.tool.ts; CData's QuickBooks Online
@@ -73,6 +80,8 @@ FILTERABLE: dict[str, frozenset[str]] = {
 NOT_QUERYABLE: dict[str, frozenset[str]] = {
     # Reference: https://github.com/ruckus/quickbooks-ruby/issues/258 (QBO's answer to UnappliedAmt != '0.0')
     "Payment": frozenset({"unappliedamt"}),
+    # Reference: https://github.com/ruckus/quickbooks-ruby/issues/403 (QBO's answer to a Vendor PrimaryEmailAddr filter)
+    "Vendor": frozenset({"primaryemailaddr"}),
 }
 
 

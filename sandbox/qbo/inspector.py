@@ -213,15 +213,15 @@ def company_page(emulator: QBOEmulator, company: Company) -> str:
                     link,
                     _v(d.get("TxnDate")),
                     _v(d.get("DocNumber")),
-                    _ref(d, "CustomerRef"),
-                    _v(d.get("TotalAmt")),
+                    _ref(d, "CustomerRef") or _ref(d, "VendorRef") or _ref(d, "EntityRef"),
+                    _v(d.get("TotalAmt", d.get("Amount"))),
                     _v((d.get("TxnTaxDetail") or {}).get("TotalTax")),
                     _v(d.get("TxnStatus") or d.get("PrivateNote")),
                 ]
             )
         parts.append(
             f"<h2>{entity} ({len(docs)})</h2>"
-            + _table(["Id", "Date", "No.", "Customer", "Total", "Tax", "Status / memo"], rows, {4, 5})
+            + _table(["Id", "Date", "No.", "Customer / vendor", "Total", "Tax", "Status / memo"], rows, {4, 5})
         )
     return _page(f"{company.preset.company_name} ({company.realm_id})", "".join(parts))
 

@@ -6,7 +6,7 @@ starts with (trimmed). Tax rates are the statutory ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,12 @@ class Preset:
     exchange_rates: dict[str, str] = field(default_factory=dict)  # foreign currency -> home per unit
     # tax agency -> the liability account its tax is booked to (the general ledger's tax postings)
     tax_accounts: dict[str, str] = field(default_factory=dict)
+    # US only. Automated sales tax (Preferences.TaxPrefs.PartnerTaxEnabled): on for every company
+    # created since 2017-11-10; off for an older company still on the classic sales tax setup.
+    automated_sales_tax: bool = True
+    # US automated sales tax: state -> the code AST assigns there (a state where the company has
+    # no agency is charged no tax). See books/taxes.py.
+    jurisdictions: dict[str, str] = field(default_factory=dict)
 
 
 _COMMON_ACCOUNTS = [
@@ -112,6 +118,7 @@ PRESETS: dict[str, Preset] = {
         items=_items(),
         exchange_rates={"CAD": "0.73", "EUR": "1.08", "GBP": "1.27", "AUD": "0.65"},
         tax_accounts={"California Department of Tax and Fee Administration": "Sales Tax Payable"},
+        jurisdictions={"CA": "California"},
     ),
     "CA": Preset(
         country="CA",
@@ -223,6 +230,12 @@ PRESETS: dict[str, Preset] = {
         tax_accounts={"Australian Taxation Office": "GST Liabilities Payable"},
     ),
 }
+
+# An older US company on the classic sales tax setup (automated sales tax off): tax comes from the
+# lines' TAX/NON codes and the transaction's tax code, and a TotalTax sent alone is ignored.
+PRESETS["US-CLASSIC"] = replace(
+    PRESETS["US"], company_name="Sandbox Company US (classic sales tax)", automated_sales_tax=False
+)
 
 PAYMENT_METHODS = [
     ("Cash", "NON_CREDIT_CARD"),

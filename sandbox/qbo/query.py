@@ -226,6 +226,9 @@ def lookup(obj: dict[str, Any], path: str) -> Any:
         current = current[key]
     if isinstance(current, dict) and "value" in current:
         current = current["value"]
+    elif isinstance(current, dict) and ("Address" in current or "FreeFormNumber" in current):
+        # An email address or a phone number compares by its text: ``where PrimaryEmailAddr = 'a@b.c'``.
+        current = current.get("Address", current.get("FreeFormNumber"))
     return current
 
 

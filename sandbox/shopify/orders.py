@@ -126,12 +126,6 @@ def fee_for(shop: ShopData, gateway: str, kind: str, amount: Decimal, pos: bool,
     return [model.Fee(id=next_id("Fee"), amount=total, flat_fee=flat, rate=rate, rate_name=name)]
 
 
-def psum_lines(lines: list[model.LineItem]) -> Pair:
-    return model.psum(
-        Pair(li.unit_price.shop * li.quantity, li.unit_price.pres * li.quantity) - li.discount_total for li in lines
-    )
-
-
 def create_order(
     store: Store,
     shop: ShopData,
@@ -184,11 +178,11 @@ def create_order(
         tags=sorted({t.strip() for t in data.get("tags") or [] if t.strip()}),
         customer_id=customer_id,
         shipping_address=dict(data["shippingAddress"]) if data.get("shippingAddress") else None,
+        billing_address=dict(data["billingAddress"]) if data.get("billingAddress") else None,
         financial_status_input=data.get("financialStatus"),
         discount_applications=parts.discounts,
         line_items=parts.lines,
         shipping_lines=parts.shipping,
-        order_tax_lines=parts.taxes,
     )
     errors = _duties(b, store, order, duties or [])
     errors = errors or _transactions(b, store, shop, order, data, processed_at)
@@ -206,7 +200,6 @@ class OrderParts(NamedTuple):
     lines: list[model.LineItem]
     shipping: list[model.ShippingLine]
     discounts: list[model.DiscountApplication]
-    taxes: list[model.TaxLine]  # given at order level only
 
 
 def _order_parts(
@@ -219,8 +212,8 @@ def _order_parts(
     shipping = _shipping_lines(b, store, data.get("shippingLines") or [])
     # Discount codes: allocated to lines (or shipping) before taxes are computed.
     discounts = _discount_code(b, data.get("discountCode") or {}, lines, shipping, errors)
-    taxes = _taxes(b, data.get("taxLines"), lines, shipping, inclusive, errors)
-    return OrderParts(lines, shipping, discounts, taxes)
+    _taxes(b, data.get("taxLines"), lines, shipping, inclusive, errors)
+    return OrderParts(lines, shipping, discounts)
 
 
 def _processed_at(value: Any, tz: ZoneInfo, now: datetime) -> datetime | None:
@@ -346,12 +339,15 @@ def _taxes(
     shipping: list[model.ShippingLine],
     inclusive: bool,
     errors: UserErrors,
-) -> list[model.TaxLine]:
-    """Sets the lines' and shipping's tax lines; returns the tax lines given only at order level."""
+) -> None:
+    """Sets the tax lines of the lines and of shipping; tax lines given on the order go to the lines.
+
+    The order keeps no tax of its own: its ``taxLines`` and ``totalTaxSet`` are the sums over its
+    lines and shipping, as on Shopify.
+    """
     for i, li in enumerate(lines):
-        base = Pair(li.unit_price.shop * li.quantity, li.unit_price.pres * li.quantity) - li.discount_total
         li.tax_lines = _tax_lines(
-            b, li.__dict__.pop("_tax_input", None), base, inclusive, ["order", "lineItems", str(i), "taxLines"]
+            b, li.__dict__.pop("_tax_input", None), line_base(li), inclusive, ["order", "lineItems", str(i), "taxLines"]
         )
     for i, s in enumerate(shipping):
         s.tax_lines = _tax_lines(
@@ -362,13 +358,73 @@ def _taxes(
             ["order", "shippingLines", str(i), "taxLines"],
         )
     if not order_tax_input:
-        return []
+        return
     if any(li.tax_lines for li in lines) or any(s.tax_lines for s in shipping):
+        # Reference: OrderCreateOrderInput.taxLines ("tax lines can be specified on the order or the
+        # line items but not both"); the wording is Shopify's REST refusal (Shopify/shopify-api-ruby#770).
+        # Shipping tax lines beside order ones are refused too (undocumented either way).
         errors.append(
-            user_error(["order", "taxLines"], "Tax lines can be given on the order or on its lines, not both.")
+            user_error(
+                ["order", "taxLines"], "Tax lines must be associated with either order or line item but not both"
+            )
         )
-    base = psum_lines(lines) + model.psum(s.discounted_price for s in shipping)
-    return _tax_lines(b, order_tax_input, base, inclusive, ["order", "taxLines"])
+        return
+    _split_order_taxes(b, order_tax_input, lines, inclusive, errors)
+
+
+def line_base(li: model.LineItem) -> Pair:
+    """What a line's taxes are charged on: its price times quantity, less its discounts."""
+    return Pair(li.unit_price.shop * li.quantity, li.unit_price.pres * li.quantity) - li.discount_total
+
+
+def _split_order_taxes(
+    b: Builder, inputs: list[dict[str, Any]], lines: list[model.LineItem], inclusive: bool, errors: UserErrors
+) -> None:
+    """Splits each tax line given on the order across the taxable line items, as Shopify does.
+
+    Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/input-objects/OrderCreateOrderInput
+    ("Tax lines specified on the order are split across the _taxable_ line items in the created
+    order"). Shopify does not publish how it weighs the parts; here each line's part of an amount
+    is proportional to the line's discounted total (``TaxLine.priceSet`` is the tax "after
+    discounts"), in shop and in presentment money, rounded by largest remainder (ties to the
+    earlier line) so the parts add up to the given amount exactly, tax line by tax line. Shipping
+    gets none: the input names line items, and shipping lines take their own ``taxLines``. A tax
+    line given with a rate only is that rate on each taxable line. Taxable: the line's
+    ``taxable`` (default true) and not a gift card ("not taxed", ``OrderCreateLineItemInput.giftCard``).
+    """
+    taxable = [li for li in lines if li.taxable and not li.gift_card]
+    if not taxable:
+        # Not documented; refused here rather than keeping tax no line carries.
+        errors.append(user_error(["order", "taxLines"], "Tax lines on the order need at least one taxable line item."))
+        return
+    bases = [line_base(li) for li in taxable]
+    for i, t in enumerate(inputs):
+        path = ["order", "taxLines", str(i)]
+        if t.get("priceSet"):
+            given = b.pair(t["priceSet"], [*path, "priceSet"])
+            shop_parts = split_amount(given.shop, [base.shop for base in bases], b.sc)
+            pres_parts = split_amount(given.pres, [base.pres for base in bases], b.pc)
+            rate = dec(t.get("rate"))
+            parts = [
+                model.TaxLine(t.get("title") or "Tax", rate, Pair(shop, pres), bool(t.get("channelLiable")))
+                for shop, pres in zip(shop_parts, pres_parts, strict=True)
+            ]
+        else:
+            parts = [_tax_lines(b, [t], base, inclusive, path)[0] for base in bases]
+        for li, part in zip(taxable, parts, strict=True):
+            li.tax_lines.append(part)
+
+
+def split_amount(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """``amount`` in parts proportional to ``weights`` that add up to it exactly (largest remainder).
+
+    All weights zero (every taxable line fully discounted): equal parts.
+    """
+    if not any(weights):
+        weights = [Decimal(1)] * len(weights)
+    if amount < 0:
+        return [-part for part in allocate(-amount, weights, currency)]
+    return allocate(amount, weights, currency)
 
 
 def _duties(b: Builder, store: Store, order: model.Order, inputs: list[dict[str, Any]]) -> UserErrors:

@@ -84,6 +84,7 @@ def _order_view(o: model.Order) -> dict[str, Any]:
         "_transactions": txs,
         "_refunds": refunds,
         "shippingAddress": _address(o),
+        "billingAddress": _address(o, billing=True),
         "_customerId": o.customer_id,
         "_locationId": o.location_id,
         "_cache": {},
@@ -96,14 +97,14 @@ def _order_view(o: model.Order) -> dict[str, Any]:
     return view
 
 
-def _address(o: model.Order) -> dict[str, Any] | None:
-    a = o.shipping_address
+def _address(o: model.Order, *, billing: bool = False) -> dict[str, Any] | None:
+    a = o.billing_address if billing else o.shipping_address
     if a is None:
         return None
     fields = ("address1", "address2", "city", "company", "firstName", "lastName", "phone", "provinceCode", "zip")
     return {
         "__typename": "MailingAddress",
-        "id": gid("MailingAddress", o.id),
+        "id": gid("MailingAddress", o.id) + ("?model_name=BillingAddress" if billing else ""),
         **{k: a.get(k) for k in fields},
         "countryCodeV2": a.get("countryCode"),
     }
@@ -375,6 +376,7 @@ def customer_view(c: model.Customer) -> dict[str, Any]:
             "lastName": c.last_name,
             "displayName": name,
             "defaultEmailAddress": {"emailAddress": c.email} if c.email else None,
+            "defaultPhoneNumber": {"phoneNumber": c.phone} if c.phone else None,
             "note": c.note,
             "tags": list(c.tags),
             "taxExempt": c.tax_exempt,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import requests
@@ -32,12 +33,16 @@ def request_with_retries(
     backoff: float = 0.5,
     max_sleep: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
+    around_attempt: Callable[[], AbstractContextManager[object]] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
+    """``around_attempt``: entered around each attempt alone (never the waits between them), e.g. a
+    request budget's slot (shopqb_app/integrations/budget.py); what it raises goes to the caller."""
     last_error: str = ""
     for attempt in range(1, attempts + 1):
         try:
-            response = session.request(method, url, timeout=timeout, **kwargs)
+            with around_attempt() if around_attempt is not None else nullcontext():
+                response = session.request(method, url, timeout=timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             last_error = f"{type(exc).__name__}: {exc}"
             wait = backoff * 2 ** (attempt - 1)

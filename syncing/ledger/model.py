@@ -82,6 +82,8 @@ class Mapping:
     doc_number_prefix: str = "S"
     items_by_sku: dict[str, Ref] = field(default_factory=dict)
     items_by_variant: dict[str, Ref] = field(default_factory=dict)  # variant gid -> the item chosen for it
+    # Ids of the mapped items that are QuickBooks Inventory items (their quantity moves with sales)
+    inventory_items: frozenset[str] = frozenset()
     bank_account: Ref | None = None  # where Shopify Payments payouts land
     fees_account: Ref | None = None  # expense account for Shopify Payments fees
     version: int = 0  # the merchant's mapping version this snapshot was taken at
@@ -315,8 +317,9 @@ class Document:
             "CustomerRef": self.customer.as_qbo(),
             "Line": [line.as_qbo(mapping, n) for n, line in enumerate(self.lines, start=1)],
             "GlobalTaxCalculation": "TaxInclusive" if self.tax_inclusive else "TaxExcluded",
-            # US automated sales tax: an explicit TotalTax (zero included) overrides QBO's
-            # own computation, so the books carry exactly the tax Shopify charged.
+            # US: Shopify's tax as TotalTax (zero included). The write names the company's tax
+            # code next to it (taxes.us_tax_override): TxnTaxCodeRef + TotalTax is QuickBooks'
+            # override, so the books carry exactly the tax Shopify charged.
             "TxnTaxDetail": {"TotalTax": self.total_tax},
         }
         if any(line.tax_code is not None for line in self.lines):

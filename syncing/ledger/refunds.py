@@ -11,18 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shopqb_app.integrations.shopify.parse import Order, Refund, TaxLine
+from shopqb_app.integrations.shopify.parse import Order, Refund, RefundLineItem, TaxLine
 from syncing.ledger import taxes
 from syncing.ledger.dates import local_date
 from syncing.ledger.gateways import primary_of, tender_totals
 from syncing.ledger.gateways import received as gateways_received
 from syncing.ledger.lines import discount_lines, duties_item, is_tip, priced_line
-from syncing.ledger.model import DocLine, Document, Mapping, Ref, check_currency, doc_number
+from syncing.ledger.model import DocLine, Document, LedgerError, Mapping, Ref, check_currency, doc_number
 from syncing.ledger.money import ROUNDING_TOLERANCE_PER_LINE, ZERO, cents
 from syncing.ledger.taxes import channel_tax_description, channel_tax_item
 from syncing.ledger.vat import LineBuilder, with_tax
 
 REFUND_KINDS = frozenset({"REFUND"})
+# Shopify's restockType for units given back without returning to stock.
+NOT_RESTOCKED = "NO_RESTOCK"
 
 
 @dataclass(frozen=True)
@@ -128,19 +130,19 @@ def _returned(order: Order, refund: Refund, mapping: Mapping) -> list[_Returned]
         tax = cents(rli.total_tax.shop.amount)
         li = by_id.get(rli.line_item_id)
         if li is None:
-            item = mapping.item_for("", rli.sku)
-            returned.append(
-                _Returned("product", item, rli.sku or "Refunded item", rli.quantity, subtotal, ZERO, tax, ())
-            )
+            item, name = _product_item(mapping, mapping.item_for("", rli.sku), rli, rli.sku or "Refunded item")
+            returned.append(_Returned("product", item, name, rli.quantity, subtotal, ZERO, tax, ()))
             continue
+        name = li.name
         if is_tip(li):
             role, item = "tip", mapping.tip_item
         elif li.is_gift_card:
             role, item = "gift_card", mapping.gift_card_item
         else:
-            role, item = "product", mapping.item_for(li.variant_id, rli.sku)
+            role = "product"
+            item, name = _product_item(mapping, mapping.item_for(li.variant_id, rli.sku), rli, li.name)
         gross = max(cents(li.unit_price.shop.amount * rli.quantity), subtotal)
-        returned.append(_Returned(role, item, li.name, rli.quantity, gross, gross - subtotal, tax, li.tax_lines))
+        returned.append(_Returned(role, item, name, rli.quantity, gross, gross - subtotal, tax, li.tax_lines))
     if refund.shipping_subtotal:
         tax = cents(refund.shipping_tax)
         # A refunded shipping line's subtotal is without its tax, which Shopify gives beside it (as
@@ -156,6 +158,30 @@ def _returned(order: Order, refund: Refund, mapping: Mapping) -> list[_Returned]
             _Returned("shipping", mapping.shipping_item, "shipping", 1, gross, gross - refunded, tax, shipped)
         )
     return returned
+
+
+def _product_item(mapping: Mapping, item: Ref, rli: RefundLineItem, name: str) -> tuple[Ref, str]:
+    """The item a returned product books back on, and its name on the line.
+
+    A line on a QuickBooks inventory item puts its quantity back in stock (and its cost back
+    from cost of goods sold to the inventory asset). That is right when Shopify restocked the
+    units (restockType RETURN, CANCEL or LEGACY_RESTOCK), wrong when it did not (NO_RESTOCK: the
+    goods were kept by the customer, lost or thrown away): the revenue then goes back on the
+    non-inventory item for unmapped products, so QuickBooks' quantity and cost of goods sold stay
+    as the sale left them, as Shopify's stock does.
+    """
+    # Reference: https://shopify.dev/docs/api/admin-graphql/2025-04/enums/RefundLineItemRestockType
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-inventory
+    if rli.restock_type != NOT_RESTOCKED or item.value not in mapping.inventory_items:
+        return item, name
+    if mapping.sales_item.value in mapping.inventory_items:
+        raise LedgerError(
+            "money_account_unmapped",
+            f"{name}: a refund that did not restock books on the item for unmapped products, and "
+            f"{mapping.sales_item.name or mapping.sales_item.value} is an inventory item: map a non-inventory "
+            "item under Accounts, then retry. Nothing was written.",
+        )
+    return mapping.sales_item, f"{name} (not restocked)"
 
 
 def _us_lines(order: Order, mapping: Mapping, what: str, returned: list[_Returned]) -> tuple[list[DocLine], Decimal]:

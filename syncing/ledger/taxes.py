@@ -4,6 +4,9 @@ Shopify charged on it divides over that code's rates.
 QuickBooks computes VAT itself, per line and per rate, and can land a cent away from Shopify. So
 every document states the tax per rate (TxnTaxDetail.TaxLine, which QuickBooks accepts for non-US
 companies instead of its own computation) and each line carries the share it holds of it.
+
+In the US a document carries Shopify's tax as one TotalTax with a tax code next to it
+(``us_tax_override``): QuickBooks' override of its own sales tax.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from shopqb_app.integrations.shopify.parse import Order, TaxLine
 from syncing.ledger.model import LedgerError, Mapping, Ref, TaxCode, TaxKey, tax_key
@@ -213,3 +217,39 @@ def inclusive_part(gross: Decimal, tax: LineTax) -> tuple[tuple[str, Decimal], .
     ids = [rate_id for rate_id, _ in tax.amounts]
     parts = allocate(included, [percents[rate_id] for rate_id in ids])
     return tuple(zip(ids, parts, strict=True))
+
+
+# QuickBooks' US pseudo codes: they mark a line taxable or not; a transaction's code holds rates.
+US_LINE_CODES = ("TAX", "NON", "CustomSalesTax")
+
+
+def us_override_code(codes: Iterable[dict[str, Any]]) -> Ref | None:
+    """The tax code a US company's documents name next to Shopify's tax: its first active code
+    (lowest Id: the first automated sales tax set up, the company's own jurisdiction) with sales
+    rates to carry it. None when the company has none (sales tax not set up)."""
+    usable = [
+        code
+        for code in codes
+        if str(code.get("Id")) not in US_LINE_CODES
+        and code.get("Active", True) is not False
+        and ((code.get("SalesTaxRateList") or {}).get("TaxRateDetail") or [])
+    ]
+    if not usable:
+        return None
+    first = min(usable, key=lambda code: (len(str(code["Id"])), str(code["Id"])))
+    return Ref(str(first["Id"]), str(first.get("Name") or ""))
+
+
+def us_tax_override(body: dict[str, Any], code: Ref) -> dict[str, Any]:
+    """A US sales document's body with ``code`` named next to its TotalTax.
+
+    Automated sales tax takes an explicit amount only as TxnTaxCodeRef + TotalTax (Intuit: "The
+    only case it matters is when you override the tax, in which case you will provide
+    TxnTaxDetail.TxnTaxCodeRef and TxnTaxDetail.TotalTax", intuit/QuickBooks-V3-PHP-SDK#199) and
+    prorates it across the code's rates; without the code the amount may be ignored. A body
+    without TotalTax, or one stating tax per rate (outside the US), comes back as it is."""
+    # Reference: https://developer.intuit.com/hub/blog/2017/12/11/using-quickbooks-online-api-automated-sales-tax
+    tax = body.get("TxnTaxDetail")
+    if not isinstance(tax, dict) or "TotalTax" not in tax or "TaxLine" in tax:
+        return body
+    return {**body, "TxnTaxDetail": {"TxnTaxCodeRef": code.as_qbo(), **tax}}

@@ -58,6 +58,7 @@ def test_every_page_declares_its_title_bar_and_the_menu(client, shop_a):
         '<a href="/setup">Setup</a>',
         '<a href="/orders">Orders</a>',
         '<a href="/issues">Issues</a>',
+        '<a href="/reconciliation">Reconciliation</a>',
     ]
     assert '<ui-modal id="shopqb-confirm">' in home
     step = client.get("/setup/filters", {"id_token": session_token(shop_a.domain)}).content.decode()
@@ -164,7 +165,7 @@ def test_title_bar_navigation_loading_toasts_and_the_disconnect_modal(sandboxes,
     expect(app.get_by_test_id("qbo-company")).to_have_text(info["qbo_companies"][0]["name"])
     expect(admin.actions.get_by_role("button")).to_have_text(["Sync now"])
     # The home route is the app's name (rel="home"); the other entries follow, in order.
-    expect(admin.nav.get_by_role("link")).to_have_text(["ShopQB", "Setup", "Orders", "Issues"])
+    expect(admin.nav.get_by_role("link")).to_have_text(["ShopQB", "Setup", "Orders", "Issues", "Reconciliation"])
     expect(admin.nav.get_by_role("link", name="ShopQB")).to_have_attribute("aria-current", "page")
     # Inside the frame: no "ShopQB" heading, one h1 for screen readers, App Bridge's elements hidden.
     expect(app.get_by_role("heading", name="ShopQB")).to_have_count(0)

@@ -38,7 +38,12 @@ def order_node(
     name: str | None = None,
 ) -> dict[str, Any]:
     """lines: (sku, quantity, unit price, discount allocated to the line);
-    line_tax: the tax Shopify charged on each line (line-level tax lines)."""
+    line_tax: the tax Shopify charged on each line (line-level tax lines);
+    tax: the order's total tax. Without ``line_tax`` it is split across the lines as Shopify
+    splits tax given on an order (``split_tax``): a real order never carries tax no line carries.
+    """
+    if line_tax is None and Decimal(tax):
+        line_tax = split_tax(Decimal(tax), [Decimal(p) * q - Decimal(d) for _s, q, p, d in lines])
     items = []
     subtotal = Decimal(0)
     discounts = Decimal(0)
@@ -114,7 +119,9 @@ def order_node(
         "totalDiscountsSet": bag(discounts + Decimal(shipping_discount)),
         "totalRefundedSet": bag("0"),
         "totalTipReceivedSet": bag(tip),
-        "taxLines": [],
+        "taxLines": [{"title": "Tax", "rate": Decimal("0.2"), "priceSet": bag(sum(map(Decimal, line_tax), Decimal(0)))}]
+        if line_tax
+        else [],
         "lineItems": {"nodes": items},
         "shippingLines": {
             "nodes": [
@@ -147,6 +154,18 @@ def order_node(
         ],
         "refunds": [],
     }
+
+
+def split_tax(tax: Decimal, bases: list[Decimal]) -> list[str]:
+    """``tax`` split across lines in proportion to their discounted totals, to the cent (largest
+    remainder, ties to the earlier line), as the Shopify sandbox splits an order's tax lines."""
+    weights = bases if any(bases) else [Decimal(1)] * len(bases)
+    cents = int(tax * 100)
+    raw = [cents * w / sum(weights) for w in weights]
+    parts = [int(r) for r in raw]
+    for i in sorted(range(len(raw)), key=lambda i: raw[i] - parts[i], reverse=True)[: cents - sum(parts)]:
+        parts[i] += 1
+    return [str(Decimal(p) / 100) for p in parts]
 
 
 def mapping(**overrides: Any) -> ledger.Mapping:

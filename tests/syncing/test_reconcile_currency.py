@@ -181,8 +181,8 @@ def test_the_reconcile_command_prints_the_report_and_fails_on_a_difference(euro_
     assert "QuickBooks USD" in text and text.rstrip().endswith("MATCH")
     out = StringIO()
     call_command("shopqb", "reconcile", "--shop", euro_shop.domain, "--json", stdout=out)
-    data = json.loads(out.getvalue())
-    assert data["matched"] is True and data["sales"]["shopify"] == "25.00"
+    [day] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert day["status"] == "match" and day["shopify"]["sales"] == "25.00", day
 
     # Someone deletes the receipt in QuickBooks: the command says so and exits 1.
     record = SyncedRecord.objects.get(shop=euro_shop, kind="SalesReceipt")
@@ -193,7 +193,8 @@ def test_the_reconcile_command_prints_the_report_and_fails_on_a_difference(euro_
     with pytest.raises(CommandError) as exc:
         call_command("shopqb", "reconcile", "--shop", euro_shop.domain, "--json", stdout=out)
     assert exc.value.returncode == 1
-    assert json.loads(out.getvalue())["matched"] is False
+    [day] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert day["status"] == "difference" and day["quickbooks"]["sales"] == "0.00", day
     with pytest.raises(CommandError, match=r"no shop nowhere\.myshopify\.com"):
         call_command("shopqb", "reconcile", "--shop", "nowhere.myshopify.com")
 

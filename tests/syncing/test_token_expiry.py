@@ -98,8 +98,9 @@ def test_a_sweep_survives_a_token_refused_mid_run(fresh, sandbox_settings, qbo_r
     run_payouts(sandbox_settings, fresh)
     old_token = QuickBooksConnection.objects.get(shop=fresh).access_token
 
-    # Served: the preferences read, the first order's DocNumber lookup and its create.
-    expire_qbo_tokens(sandbox_settings, after_requests=3)
+    # Served: the preferences read, the check for changes made in QuickBooks, the first order's
+    # DocNumber lookup and its create.
+    expire_qbo_tokens(sandbox_settings, after_requests=4)
     result = shop_sweep(shop_id=fresh.pk)
 
     assert result.outcomes.get("written") == 3 and result.outcomes.get("payout written") == 1
@@ -167,9 +168,11 @@ def test_a_refused_refresh_after_a_401_pauses_the_shop_and_ends_the_sweep(fresh,
     assert shop.sync_paused and shop.paused_code == PauseCode.QBO_RECONNECT
     run = SyncRun.objects.filter(shop=fresh).order_by("-started_at").first()
     assert run.status == SyncRun.Status.FAILED and "reconnect" in run.error.lower()
-    record = SyncedRecord.objects.get(shop=fresh, source_id=order["id"])
-    assert record.status == SyncedRecord.Status.FAILED
-    assert SyncIssue.objects.filter(shop=fresh, source_id=order["id"], code="qbo_auth").exists()
+    # The pass met the refusal at its first call after opening (the check for changes made in
+    # QuickBooks): the order was not written, and the shop's issue asks to reconnect.
+    synced = SyncedRecord.objects.filter(shop=fresh, source_id=order["id"], status=SyncedRecord.Status.SYNCED)
+    assert not synced.exists()
+    assert SyncIssue.objects.open().filter(shop=fresh, code="qbo_auth").exists()
     # The next passes stop before calling anyone.
     assert "skipped" in tasks.sweep_shop(fresh.pk)
     assert order_sync(shop_id=fresh.pk, order_gid=order["id"]) == "not_ready"

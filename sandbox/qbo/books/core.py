@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import faults
 from ..presets import Preset
-from ..schema import check_fields
+from ..schema import check_entity
 from .rules import (
     DELETABLE,
     ENTITIES,
@@ -66,9 +66,15 @@ class Books:
     _check_transaction: Callable[..., None]
     _check_not_deposited: Callable[[str, dict[str, Any]], None]
     _move_inventory: Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]
+    _move_adjusted_stock: Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]
+    _adjustment_postings: Callable[[dict[str, Any]], list[Any]]
+    adjusted_quantities: Callable[..., dict[str, Decimal]]
     _rebalance_invoices: Callable[[dict[str, Any] | None, dict[str, Any] | None], None]
     _invoice_links: Callable[[str | None, list[dict[str, Any]]], list[dict[str, Any]]]
     _ensure_ar_account: Callable[[str], None]
+    _rebalance_bills: Callable[[dict[str, Any] | None, dict[str, Any] | None], None]
+    _move_purchased_stock: Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]
+    _check_not_paid: Callable[[str, dict[str, Any]], None]
 
     @property
     def us(self) -> bool:
@@ -101,7 +107,7 @@ class Books:
 
     def create(self, entity: str, payload: dict[str, Any], *, allow_duplicate_doc: bool = False) -> dict[str, Any]:
         self._check_writable(entity)
-        check_fields(entity, payload)
+        check_entity(entity, payload)
         data = {k: v for k, v in clean(payload).items() if k not in computed_fields(entity)}
         with self.lock:
             obj = self._build(entity, data, None, allow_duplicate_doc=allow_duplicate_doc)
@@ -145,6 +151,7 @@ class Books:
         with self.lock:
             existing = self._current(entity, payload)
             self._check_not_deposited(entity, existing)
+            self._check_not_paid(entity, existing)
             tombstone = {
                 "Id": existing["Id"],
                 "domain": "QBO",
@@ -203,7 +210,7 @@ class Books:
 
     def _current(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The stored object a change names, if the change was made from its current version."""
-        check_fields(entity, payload)
+        check_entity(entity, payload)
         object_id = payload.get("Id")
         if object_id in (None, ""):
             raise faults.required("Id")
@@ -222,7 +229,12 @@ class Books:
         if entity in TRANSACTIONS:
             self._check_transaction(entity, data, existing, allow_duplicate_doc=allow_duplicate_doc)
         obj: dict[str, Any] = builder(data, existing)
-        if entity in TRANSACTIONS and "HomeTotalAmt" not in obj and obj.get("ExchangeRate") not in (None, 1):
+        if (
+            entity in TRANSACTIONS
+            and "TotalAmt" in obj
+            and "HomeTotalAmt" not in obj
+            and obj.get("ExchangeRate") not in (None, 1)
+        ):
             obj["HomeTotalAmt"] = money(obj["TotalAmt"] * obj["ExchangeRate"])
         return obj
 
@@ -234,3 +246,7 @@ class Books:
             self._ensure_ar_account(new["CurrencyRef"]["value"])
         if entity == "Payment":
             self._rebalance_invoices(old, new)
+        if entity == "BillPayment":
+            self._rebalance_bills(old, new)
+        self._move_purchased_stock(entity, old, new)
+        self._move_adjusted_stock(entity, old, new)

@@ -18,6 +18,11 @@ Postings, debit positive:
 - Deposit: deposit-to + TotalAmt, each line's account - Amount (a linked transaction: Undeposited
   Funds, at the home amount that transaction put there), CashBack + to its account.
 - JournalEntry: as written.
+- Bill: A/P - TotalAmt; each line + Amount to its account (an item line: the item's expense account,
+  an inventory item's asset account). Purchase: the same against the account it is paid from
+  (``Credit``: reversed). BillPayment: A/P + (at each paid bill's rate), the bank or card account -.
+- Transfer: to + Amount, from - Amount. CreditCardPayment: the card account + Amount, the bank -.
+- Estimate, PurchaseOrder (and recurring templates): nothing.
 - An inventory item's starting stock (its quantity on hand at InvStartDate x PurchaseCost): its
   asset account + and Opening Balance Equity -, as QBO posts an item's "Inventory Starting
   Value". The starting quantity is what it has now plus what live documents took out, less what
@@ -32,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from .checks import Checks
-from .rules import SALES_DOCS, ZERO, money, ref_value
+from .rules import POSTING, PURCHASE_DOCS, SALES_DOCS, ZERO, money, ref_value
 
 EXCHANGE_ACCOUNT = "Exchange Gain or Loss"
 OPENING_EQUITY = "Opening Balance Equity"
@@ -86,7 +91,7 @@ class Ledger(Checks):
         out: dict[str, Balance] = {}
         for account in self.objects["Account"].values():
             out[account["Id"]] = Balance(account, ref_value(account, "CurrencyRef") or home_currency)
-        for entity in ("SalesReceipt", "Invoice", "RefundReceipt", "CreditMemo", "Payment", "Deposit", "JournalEntry"):
+        for entity in POSTING:
             for doc in self.live(entity):
                 if doc.get("TxnStatus") == "Voided":
                     continue
@@ -123,6 +128,18 @@ class Ledger(Checks):
                     if detail and "Qty" in detail:
                         item_id = str(detail["ItemRef"]["value"])
                         moved[item_id] = moved.get(item_id, ZERO) + sign * Decimal(str(detail["Qty"]))
+        for entity in PURCHASE_DOCS:  # bought stock came in after the start
+            for doc in self.live(entity):
+                if doc.get("TxnStatus") == "Voided":
+                    continue
+                sign = Decimal(-1) if doc.get("Credit") in (True, "true") else Decimal(1)
+                for line in doc.get("Line", []):
+                    detail = line.get("ItemBasedExpenseLineDetail")
+                    if detail and "Qty" in detail:
+                        item_id = str(detail["ItemRef"]["value"])
+                        moved[item_id] = moved.get(item_id, ZERO) + sign * Decimal(str(detail["Qty"]))
+        for item_id, qty in self.adjusted_quantities().items():  # counted stock came in (or went) after the start
+            moved[item_id] = moved.get(item_id, ZERO) + qty
         out = []
         for item in self.live("Item"):
             asset = ref_value(item, "AssetAccountRef")
@@ -190,6 +207,16 @@ class Ledger(Checks):
             raw = self._payment_postings(doc, rate)
         elif entity == "Deposit":
             raw = self._deposit_postings(doc)
+        elif entity in PURCHASE_DOCS:
+            raw = self._purchase_postings(entity, doc)
+        elif entity == "BillPayment":
+            raw = self._bill_payment_postings(doc, rate)
+        elif entity == "Transfer":
+            raw = self._two_account_postings(doc, "ToAccountRef", "FromAccountRef")
+        elif entity == "CreditCardPayment":
+            raw = self._two_account_postings(doc, "CreditCardAccountRef", "BankAccountRef")
+        elif entity == "InventoryAdjustment":
+            raw = self._adjustment_postings(doc)
         else:
             raw = self._journal_postings(doc)
         out = [
@@ -285,6 +312,59 @@ class Ledger(Checks):
         account = ref_value(cash_back, "AccountRef")
         if account and cash_back.get("Amount"):
             out.append(Posting(account, cash_back["Amount"]))
+        return out
+
+    def _purchase_postings(self, entity: str, doc: dict[str, Any]) -> list[Posting]:
+        """A bill credits A/P, a purchase the account it is paid from (a card credit the other way round);
+        each line debits its account, or its item's expense (inventory items: asset) account."""
+        sign = Decimal(-1) if doc.get("Credit") in (True, "true") else Decimal(1)
+        field = "APAccountRef" if entity == "Bill" else "AccountRef"
+        out = []
+        source = ref_value(doc, field)
+        if source:
+            out.append(Posting(source, -sign * doc["TotalAmt"]))
+        for line in doc.get("Line", []):
+            account = self._expense_account(line)
+            if account:
+                out.append(Posting(account, sign * line["Amount"]))
+        return out
+
+    def _expense_account(self, line: dict[str, Any]) -> str | None:
+        detail = line.get("AccountBasedExpenseLineDetail")
+        if detail is not None:
+            return ref_value(detail, "AccountRef")
+        detail = line.get("ItemBasedExpenseLineDetail")
+        if detail is None:
+            return None
+        item = self.objects["Item"].get(ref_value(detail, "ItemRef") or "") or {}
+        return ref_value(item, "AssetAccountRef" if item.get("Type") == "Inventory" else "ExpenseAccountRef")
+
+    def _bill_payment_postings(self, doc: dict[str, Any], rate: Decimal) -> list[Posting]:
+        """A/P debited (at each paid bill's rate), the bank or credit card account credited."""
+        holder = doc.get("CheckPayment") or {}
+        source = ref_value(holder, "BankAccountRef") or ref_value(doc.get("CreditCardPayment") or {}, "CCAccountRef")
+        ap = ref_value(doc, "APAccountRef")
+        out = [Posting(source, -doc["TotalAmt"])] if source else []
+        if ap is None:
+            return out
+        applied = ZERO
+        for line in doc.get("Line", []):
+            for link in line.get("LinkedTxn", []):
+                bill = self.objects["Bill"].get(str(link.get("TxnId")))
+                bill_rate = Decimal(str((bill or {}).get("ExchangeRate") or rate))
+                out.append(Posting(ap, line["Amount"], money(line["Amount"] * bill_rate)))
+                applied += line["Amount"]
+        if doc["TotalAmt"] - applied:
+            out.append(Posting(ap, doc["TotalAmt"] - applied))
+        return out
+
+    def _two_account_postings(self, doc: dict[str, Any], debit: str, credit: str) -> list[Posting]:
+        """A transfer (to debited, from credited) or a credit card payment (card debited, bank credited)."""
+        out = []
+        for field, sign in ((debit, Decimal(1)), (credit, Decimal(-1))):
+            account = ref_value(doc, field)
+            if account:
+                out.append(Posting(account, sign * doc["Amount"]))
         return out
 
     def _journal_postings(self, doc: dict[str, Any]) -> list[Posting]:

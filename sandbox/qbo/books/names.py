@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import faults
 from .checks import Checks
-from .rules import CLASSIFICATION, ZERO, dec, ref_value
+from .rules import CLASSIFICATION, PEOPLE, ZERO, dec, ref_value
 
 
 class NameLists(Checks):
@@ -120,9 +120,9 @@ class NameLists(Checks):
         name = self._required_name(data, "DisplayName", 500)
         if ":" in name:
             raise faults.business("Names can't contain a colon.", "DisplayName")
-        self._check_name_unique(
-            "Customer", "DisplayName", name, (existing or {}).get("Id"), "customer, vendor or employee"
-        )
+        for entity in PEOPLE:  # customers, vendors and employees share one name list
+            own_id = (existing or {}).get("Id") if entity == "Customer" else None
+            self._check_name_unique(entity, "DisplayName", name, own_id, "customer, vendor or employee")
         before = ref_value(existing, "CurrencyRef") or self.preset.currency if existing is not None else None
         currency = ref_value(data, "CurrencyRef") or before or self.preset.currency
         if before is not None and currency != before:

@@ -37,10 +37,10 @@ from typing import Any
 from .. import faults
 from ..faults import QBOFault
 from .ledger import Ledger
-from .rules import CENT, ZERO
+from .rules import CENT, POSTING, ZERO
 
 REPORT_NAMES = ("TrialBalance", "BalanceSheet", "ProfitAndLoss")
-LEDGER_ENTITIES = ("SalesReceipt", "Invoice", "RefundReceipt", "CreditMemo", "Payment", "Deposit", "JournalEntry")
+LEDGER_ENTITIES = POSTING
 
 # Without date_macro or dates: Intuit's TrialBalance sample (a request with no parameters) answers
 # "this month-to-date"; ProfitAndLoss and BalanceSheet document "This Fiscal Year-to-date".

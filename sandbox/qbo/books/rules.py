@@ -13,14 +13,46 @@ CENT = Decimal("0.01")
 UNIT = Decimal("0.0000001")  # unit prices and quantities keep 7 decimals
 ZERO = Decimal("0")
 
-TRANSACTIONS = ("SalesReceipt", "Invoice", "RefundReceipt", "CreditMemo", "Payment", "Deposit", "JournalEntry")
 SALES_DOCS = ("SalesReceipt", "Invoice", "RefundReceipt", "CreditMemo")
-NAME_LISTS = ("Account", "Item", "Customer", "Class", "Department", "PaymentMethod")
-READ_ONLY = ("TaxCode", "TaxRate", "TaxAgency")
-ENTITIES = (*TRANSACTIONS, *NAME_LISTS, *READ_ONLY)
-WRITABLE = (*TRANSACTIONS, *NAME_LISTS)
-DELETABLE = TRANSACTIONS
-VOIDABLE = ("SalesReceipt", "Invoice", "Payment")
+# Purchases that post: a bill (to A/P) and an expense, check or credit card charge (Purchase).
+PURCHASE_DOCS = ("Bill", "Purchase")
+# The transactions the general ledger posts (the others, Estimate and PurchaseOrder, are non-posting).
+POSTING = (
+    *SALES_DOCS,
+    "Payment",
+    "Deposit",
+    "JournalEntry",
+    *PURCHASE_DOCS,
+    "BillPayment",
+    "Transfer",
+    "CreditCardPayment",
+    "InventoryAdjustment",
+)
+TRANSACTIONS = (*POSTING, "Estimate", "PurchaseOrder")
+NAME_LISTS = (
+    "Account",
+    "Item",
+    "Customer",
+    "Class",
+    "Department",
+    "PaymentMethod",
+    "Vendor",
+    "Employee",
+    "Term",
+    "TaxAgency",
+    "CompanyCurrency",
+)
+# Neither transactions nor name lists: a timesheet entry and an attachment (note or file).
+OTHER_WRITABLE = ("TimeActivity", "Attachable")
+READ_ONLY = ("TaxCode", "TaxRate")
+# Transaction templates (RecurringTransaction): stored apart, each wrapping one transaction.
+TEMPLATES = ("RecurringTransaction",)
+ENTITIES = (*TRANSACTIONS, *NAME_LISTS, *OTHER_WRITABLE, *READ_ONLY, *TEMPLATES)
+WRITABLE = (*TRANSACTIONS, *NAME_LISTS, *OTHER_WRITABLE)
+DELETABLE = (*TRANSACTIONS, *OTHER_WRITABLE)
+VOIDABLE = ("SalesReceipt", "Invoice", "Payment", "BillPayment")
+# The name lists whose DisplayName is shared: "Another customer, vendor or employee is already using this name".
+PEOPLE = ("Customer", "Vendor", "Employee")
 DOC_NUMBER_UNIQUE = SALES_DOCS
 MAX_DOC_NUMBER = 21
 
@@ -86,8 +118,8 @@ def dec(value: Any, field: str) -> Decimal:
 
 
 def computed_fields(entity: str) -> set[str]:
-    # A Payment's TotalAmt is what the customer paid: input, not computed.
-    return COMPUTED - {"TotalAmt"} if entity == "Payment" else COMPUTED
+    # A Payment's (or a BillPayment's) TotalAmt is what was paid: input, not computed.
+    return COMPUTED - {"TotalAmt"} if entity in ("Payment", "BillPayment") else COMPUTED
 
 
 def clean(value: Any) -> Any:

@@ -2,7 +2,8 @@
 
 Lines are priced and taxed as QBO does (per line, rounded half-up to the cent,
 then summed); a subtotal line is appended; US companies tax the taxable lines
-with the transaction's tax code, the others per line with each line's code.
+with one code for the transaction (books/taxes.py: automated sales tax or the
+classic setup), the others per line with each line's code.
 Sales take stock out of inventory items, refunds and credit memos put it back,
 never on a date before the item's InvStartDate.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,6 +41,10 @@ class Totals:
 
 
 class SalesDocuments(Checks):
+    # US sales tax (books/taxes.py).
+    _us_sales_tax: Callable[[dict[str, Any], dict[str, Any], Decimal], Decimal]
+    _us_line_code: Callable[[dict[str, Any]], str]
+
     def _build_salesreceipt(self, data: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
         return self._sales_doc("SalesReceipt", data, existing)
 
@@ -69,7 +75,7 @@ class SalesDocuments(Checks):
         data["Line"] = out_lines
         tax_detail = data.get("TxnTaxDetail") or {}
         if self.us:
-            total_tax = self._us_tax(data, tax_detail, totals.us_taxable)
+            total_tax = self._us_sales_tax(data, tax_detail, totals.us_taxable)
         else:
             total_tax = self._rate_tax(data, totals.per_rate, supplied)
         total = money(totals.subtotal - totals.discount + total_tax)
@@ -211,7 +217,7 @@ class SalesDocuments(Checks):
         """The line's tax as QBO computes it, and its net amount; adds both to the line's rates in ``totals``."""
         field = f"{where}.SalesItemLineDetail.TaxCodeRef"
         if self.us:
-            us_code = ref_value(detail, "TaxCodeRef") or ("TAX" if item.get("Taxable") else "NON")
+            us_code = ref_value(detail, "TaxCodeRef") or self._us_line_code(item)
             if us_code not in ("TAX", "NON"):
                 raise faults.invalid_reference(field, us_code, "TaxCode")
             detail["TaxCodeRef"] = {"value": us_code}
@@ -255,46 +261,6 @@ class SalesDocuments(Checks):
             slot["tax"] += part
             slot["base"] += net
         return line_tax, net
-
-    def _us_tax(self, data: dict[str, Any], tax_detail: dict[str, Any], taxable: Decimal) -> Decimal:
-        code_id = ref_value(tax_detail, "TxnTaxCodeRef")
-        if code_id is None:
-            code = next(c for c in self.live("TaxCode") if c["Name"] == self.preset.default_tax_code)
-        else:
-            code = self.objects["TaxCode"].get(code_id)
-            if code is None or code_id in ("TAX", "NON"):
-                raise faults.invalid_reference("TxnTaxDetail.TxnTaxCodeRef", code_id, "TaxCode")
-        lines = []
-        computed = ZERO
-        for d in code.get("SalesTaxRateList", {}).get("TaxRateDetail", []):
-            rate = self.objects["TaxRate"][d["TaxRateRef"]["value"]]["RateValue"]
-            amount = money(taxable * rate / 100)
-            computed += amount
-            lines.append(
-                {
-                    "Amount": amount,
-                    "DetailType": "TaxLineDetail",
-                    "TaxLineDetail": {
-                        "TaxRateRef": {"value": d["TaxRateRef"]["value"]},
-                        "PercentBased": True,
-                        "TaxPercent": rate,
-                        "NetAmountTaxable": money(taxable),
-                    },
-                }
-            )
-        total = computed
-        if "TotalTax" in tax_detail:
-            # Automated sales tax: an explicit TotalTax overrides the computed amount.
-            total = money(dec(tax_detail["TotalTax"], "TxnTaxDetail.TotalTax"))
-            if lines and total != computed:
-                lines[0]["TaxLineDetail"]["OverrideDeltaAmount"] = total - computed
-                lines[0]["Amount"] = lines[0]["Amount"] + total - computed
-        data["TxnTaxDetail"] = {
-            "TxnTaxCodeRef": {"value": code["Id"], "name": code["Name"]},
-            "TotalTax": total,
-            "TaxLine": lines,
-        }
-        return total
 
     def _rate_tax(
         self, data: dict[str, Any], per_rate: dict[str, dict[str, Any]], supplied: list[tuple[str, Decimal]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from .. import faults
 from ..presets import PAYMENT_METHODS
 from ..schema import check_fields
 from .core import Books
+from .people import CURRENCY_NAMES
 from .rules import CLASSIFICATION, COMPUTED, ZERO, clean, ref_to, ref_value
 
 SEEDED = "2026-01-01T00:00:00-08:00"  # every preset object's CreateTime and LastUpdatedTime
@@ -25,6 +27,8 @@ def _meta() -> dict[str, str]:
 
 
 class Seed(Books):
+    _seed_currencies: Callable[[], None]
+
     def _seed(self) -> None:
         self._seed_accounts()
         self._seed_taxes()
@@ -32,7 +36,13 @@ class Seed(Books):
             self._put_seeded("PaymentMethod", {"Name": name, "Active": True, "Type": kind})
         self._seed_items()
         self._seed_customers()
+        self._seed_vendors()
+        self._seed_terms()
         self._seed_preferences()
+        if self.multicurrency:
+            for code in self.preset.exchange_rates:
+                if code in CURRENCY_NAMES and code != self.preset.currency:
+                    self._put_seeded("CompanyCurrency", {"Code": code, "Name": CURRENCY_NAMES[code], "Active": True})
 
     def _put_seeded(self, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
         self.counters[entity] += 1
@@ -103,6 +113,23 @@ class Seed(Books):
                 self.objects["TaxCode"][name] = _seeded({**code, "Id": name})
             else:
                 self._put_seeded("TaxCode", code)
+        if self.us:
+            # The third US pseudo code, for a tax amount entered by hand (no rates of its own); a
+            # document can't name it (quickbooks-ruby's Estimate: "For US country, CustomSalesTax
+            # cannot be used as TaxCodeRef"). US sandbox companies list it next to TAX and NON.
+            self.objects["TaxCode"]["CustomSalesTax"] = _seeded(
+                {
+                    "Id": "CustomSalesTax",
+                    "Name": "CustomSalesTax",
+                    "Description": "CustomSalesTax",
+                    "Active": True,
+                    "Hidden": False,
+                    "Taxable": True,
+                    "TaxGroup": False,
+                    "SalesTaxRateList": {"TaxRateDetail": []},
+                    "PurchaseTaxRateList": {"TaxRateDetail": []},
+                }
+            )
 
     def _seed_items(self) -> None:
         for item in self.preset.items:
@@ -113,7 +140,9 @@ class Seed(Books):
                 "Active": True,
                 "Type": item["Type"],
                 "UnitPrice": Decimal(str(item["UnitPrice"])),
-                "Taxable": self.us,
+                # California taxes goods, not services: the generic "Services" item is non-taxable there
+                # (as the Services item of Intuit's sample company is).
+                "Taxable": self.us and item["Name"] != "Services",
                 "IncomeAccountRef": ref_to(income),
                 "TrackQtyOnHand": False,
             }
@@ -149,6 +178,30 @@ class Seed(Books):
                 customer["PrimaryEmailAddr"] = {"Address": email}
             self._put_seeded("Customer", customer)
 
+    def _seed_vendors(self) -> None:
+        """Two suppliers, named after vendors of Intuit's sample company."""
+        for display, email in (
+            ("Norton Lumber and Building Materials", None),
+            ("Books by Bessie", "books@example.com"),
+        ):
+            vendor: dict[str, Any] = {
+                "DisplayName": display,
+                "PrintOnCheckName": display,
+                "CompanyName": display,
+                "Active": True,
+                "Vendor1099": False,
+                "Balance": ZERO,
+                "CurrencyRef": {"value": self.preset.currency},
+            }
+            if email:
+                vendor["PrimaryEmailAddr"] = {"Address": email}
+            self._put_seeded("Vendor", vendor)
+
+    def _seed_terms(self) -> None:
+        """The payment terms a new QuickBooks Online company lists."""
+        for name, days in (("Due on receipt", 0), ("Net 15", 15), ("Net 30", 30), ("Net 60", 60)):
+            self._put_seeded("Term", {"Name": name, "Active": True, "Type": "STANDARD", "DueDays": days})
+
     def company_info(self) -> dict[str, Any]:
         p = self.preset
         return {
@@ -177,8 +230,15 @@ class Seed(Books):
         """Every section of the XSD's Preferences, as a new company of the preset has them."""
         p = self.preset
         tax: dict[str, Any] = {"UsingSalesTax": True}
+        other_prefs = [{"Name": "SalesFormsPrefs.UseCustomerMessage", "Value": "false"}]
         if self.us:
-            tax["PartnerTaxEnabled"] = True
+            # Intuit's sample company lists its default customer message first.
+            other_prefs.insert(
+                0,
+                {"Name": "SalesFormsPrefs.DefaultCustomerMessage", "Value": "Thank you for your business."},
+            )
+        if self.us:
+            tax["PartnerTaxEnabled"] = self.preset.automated_sales_tax
         self.prefs = {
             "Id": "1",
             "SyncToken": "0",
@@ -217,14 +277,22 @@ class Seed(Books):
                 "UsingProgressInvoicing": False,
                 "EmailCopyToCompany": False,
             },
+            # Reference: the Preferences sample of Intuit's reference (Craig's Design and Landscaping
+            # Services): every sales form has its message.
             "EmailMessagesPrefs": {
                 "InvoiceMessage": {"Subject": "Invoice from " + p.company_name, "Message": "Your invoice is attached."},
+                "EstimateMessage": {
+                    "Subject": "Estimate from " + p.company_name,
+                    "Message": "Please review the estimate below.",
+                },
                 "SalesReceiptMessage": {"Subject": "Sales Receipt from " + p.company_name, "Message": "Thank you."},
+                "StatementMessage": {"Subject": "Statement from " + p.company_name, "Message": "Your statement."},
             },
             "PrintDocumentPrefs": {"NameValue": [{"Name": "PageOrientation", "Value": "Portrait"}]},
+            # The US preset as Intuit's sample company has it (billable expenses tracked by customer).
             "VendorAndPurchasesPrefs": {
-                "TrackingByCustomer": False,
-                "BillableExpenseTracking": False,
+                "TrackingByCustomer": self.us,
+                "BillableExpenseTracking": self.us,
                 "DefaultMarkup": Decimal("0"),
             },
             "TimeTrackingPrefs": {
@@ -238,7 +306,7 @@ class Seed(Books):
             "FinanceChargesPrefs": {"GracePeriod": 30, "CalcFinChrgFromTxnDate": False},
             "CurrencyPrefs": {"MultiCurrencyEnabled": self.multicurrency, "HomeCurrency": {"value": p.currency}},
             "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
-            "OtherPrefs": {"NameValue": [{"Name": "SalesFormsPrefs.UseCustomerMessage", "Value": "false"}]},
+            "OtherPrefs": {"NameValue": other_prefs},
             "MetaData": _meta(),
         }
 
@@ -268,6 +336,7 @@ class Seed(Books):
                 prefs[section] = {**prefs.get(section, {}), **values}
             if currency.get("MultiCurrencyEnabled") in (True, "true"):
                 self.multicurrency = True
+                self._seed_currencies()
             prefs["SyncToken"] = str(int(self.prefs["SyncToken"]) + 1)
             prefs["MetaData"] = {**self.prefs["MetaData"], "LastUpdatedTime": self.timestamp()}
             self.prefs = prefs

@@ -11,6 +11,9 @@ market rate every day; the sandbox's market is the preset's table, and a rate se
 (``POST /exchangerate``) or the sandbox control holds from its AsOfDate until a later one is set.
 Only companies with multicurrency on have exchange rates
 (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/exchangerate).
+
+US sales tax (``_us_sales_tax``), automated (AST, ``Preferences.TaxPrefs.PartnerTaxEnabled``) or the
+classic setup of older companies; what each does and the sources are in the README's fidelity table.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from .. import faults
 from ..faults import QBOFault
 from ..query import Query
 from .checks import Checks
-from .rules import clean, dec
+from .rules import ZERO, clean, dec, money, ref_value
 
 TAX_SERVICE_FIELDS = {"TaxCode", "TaxCodeId", "TaxRateDetails", "Id"}
 TAX_RATE_DETAIL_FIELDS = {"TaxRateName", "TaxRateId", "RateValue", "TaxAgencyId", "TaxApplicableOn"}
@@ -37,6 +40,11 @@ EXCHANGE_RATE_FIELDS = {
     "sparse",
     "CustomField",
 }
+
+
+US_PSEUDO_CODES = ("TAX", "NON", "CustomSalesTax")
+# A ship-to state written out in full, as some apps send CountrySubDivisionCode, by its code.
+US_STATES_BY_NAME = {"california": "CA", "new york": "NY", "texas": "TX", "washington": "WA", "nevada": "NV"}
 
 
 def _unknown_field(name: str, where: str) -> QBOFault:
@@ -184,6 +192,110 @@ class TaxService(Checks):
         }
         self._store(entity, stored)
         return stored
+
+    # ---- US sales tax -----------------------------------------------------------------------------
+
+    @property
+    def automated_sales_tax(self) -> bool:
+        """A US company on automated sales tax (every company created since 2017-11-10)."""
+        return self.us and bool((self.prefs.get("TaxPrefs") or {}).get("PartnerTaxEnabled"))
+
+    def _us_sales_tax(self, data: dict[str, Any], tax_detail: dict[str, Any], taxable: Decimal) -> Decimal:
+        """The document's TxnTaxDetail and tax, as a US company computes it; returns TotalTax.
+
+        Automated sales tax: the code comes from the jurisdiction (ShipAddr, else the company's address)
+        and any TxnTaxCodeRef alone is replaced by it. An override is TxnTaxCodeRef + TotalTax: the
+        amount is prorated across the rates of that code. A TotalTax without a code is honoured too,
+        prorated across the jurisdiction's code; where the company collects no tax (no agency in that
+        state) it is not applied. Classic sales tax (automated off): the tax is the rates of
+        TxnTaxCodeRef (else the company's default code) on the taxable lines, whatever TotalTax says.
+        """
+        # Reference: https://developer.intuit.com/hub/blog/2017/12/11/using-quickbooks-online-api-automated-sales-tax
+        # Reference: https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-sales-tax-for-us-locales
+        named = self._named_us_code(tax_detail)
+        given = money(dec(tax_detail["TotalTax"], "TxnTaxDetail.TotalTax")) if "TotalTax" in tax_detail else None
+        if not self.automated_sales_tax:
+            code = named or self._us_code_named(self.preset.default_tax_code)
+            return self._us_tax_detail(data, code, taxable, None)
+        assigned = self._jurisdiction_code(data)
+        if given is not None and named is not None:
+            return self._us_tax_detail(data, named, taxable, given)
+        return self._us_tax_detail(data, assigned, taxable, given if assigned is not None else None)
+
+    def _us_line_code(self, item: dict[str, Any]) -> str:
+        """A line without TaxCodeRef: under automated sales tax taxable when its item is (since the
+        2018 change), on the classic setup not taxed (NON), as before it."""
+        return "TAX" if self.automated_sales_tax and item.get("Taxable") else "NON"
+
+    def _named_us_code(self, tax_detail: dict[str, Any]) -> dict[str, Any] | None:
+        code_id = ref_value(tax_detail, "TxnTaxCodeRef")
+        if code_id is None:
+            return None
+        code = self.objects["TaxCode"].get(code_id)
+        # TAX and NON (and CustomSalesTax) are pseudo codes; a transaction's code is a code of rates.
+        if code is None or code_id in US_PSEUDO_CODES or code.get("status") == "Deleted":
+            raise faults.invalid_reference("TxnTaxDetail.TxnTaxCodeRef", code_id, "TaxCode")
+        if code.get("Active") is False:
+            raise faults.not_found("TaxCode", code_id)
+        return code
+
+    def _us_code_named(self, name: str) -> dict[str, Any] | None:
+        return next((c for c in self.live("TaxCode") if c["Name"] == name), None)
+
+    def _jurisdiction_code(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """The code automated sales tax assigns: by the state of ShipAddr, or of the company's
+        address when the document has none; None where the company has no agency (no tax)."""
+        address = data.get("ShipAddr") if isinstance(data.get("ShipAddr"), dict) else None
+        if address and str(address.get("Country") or "US").strip().upper() not in ("US", "USA", "UNITED STATES"):
+            return None  # shipped abroad: no US sales tax
+        state = str((address or {}).get("CountrySubDivisionCode") or "").strip()
+        if not state:
+            state = self.preset.address.get("CountrySubDivisionCode", "")
+        state = US_STATES_BY_NAME.get(state.lower(), state.upper())
+        name = self.preset.jurisdictions.get(state)
+        return self._us_code_named(name) if name else None
+
+    def _us_tax_detail(
+        self, data: dict[str, Any], code: dict[str, Any] | None, taxable: Decimal, override: Decimal | None
+    ) -> Decimal:
+        """One tax line per rate of ``code`` on the taxable amount, rounded per rate; with an
+        override, the amount prorated across the rates by their value (any cent of rounding to the
+        largest rate), each line's OverrideDeltaAmount its part less the computed one."""
+        rates = [
+            (d["TaxRateRef"]["value"], self.objects["TaxRate"][d["TaxRateRef"]["value"]]["RateValue"])
+            for d in ((code or {}).get("SalesTaxRateList") or {}).get("TaxRateDetail", [])
+        ]
+        computed = [money(taxable * rate / 100) for _, rate in rates]
+        parts = computed
+        if override is not None:
+            whole = sum((rate for _, rate in rates), ZERO)
+            if not whole and override:
+                raise faults.business(
+                    f"TxnTaxDetail.TotalTax {override}: the tax code {(code or {}).get('Name', '')} has no sales "
+                    "tax rate to carry it.",
+                    "TxnTaxDetail.TotalTax",
+                )
+            if whole:
+                parts = [money(override * rate / whole) for _, rate in rates]
+                biggest = max(range(len(rates)), key=lambda i: rates[i][1])
+                parts[biggest] += override - sum(parts, ZERO)
+        lines = []
+        for (rate_id, rate), part, own in zip(rates, parts, computed, strict=True):
+            detail: dict[str, Any] = {
+                "TaxRateRef": {"value": rate_id},
+                "PercentBased": True,
+                "TaxPercent": rate,
+                "NetAmountTaxable": money(taxable),
+            }
+            if override is not None:
+                detail["OverrideDeltaAmount"] = part - own
+            lines.append({"Amount": part, "DetailType": "TaxLineDetail", "TaxLineDetail": detail})
+        total = money(sum(parts, ZERO))
+        tax: dict[str, Any] = {"TotalTax": total, "TaxLine": lines}
+        if code is not None:
+            tax = {"TxnTaxCodeRef": {"value": code["Id"], "name": code["Name"]}, **tax}
+        data["TxnTaxDetail"] = tax
+        return total
 
     # ---- exchange rates --------------------------------------------------------------------------
 

@@ -209,6 +209,7 @@ class Order(Record):
     customer_id: int | None = None
     location_id: int | None = None
     shipping_address: dict[str, str | None] | None = None  # MailingAddressInput as given
+    billing_address: dict[str, str | None] | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     closed_at: datetime | None = None
@@ -218,7 +219,6 @@ class Order(Record):
     discount_applications: list[DiscountApplication] = field(default_factory=list)
     line_items: list[LineItem] = field(default_factory=list)
     shipping_lines: list[ShippingLine] = field(default_factory=list)
-    order_tax_lines: list[TaxLine] = field(default_factory=list)  # tax given only at order level
     transactions: list[Transaction] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
 
@@ -245,8 +245,6 @@ class Order(Record):
         for s in self.shipping_lines:
             for t in s.tax_lines:
                 self._merge(merged, t, t.price)
-        for t in self.order_tax_lines:
-            self._merge(merged, t, t.price)
         return list(merged.values())
 
     @memoized
@@ -268,8 +266,6 @@ class Order(Record):
                         rnd(s.refunded_tax.pres * t.price.pres / total.pres, pc) if total.pres else ZERO,
                     )
                 self._merge(merged, t, share)
-        for t in self.order_tax_lines:
-            self._merge(merged, t, t.price if self.current_subtotal().shop or not self.line_items else Pair())
         return list(merged.values())
 
     @staticmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,6 +24,7 @@ from quickbooks import QuickBooks as PythonQuickBooks
 from quickbooks import exceptions as qb_exceptions
 from quickbooks import objects
 
+from shopqb_app.integrations import budget
 from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
 from shopqb_app.integrations.quickbooks.errors import (
     DocNumberTaken,
@@ -35,6 +37,7 @@ from shopqb_app.integrations.quickbooks.errors import (
 
 # The error family is part of this module's interface: callers catch ``qbo.QBOError``.
 __all__ = [
+    "BatchCreate",
     "DocNumberTaken",
     "QBOAuthError",
     "QBOError",
@@ -46,13 +49,17 @@ __all__ = [
     "QuickBooks",
     "TimeoutQuickBooks",
     "Written",
+    "batch_create",
+    "batch_fault",
     "call",
     "connect",
     "create",
     "delete",
     "entity_class",
     "find_by",
+    "find_documents",
     "find_owned_document",
+    "owned_among",
     "query_all",
     "read",
     "refuses_duplicate_doc_numbers",
@@ -135,6 +142,13 @@ class _DiscoveryCachedAuthClient(AuthClient):  # type: ignore[misc]
         return response
 
 
+# Told of every answer QuickBooks' API gives (realm id, HTTP status, whether it was a throttle) by
+# whoever counts requests; the app registers its counter at startup (this package imports no app).
+# An observer must not raise.
+RequestObserver = Callable[[str, int, bool], None]
+request_observers: list[RequestObserver] = []
+
+
 class TimeoutQuickBooks(PythonQuickBooks):  # type: ignore[misc]
     """python-quickbooks with a timeout and retries on every request, and one token
     renewal when QuickBooks refuses the access token."""
@@ -173,11 +187,40 @@ class TimeoutQuickBooks(PythonQuickBooks):  # type: ignore[misc]
         try:
             # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles
             response: requests.Response = request_with_retries(
-                self.session, request_type, url, timeout=self.timeout, headers=headers, params=params, data=data
+                self.session,
+                request_type,
+                url,
+                timeout=self.timeout,
+                headers=headers,
+                params=params,
+                data=data,
+                hooks={"response": self._observe},  # once per attempt, retries included
+                around_attempt=lambda: self._budgeted(url),
             )
         except TransientHTTPError as exc:
             raise QBOUnavailable(str(exc)) from exc
+        except budget.BudgetExhausted as exc:
+            raise QBOUnavailable(f"QuickBooks request budget: {exc}", 3001) from exc
         return response
+
+    def _budgeted(self, url: str) -> AbstractContextManager[object]:
+        """The company's shared request budget around one attempt (a batch request also takes a
+        batch token); nothing when no budget is configured."""
+        shared = budget.current()
+        if shared is None:
+            return nullcontext()
+        is_batch = url.split("?", 1)[0].rstrip("/").endswith("/batch")
+        return shared.quickbooks_request(str(self.company_id), batch=is_batch, hold_seconds=self.timeout + 5)
+
+    def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:  # noqa: ARG002
+        throttled = response.status_code == 429 or (
+            response.status_code == 403 and ("ThrottleExceeded" in response.text or 'code="3001"' in response.text)
+        )
+        for observer in request_observers:
+            observer(str(self.company_id), response.status_code, throttled)
+        shared = budget.current()
+        if throttled and shared is not None:
+            shared.quickbooks_throttled(str(self.company_id))
 
 
 def connect(
@@ -326,6 +369,98 @@ def delete(qb: QuickBooks, entity: str, *, qbo_id: str, sync_token: str, request
     url = f"{qb.api_url}/company/{qb.company_id}/{entity.lower()}"
     payload = {"Id": qbo_id, "SyncToken": sync_token}
     call(lambda: qb.post(url, json.dumps(payload), params={"operation": "delete"}, request_id=request_id))
+
+
+# At most this many operations in one batch request; QuickBooks counts each batch request against
+# 40 a minute per company besides its requests a minute.
+# Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/batch
+# Reference: https://blogs.intuit.com/2023/07/19/building-smarter-with-intuit-batch-without-a-scratch
+BATCH_MAX_ITEMS = 30
+# With a requestid a batch's id may have 36 characters and each item's bId 10.
+# Reference: https://blogs.intuit.com/blog/2015/04/06/15346/
+BATCH_REQUEST_ID_MAX = 36
+BATCH_ID_MAX = 10
+
+
+@dataclass(frozen=True)
+class BatchCreate:
+    """One create in a batch request: ``bid`` names it in QuickBooks' answer."""
+
+    bid: str
+    entity: str
+    body: dict[str, Any]
+
+
+def batch_create(qb: QuickBooks, items: list[BatchCreate], *, request_id: str) -> dict[str, Written | QBOError]:
+    """Create up to BATCH_MAX_ITEMS documents in one request. Each item comes back on its own: the
+    document written, or the error of that item alone (its neighbours are unaffected). An item
+    missing from the answer is QBOUnavailable: whether it was written is unknown. The request as a
+    whole failing (throttled, unreachable, refused access) raises, as any request does."""
+    if not items or len(items) > BATCH_MAX_ITEMS:
+        raise ValueError(f"a batch holds 1 to {BATCH_MAX_ITEMS} operations, not {len(items)}")
+    if len(request_id) > BATCH_REQUEST_ID_MAX or any(len(item.bid) > BATCH_ID_MAX for item in items):
+        raise ValueError("a batch requestid has at most 36 characters and each bId at most 10")
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/batch
+    payload = {
+        "BatchItemRequest": [{"bId": item.bid, "operation": "create", item.entity: _plain(item.body)} for item in items]
+    }
+    url = f"{qb.api_url}/company/{qb.company_id}/batch"
+    result = call(lambda: qb.post(url, json.dumps(payload), request_id=request_id))
+    answers = {str(answer.get("bId")): answer for answer in result.get("BatchItemResponse") or []}
+    outcome: dict[str, Written | QBOError] = {}
+    for item in items:
+        answer = answers.get(item.bid)
+        if answer is None:
+            outcome[item.bid] = QBOUnavailable(f"QuickBooks' batch answer has no item {item.bid}")
+        elif "Fault" in answer:
+            outcome[item.bid] = batch_fault(answer["Fault"])
+        elif item.entity in answer:
+            outcome[item.bid] = written_from_dict(answer[item.entity])
+        else:
+            outcome[item.bid] = QBOUnavailable(f"QuickBooks' batch answer for {item.bid} holds no {item.entity}")
+    return outcome
+
+
+def batch_fault(fault: dict[str, Any]) -> QBOError:
+    """One batch item's Fault as the error a single request with it would have raised."""
+    error = (fault.get("Error") or [{}])[0]
+    code = str(error.get("code") or "")
+    message = str(error.get("Message") or "QuickBooks refused the operation")
+    detail = str(error.get("Detail") or "")
+    text = f"{message}: {detail}" if detail else message
+    if code == "5010":
+        return QBOStaleObject(text, code, detail)
+    if code == "3001" or "throttl" in text.lower() or code.startswith("100"):
+        return QBOUnavailable(text, code, detail)
+    if code in ("3200", "3100") or str(fault.get("type")) == "AuthenticationFault":
+        return QBOAuthError(text, code, detail)
+    return QBORejected(text, code, detail)
+
+
+def find_documents(qb: QuickBooks, entity: str, doc_numbers: list[str]) -> list[QBOObject]:
+    """Every ``entity`` whose DocNumber (a Payment's PaymentRefNum) is one of ``doc_numbers``:
+    one query for many documents (``in``), where ``find_owned_document`` asks for one."""
+    if not doc_numbers:
+        return []
+    field = "PaymentRefNum" if entity == "Payment" else "DocNumber"
+    values = ", ".join(f"'{_escape(n)}'" for n in sorted(set(doc_numbers)))
+    # Reference: https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
+    select = f"select * from {entity} where {field} in ({values})"  # noqa: S608 (QBO query, values escaped)
+    return query_all(qb, select, entity)
+
+
+def owned_among(found: list[QBOObject], entity: str, doc_number: str, source_id: str) -> QBOObject | None:
+    """``find_owned_document``'s answer for one document, out of ``find_documents``' rows."""
+    field = "PaymentRefNum" if entity == "Payment" else "DocNumber"
+    same = [doc for doc in found if str(doc.get(field) or "") == doc_number]
+    ours = [doc for doc in same if source_id in str(doc.get("PrivateNote") or "")]
+    if ours:
+        return ours[0]
+    if same:
+        raise DocNumberTaken(
+            f"{entity} {doc_number} already exists in QuickBooks and was not written by ShopQB", "6140"
+        )
+    return None
 
 
 def refuses_duplicate_doc_numbers(qb: QuickBooks) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from shopqb_app.integrations import budget
 from shopqb_app.integrations.http import TransientHTTPError, request_with_retries
 from shopqb_app.integrations.shopify.errors import ShopifyAuthError, ShopifyQueryError, ShopifyUnavailable
 
@@ -61,6 +62,7 @@ class ShopifyClient:
     # Last seen throttle state, to wait before a request instead of after a refusal.
     available: float | None = None
     restore_rate: float | None = None
+    maximum_available: float | None = None
     # Requested cost of each query text as Shopify computed it: we wait for that much
     # budget before sending the query again instead of being refused.
     known_costs: dict[str, float] = field(default_factory=dict)
@@ -77,9 +79,11 @@ class ShopifyClient:
         # Reference: https://shopify.dev/docs/api/usage/rate-limits#graphql-admin-api-rate-limits
         waited = 0.0
         while waited <= self.max_throttle_wait:
-            self._wait_for_budget(max(expected_cost, self.known_costs.get(query, 0)))
+            cost = max(expected_cost, self.known_costs.get(query, 0))
+            taken = self._take_budget(cost)
             body = self._post({"query": query, "variables": variables or {}})
             self._remember_cost(body, query)
+            self._settle_budget(body, taken)
             errors = body.get("errors") or []
             if any(_is_throttled(error) for error in errors):
                 waited += self._wait_after_throttle(body, expected_cost)
@@ -133,6 +137,38 @@ class ShopifyClient:
         if status:
             self.available = float(status["currentlyAvailable"])
             self.restore_rate = float(status["restoreRate"]) or None
+            self.maximum_available = float(status.get("maximumAvailable") or 0) or None
+
+    def _take_budget(self, cost: float) -> float | None:
+        """Wait for ``cost`` points of the shop's bucket shared by every worker (shopqb_app/
+        integrations/budget.py) and take them; without a shared budget, wait on what this client
+        last saw. Returns the points taken from the shared bucket."""
+        shared = budget.current()
+        if shared is None:
+            self._wait_for_budget(cost)
+            return None
+        try:
+            return shared.shopify_take(self.shop_domain, cost, capacity=self.maximum_available, rate=self.restore_rate)
+        except budget.BudgetExhausted as exc:
+            raise ShopifyUnavailable(str(exc)) from exc
+
+    def _settle_budget(self, body: dict[str, Any], taken: float | None) -> None:
+        """Keep the shared bucket honest with Shopify's answer: give back what the query did not
+        cost, and never count more points than its throttleStatus says are left."""
+        shared = budget.current()
+        if shared is None or taken is None:
+            return
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        status = cost.get("throttleStatus") or {}
+        actual = cost.get("actualQueryCost")
+        shared.shopify_settle(
+            self.shop_domain,
+            taken=taken,
+            actual=None if actual is None else float(actual),
+            available=None if status.get("currentlyAvailable") is None else float(status["currentlyAvailable"]),
+            capacity=self.maximum_available,
+            rate=self.restore_rate,
+        )
 
     def _wait_for_budget(self, expected_cost: float) -> None:
         if self.available is None or self.restore_rate is None or expected_cost <= self.available:

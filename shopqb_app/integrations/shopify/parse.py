@@ -158,6 +158,12 @@ class Order:
     refunds: tuple[Refund, ...]
     original_duties: MoneyBag | None = None  # Shopify's originalTotalDutiesSet: null when no duties apply
     shipping_address: Address | None = None
+    # Who bought, for a QuickBooks customer of their own (mappings.SyncSettings.customer_mode):
+    # the order's billing address and the customer's own name parts and phone.
+    billing_address: Address | None = None
+    customer_first_name: str = ""
+    customer_last_name: str = ""
+    customer_phone: str = ""
 
     @property
     def legacy_id(self) -> str:
@@ -355,4 +361,8 @@ def parse_order(raw: dict[str, Any]) -> Order:
         refunds=refunds,
         original_duties=bag("originalTotalDutiesSet") if raw.get("originalTotalDutiesSet") else None,
         shipping_address=_address(raw.get("shippingAddress")),
+        billing_address=_address(raw.get("billingAddress")),
+        customer_first_name=str(customer.get("firstName") or ""),
+        customer_last_name=str(customer.get("lastName") or ""),
+        customer_phone=str((customer.get("defaultPhoneNumber") or {}).get("phoneNumber") or ""),
     )

@@ -4,17 +4,26 @@
 JSON on stdout (money as strings, "100.95"); it reads Shopify and QuickBooks and writes nothing.
 It exits non-zero with a one-line reason on stderr when the order cannot be booked.
 
-``shopqb reconcile --shop DOMAIN [--json]`` compares Shopify's orders, refunds and payouts with
+``shopqb reconcile --shop DOMAIN`` compares Shopify's orders, refunds and payouts with
 the documents read back from QuickBooks, per day, in the shop's currency (and QuickBooks' own
 home-currency equivalent where the two differ), then the accounts where money waits (clearing
 accounts, gift card and store credit liabilities: QuickBooks' balance against Shopify's figure,
 with the documents that explain a difference); it exits 1 when anything differs that nothing
 explains.
+
+``shopqb reconcile --shop DOMAIN [--since DATE] [--json]`` prints the reconciliation centre's days
+(from DATE on, the shop's days; every day without ``--since``): Shopify's sales,
+refunds, tax, fees and payouts against what QuickBooks holds, and what explains each difference;
+with ``--json`` one JSON object per day (JSON lines). It exits 1 when a difference is unexplained.
+
+``shopqb undo --shop DOMAIN --since DATE [--until DATE] [--yes]`` removes what ShopQB posted for
+those dates (syncing/undo_cli.py); a dry run without ``--yes``.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -24,7 +33,10 @@ from syncing import preview
 from syncing.context import ShopNotReady
 from syncing.preview_data import preview_as_json
 from syncing.reconcile import reconcile_shop
+from syncing.reconcile_centre import centre_compute
+from syncing.reconcile_exports import centre_lines, day_as_json
 from syncing.reconcile_report import report_as_json, report_lines
+from syncing.undo_cli import add_undo_parser, undo_command
 
 
 class Command(BaseCommand):
@@ -32,6 +44,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="action")
+        add_undo_parser(actions)
         show = actions.add_parser(
             "preview",
             help="print the QuickBooks documents an order would become, as JSON; writes nothing",
@@ -50,13 +63,20 @@ class Command(BaseCommand):
             "clearing and liability accounts' balances with Shopify's figures.",
         )
         check.add_argument("--shop", required=True, help="the shop's myshopify.com domain")
-        check.add_argument("--json", action="store_true", help="print JSON (money as strings) instead of a table")
+        check.add_argument(
+            "--json", action="store_true", help="print one JSON object per day (JSON lines, money as strings)"
+        )
+        check.add_argument(
+            "--since", type=date.fromisoformat, metavar="DATE", help="only the days from DATE (YYYY-MM-DD) on"
+        )
 
     def handle(self, *_args: Any, **options: Any) -> None:
         if options["action"] == "preview":
             self.preview(shop_domain=options["shop"], reference=options["order"])
         elif options["action"] == "reconcile":
-            self.reconcile(shop_domain=options["shop"], as_json=options["json"])
+            self.reconcile(shop_domain=options["shop"], as_json=options["json"], since=options["since"])
+        elif options["action"] == "undo":
+            undo_command(self, self._shop(options["shop"]), options)
 
     def _shop(self, shop_domain: str) -> Shop:
         domain = shop_domain.strip().lower()
@@ -65,8 +85,11 @@ class Command(BaseCommand):
             raise CommandError(f"no shop {domain} in this ShopQB")
         return shop
 
-    def reconcile(self, *, shop_domain: str, as_json: bool) -> None:
+    def reconcile(self, *, shop_domain: str, as_json: bool, since: date | None = None) -> None:
         shop = self._shop(shop_domain)
+        if as_json or since:
+            self.reconcile_days(shop=shop, as_json=as_json, since=since)
+            return
         try:
             report = reconcile_shop(shop_id=shop.pk)
         except ShopNotReady as exc:
@@ -78,6 +101,21 @@ class Command(BaseCommand):
             self.stdout.write("MATCH" if report.matched else "MISMATCH")
         if not report.matched:
             raise CommandError("Shopify and QuickBooks differ (see the report above)", returncode=1)
+
+    def reconcile_days(self, *, shop: Shop, as_json: bool, since: date | None) -> None:
+        """The reconciliation centre's days (syncing/reconcile_centre.py), as JSON lines or text."""
+        try:
+            # No end: a payout Shopify dates tomorrow (it pays out overnight) is in the books already.
+            centre = centre_compute(shop_id=shop.pk, start=since, end=date.max)
+        except ShopNotReady as exc:
+            raise CommandError(str(exc)) from exc
+        if as_json:
+            for row in centre.rows:
+                self.stdout.write(json.dumps(day_as_json(row, centre.currency), ensure_ascii=False))
+        else:
+            self.stdout.write("\n".join(centre_lines(centre)))
+        if centre.unexplained:
+            raise CommandError("Shopify and QuickBooks differ unexplained (see the days above)", returncode=1)
 
     def preview(self, *, shop_domain: str, reference: str) -> None:
         shop = self._shop(shop_domain)

@@ -1,0 +1,51 @@
+"""The Summaries page (posting mode "summary"): each payout's or day's summary with the orders it
+holds, its documents in QuickBooks, and the same CSV that is attached to it there."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.auth import ShopRequest, shop_required
+from syncing.models import SourceType, SyncedRecord
+from syncing.summary import summary_csv
+from syncing.summary_models import Summary, SummaryEntry
+
+SUMMARIES_PER_PAGE = 20
+
+
+@require_GET
+@shop_required
+def summaries(request: ShopRequest) -> HttpResponse:
+    shop = request.shop
+    page = Paginator(Summary.objects.filter(shop=shop).order_by("-txn_date", "-pk"), SUMMARIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    keys = [s.key for s in page.object_list]
+    entries: dict[str, list[SummaryEntry]] = {key: [] for key in keys}
+    for entry in SummaryEntry.objects.filter(shop=shop, summary_key__in=keys).order_by("txn_date", "order_name"):
+        entries[entry.summary_key].append(entry)
+    documents: dict[str, list[SyncedRecord]] = {key: [] for key in keys}
+    for record in SyncedRecord.objects.filter(shop=shop, source_type=SourceType.SUMMARY).order_by("doc_number"):
+        key = record.source_id.split("|", 1)[0]
+        if key in documents:
+            documents[key].append(record)
+    rows = [(s, entries[s.key], documents[s.key]) for s in page.object_list]
+    waiting = SummaryEntry.objects.filter(shop=shop, summary_key="").count()
+    return render(request, "syncing/summaries.html", {"shop": shop, "page": page, "rows": rows, "waiting": waiting})
+
+
+@require_GET
+@shop_required
+def summary_orders_csv(request: ShopRequest, pk: int) -> HttpResponse:
+    summary = Summary.objects.filter(shop=request.shop, pk=pk).first()
+    if summary is None:
+        raise Http404("no such summary")
+    entries = SummaryEntry.objects.filter(shop=request.shop, summary_key=summary.key).order_by("txn_date", "order_name")
+    response = HttpResponse(summary_csv(entries), content_type="text/csv")
+    response["Content-Disposition"] = (
+        f'attachment; filename="shopqb-{summary.key.replace(":", "-").replace("/", "-")}.csv"'
+    )
+    return response

@@ -1,0 +1,168 @@
+"""Summary posting per payout, proved on the QuickBooks sandbox's general ledger.
+
+The same ten days of orders are sold twice in one store: first posted per order, then (the
+merchant switches to summary posting from the eleventh day) summarised per Shopify Payments
+payout and, for PayPal, per day. Each account must move by exactly the same amount in both
+halves; every payout's Deposit equals the payout; each summary's CSV lists exactly its orders;
+nothing from the first half is re-posted; a second sweep writes nothing; a refund made after its
+order was summarised goes into the summary of the payout that carries it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mappings.models import SyncSettings
+from sandbox.shopify import payouts as sandbox_payouts
+from shopqb_app.integrations.quickbooks import client as qbo
+from syncing.context import context_open
+from syncing.models import SyncedRecord, SyncIssue
+from syncing.reconcile import reconcile_shop
+from syncing.runs import shop_sweep
+from syncing.summary import CSV_HEADER, summary_csv
+from syncing.summary_models import Summary, SummaryEntry
+from tests.sandboxes import Store
+from tests.syncing.test_engine import refund
+from tests.syncing.test_payout_flows import balances, emulated, moved
+
+D = Decimal
+FIRST = date(2026, 9, 1)  # well before today: every day and payout of the test is over
+DAYS = 10
+
+
+def _at(store, data, day: date, hour: int) -> None:
+    with store.lock:
+        store.set_clock(datetime.combine(day, time(hour), tzinfo=ZoneInfo(data.config.timezone)))
+
+
+def _sell_days(shop, sandboxes, first: date) -> list[dict]:
+    """Ten days of orders: two Shopify Payments orders a day (one with shipping and tax), a PayPal
+    order every third day, a partial refund every fourth day; each day paid out the next."""
+    store, data = emulated(sandboxes, shop)
+    api = Store(shop)
+    placed = []
+    for n in range(DAYS):
+        day = first + timedelta(days=n)
+        _at(store, data, day, 10)
+        first_of_day = len(placed)
+        placed.append(api.order(lines=[("MUG-1", 2, f"{12 + n}.50")], tax="1.25", shipping="4.99"))
+        placed.append(api.order(lines=[("TEE-1", 1, "30.00"), ("MUG-1", 1, "12.50")]))
+        if n % 3 == 0:
+            placed.append(api.order(lines=[("CAP-1", 1, "19.00")], gateway="paypal"))
+        if n % 4 == 1:
+            _at(store, data, day, 15)
+            refund(api.client, placed[first_of_day], quantity=1, amount="13.00")
+        with store.lock:
+            sandbox_payouts.run_payouts(store, data, through=day)
+    return placed
+
+
+def _issues(shop) -> set[str]:
+    return set(SyncIssue.objects.filter(shop=shop, resolved_at__isnull=True).values_list("code", flat=True))
+
+
+def _summary_mode(shop, since: date) -> None:
+    SyncSettings.objects.filter(shop=shop).update(posting_mode=SyncSettings.PostingMode.SUMMARY, summary_from=since)
+
+
+@pytest.mark.slow
+def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sandboxes):
+    qb = context_open(shop.pk).qb
+
+    # Days 1-10, posted per order.
+    start = balances(shop)
+    per_order_placed = _sell_days(shop, sandboxes, FIRST)
+    first_sweep = shop_sweep(shop_id=shop.pk)
+    assert first_sweep.outcomes.get("failed", 0) == 0, first_sweep.outcomes
+    per_order = moved(start, balances(shop))
+    assert len(per_order) >= 6  # bank, clearing (both gateways), sales, shipping, fees...
+    per_order_documents = SyncedRecord.objects.filter(shop=shop, status="synced").exclude(source_type="payout").count()
+    per_order_records = set(SyncedRecord.objects.filter(shop=shop).values_list("pk", "qbo_id", "content_hash"))
+    assert not SyncedRecord.objects.filter(shop=shop, source_type="summary").exists()
+
+    # The merchant switches to summary posting from day 11; the same ten days are sold again.
+    switch = FIRST + timedelta(days=DAYS)
+    _summary_mode(shop, switch)
+    before = balances(shop)
+    summary_placed = _sell_days(shop, sandboxes, switch)
+    sweep = shop_sweep(shop_id=shop.pk)
+    assert sweep.outcomes.get("summarised") == len(summary_placed), sweep.outcomes
+    assert "written" not in sweep.outcomes  # no order of its own
+    summarised = moved(before, balances(shop))
+
+    # Every account moved by what per-order posting moved it by, to the cent.
+    assert summarised == per_order
+    ctx = context_open(shop.pk)
+    clearing = ctx.mapping.clearing_for("shopify_payments").value
+    assert balances(shop)[clearing] == D("0.00")
+    assert _issues(shop) <= {"refund_adjustment"}  # refunds of more than the items (as per order)
+
+    # Nothing of the first ten days was touched or posted again.
+    assert per_order_records <= set(SyncedRecord.objects.filter(shop=shop).values_list("pk", "qbo_id", "content_hash"))
+    assert not SummaryEntry.objects.filter(shop=shop, order_gid__in=[o["id"] for o in per_order_placed]).exists()
+
+    # Ten payouts (one a day) and four PayPal days: one summary each, every order in exactly one.
+    summaries = Summary.objects.filter(shop=shop)
+    assert summaries.filter(key__startswith="payout:").count() == DAYS
+    assert summaries.filter(key__startswith="day:").count() == 4
+    assert all(s.written_at and s.attachable_id for s in summaries)
+    summary_documents = SyncedRecord.objects.filter(shop=shop, source_type="summary", status="synced").count()
+    # A sales receipt per payout and per PayPal day, a refund receipt for the three payouts with a
+    # refund; per order it took a document per sale and per refund.
+    assert (summary_documents, per_order_documents) == (DAYS + 3 + 4, 2 * DAYS + 4 + 3)
+    entries = SummaryEntry.objects.filter(shop=shop)
+    assert {e.order_gid for e in entries.filter(unit="sale")} == {o["id"] for o in summary_placed}
+    assert not entries.filter(summary_key="").exists()
+
+    # Each payout's Deposit equals the payout, and its summary's sales are the payout's charges.
+    store, data = emulated(sandboxes, shop)
+    for payout_record in SyncedRecord.objects.filter(shop=shop, source_type="payout", txn_date__gt=switch):
+        deposit = qbo.read(qb, "Deposit", payout_record.qbo_id)
+        paid = data.tables["Payout"][int(payout_record.source_id.rsplit("/", 1)[-1])]
+        assert D(str(deposit["TotalAmt"])) == paid.net == payout_record.amount
+
+    # The CSV attached to a summary lists exactly its orders.
+    for summary in summaries:
+        attachable = qbo.read(qb, "Attachable", summary.attachable_id)
+        mine = list(entries.filter(summary_key=summary.key).order_by("txn_date", "order_name"))
+        text = summary_csv(mine)
+        assert attachable["ContentType"] == "text/csv" and int(attachable["Size"]) == len(text.encode())
+        [ref] = attachable["AttachableRef"]
+        first_doc = SyncedRecord.objects.get(shop=shop, source_type="summary", qbo_id=ref["EntityRef"]["value"])
+        assert first_doc.source_id.startswith(summary.key + "|")
+        rows = text.splitlines()
+        assert rows[0].split(",") == CSV_HEADER
+        assert sorted(r.split(",")[0] for r in rows[1:]) == sorted(e.order_name for e in mine)
+
+    # The reconciliation checks the summarised orders through their summaries: MATCH.
+    report = reconcile_shop(shop_id=shop.pk)
+    assert report.matched, (report.differences, [c for c in report.accounts if c.unexplained])
+    assert report.found_documents == report.expected_documents
+
+    # Run again: nothing is written, nothing moves.
+    settled = balances(shop)
+    again = shop_sweep(shop_id=shop.pk)
+    assert not any("written" in k or "updated" in k for k in again.outcomes), again.outcomes
+    assert balances(shop) == settled
+
+    # Refunds after summarising: one of a day-11 order (summarised: into the payout that carries
+    # the refund), one of a day-1 order (posted per order: its own RefundReceipt).
+    late_day = switch + timedelta(days=DAYS)
+    _at(store, data, late_day, 11)
+    summarised_refund = refund(Store(shop).client, summary_placed[0], quantity=1, amount="5.00")
+    own_refund = refund(Store(shop).client, per_order_placed[0], quantity=1, amount="6.00")
+    with store.lock:
+        [late_payout] = sandbox_payouts.run_payouts(store, data, through=late_day)
+    shop_sweep(shop_id=shop.pk)
+    late = SummaryEntry.objects.get(shop=shop, unit="refund", source_id=summarised_refund["id"])
+    assert late.summary_key == f"payout:gid://shopify/ShopifyPaymentsPayout/{late_payout.id}"
+    assert late.amount == D("-5.00")
+    assert SyncedRecord.objects.get(shop=shop, source_type="refund", source_id=own_refund["id"]).kind == "RefundReceipt"
+    assert not SyncedRecord.objects.filter(shop=shop, source_type="refund", source_id=summarised_refund["id"]).exists()
+    assert balances(shop)[clearing] == D("0.00")
+    assert _issues(shop) <= {"refund_adjustment"}
+    assert reconcile_shop(shop_id=shop.pk).matched
