@@ -15,6 +15,17 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+def artifacts_dir(name: str) -> Path:
+    """Where a browser test leaves its screenshots: ``SHOPQB_TEST_ARTIFACTS`` (CI keeps it), else
+    ``.artifacts/<name>`` in the checkout."""
+    import os
+
+    chosen = os.environ.get("SHOPQB_TEST_ARTIFACTS")
+    path = Path(chosen) if chosen else Path(__file__).resolve().parents[1] / ".artifacts" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless Debian chromium (for a fixture to yield from)."""
     from playwright.sync_api import expect, sync_playwright

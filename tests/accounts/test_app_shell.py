@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import QuickBooksConnection, Shop
 from mappings.models import SyncSettings
 from tests.accounts.test_embedded_browser import connect_in_admin
-from tests.browser import chromium, embed_in_sandbox_admin, needs_chromium
+from tests.browser import artifacts_dir, chromium, embed_in_sandbox_admin, needs_chromium
 from tests.factories import session_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,9 +72,7 @@ def test_every_page_declares_its_title_bar_and_the_menu(client, shop_a):
 
 @pytest.fixture
 def artifacts() -> Path:
-    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts" / "shell")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return artifacts_dir("shell")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ Each page is checked with axe-core (``$AXE_CORE_JS``) and screenshot at 1280 and
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from syncing.models import SyncIssue, SyncRun
 from syncing.runs import shop_sweep
 from tests.accounts import test_app_shell as shell
 from tests.accounts.test_embedded_browser import connect_in_admin
+from tests.browser import artifacts_dir
 from tests.sandboxes import Store, go_live
 from tests.worker import run_queued
 
@@ -43,9 +43,7 @@ browser = shell.browser
 
 @pytest.fixture
 def artifacts() -> Path:
-    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts" / "states")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return artifacts_dir("states")
 
 
 class Merchant:

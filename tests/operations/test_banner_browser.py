@@ -5,7 +5,6 @@ Screenshots go to ``$SHOPQB_TEST_ARTIFACTS`` (default ``.artifacts/operations/``
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from operations.watch import watch_run
 from syncing.models import SyncIssue
 from tests.accounts.test_app_shell import Admin, axe_script, axe_violations, in_chromium
 from tests.accounts.test_embedded_browser import connect_in_admin
-from tests.browser import chromium, embed_in_sandbox_admin
+from tests.browser import artifacts_dir, chromium, embed_in_sandbox_admin
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = "demo-store.myshopify.com"
@@ -25,9 +24,7 @@ SHOP = "demo-store.myshopify.com"
 
 @pytest.fixture
 def artifacts() -> Path:
-    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts" / "operations")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return artifacts_dir("operations")
 
 
 @pytest.fixture

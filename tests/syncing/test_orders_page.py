@@ -3,7 +3,6 @@ QuickBooks documents and to the order in Shopify; search, filters, pages; one sh
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,6 +19,7 @@ from tests.accounts import test_app_shell as shell
 from tests.accounts.factories import make_connection
 from tests.accounts.test_app_shell import Admin, axe_script, axe_violations, in_chromium
 from tests.accounts.test_embedded_browser import connect_in_admin
+from tests.browser import artifacts_dir
 from tests.factories import session_token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_settings")]
@@ -302,9 +302,7 @@ def test_the_home_page_links_to_the_orders(client, shop_a):
 
 @pytest.fixture
 def artifacts() -> Path:
-    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts" / "orders")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return artifacts_dir("orders")
 
 
 def screenshots(admin: Admin, artifacts: Path, name: str) -> None:

@@ -20,6 +20,7 @@ from syncing.models import SyncedRecord
 from syncing.runs import shop_sweep
 from tests.accounts import test_app_shell as shell
 from tests.accounts.test_merchant_states import Merchant, sweep_schedule  # noqa: F401 (a fixture)
+from tests.browser import artifacts_dir
 from tests.sandboxes import Store
 from tests.syncing.test_page_walk import wider_than_the_screen
 from tests.syncing.test_reconcile_accounts import pay_out
@@ -34,9 +35,7 @@ browser = shell.browser
 
 @pytest.fixture
 def artifacts() -> Path:
-    path = Path(os.environ.get("SHOPQB_TEST_ARTIFACTS") or ROOT / ".artifacts" / "reconciliation")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return artifacts_dir("reconciliation")
 
 
 @pytest.fixture

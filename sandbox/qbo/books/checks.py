@@ -152,16 +152,20 @@ class Checks(Books):
             )
 
     def _customer_for(self, data: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
-        customer = self._ref(data, "CustomerRef", "Customer", required=required)
-        if customer is not None:
-            customer_currency = ref_value(customer, "CurrencyRef") or self.preset.currency
-            if customer_currency != data["CurrencyRef"]["value"]:
+        return self._name_for(data, "Customer", required=required)
+
+    def _name_for(self, data: dict[str, Any], entity: str, *, required: bool) -> dict[str, Any] | None:
+        """The transaction's customer or vendor (``entity``), which must be in the transaction's currency."""
+        name = self._ref(data, f"{entity}Ref", entity, required=required)
+        if name is not None:
+            name_currency = ref_value(name, "CurrencyRef") or self.preset.currency
+            if name_currency != data["CurrencyRef"]["value"]:
                 raise faults.business(
                     f"The currency of the transaction ({data['CurrencyRef']['value']}) must match the "
-                    f"customer's currency ({customer_currency}).",
+                    f"{entity.lower()}'s currency ({name_currency}).",
                     "CurrencyRef",
                 )
-        return customer
+        return name
 
     def _check_transaction(
         self, entity: str, data: dict[str, Any], existing: dict[str, Any] | None, *, allow_duplicate_doc: bool
