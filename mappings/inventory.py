@@ -65,7 +65,8 @@ class Difference:
         }
 
 
-def _synced_locations(shop: Shop) -> list[str]:
+def synced_locations(shop: Shop) -> list[str]:
+    """The location gids whose stock counts: those the shop syncs orders from (none chosen: all)."""
     rules = SyncSettings.objects.filter(shop=shop).first()
     return [str(gid) for gid in (rules.only_location_ids if rules else []) or []]
 
@@ -95,7 +96,7 @@ def inventory_differences(*, shop: Shop, qb: qbo.QuickBooks, shopify: ShopifyCli
     ):
         variants.setdefault(item_id, []).append(gid)
     gids = [gid for group in variants.values() for gid in group]
-    stock = shopify_inventory.variant_levels(shopify, gids, locations=_synced_locations(shop)) if gids else {}
+    stock = shopify_inventory.variant_levels(shopify, gids, locations=synced_locations(shop)) if gids else {}
     found: list[Difference] = []
     compared = 0
     for item_id, group in sorted(variants.items(), key=lambda kv: str(items[kv[0]].get("Name", ""))):
@@ -158,7 +159,7 @@ def inventory_adjust(
     if item.get("Type") != INVENTORY:
         raise InventoryError(f"{item.get('Name', item_id)} is no longer an inventory item in QuickBooks.")
     gids = list(ProductMapping.objects.filter(shop=shop, qbo_item_id=item_id).values_list("variant_gid", flat=True))
-    stock = shopify_inventory.variant_levels(shopify, gids, locations=_synced_locations(shop))
+    stock = shopify_inventory.variant_levels(shopify, gids, locations=synced_locations(shop))
     new_qty = Decimal(sum(s.quantity for s in stock.values() if s.tracked))
     current = Decimal(str(item.get("QtyOnHand") or 0))
     day = today or timezone.localdate()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import Shop
 from mappings.catalog import Catalog, QBOObject, catalog_forget
 from mappings.history import change_record
+from mappings.inventory import synced_locations
 from mappings.models import AccountRole, AccountRoleMapping, ProductMapping, SetupStep, SyncSettings
 from mappings.products import (
     MatchedBy,
@@ -138,7 +139,7 @@ def products_create_missing(
     # Read from Shopify first: no transaction stays open over the network.
     # Opening stock: the "available" quantity at the locations the shop syncs (all when none chosen).
     stock = (
-        shopify_inventory.variant_levels(shopify, gids, locations=_synced_locations(shop))
+        shopify_inventory.variant_levels(shopify, gids, locations=synced_locations(shop))
         if inventory is not None and shopify is not None
         else {}
     )
@@ -166,11 +167,6 @@ def products_create_missing(
     if live and qb is not None:
         products_materialize(shop=shop, qb=qb, by=by)
     return made
-
-
-def _synced_locations(shop: Shop) -> list[str]:
-    rules = SyncSettings.objects.filter(shop=shop).first()
-    return [str(gid) for gid in (rules.only_location_ids if rules else []) or []]
 
 
 def _create_spec(

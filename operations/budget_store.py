@@ -129,19 +129,18 @@ class DatabaseStore:
             self._slots_made.add((key, limit))
         free = Q(holder="") | Q(expires__lt=now)
         for _ in range(3):
+            # One statement when a slot is free (every request pays it): update a free slot picked
+            # by the subquery, re-checking it is still free. Only when none was taken, look why.
             candidate = RequestSlot.objects.filter(free, key=key, slot__lt=limit).order_by("?").values("pk")[:1]
-            if not candidate.exists():
-                if RequestSlot.objects.filter(key=key).exists():
-                    return False
-                # The rows this process made are gone (deleted, or rolled back with a transaction):
-                # make them again rather than count a company with no rows as full.
-                RequestSlot.objects.bulk_create(
-                    [RequestSlot(key=key, slot=n) for n in range(limit)], ignore_conflicts=True
-                )
-                continue
             if RequestSlot.objects.filter(free, pk=Subquery(candidate)).update(holder=holder, expires=expires):
                 return True
-            # Another worker took that slot between our look and our update: look again.
+            if candidate.exists():
+                continue  # another worker took the slot picked between the look and the update
+            if RequestSlot.objects.filter(key=key).exists():
+                return False
+            # The rows this process made are gone (deleted, or rolled back with a transaction):
+            # make them again rather than count a company with no rows as full.
+            RequestSlot.objects.bulk_create([RequestSlot(key=key, slot=n) for n in range(limit)], ignore_conflicts=True)
         return False
 
     def slot_release(self, key: str, holder: str) -> None:

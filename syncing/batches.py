@@ -32,7 +32,7 @@ from shopqb_app.integrations.shopify.parse import parse_order
 from syncing import ledger
 from syncing.context import SyncContext
 from syncing.models import Outcome
-from syncing.orders import WORST_FIRST, OrderWrite, order_prepare, order_settled
+from syncing.orders import OrderWrite, order_prepare, order_settled, worst
 from syncing.writing import (
     REQUEST_ID_NAMESPACE,
     PreparedWrite,
@@ -73,21 +73,11 @@ def orders_write(ctx: SyncContext, raws: list[dict[str, Any]]) -> list[tuple[dic
     orders = [parse_order(raw) for raw in raws]
     planned: list[OrderWrite | Outcome] = [order_prepare(ctx, order) for order in orders]
     outcomes: dict[int, list[Outcome]] = {n: [] for n in range(len(orders))}
-    independent = [
-        (n, plan.ctx, doc)
-        for n, plan in enumerate(planned)
-        if isinstance(plan, OrderWrite)
-        for doc in plan.documents
-        if not doc.links_to
+    documents = [
+        (n, plan.ctx, doc) for n, plan in enumerate(planned) if isinstance(plan, OrderWrite) for doc in plan.documents
     ]
-    dependent = [
-        (n, plan.ctx, doc)
-        for n, plan in enumerate(planned)
-        if isinstance(plan, OrderWrite)
-        for doc in plan.documents
-        if doc.links_to
-    ]
-    for wave in (independent, dependent):
+    # Documents that apply to another (a Payment to its Invoice) once those are written.
+    for wave in ([d for d in documents if not d[2].links_to], [d for d in documents if d[2].links_to]):
         for n, outcome in documents_write(wave):
             outcomes[n].append(outcome)
     result = []
@@ -208,17 +198,10 @@ class _BatchWriter:
             self.done.append((claimed.key, outcome))
 
     def send_one(self, claimed: _Claimed) -> Outcome:
-        """One create on its own request (looked up already where due). QuickBooks unreachable
-        or refusing access is raised: the pass stops."""
-        document, record = claimed.prepared.document, claimed.prepared.record
-        self.sent.add(claimed.key_id)
-        try:
-            written = qbo.create(claimed.ctx.qb, document.entity, claimed.prepared.body, request_id=record.request_id)
-        except qbo.QBORejected as exc:
-            if exc.code == DUPLICATE_NUMBER:
-                return self.duplicate_number(claimed, exc)
-            return self.refused(claimed, exc)
-        return self.recorded(claimed, written, Outcome.WRITTEN)
+        """One create on its own request, as a single write sends it (looked up already where
+        due). QuickBooks unreachable or refusing access is raised: the pass stops."""
+        self.settled.add(claimed.key_id)  # write_prepared settles it, whatever comes
+        return write_prepared(claimed.ctx, claimed.prepared, looked_up=True)
 
     def duplicate_number(self, claimed: _Claimed, refusal: qbo.QBOError) -> Outcome:
         """The company refuses a second document with this number: ours from an earlier attempt
@@ -252,11 +235,3 @@ def batch_request_id(chunk: list[_Claimed]) -> str:
     characters, the most QuickBooks takes for a batch's requestid."""
     ids = "|".join(c.prepared.record.request_id for c in chunk)
     return str(uuid.uuid5(REQUEST_ID_NAMESPACE, f"batch|{ids}"))
-
-
-def worst(outcomes: list[Outcome]) -> Outcome:
-    """What an order's documents came to (as ``orders.order_process`` says it)."""
-    for outcome in WORST_FIRST:
-        if outcome in outcomes:
-            return outcome
-    return Outcome.UNCHANGED

@@ -95,10 +95,9 @@ def drift_check(shop: Shop, qb: qbo.QuickBooks) -> DriftCheck:
     """Ask QuickBooks what changed since the last check and mark our documents a person changed
     or deleted. Cheap when nothing changed: one request. Raises qbo.QBOError when QuickBooks
     cannot answer; the watermark then stays where it was and the next pass asks again."""
-    kinds = sorted(
-        set(SyncedRecord.objects.filter(shop=shop).exclude(qbo_id="").values_list("kind", flat=True))
-        & set(DOCUMENT_KINDS)
-    )
+    # Runs every sweep: the database returns the few kinds, not a row per document.
+    written = SyncedRecord.objects.filter(shop=shop, kind__in=DOCUMENT_KINDS).exclude(qbo_id="")
+    kinds = sorted(set(written.order_by().values_list("kind", flat=True).distinct()))
     last = QboChangeCheck.objects.filter(shop=shop).first()
     found = DriftCheck()
     if not kinds:

@@ -56,8 +56,9 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.parse import Address, Order
 from syncing import ledger
 from syncing.context import SyncContext, claim_lease
+from syncing.customer_models import CustomerLink, OrderCustomer
 from syncing.ledger.model import ship_addr
-from syncing.models import CustomerLink, OrderCustomer, SyncedRecord
+from syncing.models import SyncedRecord
 from syncing.writing import stable_request_id
 
 log = logging.getLogger(__name__)
@@ -142,11 +143,7 @@ def planned_customer(shop: Shop, order: Order, mapping: ledger.Mapping, rules: S
     if bound is not None:
         return ledger.Ref(bound.qbo_id, bound.qbo_name)
     buyer = buyer_of(order, home_currency=mapping.home_currency)
-    if (
-        buyer is None
-        or rules.customer_mode != SyncSettings.CustomerMode.PER_CUSTOMER
-        or _booked_without_binding(shop, order)
-    ):
+    if buyer is None or _generic_for(shop, order, rules):
         return mapping.customer
     link = CustomerLink.objects.filter(shop=shop, customer_gid=buyer.gid, status=CustomerLink.Status.LINKED).first()
     if link is not None and link.qbo_id:
@@ -167,15 +164,17 @@ def order_customer(ctx: SyncContext, order: Order, *, decide: bool = True) -> le
     if not decide:
         return generic
     buyer = buyer_of(order, home_currency=ctx.mapping.home_currency)
-    if (
-        buyer is None
-        or ctx.rules.customer_mode != SyncSettings.CustomerMode.PER_CUSTOMER
-        or _booked_without_binding(ctx.shop, order)
-    ):
+    if buyer is None or _generic_for(ctx.shop, order, ctx.rules):
         customer = generic
     else:
         customer = buyer_customer(ctx, buyer)
     return _bind(ctx.shop, order, customer, generic=customer == generic)
+
+
+def _generic_for(shop: Shop, order: Order, rules: SyncSettings) -> bool:
+    """The buyer's order is booked to the generic customer: the merchant's mode, or its earlier
+    documents name it already."""
+    return rules.customer_mode != SyncSettings.CustomerMode.PER_CUSTOMER or _booked_without_binding(shop, order)
 
 
 def _booked_without_binding(shop: Shop, order: Order) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from django.utils import timezone
 
@@ -82,7 +83,7 @@ def _accept(ctx: SyncContext, record: SyncedRecord) -> str:
         raise DriftRefused(f"ShopQB's version of {record.kind} {record.doc_number} was posted again already.")
     fields: dict[str, object] = {"qbo_drift_resolution": DriftResolution.ACCEPTED, "updated_at": timezone.now()}
     if record.qbo_drift == QboDrift.CHANGED:
-        current = _read(ctx, record)
+        current = read_now(ctx.qb, record)
         if current is None:
             fields["qbo_drift"] = QboDrift.DELETED  # deleted since it was changed
         else:
@@ -106,7 +107,7 @@ def _repost(ctx: SyncContext, record: SyncedRecord) -> str:
         raise DriftRefused(f"{record.kind} {record.doc_number} is being dealt with already: reload the page.")
     try:
         document = _document_now(ctx, record)
-        current = _read(ctx, record) if record.qbo_drift == QboDrift.CHANGED else None
+        current = read_now(ctx.qb, record) if record.qbo_drift == QboDrift.CHANGED else None
         if current is not None:
             # Replaced in place: the update names the version it replaces.
             SyncedRecord.objects.filter(pk=record.pk).update(
@@ -164,11 +165,11 @@ def _number_refused(record: SyncedRecord) -> bool:
     return any(i.code in NUMBER_REFUSED or (i.detail or {}).get("qbo_code") == "6140" for i in issues)
 
 
-def _read(ctx: SyncContext, record: SyncedRecord) -> dict[str, object] | None:
-    """The document as QuickBooks has it now, or None when it is gone."""
+def read_now(qb: qbo.QuickBooks, record: SyncedRecord) -> dict[str, Any] | None:
+    """The record's document as QuickBooks has it now, or None when it is gone."""
     try:
         # Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt#read-a-salesreceipt
-        return qbo.read(ctx.qb, record.kind, record.qbo_id)
+        return qbo.read(qb, record.kind, record.qbo_id)
     except qbo.QBORejected as exc:
         if exc.code == OBJECT_NOT_FOUND:
             return None

@@ -169,7 +169,7 @@ def _order_process(ctx: SyncContext, order: Order) -> Outcome:
     prepared = order_prepare(ctx, order)
     if isinstance(prepared, Outcome):
         return prepared
-    return _worst([document_write(prepared.ctx, document) for document in prepared.documents])
+    return worst([document_write(prepared.ctx, document) for document in prepared.documents])
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,8 @@ def _order_skipped(shop: Shop, order: Order, reason: str) -> None:
         record.mark_skipped(reason=reason)
 
 
-def _worst(outcomes: list[Outcome]) -> Outcome:
+def worst(outcomes: list[Outcome]) -> Outcome:
+    """What an order's documents came to, said as one outcome (syncing/batches.py too)."""
     for outcome in WORST_FIRST:
         if outcome in outcomes:
             return outcome

@@ -13,21 +13,21 @@ computed (HomeTotalAmt) is reported alongside.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from shopqb_app.integrations.shopify.fetch import all_orders
-from shopqb_app.integrations.shopify.parse import Order, parse_order
+from shopqb_app.integrations.shopify.parse import parse_order
 from syncing import ledger
 from syncing.context import SyncContext, context_open
 from syncing.models import SourceType, SyncedRecord, SyncIssue
-from syncing.orders import earlier_refunds_plan, skip_reason, sold_before_start
+from syncing.orders import skip_reason
 from syncing.payouts import paid_payouts
 from syncing.reconcile_accounts import accounts_reconcile
-from syncing.reconcile_explained import ZERO, AccountCheck, Seen, read_back
+from syncing.reconcile_explained import ZERO, AccountCheck, Seen, read_back_records
+from syncing.reconcile_sources import booked_kinds, earlier_refunds, edits_written, with_edit_totals
 from syncing.summary_reconcile import summaries_reconcile
 
 
@@ -123,14 +123,9 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
     report = Reconciliation(currency=ctx.shop.currency, home_currency=ctx.connection.home_currency or ctx.shop.currency)
     expected: dict[str, ledger.Document] = {}
     expected_refunds: dict[str, ledger.Document] = {}
-    # What each order was booked as (a sale stays a SalesReceipt, an invoice an Invoice):
-    # one query for the shop instead of one per order.
-    booked_kinds: dict[str, set[str]] = defaultdict(set)
-    synced = SyncedRecord.objects.filter(shop=ctx.shop, source_type=SourceType.ORDER, status=SyncedRecord.Status.SYNCED)
-    for source_id, kind in synced.values_list("source_id", "kind"):
-        booked_kinds[source_id].add(kind)
+    booked = booked_kinds(ctx)
     seen = Seen()
-    edited = _edits(ctx)
+    edited = edits_written(ctx)
     for raw in all_orders(ctx.shopify, search=None):
         order = parse_order(raw)
         report.orders_seen += 1
@@ -139,14 +134,13 @@ def reconcile_shop(*, shop_id: int) -> Reconciliation:
             report.skipped += 1
             seen.not_booked[order.id] = (order.name, reason, True)
             # Sold before the start date: its later refunds are booked all the same.
-            for refund in _earlier_refunds(order, ctx):
+            for refund in earlier_refunds(order, ctx):
                 expected_refunds[refund.source_id] = refund
                 report.refunds_shopify += refund.total
                 seen.documents.append(refund)
             continue
-        booked = frozenset(booked_kinds.get(order.id, ()))
         try:
-            documents = ledger.order_documents(order, ctx.mapping, booked)
+            documents = ledger.order_documents(order, ctx.mapping, booked.get(order.id, frozenset()))
         except ledger.LedgerError as exc:
             day = ledger.txn_date(order, ctx.mapping.timezone)
             report.day(day).orders += 1
@@ -251,28 +245,6 @@ def _home_amount(row: dict[str, Any], amount: Decimal, currency: str, home_curre
     return ledger.cents(amount * Decimal(str(rate)))
 
 
-def _earlier_refunds(order: Order, ctx: SyncContext) -> list[ledger.Document]:
-    """The refunds the sync books for an order sold before the start date (none for other skips)."""
-    if not sold_before_start(order, ctx):
-        return []
-    try:
-        plan = earlier_refunds_plan(order, mapping=ctx.mapping, rules=ctx.rules)
-    except ledger.LedgerError:
-        return []
-    return [d for d in plan.documents if d.entity == "RefundReceipt"]
-
-
-def _edits(ctx: SyncContext) -> dict[str, list[SyncedRecord]]:
-    """The edit documents written per order: QuickBooks holds a sale edited later as the sale plus its edits."""
-    edits: dict[str, list[SyncedRecord]] = defaultdict(list)
-    synced = SyncedRecord.objects.filter(
-        shop=ctx.shop, source_type=SourceType.EDIT, status=SyncedRecord.Status.SYNCED
-    ).exclude(qbo_id="")
-    for record in synced:
-        edits[record.order_gid].append(record)
-    return edits
-
-
 def _read_back_documents(
     ctx: SyncContext,
     expected: dict[str, ledger.Document],
@@ -300,16 +272,13 @@ def _read_back_documents(
             # A refund paying back an edit's credit is a journal entry (syncing/edits.py).
             records.setdefault(record.source_id, record)
     wanted = [*records.values(), *(r for source_id in expected for r in edits.get(source_id, ()))]
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for entity in {r.kind for r in wanted}:
-        found = read_back(ctx.qb, entity, [r.qbo_id for r in wanted if r.kind == entity])
-        rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
+    rows = read_back_records(ctx.qb, wanted)
     amounts: dict[str, ReadBack] = {}
     for source_id, document in expected.items():
         written = records.get(source_id)
         row = rows.get((written.kind, written.qbo_id)) if written else None
         if row is not None and edits.get(source_id):
-            row = _with_edits(row, [rows.get((r.kind, r.qbo_id), {}) for r in edits[source_id]], edits[source_id])
+            row = with_edit_totals(row, [rows.get((r.kind, r.qbo_id), {}) for r in edits[source_id]], edits[source_id])
         if row is None:
             report.differences.append(
                 Difference(
@@ -353,15 +322,3 @@ def _read_back_documents(
                 )
             )
     return amounts
-
-
-def _with_edits(row: dict[str, Any], edit_rows: list[dict[str, Any]], records: list[SyncedRecord]) -> dict[str, Any]:
-    """A sale's row with its edits' totals added (credit memos taken off), home total too."""
-    total = Decimal(str(row.get("TotalAmt", "0")))
-    home = row.get("HomeTotalAmt")
-    for edit, record in zip(edit_rows, records, strict=True):
-        sign = -1 if record.kind == "CreditMemo" else 1
-        total += sign * Decimal(str(edit.get("TotalAmt", "0")))
-        if home not in (None, "") and edit.get("HomeTotalAmt") not in (None, ""):
-            home = Decimal(str(home)) + sign * Decimal(str(edit["HomeTotalAmt"]))
-    return {**row, "TotalAmt": total, "HomeTotalAmt": home}

@@ -17,7 +17,6 @@ installed); until then it is a difference the merchant must decide on.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,14 +29,14 @@ from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
 from shopqb_app.integrations.shopify.parse import Order, parse_datetime, parse_order
 from syncing import ledger
 from syncing.context import SyncContext, context_open
-from syncing.models import SourceType, SyncedRecord
+from syncing.models import SyncedRecord
 from syncing.orders import skip_reason
 from syncing.payouts import payout_read
-from syncing.reconcile import _earlier_refunds, _edits, _with_edits
 from syncing.reconcile_chain import payout_chains
 from syncing.reconcile_days import Centre, Explanation
 from syncing.reconcile_explained import ZERO
 from syncing.reconcile_read import Links, documents_written, explain, read_rows, row_currency, row_tax, row_total
+from syncing.reconcile_sources import booked_kinds, earlier_refunds, edits_written, with_edit_totals
 
 # Figures read from QuickBooks are kept per shop and range (Django's cache, CACHE_URL) until the
 # merchant reads them again; the page says when they were read.
@@ -69,18 +68,15 @@ def centre_compute(*, shop_id: int, start: date | None, end: date) -> Centre:
     centre = Centre(ctx.shop.domain, ctx.shop.currency, start, end, timezone.now())
     links = Links(ctx)
     expected: list[tuple[ledger.Document, str]] = []  # (document, figure: sales or refunds)
-    booked_kinds: dict[str, set[str]] = defaultdict(set)
-    synced = SyncedRecord.objects.filter(shop=ctx.shop, source_type=SourceType.ORDER, status=SyncedRecord.Status.SYNCED)
-    for source_id, kind in synced.values_list("source_id", "kind"):
-        booked_kinds[source_id].add(kind)
-    edited = _edits(ctx)
+    booked = booked_kinds(ctx)
+    edited = edits_written(ctx)
     # An order with a sale or a refund in the range was updated since the range began; a day
     # earlier leaves no doubt about the time zone Shopify's search reads the date in.
     # Reference: https://shopify.dev/docs/api/usage/search-syntax
     search = f"updated_at:>='{(start - timedelta(days=1)).isoformat()}'" if start else None
     for raw in all_orders(ctx.shopify, search=search):
         order = parse_order(raw)
-        expected.extend(_order_expected(ctx, centre, links, order, booked_kinds, edited))
+        expected.extend(_order_expected(ctx, centre, links, order, booked, edited))
     expected = [(d, f) for d, f in expected if centre.in_range(d.txn_date)]
     _compare(ctx, centre, links, expected, edited)
     payouts: list[tuple[Any, ledger.Document | None, str]] = []
@@ -107,7 +103,7 @@ def _order_expected(
     centre: Centre,
     links: Links,
     order: Order,
-    booked_kinds: dict[str, set[str]],
+    booked: dict[str, frozenset[str]],
     edited: dict[str, list[SyncedRecord]],
 ) -> list[tuple[ledger.Document, str]]:
     """The documents an order should be in QuickBooks as; an order kept out or refused is counted
@@ -116,9 +112,9 @@ def _order_expected(
     reason = skip_reason(order, ctx.rules, ctx.mapping)
     if reason:
         _kept_out(centre, links, order, day, "filtered", f"{order.name}: kept out by a rule ({reason})")
-        return [(r, "refunds") for r in _earlier_refunds(order, ctx)]
+        return [(r, "refunds") for r in earlier_refunds(order, ctx)]
     try:
-        documents = ledger.order_documents(order, ctx.mapping, frozenset(booked_kinds.get(order.id, ())))
+        documents = ledger.order_documents(order, ctx.mapping, booked.get(order.id, frozenset()))
     except ledger.LedgerError as exc:
         _kept_out(centre, links, order, day, "refused", f"{order.name}: ShopQB cannot book it ({exc})")
         return []
@@ -185,7 +181,7 @@ def _compare(
         held = rows.get((record.kind, record.qbo_id)) if record and record.qbo_id else None
         if held is not None and figure == "sales" and edited.get(document.source_id):
             edits = edited[document.source_id]
-            held = _with_edits(held, [rows.get((r.kind, r.qbo_id), {}) for r in edits], edits)
+            held = with_edit_totals(held, [rows.get((r.kind, r.qbo_id), {}) for r in edits], edits)
         # A document in another currency than Shopify's amount is not counted: like with like.
         alike = held is not None and row_currency(held, document) == document.currency
         amount, tax = (row_total(held), row_tax(held)) if held is not None and alike else (ZERO, ZERO)

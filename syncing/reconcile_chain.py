@@ -15,7 +15,7 @@ from syncing.context import SyncContext
 from syncing.models import SyncedRecord
 from syncing.reconcile_days import Centre, ChainOrder, Explanation, PayoutChain
 from syncing.reconcile_explained import ZERO, read_back
-from syncing.reconcile_read import Links, documents_written, explain, read_rows
+from syncing.reconcile_read import Links, documents_written, explain, read_rows, row_total
 
 SALES = ("SalesReceipt", "Invoice")
 
@@ -66,7 +66,7 @@ def payout_chains(
         shopify_fees = _document_fees(document, fees_account)
         row.shopify["payouts"] += document.total
         row.shopify["fees"] += shopify_fees
-        amount = Decimal(str(held.get("TotalAmt") or "0")) if held else ZERO
+        amount = row_total(held) if held else ZERO
         fees = _row_fees(document.entity, held, fees_account) if held else ZERO
         row.qbo["payouts"] += amount
         row.qbo["fees"] += fees

@@ -6,6 +6,7 @@ reconciliation (syncing/reconcile_accounts.py) reports with."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -32,6 +33,19 @@ def read_back(qb: Any, entity: str, ids: list[str]) -> dict[str, dict[str, Any]]
         for row in rows:
             found[str(row["Id"])] = row
     return found
+
+
+def read_back_records(qb: Any, records: Iterable[SyncedRecord]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The documents QuickBooks holds for these records now, by (entity, Id): one query per entity
+    and hundred Ids; a document QuickBooks no longer has is absent."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        ids[record.kind].add(record.qbo_id)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for entity in sorted(ids):
+        found = read_back(qb, entity, sorted(ids[entity]))
+        rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
+    return rows
 
 
 # QuickBooks documents that can post to a clearing or liability account ShopQB books to.
@@ -148,11 +162,8 @@ def documents_missing(ctx: SyncContext, seen: Seen, check: AccountCheck, items: 
         (r.source_type, r.source_id, r.kind): r
         for r in SyncedRecord.objects.filter(shop=ctx.shop, source_id__in={key[1] for key in planned})
     }
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
     written = [r for r in records.values() if r.status == SyncedRecord.Status.SYNCED and r.qbo_id]
-    for entity in {r.kind for r in written}:
-        found = read_back(ctx.qb, entity, [r.qbo_id for r in written if r.kind == entity])
-        rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
+    rows = read_back_records(ctx.qb, written)
     issues = dict(
         SyncIssue.objects.filter(shop=ctx.shop, resolved_at__isnull=True, source_id__in={k[1] for k in planned})
         .order_by("created_at")

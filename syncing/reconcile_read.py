@@ -14,7 +14,7 @@ from syncing import ledger
 from syncing.context import SyncContext
 from syncing.models import SourceType, SyncedRecord, SyncIssue
 from syncing.reconcile_days import Explanation
-from syncing.reconcile_explained import read_back
+from syncing.reconcile_explained import read_back_records
 
 # A person's choice about a document they changed in QuickBooks that settles it (change detection).
 SETTLED = {"accepted": "accept", "ignored": "ignore"}
@@ -83,12 +83,7 @@ def documents_written(ctx: SyncContext, documents: list[ledger.Document]) -> dic
 
 def read_rows(ctx: SyncContext, records: list[SyncedRecord]) -> dict[tuple[str, str], dict[str, Any]]:
     """The documents QuickBooks holds for these records, by (entity, Id); a deleted one is absent."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    written = [r for r in records if r.qbo_id and r.status == SyncedRecord.Status.SYNCED]
-    for entity in sorted({r.kind for r in written}):
-        found = read_back(ctx.qb, entity, sorted({r.qbo_id for r in written if r.kind == entity}))
-        rows.update({(entity, qbo_id): row for qbo_id, row in found.items()})
-    return rows
+    return read_back_records(ctx.qb, (r for r in records if r.qbo_id and r.status == SyncedRecord.Status.SYNCED))
 
 
 def row_total(row: dict[str, Any]) -> Decimal:

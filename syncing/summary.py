@@ -14,9 +14,10 @@ How it runs, every pass:
    a day, once it is over in the shop's time zone, takes the others sold or refunded on or before
    it. A refund made after its order was summarised is an entry of its own: it goes into the
    summary of the payout that carries it (or of its day), as A2X books it.
-3. A summary's documents are the same ledger documents, read fresh from Shopify and added up
-   (``ledger.summary_documents``), written like any other document (SyncedRecord, source type
-   "summary", stable request id), with a CSV of its orders attached to the first of them.
+3. A summary's documents are the same ledger documents added up (``ledger.summary_documents``),
+   from its orders as the same pass read them (when they still come to what their entries say),
+   else as Shopify has them now. They are written like any other document (SyncedRecord, source
+   type "summary", stable request id), with a CSV of its orders attached to the first of them.
    The payout's own Deposit is written by syncing/payouts.py as in per-order posting: the
    clearing account ends at zero the same way.
 
@@ -39,6 +40,8 @@ import io
 import json
 import logging
 import uuid
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -50,6 +53,7 @@ from django.utils import timezone
 
 from mappings.models import SyncSettings
 from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.shopify.client import ShopifyClient
 from shopqb_app.integrations.shopify.fetch import fetch_order
 from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
 from shopqb_app.integrations.shopify.parse import Order, parse_datetime, parse_order
@@ -66,6 +70,9 @@ log = logging.getLogger(__name__)
 SUMMARISABLE_SOURCES = ("order", "refund")
 DONE = (Outcome.WRITTEN, Outcome.UPDATED, Outcome.RECOVERED, Outcome.UNCHANGED)
 CSV_HEADER = ["order", "order_id", "what", "shopify_id", "date", "amount", "currency"]
+# How many of the orders a pass summarised are kept for writing their summaries in the same pass
+# (``_order_kept``): a backfill streams its orders a chunk at a time and must not hold them all.
+ORDERS_KEPT = 500
 
 
 # ---- 1. the order pass ----------------------------------------------------------------------------
@@ -96,7 +103,32 @@ def order_summarised(ctx: SyncContext, order: Order, documents: list[ledger.Docu
         return True
     for entry in _entries(order, documents, ctx.mapping):
         _entry_record(ctx, entry)
+    _order_keep(ctx.shopify, order)
     return True
+
+
+# The orders the pass summarised, as it read them, per Shopify client: context_open opens one per
+# pass and every copy of the pass's context shares it, so a summary written later in the same pass
+# takes its orders from here instead of reading each from Shopify again. The entries were recorded
+# from this very read, so the summary adds up exactly what they say.
+_kept_orders: dict[int, OrderedDict[str, Order]] = {}
+
+
+def _order_keep(client: ShopifyClient, order: Order) -> None:
+    kept = _kept_orders.get(id(client))
+    if kept is None:
+        kept = _kept_orders[id(client)] = OrderedDict()
+        # Forgotten with the client, when the pass ends (before its id can be reused).
+        weakref.finalize(client, _kept_orders.pop, id(client), None)
+    kept[order.id] = order
+    kept.move_to_end(order.id)
+    while len(kept) > ORDERS_KEPT:
+        kept.popitem(last=False)
+
+
+def _order_kept(client: ShopifyClient, order_gid: str) -> Order | None:
+    kept = _kept_orders.get(id(client))
+    return kept.get(order_gid) if kept is not None else None
 
 
 def _booked_on_its_own(ctx: SyncContext, order: Order) -> bool:
@@ -229,6 +261,8 @@ def _waiting_for_payout(ctx: SyncContext) -> list[SummaryEntry]:
     """Entries whose money a Shopify Payments payout carries, not in a summary yet; one whose
     payout was summarised already (seen late) is taken by the next day's summary instead."""
     entries = [e for e in SummaryEntry.objects.filter(shop=ctx.shop, summary_key="") if e.payment_ids]
+    if not entries:
+        return []
     carried: set[str] = set()
     for ids in Summary.objects.filter(shop=ctx.shop, key__startswith="payout:").values_list("payment_ids", flat=True):
         carried.update(ids)
@@ -371,25 +405,44 @@ def _first_of(outcomes: list[Outcome]) -> Outcome:
 
 
 def summary_ledger_documents(ctx: SyncContext, entries: list[SummaryEntry]) -> list[ledger.Document]:
-    """The per-order documents of the summary's sales and refunds, from the orders as Shopify has
-    them now, booked to the mapping's customer (a summary has no single buyer)."""
-    mapping = ctx.mapping
-    wanted = {(e.unit, e.source_id) for e in entries}
+    """The per-order documents of the summary's sales and refunds, booked to the mapping's customer
+    (a summary has no single buyer): from an order as this pass read it when it still comes to
+    exactly what its entries say (another worker may have recorded a later version since), else
+    from the order as Shopify has it now."""
     documents: list[ledger.Document] = []
     for order_gid in dict.fromkeys(e.order_gid for e in entries):
-        raw = fetch_order(ctx.shopify, order_gid)
-        if raw is None:
-            raise ledger.LedgerError("order_not_found", f"Shopify has no order {order_gid} (deleted?).")
-        order = parse_order(raw)
-        planned = ledger.order_documents(order, mapping)
-        if ctx.rules.sync_refunds:
-            planned += ledger.refund_receipts(order, mapping) + ledger.refund_tender_entries(order, mapping)
-        for document in planned:
-            unit = SummaryEntry.Unit.SALE if document.source_type == "order" else SummaryEntry.Unit.REFUND
-            source = order.id if unit == SummaryEntry.Unit.SALE else document.source_id
-            if (unit, source) in wanted:
-                documents.append(document)
+        mine = {(e.unit, e.source_id): e.amount for e in entries if e.order_gid == order_gid}
+        kept = _order_kept(ctx.shopify, order_gid)
+        found = _order_documents(ctx, kept, mine) if kept is not None else []
+        if kept is None or _amounts(kept, found, ctx.mapping) != mine:
+            raw = fetch_order(ctx.shopify, order_gid)
+            if raw is None:
+                raise ledger.LedgerError("order_not_found", f"Shopify has no order {order_gid} (deleted?).")
+            found = _order_documents(ctx, parse_order(raw), mine)
+        documents += found
     return documents
+
+
+def _order_documents(ctx: SyncContext, order: Order, wanted: Iterable[tuple[str, str]]) -> list[ledger.Document]:
+    """The order's documents of the ``wanted`` (unit, source id) sale and refunds."""
+    wanted = set(wanted)
+    planned = ledger.order_documents(order, ctx.mapping)
+    # Refunds only when one is in the summary: a sale summarised while the ledger refused the
+    # order's refunds (an issue of their own) does not refuse the summary holding it.
+    if ctx.rules.sync_refunds and any(unit == SummaryEntry.Unit.REFUND for unit, _ in wanted):
+        planned += ledger.refund_receipts(order, ctx.mapping) + ledger.refund_tender_entries(order, ctx.mapping)
+    found = []
+    for document in planned:
+        unit = SummaryEntry.Unit.SALE if document.source_type == "order" else SummaryEntry.Unit.REFUND
+        source = order.id if unit == SummaryEntry.Unit.SALE else document.source_id
+        if (unit, source) in wanted:
+            found.append(document)
+    return found
+
+
+def _amounts(order: Order, documents: list[ledger.Document], mapping: ledger.Mapping) -> dict[tuple[str, str], Decimal]:
+    """What the order's entries would say, from ``documents`` (as ``_entries`` records them)."""
+    return {(e.unit, e.source_id): e.amount for e in _entries(order, documents, mapping)}
 
 
 def summary_csv(entries: Iterable[SummaryEntry]) -> str:

@@ -4,6 +4,7 @@ holds, its documents in QuickBooks, and the same CSV that is attached to it ther
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -28,10 +29,15 @@ def summaries(request: ShopRequest) -> HttpResponse:
     for entry in SummaryEntry.objects.filter(shop=shop, summary_key__in=keys).order_by("txn_date", "order_name"):
         entries[entry.summary_key].append(entry)
     documents: dict[str, list[SyncedRecord]] = {key: [] for key in keys}
-    for record in SyncedRecord.objects.filter(shop=shop, source_type=SourceType.SUMMARY).order_by("doc_number"):
-        key = record.source_id.split("|", 1)[0]
-        if key in documents:
-            documents[key].append(record)
+    # A summary document's source id is "<summary key>|<group>" (syncing/ledger/summary.py): only
+    # this page's summaries' documents are read, not every summary the shop ever had.
+    of_page = Q(pk__in=[])
+    for key in keys:
+        of_page |= Q(source_id__startswith=f"{key}|")
+    for record in SyncedRecord.objects.filter(of_page, shop=shop, source_type=SourceType.SUMMARY).order_by(
+        "doc_number"
+    ):
+        documents[record.source_id.split("|", 1)[0]].append(record)
     rows = [(s, entries[s.key], documents[s.key]) for s in page.object_list]
     waiting = SummaryEntry.objects.filter(shop=shop, summary_key="").count()
     return render(request, "syncing/summaries.html", {"shop": shop, "page": page, "rows": rows, "waiting": waiting})

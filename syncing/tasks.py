@@ -30,9 +30,10 @@ def drain_shop(shop_id: int, token: str = "") -> dict[str, int]:
         outcomes = runs.shop_drain(shop_id=shop_id)
         finished = True
     finally:
-        # A shop that cannot be synced now keeps its rows for the sweep (runs.shop_drain);
-        # a drain that failed is not repeated in a loop: in both cases only let go.
-        ready = finished and str(Outcome.NOT_READY) not in outcomes
+        # A shop that cannot be synced now keeps its rows for the sweep (runs.shop_drain); a
+        # drain stopped by an unreachable company left its retry scheduled (runs._drain); a drain
+        # that failed is not repeated in a loop: in each case only let go.
+        ready = finished and not any(str(o) in outcomes for o in (Outcome.NOT_READY, Outcome.DEFERRED))
         pending.drain_stopped(shop_id=shop_id, token=token, look_again=ready)
     return outcomes
 

@@ -49,10 +49,9 @@ from shopqb_app.integrations.quickbooks import client as qbo
 from syncing import pending
 from syncing.cdc import changed_by_person
 from syncing.context import ShopNotReady, SyncContext, claim_lease, context_open
-from syncing.drift import next_suffix
+from syncing.drift import next_suffix, read_now
 from syncing.models import SourceType, SyncedRecord, UndoEntry, UndoRun
-from syncing.reconcile_explained import read_back
-from syncing.writing import OBJECT_NOT_FOUND
+from syncing.reconcile_explained import read_back_records
 
 VOIDABLE = frozenset({"SalesReceipt", "Invoice", "Payment"})
 # Deposits and payments before the sales they link to; a tender journal entry links nothing.
@@ -141,10 +140,7 @@ def _removal_key(record: SyncedRecord) -> tuple[int, date, int]:
 def undo_plan(shop: Shop, qb: qbo.QuickBooks, *, since: date | None, until: date | None) -> UndoPlan:
     """What an undo of the range would remove now, read back from QuickBooks, and what it keeps."""
     records = undo_candidates(shop, since=since, until=until)
-    current: dict[tuple[str, str], dict[str, Any]] = {}
-    for kind in {r.kind for r in records}:
-        found = read_back(qb, kind, [r.qbo_id for r in records if r.kind == kind])
-        current.update({(kind, qbo_id): doc for qbo_id, doc in found.items()})
+    current = read_back_records(qb, records)
     in_range = {r.pk for r in records if _dated_in(r, since, until)}
     removals: list[Removal] = []
     kept: list[Kept] = []
@@ -252,12 +248,7 @@ def _remove(ctx: SyncContext, entry: UndoEntry) -> None:
 
 def _take_back(ctx: SyncContext, entry: UndoEntry, record: SyncedRecord) -> tuple[str, str, str]:
     """Void or delete the document, unless a person changed it; (outcome, new SyncToken, detail)."""
-    try:
-        doc: dict[str, Any] | None = qbo.read(ctx.qb, record.kind, record.qbo_id)
-    except qbo.QBORejected as exc:
-        if exc.code != OBJECT_NOT_FOUND:
-            raise
-        doc = None
+    doc = read_now(ctx.qb, record)
     started = entry.started_at is not None
     if doc is None:
         if started and entry.action == UndoEntry.Action.DELETE:

@@ -92,11 +92,16 @@ def undo_confirm(request: ShopRequest) -> JsonResponse:
     """Start the removal of the range as QuickBooks has it now (listed again, never taken from the page)."""
     shop = request.shop
     form = UndoRangeForm(request.POST)
+    if not form.is_valid():
+        # As the page says them: each field's by its label, then the form's own.
+        errors = [
+            f"{form[name].label}: {e}" for name, found in form.errors.items() if name in form.fields for e in found
+        ]
+        errors += [str(e) for e in form.non_field_errors()]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
     connection = QuickBooksConnection.objects.filter(shop=shop).first()
-    if not form.is_valid() or connection is None:
-        return JsonResponse(
-            {"error": " ".join(str(e) for e in form.non_field_errors()) or "Connect QuickBooks first."}, status=400
-        )
+    if connection is None:
+        return JsonResponse({"error": "Connect QuickBooks first."}, status=400)
     try:
         run = undo.undo_start(
             shop=shop,

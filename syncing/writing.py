@@ -76,8 +76,9 @@ def document_write(ctx: SyncContext, document: ledger.Document) -> Outcome:
     return write_prepared(ctx, prepared)
 
 
-def write_prepared(ctx: SyncContext, prepared: PreparedWrite) -> Outcome:
-    """Send one claimed write on its own: an update in place, or a create (``_create_once``)."""
+def write_prepared(ctx: SyncContext, prepared: PreparedWrite, *, looked_up: bool = False) -> Outcome:
+    """Send one claimed write on its own: an update in place, or a create (``_create_once``;
+    ``looked_up``: its DocNumber was looked for already, syncing/batches.py)."""
     record, document, content_hash, body = prepared.record, prepared.document, prepared.content_hash, prepared.body
     try:
         if record.qbo_id:
@@ -91,7 +92,7 @@ def write_prepared(ctx: SyncContext, prepared: PreparedWrite) -> Outcome:
             )
             outcome = Outcome.UPDATED
         else:
-            written, outcome = _create_once(ctx, record, document, body)
+            written, outcome = _create_once(ctx, record, document, body, looked_up=looked_up)
     except qbo.QBOError as exc:
         return write_refused(ctx, prepared, exc)
     write_recorded(ctx, prepared, written)
@@ -187,11 +188,12 @@ def write_recorded(ctx: SyncContext, prepared: PreparedWrite, written: qbo.Writt
 
 
 def _create_once(
-    ctx: SyncContext, record: SyncedRecord, document: ledger.Document, body: dict[str, Any]
+    ctx: SyncContext, record: SyncedRecord, document: ledger.Document, body: dict[str, Any], *, looked_up: bool
 ) -> tuple[qbo.Written, Outcome]:
     """Create the document, or find the one an earlier attempt already created.
 
-    A later attempt (a lost answer, a crashed worker) looks for its DocNumber first.
+    A later attempt (a lost answer, a crashed worker) looks for its DocNumber first
+    (unless ``looked_up``: the caller looked for it already).
     A first attempt goes straight to the create (saving QBO's per-company request
     budget) only where the company refuses duplicate numbers (6140), which then
     catches a document of ours whose record was lost or anyone else's with the
@@ -204,7 +206,7 @@ def _create_once(
     def ours() -> dict[str, Any] | None:
         return qbo.find_owned_document(ctx.qb, document.entity, document.doc_number, document.source_id)
 
-    if record.attempts > 1 or not ctx.refuses_duplicate_numbers:
+    if not looked_up and (record.attempts > 1 or not ctx.refuses_duplicate_numbers):
         existing = ours()
         if existing is not None:
             return qbo.written_from_dict(existing), Outcome.RECOVERED

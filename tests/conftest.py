@@ -30,6 +30,16 @@ def _no_secret_key_cache():
     crypto.reset_key_cache()
 
 
+@pytest.fixture(autouse=True)
+def _no_request_counts_from_earlier_tests():
+    """QuickBooks request counts wait in the process until a transaction commits
+    (operations/counting.py); a test's transaction is rolled back, so without this an earlier
+    test's counts would be written into the next one."""
+    from operations import counting
+
+    counting.counts_discard()
+
+
 @pytest.fixture
 def app_settings(settings):
     """The test app of tests/factories.py: its key, secret, scopes and URLs. A test that talks to

@@ -109,7 +109,9 @@ class LaneState:
         factor = self.slow_factor if now < self.slow_until else 1.0
         wait = 0.0
         for bucket, tokens, cost in zip(shape, self.refilled(shape, now), costs, strict=True):
-            if cost > tokens:
+            # A lane the request takes nothing from is never waited on, even in debt (a query that
+            # cost more than it took leaves a lane below zero; an unused lane never refills).
+            if cost > 0 and cost > tokens:
                 rate = bucket.rate * factor
                 wait = max(wait, (cost - tokens) / rate if rate > 0 else 3600.0)
         return wait
@@ -183,6 +185,8 @@ class ShopifyLimits:
 
 
 def _share(bucket: Bucket, share: float) -> Bucket:
+    if not bucket.capacity:
+        return UNUSED  # no limit to share
     return Bucket(max(1.0, bucket.capacity * share), bucket.rate * share)
 
 
@@ -229,10 +233,12 @@ class Budget:
         request) and a concurrency slot, held until the answer (or ``hold_seconds``, past the
         request's timeout, if this process dies). Raises BudgetExhausted after ``max_wait``."""
         limits = self.quickbooks
-        bulk = is_bulk()
-        costs = [1.0, 1.0 if limits.per_second else 0.0, 1.0 if batch else 0.0, 1.0 if bulk else 0.0]
+        shape = limits.shape(bulk=is_bulk())  # the bulk lane is in use for backfill work only
+        # A token from each lane in use (a lane turned off, capacity 0, would never hold one).
+        wanted = (1.0, 1.0, 1.0 if batch else 0.0, 1.0)
+        costs = [cost if lane.capacity else 0.0 for lane, cost in zip(shape, wanted, strict=True)]
         deadline = self.clock() + limits.max_wait
-        self._take(f"qbo:{realm_id}", limits.shape(bulk=bulk), costs, deadline, what=f"QuickBooks company {realm_id}")
+        self._take(f"qbo:{realm_id}", shape, costs, deadline, what=f"QuickBooks company {realm_id}")
         holder = self._slot(f"qbo:{realm_id}:slots", limits.concurrent, hold_seconds, deadline, realm_id)
         try:
             yield
@@ -262,7 +268,9 @@ class Budget:
         bulk = is_bulk()
         shape = self.shopify.shape(capacity=capacity, rate=rate, bulk=bulk)
         cost = max(1.0, min(float(cost), shape[POINTS].capacity))
-        costs = [cost, 0.0, 0.0, cost if bulk else 0.0]
+        # Never more than a lane can hold: a query dearer than the backfill's share of the bucket
+        # would otherwise wait forever (it takes the whole share instead).
+        costs = [cost, 0.0, 0.0, min(cost, shape[BULK].capacity) if bulk else 0.0]
         deadline = self.clock() + self.shopify.max_wait
         self._take(f"shopify:{shop}", shape, costs, deadline, what=f"Shopify shop {shop}")
         return cost
@@ -297,7 +305,10 @@ class Budget:
             if not wait:  # taken, or the store is down (the request goes unbudgeted)
                 return
             if now + wait > deadline:
-                raise BudgetExhausted(f"the request budget of {what} is spent for the next {wait:.1f} s")
+                raise BudgetExhausted(
+                    f"the request budget of {what} is spent for the next {wait:.1f} s "
+                    f"(asked {list(costs)} of lanes {[(b.capacity, b.rate) for b in shape]})"
+                )
             # A little jitter, so the processes that waited together do not all come back at once.
             self.sleep(wait + random.uniform(0.0, 0.01))
 
@@ -378,7 +389,7 @@ local wait = 0
 for i = 0, 3 do
   local rate = tonumber(ARGV[3 + i * 3]) * factor
   local cost = tonumber(ARGV[4 + i * 3])
-  if cost > tokens[i + 1] then
+  if cost > 0 and cost > tokens[i + 1] then
     local w = 3600
     if rate > 0 then w = (cost - tokens[i + 1]) / rate end
     if w > wait then wait = w end

@@ -207,3 +207,49 @@ def test_a_store_that_fails_lets_requests_through():
     with shared.quickbooks_request("r"):
         pass
     assert shared.shopify_take("shop", 50) == 50
+
+
+def test_the_database_store_costs_a_request_three_statements_and_a_shopify_query_two(django_assert_num_queries):
+    """The budget sits on every request's path: once a company's rows exist, a QuickBooks request
+    is one UPDATE for its token, one for its slot and one to give the slot back; a Shopify query
+    one UPDATE to take its points and one to settle them."""
+    clock = [T0]
+    shared = budget.Budget(DatabaseStore(), clock=lambda: clock[0])
+    with shared.quickbooks_request("r"):  # the first request makes the company's rows
+        pass
+    taken = shared.shopify_take("s", 50)
+    clock[0] += 1.0  # the next tokens are there: no waiting
+    with django_assert_num_queries(3), shared.quickbooks_request("r"):
+        pass
+    with django_assert_num_queries(2):
+        taken = shared.shopify_take("s", 50)
+        shared.shopify_settle("s", taken=taken, actual=10.0, available=1500.0)
+
+
+def test_a_limit_of_zero_turns_its_lane_off(store):
+    """0 turns a lane off (QuickBooksLimits): requests, batch requests included, never wait on it."""
+    shared = budget.Budget(
+        store,
+        quickbooks=QuickBooksLimits(per_minute=0, per_second=0, batches_per_minute=0, concurrent=0, max_wait=0.5),
+        clock=lambda: T0,
+        sleep=lambda seconds: pytest.fail(f"waited {seconds} s on a lane that is off"),
+    )
+    for _ in range(3):
+        with shared.quickbooks_request("off", batch=True):
+            pass
+        with budget.bulk_work(), shared.quickbooks_request("off", batch=True):
+            pass
+
+
+def test_a_lane_in_debt_never_holds_up_a_request_that_takes_nothing_from_it(store):
+    """A backfill query that cost more than it took leaves its share lane below zero; a live query
+    of the same shop takes nothing from that lane, so it waits only for the points it needs."""
+    limits = ShopifyLimits()
+    bulk = limits.shape(capacity=1000, rate=50, bulk=True)
+    live = limits.shape(capacity=1000, rate=50, bulk=False)
+    assert store.take("shopify:s", bulk, [100.0, 0, 0, 100.0], T0) == 0
+    store.give("shopify:s", bulk, [-800.0, 0, 0, -800.0], [None, None, None, None], T0)  # cost 900
+    # The share lane (800 points) is 100 in debt; 100 points are left and 100 asked: at once.
+    assert store.take("shopify:s", live, [100.0, 0, 0, 0], T0) == 0
+    # 10 more asked: a fifth of a second at 50 points a second, not an hour.
+    assert store.take("shopify:s", live, [10.0, 0, 0, 0], T0) == pytest.approx(10 / 50, rel=0.01)

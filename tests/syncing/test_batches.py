@@ -215,6 +215,35 @@ def test_a_payment_goes_in_a_later_wave_than_its_invoice(shop, sandboxes):
         assert lines[0]["LinkedTxn"][0]["TxnId"] == invoices[payment.order_gid]
 
 
+def test_what_is_left_after_the_full_batches_goes_one_request_each_without_a_second_lookup(shop, sandboxes):
+    """33 receipts: a batch of 30, then 3 on their own. The company accepts duplicate numbers, so
+    every create was looked up (one query for the chunk) before any went out: none again."""
+    total = qbo.BATCH_MAX_ITEMS + batches.BATCH_MIN_ITEMS - 2
+    for n in range(total):
+        Store(shop).order(lines=[("A", 1, f"{10 + n}.00")])
+    singles, lookups = [], []
+    real_create, real_find = qbo.create, qbo.find_owned_document
+
+    def create(*args, **kwargs):
+        singles.append(args[1])
+        return real_create(*args, **kwargs)
+
+    def find(*args, **kwargs):
+        lookups.append(args[1])
+        return real_find(*args, **kwargs)
+
+    with (
+        mock.patch.object(qbo, "create", side_effect=create),
+        mock.patch.object(qbo, "find_owned_document", side_effect=find),
+    ):
+        result = shop_sweep(shop_id=shop.pk, full=True)
+    assert result.outcomes.get("written") == total
+    assert batch_count(sandboxes, shop) == 1 and singles == ["SalesReceipt"] * (total - qbo.BATCH_MAX_ITEMS)
+    assert lookups == []
+    synced = SyncedRecord.objects.filter(shop=shop, kind="SalesReceipt", status=SyncedRecord.Status.SYNCED)
+    assert synced.count() == total and len(receipts(shop)) == total
+
+
 def test_a_few_documents_go_one_request_each(shop, sandboxes):
     """A batch request is one of 40 a minute: too few documents for one are sent on their own."""
     for n in range(batches.BATCH_MIN_ITEMS - 1):

@@ -15,8 +15,9 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
-from django_q.models import OrmQ
+from django_q.models import OrmQ, Schedule
 
+from shopqb_app.integrations.quickbooks import client as qbo
 from syncing import pending, runs, tasks
 from syncing.context import claim_lease
 from syncing.models import PendingSync, QueuedDrain, SyncedRecord, WebhookDelivery
@@ -146,6 +147,22 @@ def test_a_drain_that_fails_lets_go_of_the_marker(shop):
     assert not QueuedDrain.objects.exists() and drain_tasks() == []
     pending.enqueue_order_sync(shop_id=shop.pk, order_gid="gid://shopify/Order/2", new=True)
     assert len(drain_tasks()) == 1  # the next order is not held up by the failed drain
+
+
+def test_a_drain_stopped_by_an_unreachable_company_leaves_the_rest_to_its_retry(shop):
+    """The drain gives its order back and schedules a retry: the orders still waiting must not
+    each get a drain of their own, one after another, against a company that does not answer."""
+    for n in range(3):
+        pending.enqueue_order_sync(shop_id=shop.pk, order_gid=f"gid://shopify/Order/{n + 1}", new=True)
+    token = QueuedDrain.objects.get(shop=shop).token
+    OrmQ.objects.all().delete()
+    with (
+        mock.patch.object(runs, "context_open", return_value=mock.Mock(shop=shop)),
+        mock.patch.object(runs, "_drain_one", side_effect=qbo.QBOUnavailable("throttled", "3001")),
+    ):
+        assert tasks.drain_shop(shop.pk, token) == {"deferred": 1}
+    assert PendingSync.objects.count() == 3 and not QueuedDrain.objects.exists() and drain_tasks() == []
+    assert Schedule.objects.filter(name=f"shop-{shop.pk}-drain").exists()  # the retry takes them all
 
 
 def test_without_returning_support_the_marker_takes_the_orm_way(shop):

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from django.db import connections
 from django_q.conf import Conf
 from django_q.models import OrmQ, Schedule
 
@@ -81,6 +82,8 @@ def test_a_live_order_is_written_while_a_backfill_holds_the_bulk_slot_and_its_bu
                     backfill_requests.append(time.monotonic())
         except BaseException as exc:
             errors.append(exc)
+        finally:
+            connections.close_all()  # this thread's own connection: the test database can be dropped
 
     thread = threading.Thread(target=backfill)
     try:

@@ -18,10 +18,9 @@ from django_q.models import Schedule
 from accounts.clients import shopify_client
 from accounts.models import Shop
 from shopqb_app.integrations.shopify.fetch import all_orders
-from syncing import dashboard, runs
+from syncing import batches, dashboard, runs
 from syncing.dashboard import ImportSize, shop_glance
 from syncing.models import SyncedRecord, SyncRun
-from syncing.orders import order_process
 from tests.accounts.factories import make_connection
 from tests.accounts.test_app_shell import (  # noqa: F401 # the browser fixtures
     ROOT,
@@ -241,11 +240,15 @@ def test_a_running_sweep_writes_its_counters_as_it_goes(shop, monkeypatch):
     monkeypatch.setattr(runs, "PROGRESS_EVERY_SECONDS", 3600.0)
     seen_while_running = []
 
-    def watched(ctx, raw):
-        seen_while_running.append(SyncRun.objects.get(shop=shop, status="running").orders_seen)
-        return order_process(ctx, raw)
+    # The pass writes its orders a chunk at a time (syncing/batches.py): one order a chunk here.
+    monkeypatch.setattr(batches, "ORDERS_PER_CHUNK", 1)
+    write_chunk = batches.orders_write
 
-    monkeypatch.setattr(runs, "order_process", watched)
+    def watched(ctx, raws):
+        seen_while_running.append(SyncRun.objects.get(shop=shop, status="running").orders_seen)
+        return write_chunk(ctx, raws)
+
+    monkeypatch.setattr(batches, "orders_write", watched)
     result = runs.shop_sweep(shop_id=shop.pk)
     # What another request reads in the database mid-pass: updated every second order.
     # (The drain after the listing may see the same orders again, queued by their webhooks.)

@@ -19,11 +19,12 @@ import pytest
 from mappings.models import SyncSettings
 from sandbox.shopify import payouts as sandbox_payouts
 from shopqb_app.integrations.quickbooks import client as qbo
+from syncing import summary as summary_module
 from syncing.context import context_open
 from syncing.models import SyncedRecord, SyncIssue
 from syncing.reconcile import reconcile_shop
 from syncing.runs import shop_sweep
-from syncing.summary import CSV_HEADER, summary_csv
+from syncing.summary import CSV_HEADER, summary_csv, summary_ledger_documents
 from syncing.summary_models import Summary, SummaryEntry
 from tests.sandboxes import Store
 from tests.syncing.test_engine import refund
@@ -70,8 +71,16 @@ def _summary_mode(shop, since: date) -> None:
 
 
 @pytest.mark.slow
-def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sandboxes):
+def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sandboxes, monkeypatch):
     qb = context_open(shop.pk).qb
+    read_again: list[str] = []
+    fetch = summary_module.fetch_order
+
+    def counted_fetch(client, gid):
+        read_again.append(gid)
+        return fetch(client, gid)
+
+    monkeypatch.setattr(summary_module, "fetch_order", counted_fetch)
 
     # Days 1-10, posted per order.
     start = balances(shop)
@@ -92,6 +101,7 @@ def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sand
     sweep = shop_sweep(shop_id=shop.pk)
     assert sweep.outcomes.get("summarised") == len(summary_placed), sweep.outcomes
     assert "written" not in sweep.outcomes  # no order of its own
+    assert read_again == []  # the summaries took the orders as the same pass had read them
     summarised = moved(before, balances(shop))
 
     # Every account moved by what per-order posting moved it by, to the cent.
@@ -137,6 +147,16 @@ def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sand
         rows = text.splitlines()
         assert rows[0].split(",") == CSV_HEADER
         assert sorted(r.split(",")[0] for r in rows[1:]) == sorted(e.order_name for e in mine)
+
+    # Written in a later pass, a summary reads its orders from Shopify: the same documents.
+    some = summaries.filter(key__startswith="payout:").first()
+    mine = list(entries.filter(summary_key=some.key))
+    documents = summary_ledger_documents(context_open(shop.pk), mine)
+    assert sorted(read_again) == sorted({e.order_gid for e in mine})
+    receipts = sum((d.total for d in documents if d.entity == "SalesReceipt"), D(0))
+    refunds = sum((d.total for d in documents if d.entity == "RefundReceipt"), D(0))
+    assert receipts - refunds == sum((e.amount for e in mine), D(0))
+    read_again.clear()
 
     # The reconciliation checks the summarised orders through their summaries: MATCH.
     report = reconcile_shop(shop_id=shop.pk)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
@@ -15,9 +16,10 @@ from mappings.forms import WhatToSyncForm
 from mappings.models import SyncSettings
 from shopqb_app.integrations.shopify.parse import parse_order
 from syncing import ledger
+from syncing import summary as summary_module
 from syncing.ledger.summary import SummaryHeader, summary_documents
 from syncing.models import SourceType, SyncedRecord
-from syncing.summary import CSV_HEADER, summary_csv
+from syncing.summary import CSV_HEADER, summary_csv, summary_ledger_documents
 from syncing.summary_models import Summary, SummaryEntry
 from tests.factories import session_token
 from tests.syncing.books import ACCOUNTS, Books
@@ -203,6 +205,19 @@ def test_the_summaries_page_lists_each_summary_with_its_orders_for_its_own_shop_
         amount=D("25.00"),
         currency="USD",
     )
+    # A document of a summary not on the page (its key starts like this one's) is not listed.
+    SyncedRecord.objects.create(
+        shop=shop_a,
+        source_type=SourceType.SUMMARY,
+        source_id=f"{key}5|abcd1234",
+        kind="SalesReceipt",
+        status="synced",
+        request_id="r-2",
+        doc_number="SP55S1",
+        qbo_id="78",
+        amount=D("9.00"),
+        currency="USD",
+    )
     other = Summary.objects.create(
         shop=shop_b, key="day:2026-03-02", label="sales of 2026-03-02", txn_date=date(2026, 3, 2)
     )
@@ -210,7 +225,7 @@ def test_the_summaries_page_lists_each_summary_with_its_orders_for_its_own_shop_
     page = client.get(reverse("summaries"), {"id_token": session_token(shop_a.domain)})
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Summary of payout 5" in html and "SalesReceipt SP5S1" in html
+    assert "Summary of payout 5" in html and "SalesReceipt SP5S1" in html and "SP55S1" not in html
     assert html.count('data-testid="summary-order"') == 3 and "#1002" in html
     assert "sales of 2026-03-02" not in html
 
@@ -251,3 +266,54 @@ def test_the_setup_accepts_summary_posting_and_dates_it(shop_a):
     # Back to per order: the date stays too.
     saved = save({**data, "posting_mode": "per_order", "summary_from": "2026-05-01"})
     assert saved.posting_mode == "per_order" and saved.summary_from == date(2026, 2, 1)
+
+
+class _Client:
+    """Stands for the pass's Shopify client (the orders it read are kept per client)."""
+
+
+def test_a_summary_takes_its_order_as_the_pass_read_it_unless_a_later_version_was_recorded(monkeypatch):
+    books = Books()
+    sold = parse_order(order_node(lines=[("SKU-1", 2, "10.00", "0")], order_id=3101))
+    edited = order_node(lines=[("SKU-1", 3, "10.00", "0")], order_id=3101)
+    ctx = SimpleNamespace(shopify=_Client(), mapping=books.mapping, rules=SimpleNamespace(sync_refunds=True))
+    [entry] = summary_module._entries(sold, ledger.order_documents(sold, books.mapping), books.mapping)
+    summary_module._order_keep(ctx.shopify, sold)
+    reads: list[str] = []
+
+    def fetch_order(client, gid):
+        reads.append(gid)
+        return edited
+
+    monkeypatch.setattr(summary_module, "fetch_order", fetch_order)
+
+    # Read by this pass, and what its entry says: not read again.
+    documents = summary_ledger_documents(ctx, [entry])  # type: ignore[arg-type]
+    assert reads == []
+    assert sum(d.total for d in documents) == entry.amount == D("20.00")
+
+    # Another worker recorded the edited order since: the summary reads it as Shopify has it now.
+    entry.amount = D("30.00")
+    documents = summary_ledger_documents(ctx, [entry])  # type: ignore[arg-type]
+    assert reads == [sold.id]
+    assert sum(d.total for d in documents) == D("30.00")
+
+    # A pass that did not read it (another client) reads it too.
+    reads.clear()
+    summary_ledger_documents(SimpleNamespace(**{**vars(ctx), "shopify": _Client()}), [entry])  # type: ignore[arg-type]
+    assert reads == [sold.id]
+
+
+def test_a_summarised_sale_whose_refunds_the_ledger_refuses_does_not_refuse_its_summary(monkeypatch):
+    books = Books()
+    sold = parse_order(order_node(lines=[("SKU-1", 2, "10.00", "0")], order_id=3102))
+    ctx = SimpleNamespace(shopify=_Client(), mapping=books.mapping, rules=SimpleNamespace(sync_refunds=True))
+    [entry] = summary_module._entries(sold, ledger.order_documents(sold, books.mapping), books.mapping)
+    summary_module._order_keep(ctx.shopify, sold)
+
+    def refused(order, mapping):
+        raise ledger.LedgerError("refund_refused", "refused")
+
+    monkeypatch.setattr(ledger, "refund_receipts", refused)
+    documents = summary_ledger_documents(ctx, [entry])  # type: ignore[arg-type]
+    assert [d.source_type for d in documents] == ["order"] and documents[0].total == D("20.00")

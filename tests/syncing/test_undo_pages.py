@@ -77,6 +77,11 @@ def test_the_undo_page_lists_totals_and_confirms_then_offers_a_resync(client, sh
 
     refused = client.post(reverse("undo_confirm"), {"since": "2026-03-01"}, **bearer(other_shop))
     assert refused.status_code == 400  # not connected: nothing of the first shop's is reachable
+    assert refused.json() == {"error": "Connect QuickBooks first."}
+    unreadable = client.post(reverse("undo_confirm"), {"since": "1 March"}, **bearer(shop))
+    assert unreadable.status_code == 400 and unreadable.json() == {
+        "error": "From: Enter a valid date. Choose the first day, or everything."
+    }
     answer = client.post(reverse("undo_confirm"), {"since": "2026-03-01", "until": "2026-03-31"}, **bearer(shop))
     assert answer.status_code == 200, answer.content
     run = UndoRun.objects.get(shop=shop)
