@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import F, Min, Q, QuerySet, Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django_q.models import Schedule
@@ -335,6 +335,20 @@ def drain_later(*, shop_id: int, at: datetime) -> None:
         repeats=-1,
         next_run=at,
     )
+
+
+def drain_when_due(*, shop_id: int) -> datetime | None:
+    """Nothing is takeable now, yet rows may wait: claimed by a drain that may have died (its
+    claim lapses after the lease) or deferred (``not_before``). Make sure a drain runs when the
+    first of them comes due, so no order waits for the next sweep. Returns when (None: the
+    queue is empty). A drain that is alive and finishes its rows leaves that one nothing to do."""
+    first = PendingSync.objects.filter(shop_id=shop_id).aggregate(claimed=Min("claimed_at"), deferred=Min("not_before"))
+    due = [at for at in (first["claimed"] and first["claimed"] + claim_lease(), first["deferred"]) if at]
+    if not due:
+        return None
+    at = max(min(due), timezone.now()) + timedelta(seconds=1)
+    drain_later(shop_id=shop_id, at=at)
+    return at
 
 
 def retry_at(seconds: float) -> datetime:

@@ -384,6 +384,8 @@ def _drain(ctx: SyncContext, *, deadline: float, tried: PassOrders | None = None
             break
         rows = pending.claim(shop_id=ctx.shop.pk, limit=1, lease=claim_lease())
         if not rows:
+            # What still waits is another drain's (perhaps a killed one's) or deferred.
+            pending.drain_when_due(shop_id=ctx.shop.pk)
             break
         for n, row in enumerate(rows):
             try:

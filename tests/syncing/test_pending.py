@@ -203,6 +203,26 @@ def test_a_drain_that_died_leaves_its_rows_to_the_next_one(shop):
     assert shop_drain(shop_id=shop.pk) == {"written": 1}
 
 
+def test_a_drain_finding_only_a_dead_drains_rows_schedules_one_for_when_their_claim_lapses(shop):
+    """A drain killed mid-write (or timed out) holds its row until the claim lapses; a drain
+    arriving before then finds nothing to take. It must leave a drain scheduled for the
+    lapse, or the order waits for the next sweep (tests/syncing/crash_scenario.py found it)."""
+    order = Store(shop).order()
+    pending.enqueue_order_sync(shop_id=shop.pk, order_gid=order["id"])
+    assert len(pending.claim(shop_id=shop.pk, limit=5, lease=claim_lease())) == 1  # then the drain is killed
+    assert not Schedule.objects.exists()
+
+    assert shop_drain(shop_id=shop.pk) == {}  # the row is the dead drain's, for now
+    later = Schedule.objects.get(name=f"shop-{shop.pk}-drain")
+    lapse = PendingSync.objects.get().claimed_at + claim_lease()
+    assert later.func == "syncing.tasks.drain_shop" and lapse < later.next_run <= lapse + timedelta(seconds=2)
+
+    PendingSync.objects.update(claimed_at=timezone.now() - claim_lease() * 2)
+    assert shop_drain(shop_id=shop.pk) == {"written": 1}
+    assert not PendingSync.objects.exists()
+    assert pending.drain_when_due(shop_id=shop.pk) is None  # an empty queue schedules nothing
+
+
 def test_the_sweep_recovers_writes_whose_worker_died(shop):
     """The watermark has moved past the order and no task will come back: the sweep must."""
     order = Store(shop).order(lines=[("A", 1, "10.00")])
