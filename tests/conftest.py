@@ -40,6 +40,22 @@ def _no_request_counts_from_earlier_tests():
     counting.counts_discard()
 
 
+@pytest.fixture(autouse=True)
+def _no_shared_request_budget():
+    """The shared request budget (shopqb_app/integrations/budget.py) paces every request to a
+    QuickBooks company at QuickBooks' own limits, about eight a second: over the suite's few
+    thousand shop setups that waiting was most of its time. Tests run unbudgeted, as with
+    REQUEST_BUDGET=off; the budget's own tests configure one (tests/integrations/test_budget*.py,
+    tests/syncing/test_fairness.py, tests/syncing/test_batches.py), and processes the tests start
+    (the demo, the crash scenario, the scale-out runs) keep the configured one."""
+    from shopqb_app.integrations import budget
+
+    before = budget.current()
+    budget.configure(None)
+    yield
+    budget.configure(before)
+
+
 @pytest.fixture
 def app_settings(settings):
     """The test app of tests/factories.py: its key, secret, scopes and URLs. A test that talks to
