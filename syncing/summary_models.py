@@ -73,3 +73,8 @@ class Summary(models.Model):
 
     def __str__(self) -> str:
         return f"summary {self.label} of {self.shop_id}"
+
+    @property
+    def is_day(self) -> bool:
+        """A day's summary (other gateways' sales), whose label already names its day."""
+        return self.key.startswith("day:")

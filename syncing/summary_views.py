@@ -10,11 +10,17 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.auth import ShopRequest, shop_required
+from accounts.models import QuickBooksConnection
 from syncing.models import SourceType, SyncedRecord
+from syncing.order_states import DOCUMENT_KINDS, Document
+from syncing.orders_page import qbo_document_url
 from syncing.summary import summary_csv
 from syncing.summary_models import Summary, SummaryEntry
 
 SUMMARIES_PER_PAGE = 20
+# A summary's documents as the merchant reads them: its sales, then its refunds, then the journal
+# entries of its tenders (syncing/ledger/summary.py numbers them S, R and J).
+KIND_ORDER = {"SalesReceipt": 0, "RefundReceipt": 1, "JournalEntry": 2}
 
 
 @require_GET
@@ -28,19 +34,32 @@ def summaries(request: ShopRequest) -> HttpResponse:
     entries: dict[str, list[SummaryEntry]] = {key: [] for key in keys}
     for entry in SummaryEntry.objects.filter(shop=shop, summary_key__in=keys).order_by("txn_date", "order_name"):
         entries[entry.summary_key].append(entry)
-    documents: dict[str, list[SyncedRecord]] = {key: [] for key in keys}
+    documents: dict[str, list[Document]] = {key: [] for key in keys}
     # A summary document's source id is "<summary key>|<group>" (syncing/ledger/summary.py): only
     # this page's summaries' documents are read, not every summary the shop ever had.
     of_page = Q(pk__in=[])
     for key in keys:
         of_page |= Q(source_id__startswith=f"{key}|")
-    for record in SyncedRecord.objects.filter(of_page, shop=shop, source_type=SourceType.SUMMARY).order_by(
-        "doc_number"
-    ):
-        documents[record.source_id.split("|", 1)[0]].append(record)
+    realm_id = QuickBooksConnection.objects.filter(shop=shop).values_list("realm_id", flat=True).first() or ""
+    records = SyncedRecord.objects.filter(of_page, shop=shop, source_type=SourceType.SUMMARY)
+    for record in sorted(records, key=lambda r: (KIND_ORDER.get(r.kind, len(KIND_ORDER)), r.doc_number)):
+        documents[record.source_id.split("|", 1)[0]].append(_document(record, realm_id))
     rows = [(s, entries[s.key], documents[s.key]) for s in page.object_list]
     waiting = SummaryEntry.objects.filter(shop=shop, summary_key="").count()
     return render(request, "syncing/summaries.html", {"shop": shop, "page": page, "rows": rows, "waiting": waiting})
+
+
+def _document(record: SyncedRecord, realm_id: str) -> Document:
+    """As the Orders page shows a document: its kind in words, its number, a link into QuickBooks."""
+    return Document(
+        kind=record.kind,
+        label=DOCUMENT_KINDS.get(record.kind, (record.kind, ""))[0],
+        number=record.doc_number,
+        amount=record.amount,
+        currency=record.currency,
+        voided=record.status == SyncedRecord.Status.VOIDED,
+        url=qbo_document_url(kind=record.kind, txn_id=record.qbo_id, realm_id=realm_id),
+    )
 
 
 @require_GET

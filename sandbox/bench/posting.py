@@ -111,6 +111,7 @@ def main() -> None:
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     # Requests counted, not paced: the request budget would only add waiting to the timings.
     os.environ.setdefault("REQUEST_BUDGET", "off")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopqb_app.settings")  # also when run outside bin/bench
     import django
 
     django.setup()

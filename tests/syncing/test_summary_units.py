@@ -225,7 +225,7 @@ def test_the_summaries_page_lists_each_summary_with_its_orders_for_its_own_shop_
     page = client.get(reverse("summaries"), {"id_token": session_token(shop_a.domain)})
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Summary of payout 5" in html and "SalesReceipt SP5S1" in html and "SP55S1" not in html
+    assert "Summary of payout 5" in html and "Sales receipt SP5S1" in html and "SP55S1" not in html
     assert html.count('data-testid="summary-order"') == 3 and "#1002" in html
     assert "sales of 2026-03-02" not in html
 
@@ -239,6 +239,62 @@ def test_the_summaries_page_lists_each_summary_with_its_orders_for_its_own_shop_
         ).status_code
         == 404
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("app_settings")
+def test_the_summaries_page_names_each_day_once_writes_money_as_the_other_pages_and_is_in_the_menu(client, shop_a):
+    token = {"id_token": session_token(shop_a.domain)}
+    menu_link = '<a href="/summaries">Summaries</a>'
+    # Per-order posting, never summarised: no menu entry for an empty page.
+    assert menu_link not in client.get(reverse("home"), token).content.decode()
+
+    SyncSettings.objects.update_or_create(
+        shop=shop_a,
+        defaults={"posting_mode": SyncSettings.PostingMode.SUMMARY, "summary_from": date(2026, 3, 1)},
+    )
+    day = Summary.objects.create(
+        shop=shop_a, key="day:2026-03-02", label="sales of 2026-03-02", txn_date=date(2026, 3, 2)
+    )
+    payout = Summary.objects.create(
+        shop=shop_a, key="payout:gid://shopify/ShopifyPaymentsPayout/7", label="payout 7", txn_date=date(2026, 3, 4)
+    )
+    SummaryEntry.objects.create(
+        shop=shop_a,
+        unit="sale",
+        source_id="gid://shopify/Order/1",
+        order_gid="gid://shopify/Order/1",
+        order_name="#1",
+        txn_date=date(2026, 3, 2),
+        amount=D("1234.5"),
+        currency="USD",
+        summary_key=day.key,
+    )
+    SyncedRecord.objects.create(
+        shop=shop_a,
+        source_type=SourceType.SUMMARY,
+        source_id=f"{payout.key}|abcd1234",
+        kind="SalesReceipt",
+        status="synced",
+        request_id="r-7",
+        doc_number="P7S1",
+        qbo_id="79",
+        amount=D("20000"),
+        currency="USD",
+    )
+
+    html = client.get(reverse("summaries"), token).content.decode()
+    assert menu_link in html  # and on every page of the app, from base.html
+    assert "Summary of sales of 2 Mar 2026</h2>" in html and "2026-03-02" not in html.split("<table")[0]
+    assert "Summary of payout 7 · 4 Mar 2026</h2>" in html
+    assert "1,234.50 USD</td>" in html and "1234.5" not in html
+    assert (
+        'Sales receipt P7S1<span class="visually-hidden"> in QuickBooks (opens a new tab)</span></a> (20,000.00 USD)'
+        in html
+    )
+    # The mode switched back: the summaries written stay reachable.
+    SyncSettings.objects.filter(shop=shop_a).update(posting_mode=SyncSettings.PostingMode.PER_ORDER)
+    assert menu_link in client.get(reverse("home"), token).content.decode()
 
 
 @pytest.mark.django_db
