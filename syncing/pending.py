@@ -343,10 +343,12 @@ def drain_when_due(*, shop_id: int) -> datetime | None:
     first of them comes due, so no order waits for the next sweep. Returns when (None: the
     queue is empty). A drain that is alive and finishes its rows leaves that one nothing to do."""
     first = PendingSync.objects.filter(shop_id=shop_id).aggregate(claimed=Min("claimed_at"), deferred=Min("not_before"))
-    due = [at for at in (first["claimed"] and first["claimed"] + claim_lease(), first["deferred"]) if at]
+    claimed: datetime | None = first["claimed"]
+    deferred: datetime | None = first["deferred"]
+    due = [at for at in (claimed + claim_lease() if claimed else None, deferred) if at is not None]
     if not due:
         return None
-    at = max(min(due), timezone.now()) + timedelta(seconds=1)
+    at: datetime = max(min(due), timezone.now()) + timedelta(seconds=1)
     drain_later(shop_id=shop_id, at=at)
     return at
 
