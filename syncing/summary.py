@@ -8,18 +8,20 @@ How it runs, every pass:
    an order sold on or after ``SyncSettings.summary_from`` whose documents a summary can hold
    (sales receipts, refund receipts, tender journal entries: ``ledger.summary``), it writes nothing
    and records a SummaryEntry for its sale and one for each refund instead, with the Shopify
-   Payments transactions that carry their money.
+   Payments transactions that carry their money and the documents it would have written
+   (``SummaryEntry.documents``, without the buyer: see ``_without_buyer``).
 2. ``summaries_sync`` gives each entry to one summary, once (a conditional UPDATE of its key): a
    paid-out payout takes the sales and refunds whose Shopify Payments transactions it paid out;
    a day, once it is over in the shop's time zone, takes the others sold or refunded on or before
    it. A refund made after its order was summarised is an entry of its own: it goes into the
    summary of the payout that carries it (or of its day), as A2X books it.
 3. A summary's documents are the same ledger documents added up (``ledger.summary_documents``),
-   from its orders as the same pass read them (when they still come to what their entries say),
-   else as Shopify has them now. They are written like any other document (SyncedRecord, source
-   type "summary", stable request id), with a CSV of its orders attached to the first of them.
-   The payout's own Deposit is written by syncing/payouts.py as in per-order posting: the
-   clearing account ends at zero the same way.
+   as its entries keep them (when they still come to what the entries say), so a summary written
+   in a later pass reads no order again; an entry recorded before entries kept their documents
+   takes them from its order as Shopify has it now. They are written like any other document
+   (SyncedRecord, source type "summary", stable request id), with a CSV of its orders attached to
+   the first of them. The payout's own Deposit is written by syncing/payouts.py as in per-order
+   posting: the clearing account ends at zero the same way.
 
 Reference: https://support.a2xaccounting.com/a2x-for-shopify/missing-payouts-for-shopify (Shopify
 Payments payouts match the bank deposits; other gateways are summarised per period; a payout not
@@ -40,9 +42,8 @@ import io
 import json
 import logging
 import uuid
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -53,13 +54,13 @@ from django.utils import timezone
 
 from mappings.models import SyncSettings
 from shopqb_app.integrations.quickbooks import client as qbo
-from shopqb_app.integrations.shopify.client import ShopifyClient
 from shopqb_app.integrations.shopify.fetch import fetch_order
 from shopqb_app.integrations.shopify.fetch import payouts as shopify_payouts
 from shopqb_app.integrations.shopify.parse import Order, parse_datetime, parse_order
 from syncing import ledger
 from syncing.context import SyncContext, with_exchange_rates
 from syncing.ledger.summary import ENTITIES, SummaryHeader, summary_documents
+from syncing.ledger_json import document_from_json, document_to_json
 from syncing.models import Outcome, SourceType, SyncedRecord, SyncIssue
 from syncing.payouts import payout_read
 from syncing.summary_models import Summary, SummaryEntry
@@ -70,9 +71,9 @@ log = logging.getLogger(__name__)
 SUMMARISABLE_SOURCES = ("order", "refund")
 DONE = (Outcome.WRITTEN, Outcome.UPDATED, Outcome.RECOVERED, Outcome.UNCHANGED)
 CSV_HEADER = ["order", "order_id", "what", "shopify_id", "date", "amount", "currency"]
-# How many of the orders a pass summarised are kept for writing their summaries in the same pass
-# (``_order_kept``): a backfill streams its orders a chunk at a time and must not hold them all.
-ORDERS_KEPT = 500
+# What an entry's documents name instead of the buyer: a summary is booked to the mapping's
+# customer (``SummaryHeader.customer``), whoever bought.
+NO_CUSTOMER = ledger.Ref("")
 
 
 # ---- 1. the order pass ----------------------------------------------------------------------------
@@ -103,32 +104,7 @@ def order_summarised(ctx: SyncContext, order: Order, documents: list[ledger.Docu
         return True
     for entry in _entries(order, documents, ctx.mapping):
         _entry_record(ctx, entry)
-    _order_keep(ctx.shopify, order)
     return True
-
-
-# The orders the pass summarised, as it read them, per Shopify client: context_open opens one per
-# pass and every copy of the pass's context shares it, so a summary written later in the same pass
-# takes its orders from here instead of reading each from Shopify again. The entries were recorded
-# from this very read, so the summary adds up exactly what they say.
-_kept_orders: dict[int, OrderedDict[str, Order]] = {}
-
-
-def _order_keep(client: ShopifyClient, order: Order) -> None:
-    kept = _kept_orders.get(id(client))
-    if kept is None:
-        kept = _kept_orders[id(client)] = OrderedDict()
-        # Forgotten with the client, when the pass ends (before its id can be reused).
-        weakref.finalize(client, _kept_orders.pop, id(client), None)
-    kept[order.id] = order
-    kept.move_to_end(order.id)
-    while len(kept) > ORDERS_KEPT:
-        kept.popitem(last=False)
-
-
-def _order_kept(client: ShopifyClient, order_gid: str) -> Order | None:
-    kept = _kept_orders.get(id(client))
-    return kept.get(order_gid) if kept is not None else None
 
 
 def _booked_on_its_own(ctx: SyncContext, order: Order) -> bool:
@@ -170,6 +146,7 @@ def _entries(order: Order, documents: list[ledger.Document], mapping: ledger.Map
                 amount=_receipts_total(sales),
                 currency=sales[0].currency,
                 payment_ids=_payment_ids(order.transactions, ledger.SALE_KINDS),
+                documents=[document_to_json(_without_buyer(d)) for d in sales],
             )
         )
     for refund in order.refunds:
@@ -186,9 +163,18 @@ def _entries(order: Order, documents: list[ledger.Document], mapping: ledger.Map
                 amount=-_receipts_total(docs),
                 currency=docs[0].currency,
                 payment_ids=_payment_ids(refund.transactions, ledger.REFUND_KINDS),
+                documents=[document_to_json(_without_buyer(d)) for d in docs],
             )
         )
     return out
+
+
+def _without_buyer(document: ledger.Document) -> ledger.Document:
+    """What an entry keeps of a document: all its summary adds up, and nothing of the buyer (a
+    summary is booked to the mapping's customer and names no ship-to address; the order's own
+    customer may be named here in per-customer mode). The exchange rate is the summary's own, for
+    its date (``summary_write``)."""
+    return replace(document, customer=NO_CUSTOMER, ship_to=None, exchange_rate=None)
 
 
 def _receipts_total(documents: Iterable[ledger.Document]) -> Decimal:
@@ -208,7 +194,7 @@ def _entry_record(ctx: SyncContext, entry: SummaryEntry) -> None:
     if not saved.summary_key:
         # Not in a summary yet: what it says now counts (an edit before the summary is written).
         SummaryEntry.objects.filter(pk=saved.pk, summary_key="").update(
-            amount=entry.amount, txn_date=entry.txn_date, payment_ids=entry.payment_ids
+            amount=entry.amount, txn_date=entry.txn_date, payment_ids=entry.payment_ids, documents=entry.documents
         )
     elif saved.amount != entry.amount:
         SyncIssue.objects.raise_for(
@@ -406,21 +392,39 @@ def _first_of(outcomes: list[Outcome]) -> Outcome:
 
 def summary_ledger_documents(ctx: SyncContext, entries: list[SummaryEntry]) -> list[ledger.Document]:
     """The per-order documents of the summary's sales and refunds, booked to the mapping's customer
-    (a summary has no single buyer): from an order as this pass read it when it still comes to
-    exactly what its entries say (another worker may have recorded a later version since), else
-    from the order as Shopify has it now."""
+    (a summary has no single buyer): as each entry keeps them when they still come to exactly what
+    it says, else (an entry recorded before entries kept their documents) from the order as
+    Shopify has it now, one read per order."""
     documents: list[ledger.Document] = []
-    for order_gid in dict.fromkeys(e.order_gid for e in entries):
-        mine = {(e.unit, e.source_id): e.amount for e in entries if e.order_gid == order_gid}
-        kept = _order_kept(ctx.shopify, order_gid)
-        found = _order_documents(ctx, kept, mine) if kept is not None else []
-        if kept is None or _amounts(kept, found, ctx.mapping) != mine:
-            raw = fetch_order(ctx.shopify, order_gid)
-            if raw is None:
-                raise ledger.LedgerError("order_not_found", f"Shopify has no order {order_gid} (deleted?).")
-            found = _order_documents(ctx, parse_order(raw), mine)
-        documents += found
+    unread: dict[str, dict[tuple[str, str], Decimal]] = {}
+    for entry in entries:
+        kept = _kept_documents(ctx, entry)
+        if kept is None:
+            unread.setdefault(entry.order_gid, {})[(entry.unit, entry.source_id)] = entry.amount
+        else:
+            documents += kept
+    for order_gid, wanted in unread.items():
+        raw = fetch_order(ctx.shopify, order_gid)
+        if raw is None:
+            raise ledger.LedgerError("order_not_found", f"Shopify has no order {order_gid} (deleted?).")
+        documents += _order_documents(ctx, parse_order(raw), wanted)
     return documents
+
+
+def _kept_documents(ctx: SyncContext, entry: SummaryEntry) -> list[ledger.Document] | None:
+    """The documents the entry keeps, naming the mapping's customer; None when it keeps none, or
+    none that come to its amount (another version's, or unreadable)."""
+    if not entry.documents:
+        return None
+    try:
+        documents = [document_from_json(data) for data in entry.documents]
+    except ValueError:
+        log.warning("summary entry %s keeps documents that cannot be read; the order is read again", entry.pk)
+        return None
+    total = _receipts_total(documents)
+    if (total if entry.unit == SummaryEntry.Unit.SALE else -total) != entry.amount:
+        return None
+    return [replace(d, customer=ctx.mapping.customer) for d in documents]
 
 
 def _order_documents(ctx: SyncContext, order: Order, wanted: Iterable[tuple[str, str]]) -> list[ledger.Document]:
@@ -438,11 +442,6 @@ def _order_documents(ctx: SyncContext, order: Order, wanted: Iterable[tuple[str,
         if (unit, source) in wanted:
             found.append(document)
     return found
-
-
-def _amounts(order: Order, documents: list[ledger.Document], mapping: ledger.Mapping) -> dict[tuple[str, str], Decimal]:
-    """What the order's entries would say, from ``documents`` (as ``_entries`` records them)."""
-    return {(e.unit, e.source_id): e.amount for e in _entries(order, documents, mapping)}
 
 
 def summary_csv(entries: Iterable[SummaryEntry]) -> str:

@@ -35,6 +35,10 @@ class SummaryEntry(models.Model):
     # The Shopify Payments order transactions (legacy ids) that carry its money: a payout holding
     # one of them as a balance transaction summarises it. Empty: another gateway, summarised per day.
     payment_ids = models.JSONField(default=list, blank=True)
+    # The ledger documents per-order posting would write for it (syncing/ledger_json.py), without
+    # the buyer (no customer, no ship-to address): its summary is built from them, without reading
+    # the order again. Empty: recorded before entries kept them (the summary reads the order).
+    documents = models.JSONField(default=list, blank=True)
     summary_key = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

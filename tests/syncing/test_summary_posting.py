@@ -10,6 +10,7 @@ order was summarised goes into the summary of the payout that carries it.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,9 +19,14 @@ import pytest
 
 from mappings.models import SyncSettings
 from sandbox.shopify import payouts as sandbox_payouts
+from sandbox.shopify.seeder import seed_shop
 from shopqb_app.integrations.quickbooks import client as qbo
+from shopqb_app.integrations.shopify.fetch import all_orders
+from shopqb_app.integrations.shopify.parse import parse_order
+from syncing import ledger, runs
 from syncing import summary as summary_module
 from syncing.context import context_open
+from syncing.ledger_json import document_from_json, document_to_json
 from syncing.models import SyncedRecord, SyncIssue
 from syncing.reconcile import reconcile_shop
 from syncing.runs import shop_sweep
@@ -40,13 +46,13 @@ def _at(store, data, day: date, hour: int) -> None:
         store.set_clock(datetime.combine(day, time(hour), tzinfo=ZoneInfo(data.config.timezone)))
 
 
-def _sell_days(shop, sandboxes, first: date) -> list[dict]:
+def _sell_days(shop, sandboxes, first: date, days: int = DAYS) -> list[dict]:
     """Ten days of orders: two Shopify Payments orders a day (one with shipping and tax), a PayPal
     order every third day, a partial refund every fourth day; each day paid out the next."""
     store, data = emulated(sandboxes, shop)
     api = Store(shop)
     placed = []
-    for n in range(DAYS):
+    for n in range(days):
         day = first + timedelta(days=n)
         _at(store, data, day, 10)
         first_of_day = len(placed)
@@ -70,9 +76,12 @@ def _summary_mode(shop, since: date) -> None:
     SyncSettings.objects.filter(shop=shop).update(posting_mode=SyncSettings.PostingMode.SUMMARY, summary_from=since)
 
 
-@pytest.mark.slow
-def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sandboxes, monkeypatch):
-    qb = context_open(shop.pk).qb
+def _key(document) -> tuple[str, str, str]:
+    return (document.entity, document.source_id, document.doc_number)
+
+
+def _counted_fetches(monkeypatch) -> list[str]:
+    """Every order a summary reads from Shopify again."""
     read_again: list[str] = []
     fetch = summary_module.fetch_order
 
@@ -81,6 +90,13 @@ def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sand
         return fetch(client, gid)
 
     monkeypatch.setattr(summary_module, "fetch_order", counted_fetch)
+    return read_again
+
+
+@pytest.mark.slow
+def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sandboxes, monkeypatch):
+    qb = context_open(shop.pk).qb
+    read_again = _counted_fetches(monkeypatch)
 
     # Days 1-10, posted per order.
     start = balances(shop)
@@ -148,15 +164,22 @@ def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sand
         assert rows[0].split(",") == CSV_HEADER
         assert sorted(r.split(",")[0] for r in rows[1:]) == sorted(e.order_name for e in mine)
 
-    # Written in a later pass, a summary reads its orders from Shopify: the same documents.
-    some = summaries.filter(key__startswith="payout:").first()
-    mine = list(entries.filter(summary_key=some.key))
-    documents = summary_ledger_documents(context_open(shop.pk), mine)
-    assert sorted(read_again) == sorted({e.order_gid for e in mine})
-    receipts = sum((d.total for d in documents if d.entity == "SalesReceipt"), D(0))
-    refunds = sum((d.total for d in documents if d.entity == "RefundReceipt"), D(0))
-    assert receipts - refunds == sum((e.amount for e in mine), D(0))
-    read_again.clear()
+    # In a later pass (a new context), a summary takes the documents its entries keep: no order is
+    # read again, and they are exactly the documents its orders give as Shopify has them (what an
+    # entry recorded before entries kept their documents reads).
+    for some in summaries.filter(key__startswith="payout:"):
+        mine = list(entries.filter(summary_key=some.key))
+        documents = summary_ledger_documents(context_open(shop.pk), mine)
+        assert read_again == []
+        for entry in mine:
+            entry.documents = []
+        from_shopify = summary_ledger_documents(context_open(shop.pk), mine)
+        assert sorted(read_again) == sorted({e.order_gid for e in mine})
+        assert sorted(documents, key=_key) == sorted(from_shopify, key=_key)
+        receipts = sum((d.total for d in documents if d.entity == "SalesReceipt"), D(0))
+        refunds = sum((d.total for d in documents if d.entity == "RefundReceipt"), D(0))
+        assert receipts - refunds == sum((e.amount for e in mine), D(0))
+        read_again.clear()
 
     # The reconciliation checks the summarised orders through their summaries: MATCH.
     report = reconcile_shop(shop_id=shop.pk)
@@ -186,3 +209,65 @@ def test_a_month_in_summary_mode_books_per_payout_like_per_order_mode(shop, sand
     assert balances(shop)[clearing] == D("0.00")
     assert _issues(shop) <= {"refund_adjustment"}
     assert reconcile_shop(shop_id=shop.pk).matched
+
+
+@pytest.mark.slow
+def test_summaries_written_by_a_later_sweep_read_no_order_again_and_book_as_per_order(shop, sandboxes, monkeypatch):
+    """Steady state: webhook drains summarise the orders, a later sweep (a new context, nothing of
+    the first pass in memory) writes their summaries from what the entries keep."""
+    days = 5
+    read_again = _counted_fetches(monkeypatch)
+    start = balances(shop)
+    _sell_days(shop, sandboxes, FIRST, days)
+    assert shop_sweep(shop_id=shop.pk).outcomes.get("failed", 0) == 0
+    per_order = moved(start, balances(shop))
+    assert len(per_order) >= 6
+
+    switch = FIRST + timedelta(days=days)
+    _summary_mode(shop, switch)
+    before = balances(shop)
+    placed = _sell_days(shop, sandboxes, switch, days)
+    # The first pass only records the entries (as a drain of order webhooks does): no summary yet.
+    with monkeypatch.context() as first_pass:
+        first_pass.setattr(runs, "summaries_sync", lambda ctx: [])
+        recorded = shop_sweep(shop_id=shop.pk)
+    assert recorded.outcomes.get("summarised") == len(placed), recorded.outcomes
+    assert not Summary.objects.filter(shop=shop).exists()
+    assert not SyncedRecord.objects.filter(shop=shop, source_type="summary").exists()  # (the Deposits are)
+    entries = SummaryEntry.objects.filter(shop=shop)
+    assert all(e.documents for e in entries) and not entries.exclude(summary_key="").exists()
+
+    later = shop_sweep(shop_id=shop.pk)
+    assert later.outcomes.get("failed", 0) == 0, later.outcomes
+    assert read_again == []  # not one order read from Shopify again
+    assert not entries.filter(summary_key="").exists()
+    summaries = Summary.objects.filter(shop=shop)
+    assert summaries.filter(key__startswith="payout:").count() == days
+    assert all(s.written_at for s in summaries)
+    assert moved(before, balances(shop)) == per_order  # every account, to the cent
+    ctx = context_open(shop.pk)
+    assert balances(shop)[ctx.mapping.clearing_for("shopify_payments").value] == D("0.00")
+    assert reconcile_shop(shop_id=shop.pk).matched
+
+
+SEED, SEEDED_ORDERS = 29, 41  # the fewest orders in which the seeder makes one of every kind
+
+
+def test_the_seeded_orders_documents_come_back_from_json_exactly(shop, sandbox_settings):
+    token = sandbox_settings["shops"][0]["access_token"]
+    seed_shop(base_url=sandbox_settings["shopify"], shop=shop.domain, token=token, orders=SEEDED_ORDERS, seed=SEED)
+    ctx = context_open(shop.pk)
+    documents = []
+    for raw in all_orders(ctx.shopify, search=f"tag:shopqb-seed-{SEED}"):
+        order = parse_order(raw)
+        try:
+            documents += ledger.order_documents(order, ctx.mapping)
+            documents += ledger.refund_receipts(order, ctx.mapping) + ledger.refund_tender_entries(order, ctx.mapping)
+        except ledger.LedgerError:
+            continue  # refused orders have no documents to keep
+    assert {"SalesReceipt", "RefundReceipt", "JournalEntry"} <= {d.entity for d in documents}
+    assert len(documents) > SEEDED_ORDERS
+    for document in documents:
+        back = document_from_json(json.loads(json.dumps(document_to_json(document))))
+        assert back == document
+        assert document_to_json(back) == document_to_json(document)

@@ -4,6 +4,8 @@ by one (every account of the QuickBooks sandbox's general ledger ends the same),
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -11,19 +13,23 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mappings.forms import WhatToSyncForm
 from mappings.models import SyncSettings
-from shopqb_app.integrations.shopify.parse import parse_order
+from shopqb_app.integrations.shopify.parse import Address, parse_order
 from syncing import ledger
 from syncing import summary as summary_module
 from syncing.ledger.summary import SummaryHeader, summary_documents
+from syncing.ledger_json import document_from_json, document_to_json
 from syncing.models import SourceType, SyncedRecord
 from syncing.summary import CSV_HEADER, summary_csv, summary_ledger_documents
 from syncing.summary_models import Summary, SummaryEntry
 from tests.factories import session_token
 from tests.syncing.books import ACCOUNTS, Books
 from tests.syncing.factories import order_node
+from tests.syncing.test_ledger_vat import uk, vat_order
 from tests.syncing.test_tender_books import refund, txn
 
 D = Decimal
@@ -325,16 +331,20 @@ def test_the_setup_accepts_summary_posting_and_dates_it(shop_a):
 
 
 class _Client:
-    """Stands for the pass's Shopify client (the orders it read are kept per client)."""
+    """Stands for the pass's Shopify client."""
 
 
-def test_a_summary_takes_its_order_as_the_pass_read_it_unless_a_later_version_was_recorded(monkeypatch):
+def _summary_ctx(books: Books) -> SimpleNamespace:
+    return SimpleNamespace(shopify=_Client(), mapping=books.mapping, rules=SimpleNamespace(sync_refunds=True))
+
+
+def test_a_summary_takes_the_documents_its_entries_keep_unless_they_no_longer_come_to_the_entry(monkeypatch):
     books = Books()
     sold = parse_order(order_node(lines=[("SKU-1", 2, "10.00", "0")], order_id=3101))
     edited = order_node(lines=[("SKU-1", 3, "10.00", "0")], order_id=3101)
-    ctx = SimpleNamespace(shopify=_Client(), mapping=books.mapping, rules=SimpleNamespace(sync_refunds=True))
-    [entry] = summary_module._entries(sold, ledger.order_documents(sold, books.mapping), books.mapping)
-    summary_module._order_keep(ctx.shopify, sold)
+    ctx = _summary_ctx(books)
+    planned = ledger.order_documents(sold, books.mapping)
+    [entry] = summary_module._entries(sold, planned, books.mapping)
     reads: list[str] = []
 
     def fetch_order(client, gid):
@@ -343,29 +353,84 @@ def test_a_summary_takes_its_order_as_the_pass_read_it_unless_a_later_version_wa
 
     monkeypatch.setattr(summary_module, "fetch_order", fetch_order)
 
-    # Read by this pass, and what its entry says: not read again.
+    # Kept with the entry (a pass that never read the order): not read again, the same documents.
     documents = summary_ledger_documents(ctx, [entry])  # type: ignore[arg-type]
     assert reads == []
+    assert documents == planned
     assert sum(d.total for d in documents) == entry.amount == D("20.00")
 
-    # Another worker recorded the edited order since: the summary reads it as Shopify has it now.
+    # Another worker recorded the edited order's amount without its documents: read as Shopify has it.
     entry.amount = D("30.00")
     documents = summary_ledger_documents(ctx, [entry])  # type: ignore[arg-type]
     assert reads == [sold.id]
     assert sum(d.total for d in documents) == D("30.00")
 
-    # A pass that did not read it (another client) reads it too.
+    # Recorded before entries kept their documents: read, once per order.
     reads.clear()
-    summary_ledger_documents(SimpleNamespace(**{**vars(ctx), "shopify": _Client()}), [entry])  # type: ignore[arg-type]
+    legacy = [SummaryEntry(**{**_fields(e), "documents": []}) for e in (entry, entry)]
+    summary_ledger_documents(ctx, legacy)  # type: ignore[arg-type]
     assert reads == [sold.id]
+
+    # Kept documents that cannot be read (another version's): read too, never a failed summary.
+    reads.clear()
+    broken = SummaryEntry(**{**_fields(entry), "documents": [{"entity": "SalesReceipt"}]})
+    assert sum(d.total for d in summary_ledger_documents(ctx, [broken])) == D("30.00")  # type: ignore[arg-type]
+    assert reads == [sold.id]
+
+
+def _fields(entry: SummaryEntry) -> dict:
+    names = ("unit", "source_id", "order_gid", "order_name", "txn_date", "amount", "currency", "payment_ids")
+    return {name: getattr(entry, name) for name in names}
+
+
+def test_an_entry_keeps_nothing_of_the_buyer_and_its_summary_names_the_mappings_customer(monkeypatch):
+    books = Books()
+    node = order_node(lines=[("SKU-1", 2, "10.00", "0")], order_id=3103)
+    refund(node, [("shopify_payments", "10.00")], line=0, when="2026-03-03T15:00:00Z")
+    order = parse_order(node)
+    buyer = ledger.Ref("501", "Ada Lovelace")
+    address = Address("1 Main St", "", "Springfield", "IL", "62701", "US")
+    per_customer = replace(books.mapping, customer=buyer)
+    planned = [
+        replace(d, ship_to=address, exchange_rate=D("1.25"))
+        for d in ledger.order_documents(order, per_customer) + ledger.refund_receipts(order, per_customer)
+    ]
+    entries = summary_module._entries(order, planned, books.mapping)
+    assert [e.unit for e in entries] == ["sale", "refund"] and entries[1].amount == D("-10.00")
+    stored = json.dumps([e.documents for e in entries])
+    assert "Ada" not in stored and "501" not in stored and "Springfield" not in stored and "62701" not in stored
+    assert all(
+        d["customer"] == {"value": "", "name": ""} and d["ship_to"] is None for e in entries for d in e.documents
+    )
+
+    monkeypatch.setattr(summary_module, "fetch_order", lambda client, gid: pytest.fail("read again"))
+    documents = summary_ledger_documents(_summary_ctx(books), entries)  # type: ignore[arg-type]
+    assert documents == [replace(d, customer=books.mapping.customer, ship_to=None, exchange_rate=None) for d in planned]
+
+
+@pytest.mark.django_db
+def test_an_edit_recorded_before_its_summary_is_written_replaces_the_documents_the_entry_keeps(shop_a, monkeypatch):
+    books = Books()
+    ctx = SimpleNamespace(shop=shop_a, **vars(_summary_ctx(books)))
+    monkeypatch.setattr(summary_module, "fetch_order", lambda client, gid: pytest.fail("read again"))
+    for quantity in (2, 3):  # sold, then edited before any summary took it
+        order = parse_order(order_node(lines=[("SKU-1", quantity, "10.00", "0")], order_id=3104))
+        planned = ledger.order_documents(order, books.mapping)
+        for entry in summary_module._entries(order, planned, books.mapping):
+            summary_module._entry_record(ctx, entry)  # type: ignore[arg-type]
+    saved = SummaryEntry.objects.get(shop=shop_a, source_id=order.id)
+    assert saved.amount == D("30.00")
+    assert summary_ledger_documents(ctx, [saved]) == planned  # type: ignore[arg-type]
 
 
 def test_a_summarised_sale_whose_refunds_the_ledger_refuses_does_not_refuse_its_summary(monkeypatch):
     books = Books()
-    sold = parse_order(order_node(lines=[("SKU-1", 2, "10.00", "0")], order_id=3102))
-    ctx = SimpleNamespace(shopify=_Client(), mapping=books.mapping, rules=SimpleNamespace(sync_refunds=True))
+    node = order_node(lines=[("SKU-1", 2, "10.00", "0")], order_id=3102)
+    sold = parse_order(node)
+    ctx = _summary_ctx(books)
     [entry] = summary_module._entries(sold, ledger.order_documents(sold, books.mapping), books.mapping)
-    summary_module._order_keep(ctx.shopify, sold)
+    entry.documents = []  # recorded before entries kept their documents: the order is read again
+    monkeypatch.setattr(summary_module, "fetch_order", lambda client, gid: node)
 
     def refused(order, mapping):
         raise ledger.LedgerError("refund_refused", "refused")
@@ -373,3 +438,121 @@ def test_a_summarised_sale_whose_refunds_the_ledger_refuses_does_not_refuse_its_
     monkeypatch.setattr(ledger, "refund_receipts", refused)
     documents = summary_ledger_documents(ctx, [entry])  # type: ignore[arg-type]
     assert [d.source_type for d in documents] == ["order"] and documents[0].total == D("20.00")
+
+
+# ---- what an entry keeps: ledger documents as JSON and back -------------------------------------------
+
+
+def _round_trip(document: ledger.Document) -> ledger.Document:
+    # Through the text the database stores (a JSONField's value), not only the Python values.
+    return document_from_json(json.loads(json.dumps(document_to_json(document))))
+
+
+def _vat_documents() -> list[ledger.Document]:
+    """Documents outside the US: tax codes with their rates, tax per rate, gross amounts."""
+    order = vat_order(
+        [
+            ("MUG", 2, "12.00", "0", [("GB VAT", "0.2", "4.00")]),
+            ("SEAT", 1, "105.00", "0", [("GB VAT", "0.05", "5.00")]),
+            ("BOOK", 1, "9.99", "0", [("GB VAT", "0", "0.00")]),
+        ],
+        shipping=("4.80", [("GB VAT", "0.2", "0.80")]),
+        taxes_included=True,
+    )
+    return ledger.order_documents(order, uk())
+
+
+def test_every_ledger_document_comes_back_from_json_exactly():
+    documents = _documents(Books()) + _vat_documents()
+    assert any(line.tax_code and line.taxes and line.gross is not None for d in documents for line in d.lines)
+    assert any(d.entity == "JournalEntry" for d in documents) and any(d.tax_inclusive for d in documents)
+    every_field = replace(
+        documents[0],
+        ship_to=Address("1 Main St", "Unit 2", "Springfield", "IL", "62701", "US"),
+        exchange_rate=D("1.234567"),
+        class_ref=ledger.Ref("7", "Retail"),
+        department=ledger.Ref("8", ""),
+        links_to="Invoice",
+        links_to_source=("edit", "gid://shopify/OrderEdit/1"),
+        rounding=D("-0.01"),
+    )
+    for document in [*documents, every_field]:
+        back = _round_trip(document)
+        assert back == document
+        # Exactly: every amount with the digits it had (1.50 stays 1.50, not 1.5).
+        assert document_to_json(back) == document_to_json(document)
+        assert [str(line.amount) for line in back.lines] == [str(line.amount) for line in document.lines]
+    # Every field is written: a field added to Document (or to what it holds) is not lost silently.
+    written = document_to_json(every_field)
+    assert set(written) == {f.name for f in fields(ledger.Document)}
+    assert set(written["lines"][0]) == {f.name for f in fields(ledger.DocLine)}
+    assert set(written["ship_to"]) == {f.name for f in fields(Address)}
+
+
+def test_data_that_is_not_a_stored_document_is_refused():
+    good = document_to_json(_documents(Books())[0])
+    for bad in (
+        {},
+        {**good, "total": 12.5},  # a float is never an exact amount
+        {**good, "total": "twelve"},
+        {**good, "txn_date": "yesterday"},
+        {**good, "lines": [{**good["lines"][0], "taxes": [["1"]]}]},
+        {**good, "tax_inclusive": "no"},
+        [good],
+    ):
+        with pytest.raises(ValueError):
+            document_from_json(bad)
+
+
+_text = st.text(max_size=12)
+_amount = st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-(10**9), max_value=10**9)
+_exact = st.decimals(allow_nan=False, allow_infinity=False)  # any exponent, any digits
+_ref = st.builds(ledger.Ref, _text, _text)
+_tax_code = st.builds(ledger.TaxCode, _ref, st.tuples(st.tuples(_text, _exact)) | st.just(()))
+_line = st.builds(
+    ledger.DocLine,
+    role=_text,
+    item=_ref,
+    description=_text,
+    qty=_exact,
+    unit_price=_exact,
+    amount=_amount,
+    taxable=st.booleans(),
+    tax_code=st.none() | _tax_code,
+    taxes=st.lists(st.tuples(_text, _amount), max_size=3).map(tuple),
+    gross=st.none() | _amount,
+)
+_address = st.builds(Address, _text, _text, _text, _text, _text, _text)
+_document = st.builds(
+    ledger.Document,
+    entity=st.sampled_from(["SalesReceipt", "RefundReceipt", "JournalEntry"]),
+    source_type=_text,
+    source_id=_text,
+    source_name=_text,
+    doc_number=_text,
+    txn_date=st.dates(),
+    currency=_text,
+    customer=_ref,
+    deposit_to=_ref,
+    lines=st.lists(_line, max_size=4).map(tuple),
+    total_tax=_amount,
+    total=_amount,
+    private_note=_text,
+    rounding=_amount,
+    links_to=_text,
+    links_to_source=st.none() | st.tuples(_text, _text),
+    order_id=_text,
+    class_ref=st.none() | _ref,
+    department=st.none() | _ref,
+    tax_inclusive=st.booleans(),
+    exchange_rate=st.none() | _exact,
+    ship_to=st.none() | _address,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_document)
+def test_any_document_comes_back_from_json_equal_and_with_the_same_digits(document):
+    back = _round_trip(document)
+    assert back == document
+    assert document_to_json(back) == document_to_json(document)
