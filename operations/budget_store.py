@@ -54,6 +54,10 @@ class DatabaseStore:
             return max(state.wait_for(shape, costs, now), 0.001)
         return 0.001  # created a moment ago by someone else and already spent: look again
 
+    def wait(self, key: str, shape: Shape, costs: Sequence[float], now: float) -> float:
+        state = self._state(key)
+        return 0.0 if state is None else state.wait_for(shape, costs, now)  # none yet: a full bucket
+
     def give(
         self, key: str, shape: Shape, amounts: Sequence[float], at_most: Sequence[float | None], now: float
     ) -> None:

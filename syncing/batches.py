@@ -23,10 +23,11 @@ Reference: https://developer.intuit.com/app/developer/qbo/docs/api/accounting/al
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from shopqb_app.integrations import budget
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.parse import parse_order
 from syncing import ledger
@@ -43,12 +44,17 @@ from syncing.writing import (
 )
 
 # How many orders a pass reads before writing them: a few full batches' worth of documents (most
-# orders have one or two), held in memory at a time whatever the size of the store.
+# orders have one or two), held in memory at a time whatever the size of the store. Not longer: the
+# listing re-reads each refunded order at Shopify's points rate, and the writes between two chunks
+# give that bucket time to refill (longer chunks made the backfill bench sleep longer on Shopify).
 ORDERS_PER_CHUNK = 60
 DUPLICATE_NUMBER = "6140"
 # A batch request counts against 40 a minute per company as well as its requests a minute: fewer
 # documents than this go one request each, and the scarce batch requests carry full loads.
 BATCH_MIN_ITEMS = 5
+# Claimed creates are looked up (where due) this many at a time: one query per kind of document
+# and 30 numbers, each a request of the company's minute.
+LOOKUP_ITEMS = 2 * qbo.BATCH_MAX_ITEMS
 
 
 @dataclass(frozen=True)
@@ -68,16 +74,29 @@ def orders_write(ctx: SyncContext, raws: list[dict[str, Any]]) -> list[tuple[dic
     """Each order brought in line with Shopify, as ``orders.order_process`` does one, with the
     chunk's new documents created in batches. Returns each order with its outcome, in order.
 
+    The orders are planned one after another while the documents already planned are sent, so
+    that a batch goes as soon as the company's budget has one for it, not after the whole chunk.
+
     QuickBooks unreachable, throttling past the budget or refusing access is raised, as the single
     path raises it: the claimed records are left failed and the next pass takes them up."""
     orders = [parse_order(raw) for raw in raws]
-    planned: list[OrderWrite | Outcome] = [order_prepare(ctx, order) for order in orders]
+    planned: list[OrderWrite | Outcome] = []
+
+    def first_wave() -> Iterator[tuple[int, SyncContext, ledger.Document]]:
+        for n, order in enumerate(orders):
+            plan = order_prepare(ctx, order)
+            planned.append(plan)
+            if isinstance(plan, OrderWrite):
+                yield from ((n, plan.ctx, doc) for doc in plan.documents if not doc.links_to)
+
+    def later_wave() -> Iterator[tuple[int, SyncContext, ledger.Document]]:
+        for n, plan in enumerate(planned):
+            if isinstance(plan, OrderWrite):
+                yield from ((n, plan.ctx, doc) for doc in plan.documents if doc.links_to)
+
     outcomes: dict[int, list[Outcome]] = {n: [] for n in range(len(orders))}
-    documents = [
-        (n, plan.ctx, doc) for n, plan in enumerate(planned) if isinstance(plan, OrderWrite) for doc in plan.documents
-    ]
     # Documents that apply to another (a Payment to its Invoice) once those are written.
-    for wave in ([d for d in documents if not d[2].links_to], [d for d in documents if d[2].links_to]):
+    for wave in (first_wave(), later_wave()):
         for n, outcome in documents_write(wave):
             outcomes[n].append(outcome)
     result = []
@@ -90,10 +109,10 @@ def orders_write(ctx: SyncContext, raws: list[dict[str, Any]]) -> list[tuple[dic
 
 def documents_write(items: Iterable[tuple[int, SyncContext, ledger.Document]]) -> list[tuple[int, Outcome]]:
     """Write documents as ``writing.document_write`` does, the new ones through batch requests.
-    ``items``: (a key for the caller, the context the document was planned in, the document)."""
+    ``items``: (a key for the caller, the context the document was planned in, the document),
+    read as they come: what is ready is sent meanwhile (``_BatchWriter.pump``)."""
     writer = _BatchWriter()
     claims: list[_Claimed] = []  # every record this call claimed: each is settled or given back
-    creates: list[_Claimed] = []
     try:
         for key, ctx, document in items:
             prepared = write_prepare(ctx, document)  # fails its own record when it raises
@@ -106,21 +125,9 @@ def documents_write(items: Iterable[tuple[int, SyncContext, ledger.Document]]) -
                 writer.settled.add(claimed.key_id)  # an update in place: on its own, settled by it
                 writer.done.append((key, write_prepared(ctx, prepared)))
             else:
-                creates.append(claimed)
-        if len(creates) < BATCH_MIN_ITEMS:
-            # Too few to pay for a batch: each on its own, as a live order is written.
-            for claimed in creates:
-                writer.settled.add(claimed.key_id)  # write_prepared settles it, whatever comes
-                writer.done.append((claimed.key, write_prepared(claimed.ctx, claimed.prepared)))
-            return writer.done
-        to_send = writer.looked_up(creates)
-        for start in range(0, len(to_send), qbo.BATCH_MAX_ITEMS):
-            group = to_send[start : start + qbo.BATCH_MAX_ITEMS]
-            if len(group) >= BATCH_MIN_ITEMS:
-                writer.send(group)
-            else:
-                for claimed in group:
-                    writer.done.append((claimed.key, writer.send_one(claimed)))
+                writer.fresh.append(claimed)
+                writer.pump()
+        writer.finish()
     except qbo.QBOError as exc:
         # The company stopped answering: a claim whose request went out fails (retried by the next
         # pass, which looks the document up first); one not sent yet is given back untouched.
@@ -142,6 +149,58 @@ class _BatchWriter:
         self.done: list[tuple[int, Outcome]] = []
         self.sent: set[int] = set()  # claims whose request went out (its answer may be lost)
         self.settled: set[int] = set()  # claims synced or failed
+        self.fresh: list[_Claimed] = []  # claimed creates not looked up yet
+        self.ready: list[_Claimed] = []  # creates to send (looked up where due)
+
+    def pump(self) -> None:
+        """While more documents are being prepared: a full batch goes when the company's budget
+        has a batch request for it (the creates looked up then, if they were not yet); while the
+        next batch request is not due, what is ready beyond a full batch goes one request each, on
+        the requests a minute the batches leave unused, instead of waiting. Without a shared
+        budget, full batches only."""
+        pool = self.ready or self.fresh
+        if not pool:
+            return
+        realm_id = str(pool[0].ctx.qb.company_id)
+        batch_due = _budget_wait(realm_id, batch=True) <= 0
+        full = qbo.BATCH_MAX_ITEMS
+        if len(self.fresh) >= LOOKUP_ITEMS or (
+            batch_due and len(self.ready) < full <= len(self.ready) + len(self.fresh)
+        ):
+            self.ready += self.looked_up(self.fresh)
+            self.fresh = []
+        while len(self.ready) >= full:
+            if batch_due:
+                self.send(self._take(full))
+            elif len(self.ready) > full and _budget_wait(realm_id, batch=False) <= 0:
+                self.send_single()
+            else:
+                return  # nothing due: prepare more meanwhile
+            batch_due = _budget_wait(realm_id, batch=True) <= 0
+
+    def finish(self) -> None:
+        """Everything still to send: in batches while there are enough for one, and while more
+        than a batch is left and the next batch request is not due, one request each; the last
+        few one request each (looked up already)."""
+        self.ready += self.looked_up(self.fresh)
+        self.fresh = []
+        while len(self.ready) >= BATCH_MIN_ITEMS:
+            realm_id = str(self.ready[0].ctx.qb.company_id)
+            if len(self.ready) > qbo.BATCH_MAX_ITEMS and _budget_wait(realm_id, batch=True) > 0:
+                self.send_single()  # waits for its own request's token, if it must
+            else:
+                self.send(self._take(qbo.BATCH_MAX_ITEMS))
+        while self.ready:
+            self.send_single()
+
+    def send_single(self) -> None:
+        """The last create ready goes on a request of its own."""
+        claimed = self.ready.pop()
+        self.done.append((claimed.key, self.send_one(claimed)))
+
+    def _take(self, count: int) -> list[_Claimed]:
+        group, self.ready = self.ready[:count], self.ready[count:]
+        return group
 
     def looked_up(self, creates: list[_Claimed]) -> list[_Claimed]:
         """The creates still to send once the ones due a lookup were looked for: one found (an
@@ -228,6 +287,13 @@ class _BatchWriter:
             return write_refused(claimed.ctx, claimed.prepared, exc)
         except qbo.QBOError:
             return Outcome.FAILED
+
+
+def _budget_wait(realm_id: str, *, batch: bool) -> float:
+    """Seconds until the company's shared budget has a request (a batch request) for us: 0.0 now
+    or without a budget."""
+    shared = budget.current()
+    return shared.quickbooks_wait(realm_id, batch=batch) if shared is not None else 0.0
 
 
 def batch_request_id(chunk: list[_Claimed]) -> str:

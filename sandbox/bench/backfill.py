@@ -18,7 +18,12 @@ The last line printed is one JSON object:
   full (40 x 30) and every other request of the minute a single create (500 - 40);
 - ``docs_per_min``, ``ratio_to_ceiling``: what the import reached, and its share of that ceiling;
 - ``duplicates``: documents beyond the first with the same number, read back from the company;
-- ``peak_rss_mb``: the worker's peak resident memory.
+- ``peak_rss_mb``: the worker's own peak resident memory (VmHWM; ``ru_maxrss`` would count the
+  parent's, which holds the sandboxes and every seeded order, and grows with the store).
+
+``BACKFILL_DIAGNOSE=waits`` writes, next to the scratch database, how often and how long the worker
+slept on the shared request budget and for what; ``BACKFILL_DIAGNOSE=1`` adds a cProfile and a
+tracemalloc snapshot.
 
 ``--single`` writes one create per document (the engine before batching), for comparison.
 ``--workers`` above 1 is refused: one shop's import runs as one pass (one SyncRun per shop at a
@@ -35,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +126,7 @@ def bench_backfill(n_orders: int, *, single: bool = False) -> tuple[list[str], d
         )
         if child.returncode != 0:
             raise RuntimeError(f"the worker failed:\n{child.stdout[-3000:]}\n{child.stderr[-3000:]}")
-        if os.environ.get("BACKFILL_DIAGNOSE") == "1":
+        if os.environ.get("BACKFILL_DIAGNOSE") in ("1", "waits"):
             (scratch / "diagnosis.txt").write_text(child.stderr)
             lines.append(f"diagnosis: {scratch / 'diagnosis.txt'}")
         worker = json.loads(child.stdout.strip().splitlines()[-1])
@@ -182,6 +188,7 @@ def _worker(job_path: Path) -> dict[str, Any]:
         # The engine before batching: every order on its own, one create per document.
         batches.orders_write = lambda ctx, raws: [(raw, order_process(ctx, raw)) for raw in raws]  # type: ignore[assignment]
     diagnose = os.environ.get("BACKFILL_DIAGNOSE") == "1"  # where the time and the memory go (stderr)
+    waits = _budget_waits() if os.environ.get("BACKFILL_DIAGNOSE") in ("1", "waits") else None
     if diagnose:
         import cProfile
         import tracemalloc
@@ -199,6 +206,16 @@ def _worker(job_path: Path) -> dict[str, Any]:
         pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
         for stat in tracemalloc.take_snapshot().statistics("lineno")[:25]:
             print(stat, file=sys.stderr)
+    if waits is not None:
+        for what, (count, slept) in sorted(waits.items()):
+            if what.startswith("calls of"):
+                print(f"budget: {what}: {count}", file=sys.stderr)
+            elif what.startswith("shopify points actually"):
+                print(f"budget: {what}: {slept:.0f} points", file=sys.stderr)
+            elif what.startswith("shopify points"):
+                print(f"budget: {what}: {count} queries, {slept:.0f} points", file=sys.stderr)
+            else:
+                print(f"budget waits: {what}: {count} waits, {slept:.1f} s asleep", file=sys.stderr)
     return {
         "seconds": seconds,
         "documents": result.run.documents_written,
@@ -206,9 +223,76 @@ def _worker(job_path: Path) -> dict[str, Any]:
         "outcomes": result.outcomes,
         "qbo_requests": counts["requests"],
         "qbo_429s": counts["throttled"],
-        # Linux reports ru_maxrss in kilobytes.
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
+        # What this figure was before: ru_maxrss, kilobytes on Linux (the parent's peak carried in).
+        "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak resident memory. Not ``ru_maxrss``: Linux carries into it the peak
+    of the memory the process had before its exec (the parent's, which forked it and holds the
+    sandboxes with every seeded order), so it grew with the store whatever the worker did.
+    Reference: https://man7.org/linux/man-pages/man5/proc_pid_status.5.html (VmHWM)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)  # kB
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # not Linux
+
+
+def _budget_waits() -> dict[str, list[float]]:
+    """Diagnosis: how often and how long the worker sleeps on the shared request budget, by what
+    it waited for (a QuickBooks batch request, another QuickBooks request, Shopify points)."""
+    from shopqb_app.integrations import budget
+
+    shared = budget.current()
+    waits: dict[str, list[float]] = {}
+    if shared is None:
+        return waits
+    take, sleep, last = shared.store.take, shared.sleep, {"what": ""}
+
+    def counted_take(key: str, shape: Any, costs: Any, now: float) -> float:
+        wait = take(key, shape, costs, now)
+        if key.startswith("shopify:") and not wait:
+            asked = waits.setdefault("shopify points taken (before what was given back)", [0, 0.0])
+            asked[0] += 1
+            asked[1] += costs[0]
+        kind = "QuickBooks batch" if key.startswith("qbo:") and costs[2] else key.split(":", 1)[0]
+        if wait:  # who asked: the innermost function of the app's own
+            callers = [f.name for f in traceback.extract_stack() if "/syncing/" in f.filename]
+            kind += f" ({callers[-1] if callers else '?'})"
+        last["what"] = kind
+        return wait
+
+    def counted_sleep(seconds: float) -> None:
+        entry = waits.setdefault(last["what"], [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds
+        sleep(seconds)
+
+    from shopqb_app.integrations.quickbooks import client as qbo
+
+    def counted(name: str) -> Any:
+        real = getattr(qbo, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            waits.setdefault(f"calls of qbo.{name}", [0, 0.0])[0] += 1
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("batch_create", "create", "find_documents", "find_owned_document", "query_all"):
+        setattr(qbo, name, counted(name))
+    settle = shared.shopify_settle
+
+    def counted_settle(shop: str, *, actual: float | None, **kwargs: Any) -> None:
+        waits.setdefault("shopify points actually spent", [0, 0.0])[1] += actual or 0.0
+        settle(shop, actual=actual, **kwargs)
+
+    shared.shopify_settle = counted_settle  # type: ignore[method-assign]
+    shared.store.take = counted_take  # type: ignore[method-assign]
+    shared.sleep = counted_sleep
+    return waits
 
 
 def _duplicates(shop: Any) -> tuple[int, int]:

@@ -136,6 +136,11 @@ class Store(Protocol):
         """A throttle came: empty the lanes and refill at ``factor`` of the rate until ``until``."""
         ...
 
+    def wait(self, key: str, shape: Shape, costs: Sequence[float], now: float) -> float:
+        """How many seconds until ``take`` would find ``costs`` in every lane (0.0: now), taking
+        nothing: a hint for a caller with other work to do meanwhile, never a reservation."""
+        ...
+
     def slot_take(self, key: str, limit: int, holder: str, expires: float, now: float) -> bool:
         """One of ``limit`` slots for ``holder`` until ``expires``, if one is free (or expired)."""
         ...
@@ -245,6 +250,20 @@ class Budget:
         finally:
             if holder:
                 self._guarded(lambda: self.store.slot_release(f"qbo:{realm_id}:slots", holder))
+
+    def quickbooks_wait(self, realm_id: str, *, batch: bool = False) -> float:
+        """Seconds until a request to the company would find its tokens, taking nothing (0.0: now,
+        or the store cannot say); with ``batch``, until the company's batch lane has one for a
+        batch request (the lanes every request shares refill within a fraction of a second, and
+        requests on their own must not keep a due batch request waiting). A backfill sends
+        documents on their own while its next batch request is not due, instead of sleeping."""
+        limits = self.quickbooks
+        shape = limits.shape(bulk=is_bulk())
+        wanted = (0.0, 0.0, 1.0, 0.0) if batch else (1.0, 1.0, 0.0, 1.0)
+        costs = [cost if lane.capacity else 0.0 for lane, cost in zip(shape, wanted, strict=True)]
+        now = self.clock()
+        wait = self._guarded(lambda: self.store.wait(f"qbo:{realm_id}", shape, costs, now))
+        return float(wait or 0.0)
 
     def quickbooks_throttled(self, realm_id: str) -> None:
         """QuickBooks throttled a request anyway: shrink the company's budget for a while."""
@@ -476,6 +495,15 @@ class RedisStore:
     def slow(self, key: str, shape: Shape, factor: float, until: float, now: float) -> None:
         lanes = self._lanes(shape, [0.0] * LANES)
         self._slow(keys=[self.prefix + key], args=[repr(now), *lanes, repr(float(factor)), repr(float(until))])
+
+    def wait(self, key: str, shape: Shape, costs: Sequence[float], now: float) -> float:
+        fields = self.client.hmget(self.prefix + key, ["t0", "t1", "t2", "t3", "stamp", "su", "f"])
+        if fields[4] is None:
+            return 0.0  # a company not seen yet has a full bucket
+        tokens = [b.capacity if v is None else float(v) for v, b in zip(fields[:LANES], shape, strict=True)]
+        slow_until = 0.0 if fields[5] is None else float(fields[5])
+        slow_factor = 1.0 if fields[6] is None else float(fields[6])
+        return LaneState(tokens, float(fields[4]), slow_until, slow_factor).wait_for(shape, costs, now)
 
     def slot_take(self, key: str, limit: int, holder: str, expires: float, now: float) -> bool:
         return bool(self._slot_take(keys=[self.prefix + key], args=[repr(now), limit, holder, repr(expires)]))

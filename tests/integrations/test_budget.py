@@ -10,6 +10,7 @@ import heapq
 import os
 import uuid
 from collections.abc import Iterator
+from unittest import mock
 
 import pytest
 
@@ -253,3 +254,43 @@ def test_a_lane_in_debt_never_holds_up_a_request_that_takes_nothing_from_it(stor
     assert store.take("shopify:s", live, [100.0, 0, 0, 0], T0) == 0
     # 10 more asked: a fifth of a second at 50 points a second, not an hour.
     assert store.take("shopify:s", live, [10.0, 0, 0, 0], T0) == pytest.approx(10 / 50, rel=0.01)
+
+
+def test_the_wait_a_caller_is_told_takes_nothing_and_matches_the_take(store):
+    """``wait`` says how long until ``take`` would succeed (a backfill sends documents on their
+    own meanwhile) without spending anything; a company not seen yet has a full bucket."""
+    shape = QuickBooksLimits(per_minute=500, per_second=0, batches_per_minute=40).shape(bulk=False)
+    batch = costs(MINUTE, BATCH)
+    assert store.wait("qbo:w", shape, batch, T0) == 0.0
+    assert store.take("qbo:w", shape, batch, T0) == 0  # the batch lane's burst of one
+    told = store.wait("qbo:w", shape, batch, T0)
+    assert told == pytest.approx(store.take("qbo:w", shape, batch, T0), abs=0.002) and told > 1.0
+    # Asking again and again takes nothing: a single request still finds its token, and the batch
+    # request is due when it was said to be.
+    for _ in range(5):
+        assert store.wait("qbo:w", shape, batch, T0 + 0.5) == pytest.approx(told - 0.5, abs=0.002)
+    assert store.wait("qbo:w", shape, costs(MINUTE), T0) == 0.0
+    assert store.take("qbo:w", shape, batch, T0 + told + 0.001) == 0
+
+
+def test_the_budget_tells_a_batch_request_s_wait_in_the_backfill_share():
+    clock = [T0]
+    shared = budget.Budget(
+        DatabaseStore(), quickbooks=QuickBooksLimits(per_minute=500, per_second=10), clock=lambda: clock[0]
+    )
+    assert shared.quickbooks_wait("r", batch=True) == 0.0
+    with budget.bulk_work(), shared.quickbooks_request("r", batch=True):
+        pass
+    clock[0] += 0.2  # past the per-second lane's next token
+    with budget.bulk_work():
+        assert shared.quickbooks_wait("r", batch=True) > 1.0  # 39 a minute after the burst of one
+        assert shared.quickbooks_wait("r") == 0.0
+    # A batch request is due once its own lane has a token, even while requests on their own have
+    # just spent the lanes every request shares (they refill within a fraction of a second).
+    clock[0] += 60.0
+    with shared.quickbooks_request("r"):
+        pass
+    assert shared.quickbooks_wait("r") > 0.0 and shared.quickbooks_wait("r", batch=True) == 0.0
+    # A store that cannot say lets the caller go on (the take itself still waits for its token).
+    broken = budget.Budget(mock.Mock(wait=mock.Mock(side_effect=RuntimeError("down"))))
+    assert broken.quickbooks_wait("r", batch=True) == 0.0

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 import requests
 
+from operations.budget_store import DatabaseStore
 from shopqb_app.integrations import budget
 from shopqb_app.integrations.quickbooks import client as qbo
 from shopqb_app.integrations.shopify.bulk import assemble_orders
@@ -92,6 +93,9 @@ class RecordingBudget:
         self.quickbooks.append(batch)
         yield
 
+    def quickbooks_wait(self, realm_id, *, batch=False) -> float:
+        return 0.0
+
     def quickbooks_throttled(self, realm_id) -> None:
         raise AssertionError("no request was throttled")
 
@@ -158,10 +162,12 @@ def test_a_lost_batch_answer_books_nothing_twice(shop, sandboxes, orders, refuse
         with pytest.raises(qbo.QBOUnavailable):
             shop_sweep(shop_id=shop.pk, full=True)
     assert len(lost) == 30
-    # The 30 sent fail (whether they were written is unknown); the 5 not yet sent are given back
-    # untouched; no claim is left held.
+    # The 30 sent fail (whether they were written is unknown); the 5 not yet sent were never
+    # claimed (the batch went as soon as it was full) or are given back untouched; no claim is
+    # left held.
     assert SyncedRecord.objects.filter(shop=shop, status=SyncedRecord.Status.FAILED).count() == 30
-    assert SyncedRecord.objects.filter(shop=shop, status=SyncedRecord.Status.PENDING, attempts=0).count() == 5
+    others = SyncedRecord.objects.filter(shop=shop).exclude(status=SyncedRecord.Status.FAILED)
+    assert all(r.status == SyncedRecord.Status.PENDING and r.attempts == 0 for r in others)
     assert SyncedRecord.objects.filter(shop=shop, status=SyncedRecord.Status.WRITING).count() == 0
     result = shop_sweep(shop_id=shop.pk, full=True)
     assert result.outcomes.get("recovered") == 30 and result.outcomes.get("written") == 5
@@ -311,3 +317,83 @@ def test_the_sandbox_holds_a_batch_requestid_to_36_characters_and_bids_to_10(sho
         qbo.call(lambda: qb.post(url, json.dumps(long_bid), request_id="s" * 36))
     # Without a requestid a bId may be longer.
     assert qb.post(url, json.dumps(long_bid))["BatchItemResponse"][0]["bId"] == "b" * 11
+
+
+class BatchDueAfter(RecordingBudget):
+    """Lets every request through, but says the next batch request is not due until ``after``
+    documents went on requests of their own (``singles``), as a company's batch lane between two
+    tokens."""
+
+    def __init__(self, singles: list[str], after: int) -> None:
+        super().__init__()
+        self.singles, self.after = singles, after
+
+    def quickbooks_wait(self, realm_id, *, batch=False) -> float:
+        return 1.5 if batch and len(self.singles) < self.after else 0.0
+
+
+def count_requests(shop):
+    singles, lookups = [], []
+    real_create, real_find = qbo.create, qbo.find_documents
+
+    def create(*args, **kwargs):
+        singles.append(args[1])
+        return real_create(*args, **kwargs)
+
+    def find(*args, **kwargs):
+        lookups.append(args[1])
+        return real_find(*args, **kwargs)
+
+    patches = (
+        mock.patch.object(qbo, "create", side_effect=create),
+        mock.patch.object(qbo, "find_documents", side_effect=find),
+    )
+    return singles, lookups, patches
+
+
+def test_while_the_next_batch_request_is_not_due_what_is_ready_beyond_a_batch_goes_on_its_own(
+    shop, sandboxes, monkeypatch
+):
+    """65 receipts in one chunk (of 100 orders): 60 are claimed and looked up (two queries) while the company's
+    batch lane has no token: three go one request each until it has, then a batch of 30; the
+    next 3 make another batch full (looked up then), and the last two go on their own. Each
+    receipt once."""
+    monkeypatch.setattr(batches, "ORDERS_PER_CHUNK", 100)
+    for n in range(65):
+        Store(shop).order(lines=[("A", 1, f"{10 + n}.00")])
+    singles, lookups, (p1, p2) = count_requests(shop)
+    shared = BatchDueAfter(singles, after=3)
+    budget.configure(shared)
+    with p1, p2:
+        result = shop_sweep(shop_id=shop.pk, full=True)
+    assert result.outcomes.get("written") == 65
+    assert singles == ["SalesReceipt"] * 5 and batch_count(sandboxes, shop) == 2
+    assert shared.quickbooks.count(True) == 2
+    assert lookups == ["SalesReceipt"] * 4  # 60 numbers in two queries, then 3, then 2
+    numbers = [r["DocNumber"] for r in receipts(shop)]
+    assert len(numbers) == 65 and len(set(numbers)) == 65
+
+
+def test_a_backfill_on_the_shared_budget_at_quickbooks_limits_is_never_throttled(shop, sandboxes, monkeypatch):
+    """The same on the real budget (database store) against the sandbox's own limits: the batch
+    lane holds one token at first, so the receipts beyond a full batch go on their own while the
+    next is not due; none is refused with a 429, none written twice."""
+    monkeypatch.setattr(batches, "ORDERS_PER_CHUNK", 100)
+    for n in range(70):
+        Store(shop).order(lines=[("A", 1, f"{10 + n}.00")])
+    budget.configure(budget.Budget(DatabaseStore()))
+    seen: list[int] = []
+
+    def observe(realm_id, status, throttled):
+        seen.append(429 if throttled else status)
+
+    qbo.request_observers.append(observe)
+    try:
+        result = shop_sweep(shop_id=shop.pk, full=True)
+    finally:
+        qbo.request_observers.remove(observe)
+    assert result.outcomes.get("written") == 70
+    assert 429 not in seen
+    assert 1 <= batch_count(sandboxes, shop) < 3  # some went on their own while a batch was not due
+    numbers = [r["DocNumber"] for r in receipts(shop)]
+    assert len(numbers) == 70 and len(set(numbers)) == 70

@@ -40,6 +40,15 @@ def test_without_one_both_share_the_main_queue(settings, shop_a, shop_b):
     assert {key for key, _ in queued()} == {Conf.CLUSTER_NAME}
 
 
+@pytest.fixture
+def database_budget():
+    """A shared budget in the database (the suite runs unbudgeted: tests/conftest.py)."""
+    budget.configure(budget.Budget(DatabaseStore()))
+    yield
+    budget.configure(None)
+
+
+@pytest.mark.usefixtures("database_budget")
 def test_a_sweep_finding_every_bulk_slot_busy_comes_back_later_instead_of_taking_the_last_worker(settings, shop_b):
     settings.SYNC_BULK_CLUSTER = ""
     settings.SYNC_BULK_TASKS = 1
