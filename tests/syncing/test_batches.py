@@ -375,9 +375,9 @@ def test_while_the_next_batch_request_is_not_due_what_is_ready_beyond_a_batch_go
 
 
 def test_a_backfill_on_the_shared_budget_at_quickbooks_limits_is_never_throttled(shop, sandboxes, monkeypatch):
-    """The same on the real budget (database store) against the sandbox's own limits: the batch
-    lane holds one token at first, so the receipts beyond a full batch go on their own while the
-    next is not due; none is refused with a 429, none written twice."""
+    """The same on the real budget (database store) against the sandbox's own limits: whatever mix
+    of batches and single creates the budget's timing gives, none is refused with a 429 and none
+    is written twice."""
     monkeypatch.setattr(batches, "ORDERS_PER_CHUNK", 100)
     for n in range(70):
         Store(shop).order(lines=[("A", 1, f"{10 + n}.00")])
@@ -394,6 +394,8 @@ def test_a_backfill_on_the_shared_budget_at_quickbooks_limits_is_never_throttled
         qbo.request_observers.remove(observe)
     assert result.outcomes.get("written") == 70
     assert 429 not in seen
-    assert 1 <= batch_count(sandboxes, shop) < 3  # some went on their own while a batch was not due
+    # At least one batch; how many more depends on how fast the chunk is planned against the batch
+    # lane's refill (which documents go on their own meanwhile is tested above with a set budget).
+    assert batch_count(sandboxes, shop) >= 1
     numbers = [r["DocNumber"] for r in receipts(shop)]
     assert len(numbers) == 70 and len(set(numbers)) == 70
