@@ -181,12 +181,14 @@ def _row(shop: Shop, realm_id: str, order: _Known) -> OrderRow:
         detail=detail,
         total=sale.amount if sale else None,
         currency=sale.currency if sale else shop.currency,
-        documents=[_document(r, realm_id) for r in order.records if r.qbo_id and r.status != Status.DELETED],
+        documents=[document_shown(r, realm_id) for r in order.records if r.qbo_id and r.status != Status.DELETED],
         shopify_url=shopify_order_url(shop=shop, order_gid=order.gid),
     )
 
 
-def _document(record: SyncedRecord, realm_id: str) -> Document:
+def document_shown(record: SyncedRecord, realm_id: str) -> Document:
+    """A document as the merchant's pages show it: its kind in words, its number, its amount and a
+    link into QuickBooks (the Orders page, the Summaries page)."""
     return Document(
         kind=record.kind,
         label=DOCUMENT_KINDS.get(record.kind, (record.kind, ""))[0],

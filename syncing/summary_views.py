@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 from accounts.auth import ShopRequest, shop_required
 from accounts.models import QuickBooksConnection
 from syncing.models import SourceType, SyncedRecord
-from syncing.order_states import DOCUMENT_KINDS, Document
-from syncing.orders_page import qbo_document_url
+from syncing.order_states import Document
+from syncing.orders_page import document_shown
 from syncing.summary import summary_csv
 from syncing.summary_models import Summary, SummaryEntry
 
@@ -43,23 +43,10 @@ def summaries(request: ShopRequest) -> HttpResponse:
     realm_id = QuickBooksConnection.objects.filter(shop=shop).values_list("realm_id", flat=True).first() or ""
     records = SyncedRecord.objects.filter(of_page, shop=shop, source_type=SourceType.SUMMARY)
     for record in sorted(records, key=lambda r: (KIND_ORDER.get(r.kind, len(KIND_ORDER)), r.doc_number)):
-        documents[record.source_id.split("|", 1)[0]].append(_document(record, realm_id))
+        documents[record.source_id.split("|", 1)[0]].append(document_shown(record, realm_id))
     rows = [(s, entries[s.key], documents[s.key]) for s in page.object_list]
     waiting = SummaryEntry.objects.filter(shop=shop, summary_key="").count()
     return render(request, "syncing/summaries.html", {"shop": shop, "page": page, "rows": rows, "waiting": waiting})
-
-
-def _document(record: SyncedRecord, realm_id: str) -> Document:
-    """As the Orders page shows a document: its kind in words, its number, a link into QuickBooks."""
-    return Document(
-        kind=record.kind,
-        label=DOCUMENT_KINDS.get(record.kind, (record.kind, ""))[0],
-        number=record.doc_number,
-        amount=record.amount,
-        currency=record.currency,
-        voided=record.status == SyncedRecord.Status.VOIDED,
-        url=qbo_document_url(kind=record.kind, txn_id=record.qbo_id, realm_id=realm_id),
-    )
 
 
 @require_GET
