@@ -54,8 +54,15 @@ def emulators(settings, monkeypatch):
 def stocked(emulators):
     """A live shop whose poster (12 on hand, cost 3.10) became a QuickBooks inventory item."""
     shop = connect_shop(emulators.info, live=True)
+    stock_poster(shop)
+    return shop
+
+
+def stock_poster(shop, *, quantity: int = 12, cost: str = "3.10"):
+    """Add a poster (``quantity`` on hand in Shopify at ``cost``) to the shop and make it a QuickBooks
+    Inventory item through the products step; returns its (Inventory Asset, Cost of Goods Sold)."""
     client = shopify_client(shop)
-    add_product(client, "Trail Map Poster", [{"sku": "POSTER-01", "quantity": 12, "cost": "3.10"}])
+    add_product(client, "Trail Map Poster", [{"sku": "POSTER-01", "quantity": quantity, "cost": cost}])
     product_discovery.products_discover(shop=shop, shopify=client)
     catalog = products.products_catalog(shop=shop, fresh=True)
     asset = catalog.account_named("Inventory Asset", ("Other Current Asset",))
@@ -72,7 +79,7 @@ def stocked(emulators):
         pks=list(ProductMapping.objects.filter(shop=shop, sku="POSTER-01").values_list("pk", flat=True)),
     )
     assert made == 1
-    return shop
+    return asset, cogs
 
 
 def _poster(shop) -> ProductMapping:

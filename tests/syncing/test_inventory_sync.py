@@ -8,19 +8,17 @@ rules on the ledger's documents alone; this proves the setup, the sweep and the 
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from accounts.clients import shopify_client
-from mappings import product_discovery, product_items, products
+from mappings import products
 from mappings.models import ProductMapping
-from mappings.product_items import InventoryChoice
 from shopqb_app.integrations.shopify.fetch import fetch_order
 from syncing.models import SyncedRecord, SyncIssue
 from syncing.runs import shop_sweep
-from tests.mappings.test_products import add_product
+from tests.mappings.test_inventory import stock_poster
 from tests.syncing.test_engine import REFUND
 from tests.syncing.test_payout_flows import balances, moved
 
@@ -42,24 +40,7 @@ def _money(amount: Decimal) -> dict:
 def stocked(shop):
     """The live shop, whose poster (12 on hand in Shopify at cost 3.10) the setup made a QuickBooks
     Inventory item; returns (shop, the poster's mapping, Inventory Asset id, Cost of Goods Sold id)."""
-    client = shopify_client(shop)
-    add_product(client, "Trail Map Poster", [{"sku": "POSTER-01", "quantity": ON_HAND, "cost": str(UNIT_COST)}])
-    product_discovery.products_discover(shop=shop, shopify=client)
-    catalog = products.products_catalog(shop=shop, fresh=True)
-    asset = catalog.account_named("Inventory Asset", ("Other Current Asset",))
-    cogs = catalog.account_named("Cost of Goods Sold", ("Cost of Goods Sold",))
-    assert asset is not None and cogs is not None
-    made = product_items.products_create_missing(
-        shop=shop,
-        catalog=catalog,
-        by="test",
-        kind="Inventory",
-        inventory=InventoryChoice(asset, cogs, date(2025, 1, 31)),
-        shopify=client,
-        qb=products.quickbooks_for(shop=shop),
-        pks=list(ProductMapping.objects.filter(shop=shop, sku="POSTER-01").values_list("pk", flat=True)),
-    )
-    assert made == 1
+    asset, cogs = stock_poster(shop, quantity=ON_HAND, cost=str(UNIT_COST))
     poster = ProductMapping.objects.get(shop=shop, sku="POSTER-01")
     assert poster.qbo_item_type == "Inventory"
     return shop, poster, asset.id, cogs.id
